@@ -63,7 +63,8 @@ impl Rule {
 pub enum Shape {
     /// No constraint beyond the value type.
     Any,
-    /// Exactly this many ASCII digits.
+    /// Exactly this many digits, ASCII or full-width (０–９): human-entered identifiers arrive in
+    /// both widths and are normalized later, by pseudonymization, not rejected here.
     Digits(usize),
     /// At most this many characters.
     MaxChars(usize),
@@ -74,7 +75,8 @@ impl Shape {
         match self {
             Self::Any => Ok(()),
             Self::Digits(width) => {
-                if text.len() == width && text.bytes().all(|byte| byte.is_ascii_digit()) {
+                let digits = text.chars().filter(|&c| c.is_ascii_digit() || ('０'..='９').contains(&c)).count();
+                if digits == width && text.chars().count() == width {
                     Ok(())
                 } else {
                     Err(Rule::Digits)

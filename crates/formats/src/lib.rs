@@ -37,6 +37,7 @@
 pub mod care_plan;
 pub mod certification;
 pub mod claims;
+pub mod docs;
 pub mod encoding;
 pub mod error;
 pub mod flat;
