@@ -379,11 +379,23 @@ pub fn largest_remainder(weights: &[f64], total: u64, minimum: u64) -> Vec<u64> 
     counts
 }
 
+/// Share of each size class done with standardisation by FY2025: 1 − P(difficult by end
+/// FY2025) from the Sept-2024 survey (domain.md §1.6): 0.08 / 0.21 / 0.46. Joint insurers were not
+/// asked separately; we give them the small-municipality share.
+fn early_share(class: SizeClass) -> f64 {
+    match class {
+        SizeClass::DesignatedOrWard => 0.08,
+        SizeClass::CoreCity => 0.21,
+        SizeClass::Other | SizeClass::Joint => 0.46,
+    }
+}
+
 /// Assign standardisation years and start dates by quota (domain.md §1.6, §6.1): exact shares
-/// 32.9 / 27.8 / 28.6 / 3.0 % and 7.7 % unknown; large insurers lag (they get a higher lateness
-/// score, tuned so P(not done by FY2025) ≈ 0.92 / 0.79 / ~0.6 for designated-or-ward / core /
-/// other); ~10 % of insurers go live in FY2026 from November 2026; everyone planned by April
-/// 2028 except the FY2028+ group; some planned starts slip.
+/// 32.9 / 27.8 / 28.6 / 3.0 % and 7.7 % unknown. Large insurers lag: the FY2025 group is filled
+/// per size class at the survey's share (large and core-city quotas exactly, the rest from smaller
+/// insurers); later groups are filled by a lateness score that favours small insurers. About 10 %
+/// of insurers go live in FY2026 from November 2026; everyone planned by April 2028 except the
+/// FY2028+ group; some later plans slip.
 fn schedule_rollout(insurers: &mut [Insurer], config: &SynthConfig, rng: &mut ChaCha8Rng) {
     let count = insurers.len();
     let month = |year, month| YearMonth::new(year, month).expect("valid");
@@ -391,37 +403,58 @@ fn schedule_rollout(insurers: &mut [Insurer], config: &SynthConfig, rng: &mut Ch
     let mut order: Vec<usize> = (0..count).collect();
     order.shuffle(rng);
     let unknown: Vec<usize> = order.drain(..groups[4] as usize).collect();
-    let lateness = |insurer: &Insurer, rng: &mut ChaCha8Rng| {
-        let bonus = match insurer.size_class {
-            SizeClass::DesignatedOrWard => 0.275,
-            SizeClass::CoreCity => 0.145,
-            SizeClass::Joint => 0.05,
-            SizeClass::Other => 0.0,
-        };
-        rng.random::<f64>() + bonus
-    };
-    let mut scored: Vec<(f64, usize)> = order.iter().map(|&index| (lateness(&insurers[index], rng), index)).collect();
-    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let live_in_fy2026 = (count as f64 * 0.10).round() as usize;
-    let mut position = 0;
-    for (group, &size) in groups[..4].iter().enumerate() {
-        for slot in 0..size as usize {
-            let index = scored[position].1;
-            position += 1;
-            let fiscal_year = 2025 + group as u16;
-            let planned = match group {
-                // The first ~10 % of all insurers (the earliest of the FY2025 group) start Nov 2026 – Mar 2027.
-                0 if slot < live_in_fy2026 => month(2026, 11).add((slot * 5 / live_in_fy2026.max(1)) as i32),
-                0 => month(2027, 4).add(rng.random_range(0..12)),
-                1 => month(2027, 4).add(rng.random_range(3..12)),
-                2 => month(2027, 9).add(rng.random_range(0..7)),
-                _ => month(2028, 4).add(rng.random_range(0..12)),
+    // FY2025: the large classes' quotas first, then the remainder from the other classes.
+    let mut early: Vec<usize> = Vec::new();
+    for class in [SizeClass::DesignatedOrWard, SizeClass::CoreCity] {
+        let members: Vec<usize> = order.iter().copied().filter(|&index| insurers[index].size_class == class).collect();
+        let quota = (members.len() as f64 * early_share(class)).round() as usize;
+        early.extend(members.into_iter().take(quota));
+    }
+    let small: Vec<usize> = order.iter().copied().filter(|&index| matches!(insurers[index].size_class, SizeClass::Other | SizeClass::Joint)).collect();
+    let remaining = (groups[0] as usize).saturating_sub(early.len());
+    early.extend(small.into_iter().take(remaining));
+    early.sort_unstable();
+    let mut rest: Vec<(f64, usize)> = order
+        .iter()
+        .copied()
+        .filter(|index| early.binary_search(index).is_err())
+        .map(|index| {
+            let bonus = match insurers[index].size_class {
+                SizeClass::DesignatedOrWard => 0.5,
+                SizeClass::CoreCity => 0.3,
+                SizeClass::Joint | SizeClass::Other => 0.0,
             };
-            // Early starters are the confirmed pioneers; later plans slip at the configured rate.
-            let slips = planned >= month(2027, 4) && rng.random_bool(config.rollout_slip_rate);
-            let actual = if slips { planned.add(rng.random_range(1..=6)) } else { planned };
-            insurers[index].rollout = Rollout { standardisation_fiscal_year: Some(fiscal_year), planned_start: Some(planned), actual_start: actual, slipped: slips };
+            (rng.random::<f64>() + bonus, index)
+        })
+        .collect();
+    rest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    // The FY2025 group in random order: its first ~10 % of all insurers start in FY2026.
+    let mut early_ordered: Vec<usize> = early.clone();
+    early_ordered.shuffle(rng);
+    let live_in_fy2026 = ((count as f64 * 0.10).round() as usize).min(early_ordered.len());
+    let mut assignments: Vec<(usize, usize, usize)> = early_ordered.iter().enumerate().map(|(slot, &index)| (index, 0, slot)).collect();
+    let mut position = 0;
+    for group in 1..4 {
+        for slot in 0..groups[group] as usize {
+            if let Some(&(_, index)) = rest.get(position) {
+                assignments.push((index, group, slot));
+            }
+            position += 1;
         }
+    }
+    for (index, group, slot) in assignments {
+        let fiscal_year = 2025 + group as u16;
+        let planned = match group {
+            0 if slot < live_in_fy2026 => month(2026, 11).add((slot * 5 / live_in_fy2026.max(1)) as i32),
+            0 => month(2027, 4).add(rng.random_range(0..12)),
+            1 => month(2027, 4).add(rng.random_range(3..12)),
+            2 => month(2027, 9).add(rng.random_range(0..7)),
+            _ => month(2028, 4).add(rng.random_range(0..12)),
+        };
+        // Early starters are the confirmed pioneers; later plans slip at the configured rate.
+        let slips = planned >= month(2027, 4) && rng.random_bool(config.rollout_slip_rate);
+        let actual = if slips { planned.add(rng.random_range(1..=6)) } else { planned };
+        insurers[index].rollout = Rollout { standardisation_fiscal_year: Some(fiscal_year), planned_start: Some(planned), actual_start: actual, slipped: slips };
     }
     for index in unknown {
         let actual = month(2027, 10).add(rng.random_range(0..12));
