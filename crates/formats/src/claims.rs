@@ -31,7 +31,7 @@ use kaigo_codes::{
 use crate::{
     encoding::TextEncoding,
     error::{FormatError, Result, RowError},
-    flat::{check_start, decode_record},
+    flat::{LineCounter, check_start, decode_record},
     layout::{FieldSpec, Layout, Quoting, RowBuf, Rule, Shape},
     sensitive::Sensitive,
 };
@@ -552,6 +552,7 @@ pub struct ClaimsReader<R: Read> {
     data_kind: DataKind,
     data_records: u64,
     finished: bool,
+    lines: LineCounter,
 }
 
 impl<R: Read> ClaimsReader<R> {
@@ -565,6 +566,8 @@ impl<R: Read> ClaimsReader<R> {
         if !csv.read_byte_record(&mut record).map_err(|_| syntax(1))? || record.get(0) != Some(b"1") {
             return Err(FormatError::MissingControlRecord { layout: LAYOUT, line: 1 });
         }
+        let mut lines = LineCounter::new();
+        lines.advance(&csv);
         let control: ControlRecord = decode_record(&record, ENCODING, 1, 0).map_err(|error| match error.field {
             Some((_, field)) => FormatError::ControlRecord { layout: LAYOUT, line: 1, field, rule: error.rule },
             None => FormatError::ControlRecord { layout: LAYOUT, line: 1, field: "(record)", rule: error.rule },
@@ -578,7 +581,7 @@ impl<R: Read> ClaimsReader<R> {
         if control.record_number != 1 {
             return Err(FormatError::RecordNumber { layout: LAYOUT, line: 1, expected: 1 });
         }
-        Ok(Self { csv, record, control, data_kind, data_records: 0, finished: false })
+        Ok(Self { csv, record, control, data_kind, data_records: 0, finished: false, lines })
     }
 
     /// The control record.
@@ -598,15 +601,14 @@ impl<R: Read> ClaimsReader<R> {
         if self.finished {
             return Ok(None);
         }
-        let fallback_line = self.csv.position().line();
         let more = self
             .csv
             .read_byte_record(&mut self.record)
-            .map_err(|_| FormatError::Syntax { layout: LAYOUT, line: fallback_line })?;
+            .map_err(|_| FormatError::Syntax { layout: LAYOUT, line: self.lines.peek() })?;
         if !more {
             return Err(FormatError::MissingEndRecord { layout: LAYOUT });
         }
-        let line = self.record.position().map_or(fallback_line, |position| position.line());
+        let line = self.lines.advance(&self.csv);
         let expected_number = self.data_records + 2;
         let number_ok = self.record.get(1).and_then(|bytes| std::str::from_utf8(bytes).ok()).and_then(|text| text.parse::<u64>().ok())
             == Some(expected_number);
@@ -625,8 +627,7 @@ impl<R: Read> ClaimsReader<R> {
                 self.finished = true;
                 let mut trailing = csv::ByteRecord::new();
                 if self.csv.read_byte_record(&mut trailing).map_err(|_| FormatError::Syntax { layout: LAYOUT, line })? {
-                    let line = trailing.position().map_or(line + 1, |position| position.line());
-                    return Err(FormatError::DataAfterEnd { layout: LAYOUT, line });
+                    return Err(FormatError::DataAfterEnd { layout: LAYOUT, line: self.lines.advance(&self.csv) });
                 }
                 Ok(None)
             }

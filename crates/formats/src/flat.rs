@@ -91,7 +91,34 @@ impl<W: Write, E: FlatExtract> FlatWriter<W, E> {
 pub struct FlatReader<R: Read, E: FlatExtract> {
     csv: csv::Reader<BufReader<R>>,
     record: csv::ByteRecord,
+    lines: LineCounter,
     _extract: PhantomData<E>,
+}
+
+/// Start lines of records. `csv` counts a record's terminating line break only when it reads the
+/// next record, so a record's own position is one line early; the reader's position after a read
+/// is the last line of that record, and the next record starts on the line after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineCounter {
+    next: u64,
+}
+
+impl LineCounter {
+    pub(crate) fn new() -> Self {
+        Self { next: 1 }
+    }
+
+    /// Call after a successful read: returns the line where that record started.
+    pub(crate) fn advance<R: Read>(&mut self, csv: &csv::Reader<R>) -> u64 {
+        let line = self.next;
+        self.next = csv.position().line() + 1;
+        line
+    }
+
+    /// The line the next record would start on.
+    pub(crate) fn peek(&self) -> u64 {
+        self.next
+    }
 }
 
 /// Reject an empty input or one with a UTF-8 byte-order mark, without consuming anything.
@@ -112,8 +139,9 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
         let mut input = BufReader::with_capacity(1 << 16, input);
         check_start(&mut input, E::NAME, E::ENCODING)?;
         let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+        let mut lines = LineCounter::new();
         if !E::HEADER {
-            return Ok(Self { csv, record: csv::ByteRecord::new(), _extract: PhantomData });
+            return Ok(Self { csv, record: csv::ByteRecord::new(), lines, _extract: PhantomData });
         }
         let mut header = csv::ByteRecord::new();
         let header_error = |column: usize| FormatError::Header {
@@ -125,6 +153,7 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
         if !csv.read_byte_record(&mut header).map_err(|_| FormatError::Syntax { layout: E::NAME, line: 1 })? {
             return Err(FormatError::Empty { layout: E::NAME });
         }
+        lines.advance(&csv);
         for (column, field) in E::FIELDS.iter().enumerate() {
             let found = header.get(column).and_then(|bytes| E::ENCODING.decode(bytes));
             if found.as_deref() != Some(field.ja) {
@@ -134,17 +163,17 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
         if header.len() != E::FIELDS.len() {
             return Err(header_error(E::FIELDS.len()));
         }
-        Ok(Self { csv, record: csv::ByteRecord::new(), _extract: PhantomData })
+        Ok(Self { csv, record: csv::ByteRecord::new(), lines, _extract: PhantomData })
     }
 
     /// The next record: `Ok(None)` at the end, `Err` for a file-level failure (I/O, CSV syntax),
     /// and `Ok(Some((line, Err(row_error))))` for a row that breaks a rule.
     pub fn next_record(&mut self) -> Result<Option<(u64, std::result::Result<E, RowError>)>> {
-        let line = self.csv.position().line();
+        let line = self.lines.peek();
         match self.csv.read_byte_record(&mut self.record) {
             Ok(false) => Ok(None),
             Ok(true) => {
-                let line = self.record.position().map_or(line, |position| position.line());
+                let line = self.lines.advance(&self.csv);
                 Ok(Some((line, decode_record::<E>(&self.record, E::ENCODING, line, 0))))
             }
             Err(error) => match error.kind() {

@@ -200,11 +200,18 @@ impl Delivery {
         write(FileKind::Certification, &self.certification.finish()?)?;
         write(FileKind::Life, &self.life.finish()?)?;
         write(FileKind::Register, &self.register.finish()?)?;
-        write(FileKind::PlanSheet1, &self.plan_sheet1.finish()?)?;
-        write(FileKind::PlanSheet2, &self.plan_sheet2.finish()?)?;
-        write(FileKind::PlanMonthPlanned, &self.plan_planned.finish()?)?;
-        write(FileKind::PlanMonthActual, &self.plan_actual.finish()?)?;
-        write(FileKind::PlanSupplement, &self.plan_supplement.finish()?)?;
+        // Care-plan files have no header and are sent only when there is something to send.
+        for (kind, bytes) in [
+            (FileKind::PlanSheet1, self.plan_sheet1.finish()?),
+            (FileKind::PlanSheet2, self.plan_sheet2.finish()?),
+            (FileKind::PlanMonthPlanned, self.plan_planned.finish()?),
+            (FileKind::PlanMonthActual, self.plan_actual.finish()?),
+            (FileKind::PlanSupplement, self.plan_supplement.finish()?),
+        ] {
+            if !bytes.is_empty() {
+                write(kind, &bytes)?;
+            }
+        }
         write(FileKind::ProviderActivity, &self.activity.finish()?)?;
 
         let mut lines = TruthLines::default();

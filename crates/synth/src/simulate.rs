@@ -755,18 +755,29 @@ impl Pass<'_, '_> {
                     lines.push((kind, provider, services::in_home_line(kind, level, intensity)));
                 }
             }
-            // Keep in-home units within the monthly limit by trimming the most frequent services.
+            // 小規模多機能 (73) is an all-in-one service and 定期巡回 (76) replaces home help: a user
+            // of either does not also take what it replaces.
+            if lines.iter().any(|(kind, _, _)| *kind == "73") {
+                lines.retain(|(kind, _, _)| !matches!(*kind, "11" | "15" | "16" | "21" | "22" | "76" | "78"));
+            } else if lines.iter().any(|(kind, _, _)| *kind == "76") {
+                lines.retain(|(kind, _, _)| *kind != "11");
+            }
+            // Keep in-home units within the monthly limit: first fewer visits of the most used
+            // service, then, if single monthly items still exceed it, drop the largest service.
             let limit = u64::from(population::level(level).monthly_limit_units().expect("certified"));
+            let limited = |kind: &str| service::by_code(kind).expect("known").limit_applies;
             loop {
-                let used: u64 = lines.iter().filter(|(kind, _, _)| service::by_code(kind).expect("known").limit_applies).map(|(_, _, line)| u64::from(line.unit_value) * u64::from(line.count)).sum();
+                let used: u64 = lines.iter().filter(|(kind, _, _)| limited(kind)).map(|(_, _, line)| u64::from(line.unit_value) * u64::from(line.count)).sum();
                 if used <= limit {
                     break;
                 }
-                let Some(largest) = lines.iter_mut().filter(|(kind, _, line)| service::by_code(kind).expect("known").limit_applies && line.count > 1).max_by_key(|(_, _, line)| line.unit_value * line.count) else {
-                    lines.retain(|(kind, _, _)| !service::by_code(kind).expect("known").limit_applies || kind.starts_with('7'));
+                if let Some(largest) = lines.iter_mut().filter(|(kind, _, line)| limited(kind) && line.count > 1).max_by_key(|(_, _, line)| line.unit_value * line.count) {
+                    largest.2.count -= 1;
+                } else if let Some(position) = lines.iter().enumerate().filter(|(_, (kind, _, _))| limited(kind)).max_by_key(|(_, (_, _, line))| line.unit_value).map(|(position, _)| position) {
+                    lines.remove(position);
+                } else {
                     break;
-                };
-                largest.2.count -= 1;
+                }
             }
         }
         let care_manager = if person.residence.is_none() && !lines.is_empty() {
