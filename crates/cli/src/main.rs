@@ -1,6 +1,8 @@
 //! The `kaigo` command. Parses arguments, installs logging, calls one library entry per command
 //! and alone decides the exit code: 0 ok, 1 bad input or failed check, 2 internal or I/O error.
 
+mod pipeline;
+
 use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
@@ -8,7 +10,11 @@ use clap::{Parser, Subcommand};
 use kaigo_codes::calendar::YearMonth;
 
 #[derive(Parser)]
-#[command(name = "kaigo", version, about = "Analytics warehouse for Japan's long-term-care information hub")]
+#[command(
+    name = "kaigo",
+    version,
+    about = "Analytics warehouse for Japan's long-term-care information hub"
+)]
 struct Cli {
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -28,6 +34,11 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a pipeline: the embedded demo by default (synthetic hub → calibration report).
+    Run {
+        /// A pipeline definition (see pipelines/demo.toml); the embedded demo when omitted.
+        pipeline: Option<PathBuf>,
+    },
     /// Generate a calibrated synthetic hub with ground truth.
     Synth(SynthArgs),
     /// Write the extract-format documentation (docs/formats/*.md).
@@ -65,7 +76,7 @@ struct SynthArgs {
 
 /// An error the user can fix (exit code 1) rather than an internal one (exit code 2).
 #[derive(Debug)]
-struct UserError(String);
+pub(crate) struct UserError(pub(crate) String);
 
 impl std::fmt::Display for UserError {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,7 +87,9 @@ impl std::fmt::Display for UserError {
 impl std::error::Error for UserError {}
 
 fn parse_months(text: &str) -> anyhow::Result<(YearMonth, YearMonth)> {
-    let (first, last) = text.split_once("..").ok_or_else(|| UserError(format!("--months must be YYYY-MM..YYYY-MM, got {text:?}")))?;
+    let (first, last) = text
+        .split_once("..")
+        .ok_or_else(|| UserError(format!("--months must be YYYY-MM..YYYY-MM, got {text:?}")))?;
     let first = YearMonth::parse_dashed(first).map_err(|error| UserError(format!("--months start: {error}")))?;
     let last = YearMonth::parse_dashed(last).map_err(|error| UserError(format!("--months end: {error}")))?;
     if last < first {
@@ -85,15 +98,64 @@ fn parse_months(text: &str) -> anyhow::Result<(YearMonth, YearMonth)> {
     Ok((first, last))
 }
 
+fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let pipeline = pipeline::load(path.as_deref())?;
+    let root = pipeline.output.root;
+    let reports = root.join("reports");
+    std::fs::create_dir_all(&reports).with_context(|| format!("creating {}", reports.display()))?;
+    let (first, last) = parse_months(&pipeline.synth.months)?;
+    let config = kaigo_synth::SynthConfig::new(pipeline.synth.persons, first, last, pipeline.synth.seed);
+    let started = std::time::Instant::now();
+    eprintln!(
+        "kaigo run: 1/1 synthetic hub ({} persons, {first}..{last}, seed {})",
+        config.persons, config.seed
+    );
+    let summary = generate(&config, &root.join("hub"))?;
+    let report = summary.calibration.render();
+    std::fs::write(reports.join("calibration.txt"), &report)?;
+    std::fs::write(
+        reports.join("calibration.json"),
+        serde_json::to_vec_pretty(&summary.calibration)?,
+    )?;
+    let failures = summary.calibration.failures().len();
+    println!("synthetic hub   {}", root.join("hub").display());
+    println!(
+        "  insurers      {} simulated, {} providers",
+        summary.insurers, summary.providers
+    );
+    println!(
+        "  deliveries    {} ({}..{})",
+        summary.deliveries.len(),
+        summary.deliveries.first().map_or("-", String::as_str),
+        summary.deliveries.last().map_or("-", String::as_str)
+    );
+    println!(
+        "  records       {} ({} claim statements)",
+        summary.records, summary.statements
+    );
+    println!(
+        "calibration     {} of {} marginals within tolerance",
+        summary.calibration.rows.len() - failures,
+        summary.calibration.rows.len()
+    );
+    println!("  report        {}", reports.join("calibration.txt").display());
+    println!("done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(config: &kaigo_synth::SynthConfig, out: &std::path::Path) -> anyhow::Result<kaigo_synth::SynthSummary> {
+    kaigo_synth::generate(config, out).map_err(|error| match error {
+        kaigo_synth::SynthError::Config(message) => anyhow::Error::new(UserError(message)),
+        other => anyhow::Error::new(other),
+    })
+}
+
 fn synth(args: SynthArgs) -> anyhow::Result<ExitCode> {
     let (first, last) = parse_months(&args.months)?;
     let config = kaigo_synth::SynthConfig::new(args.persons, first, last, args.seed);
     let started = std::time::Instant::now();
     tracing::info!(persons = args.persons, %first, %last, seed = args.seed, out = %args.out.display(), "generating synthetic hub");
-    let summary = kaigo_synth::generate(&config, &args.out).map_err(|error| match error {
-        kaigo_synth::SynthError::Config(message) => anyhow::Error::new(UserError(message)),
-        other => anyhow::Error::new(other),
-    })?;
+    let summary = generate(&config, &args.out)?;
     tracing::info!(
         insurers = summary.insurers,
         providers = summary.providers,
@@ -117,10 +179,14 @@ fn synth(args: SynthArgs) -> anyhow::Result<ExitCode> {
         print!("{}", summary.calibration.render());
     }
     if let Some(path) = &args.report_json {
-        std::fs::write(path, serde_json::to_vec_pretty(&summary.calibration)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_vec_pretty(&summary.calibration)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     if args.strict && !summary.calibration.failures().is_empty() {
-        eprintln!("kaigo synth: {} calibration rows outside tolerance", summary.calibration.failures().len());
+        eprintln!(
+            "kaigo synth: {} calibration rows outside tolerance",
+            summary.calibration.failures().len()
+        );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -133,24 +199,34 @@ fn main() -> ExitCode {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
     let result = match cli.command {
+        Command::Run { pipeline } => run(pipeline),
         Command::Synth(args) => synth(args),
-        Command::Docs { out } => kaigo_formats::docs::write_all(&out).map(|files| {
-            eprintln!("kaigo docs: wrote {} files to {}", files, out.display());
-            ExitCode::SUCCESS
-        }).map_err(anyhow::Error::from),
+        Command::Docs { out } => kaigo_formats::docs::write_all(&out)
+            .map(|files| {
+                eprintln!("kaigo docs: wrote {} files to {}", files, out.display());
+                ExitCode::SUCCESS
+            })
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            if error.chain().any(|cause| cause.is::<UserError>()) { ExitCode::from(1) } else { ExitCode::from(2) }
+            if error.chain().any(|cause| cause.is::<UserError>()) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }

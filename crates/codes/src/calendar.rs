@@ -35,8 +35,12 @@ impl YearMonth {
     }
 
     /// This month plus `months` (may be negative).
-    pub fn add(self, months: i32) -> Self {
-        Self(self.0.checked_add_signed(months).expect("month arithmetic stays after year 0"))
+    pub fn plus_months(self, months: i32) -> Self {
+        Self(
+            self.0
+                .checked_add_signed(months)
+                .expect("month arithmetic stays after year 0"),
+        )
     }
 
     /// Whole months from `earlier` to `self` (negative if `earlier` is later).
@@ -51,7 +55,10 @@ impl YearMonth {
 
     /// Last day of the month.
     pub fn last_day(self) -> NaiveDate {
-        self.add(1).first_day().pred_opt().expect("not the first representable day")
+        self.plus_months(1)
+            .first_day()
+            .pred_opt()
+            .expect("not the first representable day")
     }
 
     /// Number of days in the month.
@@ -61,7 +68,11 @@ impl YearMonth {
 
     /// Fiscal year (年度) the month belongs to: April 2026 – March 2027 is FY2026.
     pub fn fiscal_year(self) -> u32 {
-        if self.month() >= 4 { self.year() } else { self.year() - 1 }
+        if self.month() >= 4 {
+            self.year()
+        } else {
+            self.year() - 1
+        }
     }
 
     /// `YYYYMM` as used in claims (サービス提供年月).
@@ -72,21 +83,36 @@ impl YearMonth {
     /// Parse `YYYYMM`.
     pub fn parse_compact(text: &str) -> Result<Self, CodeError> {
         if !crate::all_ascii_digits(text, 6) {
-            return Err(CodeError::Shape { what: "year-month (YYYYMM)", expected: 6 });
+            return Err(CodeError::Shape {
+                what: "year-month (YYYYMM)",
+                expected: 6,
+            });
         }
         let year = text[..4].parse().expect("digits");
         let month = text[4..].parse().expect("digits");
-        Self::new(year, month).ok_or(CodeError::Date { what: "year-month (YYYYMM)" })
+        Self::new(year, month).ok_or(CodeError::Date {
+            what: "year-month (YYYYMM)",
+        })
     }
 
     /// Parse `YYYY-MM` (the CLI form).
     pub fn parse_dashed(text: &str) -> Result<Self, CodeError> {
-        let (year, month) = text.split_once('-').ok_or(CodeError::Shape { what: "year-month (YYYY-MM)", expected: 7 })?;
-        if !crate::all_ascii_digits(year, 4) || !(1..=2).contains(&month.len()) || !month.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(CodeError::Shape { what: "year-month (YYYY-MM)", expected: 7 });
+        let (year, month) = text.split_once('-').ok_or(CodeError::Shape {
+            what: "year-month (YYYY-MM)",
+            expected: 7,
+        })?;
+        if !crate::all_ascii_digits(year, 4)
+            || !(1..=2).contains(&month.len())
+            || !month.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(CodeError::Shape {
+                what: "year-month (YYYY-MM)",
+                expected: 7,
+            });
         }
-        Self::new(year.parse().expect("digits"), month.parse().expect("digits"))
-            .ok_or(CodeError::Date { what: "year-month (YYYY-MM)" })
+        Self::new(year.parse().expect("digits"), month.parse().expect("digits")).ok_or(CodeError::Date {
+            what: "year-month (YYYY-MM)",
+        })
     }
 
     /// Iterate months from `self` to `last` inclusive.
@@ -124,7 +150,11 @@ pub fn fiscal_year_bounds(fiscal_year: i32) -> (NaiveDate, NaiveDate) {
 
 /// Fiscal year of a date.
 pub fn fiscal_year_of(date: NaiveDate) -> i32 {
-    if date.month() >= 4 { date.year() } else { date.year() - 1 }
+    if date.month() >= 4 {
+        date.year()
+    } else {
+        date.year() - 1
+    }
 }
 
 /// A Japanese era.
@@ -163,8 +193,8 @@ impl Era {
 
     /// First day of the era.
     pub fn first_day(self) -> NaiveDate {
-        let (year, month, day) = [(1868, 1, 25), (1912, 7, 30), (1926, 12, 25), (1989, 1, 8), (2019, 5, 1)]
-            [self as usize];
+        let (year, month, day) =
+            [(1868, 1, 25), (1912, 7, 30), (1926, 12, 25), (1989, 1, 8), (2019, 5, 1)][self as usize];
         NaiveDate::from_ymd_opt(year, month, day).expect("valid")
     }
 
@@ -193,7 +223,9 @@ impl EraDate {
             .into_iter()
             .rev()
             .find(|era| date >= era.first_day())
-            .ok_or(CodeError::Date { what: "era date (before 明治)" })?;
+            .ok_or(CodeError::Date {
+                what: "era date (before 明治)",
+            })?;
         Ok(Self {
             era,
             year: (date.year() - era.first_day().year() + 1) as u32,
@@ -213,14 +245,21 @@ impl EraDate {
         let date = NaiveDate::from_ymd_opt(year, self.month, self.day).ok_or(CodeError::Date { what: WHAT })?;
         let after_start = date >= self.era.first_day();
         let before_end = self.era.next().is_none_or(|next| date < next.first_day());
-        if after_start && before_end { Ok(date) } else { Err(CodeError::Date { what: WHAT }) }
+        if after_start && before_end {
+            Ok(date)
+        } else {
+            Err(CodeError::Date { what: WHAT })
+        }
     }
 
     /// Parse the 7-digit form `GYYMMDD` (e.g. `5081126` = 令和8年11月26日).
     pub fn parse_compact(text: &str) -> Result<Self, CodeError> {
         const WHAT: &str = "era date (GYYMMDD)";
         if !crate::all_ascii_digits(text, 7) {
-            return Err(CodeError::Shape { what: WHAT, expected: 7 });
+            return Err(CodeError::Shape {
+                what: WHAT,
+                expected: 7,
+            });
         }
         let era_number: usize = text[..1].parse().expect("digit");
         let era = era_number
@@ -249,7 +288,14 @@ impl std::fmt::Display for EraDate {
         if self.year == 1 {
             write!(formatter, "{}元年{}月{}日", self.era.name_ja(), self.month, self.day)
         } else {
-            write!(formatter, "{}{}年{}月{}日", self.era.name_ja(), self.year, self.month, self.day)
+            write!(
+                formatter,
+                "{}{}年{}月{}日",
+                self.era.name_ja(),
+                self.year,
+                self.month,
+                self.day
+            )
         }
     }
 }
@@ -258,7 +304,10 @@ impl std::fmt::Display for EraDate {
 pub fn parse_yyyymmdd(text: &str) -> Result<NaiveDate, CodeError> {
     const WHAT: &str = "date (YYYYMMDD)";
     if !crate::all_ascii_digits(text, 8) {
-        return Err(CodeError::Shape { what: WHAT, expected: 8 });
+        return Err(CodeError::Shape {
+            what: WHAT,
+            expected: 8,
+        });
     }
     NaiveDate::from_ymd_opt(
         text[..4].parse().expect("digits"),
@@ -300,8 +349,14 @@ mod tests {
             assert_eq!(era_date.to_date().unwrap(), gregorian);
             assert_eq!(EraDate::parse_compact(&era_date.compact()).unwrap(), era_date);
         }
-        assert_eq!(EraDate::from_date(date(2019, 5, 1)).unwrap().to_string(), "令和元年5月1日");
-        assert_eq!(EraDate::parse_compact("5081126").unwrap().to_date().unwrap(), date(2026, 11, 26));
+        assert_eq!(
+            EraDate::from_date(date(2019, 5, 1)).unwrap().to_string(),
+            "令和元年5月1日"
+        );
+        assert_eq!(
+            EraDate::parse_compact("5081126").unwrap().to_date().unwrap(),
+            date(2026, 11, 26)
+        );
     }
 
     #[test]
@@ -322,14 +377,20 @@ mod tests {
     fn months_and_fiscal_years() {
         let march = YearMonth::new(2027, 3).unwrap();
         assert_eq!(march.fiscal_year(), 2026);
-        assert_eq!(march.add(1).fiscal_year(), 2027);
-        assert_eq!(march.add(-3).compact(), "202612");
+        assert_eq!(march.plus_months(1).fiscal_year(), 2027);
+        assert_eq!(march.plus_months(-3).compact(), "202612");
         assert_eq!(YearMonth::parse_compact("202802").unwrap().days(), 29);
         assert_eq!(YearMonth::parse_dashed("2025-04").unwrap().months_since(march), -23);
         assert!(YearMonth::parse_compact("202513").is_err());
         assert_eq!(fiscal_year_of(date(2028, 3, 31)), 2027);
         assert_eq!(fiscal_year_bounds(2027), (date(2027, 4, 1), date(2028, 3, 31)));
-        assert_eq!(YearMonth::new(2025, 4).unwrap().through(YearMonth::new(2028, 3).unwrap()).count(), 36);
+        assert_eq!(
+            YearMonth::new(2025, 4)
+                .unwrap()
+                .through(YearMonth::new(2028, 3).unwrap())
+                .count(),
+            36
+        );
         assert!(parse_yyyymmdd("20250230").is_err());
         assert_eq!(format_yyyymmdd(date(2025, 4, 1)), "20250401");
     }

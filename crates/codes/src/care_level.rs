@@ -28,8 +28,15 @@ pub enum CareLevel {
 
 impl CareLevel {
     /// The seven levels a person can be certified at today, lightest first.
-    pub const CERTIFIED: [CareLevel; 7] =
-        [Self::Support1, Self::Support2, Self::Care1, Self::Care2, Self::Care3, Self::Care4, Self::Care5];
+    pub const CERTIFIED: [CareLevel; 7] = [
+        Self::Support1,
+        Self::Support2,
+        Self::Care1,
+        Self::Care2,
+        Self::Care3,
+        Self::Care4,
+        Self::Care5,
+    ];
 
     /// The 2-digit code.
     pub fn code(self) -> &'static str {
@@ -58,7 +65,11 @@ impl CareLevel {
             "23" => Self::Care3,
             "24" => Self::Care4,
             "25" => Self::Care5,
-            _ => return Err(CodeError::Unknown { what: "care level code" }),
+            _ => {
+                return Err(CodeError::Unknown {
+                    what: "care level code",
+                });
+            }
         })
     }
 

@@ -52,7 +52,10 @@ impl InsurerNumber {
     pub fn parse(text: &str) -> Result<Self, CodeError> {
         const WHAT: &str = "insurer number";
         if !all_ascii_digits(text, 6) {
-            return Err(CodeError::Shape { what: WHAT, expected: 6 });
+            return Err(CodeError::Shape {
+                what: WHAT,
+                expected: 6,
+            });
         }
         let bytes: [u8; 6] = text.as_bytes().try_into().expect("length checked");
         if mod10_check_digit(&bytes[..5]) + b'0' != bytes[5] {
@@ -67,14 +70,20 @@ impl InsurerNumber {
     pub fn parse_padded(text: &str) -> Result<Self, CodeError> {
         match text.strip_prefix("00") {
             Some(rest) if text.len() == 8 => Self::parse(rest),
-            _ => Err(CodeError::Shape { what: "insurer number (8-digit claim form)", expected: 8 }),
+            _ => Err(CodeError::Shape {
+                what: "insurer number (8-digit claim form)",
+                expected: 8,
+            }),
         }
     }
 
     /// Build from the 5-digit body (prefecture + serial), adding the check digit.
     pub fn from_body(body: &str) -> Result<Self, CodeError> {
         if !all_ascii_digits(body, 5) {
-            return Err(CodeError::Shape { what: "insurer number body", expected: 5 });
+            return Err(CodeError::Shape {
+                what: "insurer number body",
+                expected: 5,
+            });
         }
         let mut bytes = [0u8; 6];
         bytes[..5].copy_from_slice(body.as_bytes());
@@ -107,7 +116,10 @@ impl std::fmt::Display for InsurerNumber {
 /// A local-government code (6 digits: 5-digit body + mod-11 check digit) from its body.
 pub fn local_government_code(body: &str) -> Result<String, CodeError> {
     if !all_ascii_digits(body, 5) {
-        return Err(CodeError::Shape { what: "local-government code body", expected: 5 });
+        return Err(CodeError::Shape {
+            what: "local-government code body",
+            expected: 5,
+        });
     }
     let check = mod11_check_digit(body.as_bytes());
     Ok(format!("{body}{check}"))
@@ -115,8 +127,7 @@ pub fn local_government_code(body: &str) -> Result<String, CodeError> {
 
 /// Whether a 6-digit local-government code has a correct check digit.
 pub fn is_valid_local_government_code(text: &str) -> bool {
-    all_ascii_digits(text, 6)
-        && mod11_check_digit(&text.as_bytes()[..5]) + b'0' == text.as_bytes()[5]
+    all_ascii_digits(text, 6) && mod11_check_digit(&text.as_bytes()[..5]) + b'0' == text.as_bytes()[5]
 }
 
 #[cfg(test)]
@@ -126,9 +137,12 @@ mod tests {
     #[test]
     fn check_digit_matches_published_examples() {
         // domain.md §3.3: 千代田区, 札幌市, 中央区, 枚方市 (LTC insurer number).
-        for (body, number) in
-            [("13101", "131011"), ("01100", "011007"), ("13102", "131029"), ("27210", "272104")]
-        {
+        for (body, number) in [
+            ("13101", "131011"),
+            ("01100", "011007"),
+            ("13102", "131029"),
+            ("27210", "272104"),
+        ] {
             assert_eq!(InsurerNumber::from_body(body).unwrap().as_str(), number);
             assert!(InsurerNumber::parse(number).is_ok());
         }

@@ -59,7 +59,9 @@ impl ProviderKind {
         Self::ALL
             .into_iter()
             .find(|kind| kind.digit() == digit)
-            .ok_or(CodeError::Unknown { what: "provider kind digit" })
+            .ok_or(CodeError::Unknown {
+                what: "provider kind digit",
+            })
     }
 
     /// Japanese label.
@@ -86,7 +88,10 @@ impl ProviderNumber {
     pub fn new(prefecture: u8, kind: ProviderKind, district: u8, serial: u16) -> Result<Self, CodeError> {
         crate::prefecture::by_code(prefecture)?;
         if district > 99 || serial > 9999 {
-            return Err(CodeError::Shape { what: "provider number", expected: 10 });
+            return Err(CodeError::Shape {
+                what: "provider number",
+                expected: 10,
+            });
         }
         let body = format!("{prefecture:02}{}{district:02}{serial:04}", kind.digit());
         let check = mod10_check_digit(body.as_bytes());
@@ -97,7 +102,10 @@ impl ProviderNumber {
     pub fn parse(text: &str) -> Result<Self, CodeError> {
         const WHAT: &str = "provider number";
         if !all_ascii_digits(text, 10) {
-            return Err(CodeError::Shape { what: WHAT, expected: 10 });
+            return Err(CodeError::Shape {
+                what: WHAT,
+                expected: 10,
+            });
         }
         let bytes: [u8; 10] = text.as_bytes().try_into().expect("length checked");
         crate::prefecture::by_code((bytes[0] - b'0') * 10 + (bytes[1] - b'0'))?;
@@ -149,7 +157,10 @@ mod tests {
         let mut text = number.as_str().to_string();
         let last = text.pop().unwrap();
         text.push(if last == '9' { '0' } else { char::from(last as u8 + 1) });
-        assert!(matches!(ProviderNumber::parse(&text), Err(CodeError::CheckDigit { .. })));
+        assert!(matches!(
+            ProviderNumber::parse(&text),
+            Err(CodeError::CheckDigit { .. })
+        ));
         // Kind digit 2 is not assigned.
         let body = "232120009";
         let bad = format!("{body}{}", mod10_check_digit(body.as_bytes()));

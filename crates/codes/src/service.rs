@@ -84,54 +84,477 @@ kinds![
     ("11", "訪問介護", "home help", InHome, High, true, "7131", true),
     ("12", "訪問入浴介護", "home bathing", InHome, High, true, "7131", true),
     ("13", "訪問看護", "home nursing", InHome, High, true, "7131", true),
-    ("14", "訪問リハビリテーション", "home rehabilitation", InHome, Middle, true, "7131", true),
+    (
+        "14",
+        "訪問リハビリテーション",
+        "home rehabilitation",
+        InHome,
+        Middle,
+        true,
+        "7131",
+        true
+    ),
     ("15", "通所介護", "day service", InHome, Low, true, "7131", true),
-    ("16", "通所リハビリテーション", "day rehabilitation", InHome, Middle, true, "7131", true),
-    ("17", "福祉用具貸与", "equipment rental", InHome, Flat, true, "7131", true),
-    ("21", "短期入所生活介護", "short stay (welfare)", InHome, Middle, true, "7143", true),
-    ("22", "短期入所療養介護（介護老人保健施設）", "short stay (health facility)", InHome, Low, true, "7155", true),
-    ("23", "短期入所療養介護（病院等）", "short stay (hospital etc.)", InHome, Low, true, "7164", true),
-    ("2A", "短期入所療養介護（介護医療院）", "short stay (care-medical institution)", InHome, Low, true, "7155", true),
-    ("24", "介護予防短期入所生活介護", "preventive short stay (welfare)", Preventive, Middle, true, "7144", true),
-    ("25", "介護予防短期入所療養介護（介護老人保健施設）", "preventive short stay (health facility)", Preventive, Low, true, "7156", true),
-    ("26", "介護予防短期入所療養介護（病院等）", "preventive short stay (hospital etc.)", Preventive, Low, true, "7165", true),
-    ("2B", "介護予防短期入所療養介護（介護医療院）", "preventive short stay (care-medical institution)", Preventive, Low, true, "7156", true),
-    ("27", "特定施設入居者生活介護（短期利用）", "specified facility, short-term", InHome, Low, true, "7171", true),
-    ("28", "地域密着型特定施設入居者生活介護（短期利用）", "community specified facility, short-term", Community, Low, true, "7171", true),
-    ("31", "居宅療養管理指導", "in-home medical management", InHome, Flat, false, "7131", true),
-    ("32", "認知症対応型共同生活介護（短期利用以外）", "dementia group home", Community, Low, false, "7171", true),
-    ("33", "特定施設入居者生活介護（短期利用以外）", "specified facility", InHome, Low, false, "7171", true),
-    ("34", "介護予防居宅療養管理指導", "preventive in-home medical management", Preventive, Flat, false, "7132", true),
-    ("35", "介護予防特定施設入居者生活介護", "preventive specified facility", Preventive, Low, false, "7171", true),
-    ("36", "地域密着型特定施設入居者生活介護", "community specified facility", Community, Low, false, "7171", true),
-    ("37", "介護予防認知症対応型共同生活介護（短期利用以外）", "preventive dementia group home", Preventive, Low, false, "7171", true),
-    ("38", "認知症対応型共同生活介護（短期利用）", "dementia group home, short-term", Community, Low, true, "7171", true),
-    ("39", "介護予防認知症対応型共同生活介護（短期利用）", "preventive dementia group home, short-term", Preventive, Low, true, "7171", true),
-    ("43", "居宅介護支援", "care management", CareManagement, High, false, "8124", true),
-    ("46", "介護予防支援", "preventive care management", Preventive, High, false, "8125", true),
-    ("51", "介護福祉施設サービス", "welfare facility (特養)", Facility, Low, false, "7183", true),
-    ("52", "介護保健施設サービス", "health facility (老健)", Facility, Low, false, "7195", true),
-    ("53", "介護療養施設サービス", "LTC sanatorium (abolished FY2023)", Facility, Low, false, "71A3", false),
-    ("54", "地域密着型介護老人福祉施設入所者生活介護", "small welfare facility", Community, Low, false, "7183", true),
-    ("55", "介護医療院サービス", "care-medical institution", Facility, Low, false, "7195", true),
-    ("61", "介護予防訪問介護", "preventive home help (moved to 総合事業)", Preventive, High, true, "7132", false),
-    ("62", "介護予防訪問入浴介護", "preventive home bathing", Preventive, High, true, "7132", true),
-    ("63", "介護予防訪問看護", "preventive home nursing", Preventive, High, true, "7132", true),
-    ("64", "介護予防訪問リハビリテーション", "preventive home rehabilitation", Preventive, Middle, true, "7132", true),
-    ("65", "介護予防通所介護", "preventive day service (moved to 総合事業)", Preventive, Low, true, "7132", false),
-    ("66", "介護予防通所リハビリテーション", "preventive day rehabilitation", Preventive, Middle, true, "7132", true),
-    ("67", "介護予防福祉用具貸与", "preventive equipment rental", Preventive, Flat, true, "7132", true),
-    ("68", "小規模多機能型居宅介護（短期利用）", "multi-function small home, short-term", Community, Middle, true, "7131", true),
-    ("69", "介護予防小規模多機能型居宅介護（短期利用）", "preventive multi-function small home, short-term", Preventive, Middle, true, "7132", true),
-    ("71", "夜間対応型訪問介護", "night home help", Community, High, true, "7131", true),
-    ("72", "認知症対応型通所介護", "dementia day service", Community, Middle, true, "7131", true),
-    ("73", "小規模多機能型居宅介護（短期利用以外）", "multi-function small home", Community, Middle, true, "7131", true),
-    ("74", "介護予防認知症対応型通所介護", "preventive dementia day service", Preventive, Middle, true, "7132", true),
-    ("75", "介護予防小規模多機能型居宅介護（短期利用以外）", "preventive multi-function small home", Preventive, Middle, true, "7132", true),
-    ("76", "定期巡回・随時対応型訪問介護看護", "24-hour regular and on-call visits", Community, High, true, "7131", true),
-    ("77", "看護小規模多機能型居宅介護（短期利用以外）", "nursing multi-function small home", Community, Middle, true, "7131", true),
-    ("78", "地域密着型通所介護", "small day service", Community, Low, true, "7131", true),
-    ("79", "看護小規模多機能型居宅介護（短期利用）", "nursing multi-function small home, short-term", Community, Middle, true, "7131", true),
+    (
+        "16",
+        "通所リハビリテーション",
+        "day rehabilitation",
+        InHome,
+        Middle,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "17",
+        "福祉用具貸与",
+        "equipment rental",
+        InHome,
+        Flat,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "21",
+        "短期入所生活介護",
+        "short stay (welfare)",
+        InHome,
+        Middle,
+        true,
+        "7143",
+        true
+    ),
+    (
+        "22",
+        "短期入所療養介護（介護老人保健施設）",
+        "short stay (health facility)",
+        InHome,
+        Low,
+        true,
+        "7155",
+        true
+    ),
+    (
+        "23",
+        "短期入所療養介護（病院等）",
+        "short stay (hospital etc.)",
+        InHome,
+        Low,
+        true,
+        "7164",
+        true
+    ),
+    (
+        "2A",
+        "短期入所療養介護（介護医療院）",
+        "short stay (care-medical institution)",
+        InHome,
+        Low,
+        true,
+        "7155",
+        true
+    ),
+    (
+        "24",
+        "介護予防短期入所生活介護",
+        "preventive short stay (welfare)",
+        Preventive,
+        Middle,
+        true,
+        "7144",
+        true
+    ),
+    (
+        "25",
+        "介護予防短期入所療養介護（介護老人保健施設）",
+        "preventive short stay (health facility)",
+        Preventive,
+        Low,
+        true,
+        "7156",
+        true
+    ),
+    (
+        "26",
+        "介護予防短期入所療養介護（病院等）",
+        "preventive short stay (hospital etc.)",
+        Preventive,
+        Low,
+        true,
+        "7165",
+        true
+    ),
+    (
+        "2B",
+        "介護予防短期入所療養介護（介護医療院）",
+        "preventive short stay (care-medical institution)",
+        Preventive,
+        Low,
+        true,
+        "7156",
+        true
+    ),
+    (
+        "27",
+        "特定施設入居者生活介護（短期利用）",
+        "specified facility, short-term",
+        InHome,
+        Low,
+        true,
+        "7171",
+        true
+    ),
+    (
+        "28",
+        "地域密着型特定施設入居者生活介護（短期利用）",
+        "community specified facility, short-term",
+        Community,
+        Low,
+        true,
+        "7171",
+        true
+    ),
+    (
+        "31",
+        "居宅療養管理指導",
+        "in-home medical management",
+        InHome,
+        Flat,
+        false,
+        "7131",
+        true
+    ),
+    (
+        "32",
+        "認知症対応型共同生活介護（短期利用以外）",
+        "dementia group home",
+        Community,
+        Low,
+        false,
+        "7171",
+        true
+    ),
+    (
+        "33",
+        "特定施設入居者生活介護（短期利用以外）",
+        "specified facility",
+        InHome,
+        Low,
+        false,
+        "7171",
+        true
+    ),
+    (
+        "34",
+        "介護予防居宅療養管理指導",
+        "preventive in-home medical management",
+        Preventive,
+        Flat,
+        false,
+        "7132",
+        true
+    ),
+    (
+        "35",
+        "介護予防特定施設入居者生活介護",
+        "preventive specified facility",
+        Preventive,
+        Low,
+        false,
+        "7171",
+        true
+    ),
+    (
+        "36",
+        "地域密着型特定施設入居者生活介護",
+        "community specified facility",
+        Community,
+        Low,
+        false,
+        "7171",
+        true
+    ),
+    (
+        "37",
+        "介護予防認知症対応型共同生活介護（短期利用以外）",
+        "preventive dementia group home",
+        Preventive,
+        Low,
+        false,
+        "7171",
+        true
+    ),
+    (
+        "38",
+        "認知症対応型共同生活介護（短期利用）",
+        "dementia group home, short-term",
+        Community,
+        Low,
+        true,
+        "7171",
+        true
+    ),
+    (
+        "39",
+        "介護予防認知症対応型共同生活介護（短期利用）",
+        "preventive dementia group home, short-term",
+        Preventive,
+        Low,
+        true,
+        "7171",
+        true
+    ),
+    (
+        "43",
+        "居宅介護支援",
+        "care management",
+        CareManagement,
+        High,
+        false,
+        "8124",
+        true
+    ),
+    (
+        "46",
+        "介護予防支援",
+        "preventive care management",
+        Preventive,
+        High,
+        false,
+        "8125",
+        true
+    ),
+    (
+        "51",
+        "介護福祉施設サービス",
+        "welfare facility (特養)",
+        Facility,
+        Low,
+        false,
+        "7183",
+        true
+    ),
+    (
+        "52",
+        "介護保健施設サービス",
+        "health facility (老健)",
+        Facility,
+        Low,
+        false,
+        "7195",
+        true
+    ),
+    (
+        "53",
+        "介護療養施設サービス",
+        "LTC sanatorium (abolished FY2023)",
+        Facility,
+        Low,
+        false,
+        "71A3",
+        false
+    ),
+    (
+        "54",
+        "地域密着型介護老人福祉施設入所者生活介護",
+        "small welfare facility",
+        Community,
+        Low,
+        false,
+        "7183",
+        true
+    ),
+    (
+        "55",
+        "介護医療院サービス",
+        "care-medical institution",
+        Facility,
+        Low,
+        false,
+        "7195",
+        true
+    ),
+    (
+        "61",
+        "介護予防訪問介護",
+        "preventive home help (moved to 総合事業)",
+        Preventive,
+        High,
+        true,
+        "7132",
+        false
+    ),
+    (
+        "62",
+        "介護予防訪問入浴介護",
+        "preventive home bathing",
+        Preventive,
+        High,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "63",
+        "介護予防訪問看護",
+        "preventive home nursing",
+        Preventive,
+        High,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "64",
+        "介護予防訪問リハビリテーション",
+        "preventive home rehabilitation",
+        Preventive,
+        Middle,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "65",
+        "介護予防通所介護",
+        "preventive day service (moved to 総合事業)",
+        Preventive,
+        Low,
+        true,
+        "7132",
+        false
+    ),
+    (
+        "66",
+        "介護予防通所リハビリテーション",
+        "preventive day rehabilitation",
+        Preventive,
+        Middle,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "67",
+        "介護予防福祉用具貸与",
+        "preventive equipment rental",
+        Preventive,
+        Flat,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "68",
+        "小規模多機能型居宅介護（短期利用）",
+        "multi-function small home, short-term",
+        Community,
+        Middle,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "69",
+        "介護予防小規模多機能型居宅介護（短期利用）",
+        "preventive multi-function small home, short-term",
+        Preventive,
+        Middle,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "71",
+        "夜間対応型訪問介護",
+        "night home help",
+        Community,
+        High,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "72",
+        "認知症対応型通所介護",
+        "dementia day service",
+        Community,
+        Middle,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "73",
+        "小規模多機能型居宅介護（短期利用以外）",
+        "multi-function small home",
+        Community,
+        Middle,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "74",
+        "介護予防認知症対応型通所介護",
+        "preventive dementia day service",
+        Preventive,
+        Middle,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "75",
+        "介護予防小規模多機能型居宅介護（短期利用以外）",
+        "preventive multi-function small home",
+        Preventive,
+        Middle,
+        true,
+        "7132",
+        true
+    ),
+    (
+        "76",
+        "定期巡回・随時対応型訪問介護看護",
+        "24-hour regular and on-call visits",
+        Community,
+        High,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "77",
+        "看護小規模多機能型居宅介護（短期利用以外）",
+        "nursing multi-function small home",
+        Community,
+        Middle,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "78",
+        "地域密着型通所介護",
+        "small day service",
+        Community,
+        Low,
+        true,
+        "7131",
+        true
+    ),
+    (
+        "79",
+        "看護小規模多機能型居宅介護（短期利用）",
+        "nursing multi-function small home, short-term",
+        Community,
+        Middle,
+        true,
+        "7131",
+        true
+    ),
 ];
 
 /// The service kind with this code.
@@ -139,7 +562,9 @@ pub fn by_code(code: &str) -> Result<&'static ServiceKind, CodeError> {
     SERVICE_KINDS
         .iter()
         .find(|kind| kind.code == code)
-        .ok_or(CodeError::Unknown { what: "service kind code" })
+        .ok_or(CodeError::Unknown {
+            what: "service kind code",
+        })
 }
 
 /// Whether an exchange-information identifier is a per-line statement layout handled as

@@ -31,7 +31,11 @@ impl AreaGrade {
 
     /// Japanese label, e.g. "1級地" or "その他".
     pub fn label_ja(self) -> String {
-        if self.0 == 8 { "その他".to_string() } else { format!("{}級地", self.0) }
+        if self.0 == 8 {
+            "その他".to_string()
+        } else {
+            format!("{}級地", self.0)
+        }
     }
 }
 

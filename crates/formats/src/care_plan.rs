@@ -201,6 +201,16 @@ macro_rules! care_plan_extract {
 }
 
 care_plan_extract!(PlanSheet1, "UP1KYO", "居宅サービス計画書(1) 第1表", "Care plan sheet 1");
-care_plan_extract!(PlanSheet2, "UP2KYO", "居宅サービス計画書(2) 第2表", "Care plan sheet 2 (service lines)");
-care_plan_extract!(PlanMonth, "UPPLAN", "サービス利用票 第6表（予定・実績）", "Service-use sheet 6 (planned and actual)");
+care_plan_extract!(
+    PlanSheet2,
+    "UP2KYO",
+    "居宅サービス計画書(2) 第2表",
+    "Care plan sheet 2 (service lines)"
+);
+care_plan_extract!(
+    PlanMonth,
+    "UPPLAN",
+    "サービス利用票 第6表（予定・実績）",
+    "Service-use sheet 6 (planned and actual)"
+);
 care_plan_extract!(PlanSupplement, "UPHOSOKU", "利用者補足情報", "User supplement");

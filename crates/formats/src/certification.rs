@@ -57,7 +57,12 @@ pub const SURVEY_ITEMS: [(&str, &str, &str, u8); 74] = [
     ("3-9", "外出すると戻れない", "cannot return when out", 3),
     ("4-1", "物を盗られたなどと被害的になる", "feels persecuted", 3),
     ("4-2", "作話", "confabulation", 3),
-    ("4-3", "泣いたり笑ったりして感情が不安定になる", "emotional instability", 3),
+    (
+        "4-3",
+        "泣いたり笑ったりして感情が不安定になる",
+        "emotional instability",
+        3,
+    ),
     ("4-4", "昼夜の逆転", "day-night reversal", 3),
     ("4-5", "しつこく同じ話をする", "repeats the same story", 3),
     ("4-6", "大声をだす", "shouting", 3),

@@ -422,7 +422,7 @@ pub enum ClaimRecord {
     /// 01 基本情報.
     Basic(Box<BasicRecord>),
     /// 02 明細情報.
-    Detail(DetailRecord),
+    Detail(Box<DetailRecord>),
     /// 10 集計情報.
     Totals(Box<TotalsRecord>),
     /// 様式第七 line.
@@ -453,6 +453,9 @@ impl ClaimRecord {
         }
     }
 }
+
+/// A data record as read: its line and the record or the rule it breaks.
+pub type ReadRecord = (u64, std::result::Result<ClaimRecord, RowError>);
 
 /// Offset of the first layout field in a data record (after `2,<record number>`).
 pub const DATA_PREFIX_FIELDS: usize = 2;
@@ -506,7 +509,8 @@ impl ClaimsWriter {
         let record_number = self.data_records + 2;
         let start = self.body.len();
         self.body.extend_from_slice(b"2,");
-        self.body.extend_from_slice(itoa::Buffer::new().format(record_number).as_bytes());
+        self.body
+            .extend_from_slice(itoa::Buffer::new().format(record_number).as_bytes());
         self.body.push(b',');
         if let Err(index) = self.row.encode_line(ENCODING, Quoting::All, &mut self.body) {
             self.body.truncate(start);
@@ -533,7 +537,9 @@ impl ClaimsWriter {
         let mut head = Vec::new();
         self.row.clear();
         self.control.write_fields(&mut self.row);
-        self.row.encode_line(ENCODING, Quoting::Minimal, &mut head).expect("control record is ASCII");
+        self.row
+            .encode_line(ENCODING, Quoting::Minimal, &mut head)
+            .expect("control record is ASCII");
         out.write_all(&head)?;
         out.write_all(&self.body)?;
         let end_number = self.data_records + 2;
@@ -560,17 +566,33 @@ impl<R: Read> ClaimsReader<R> {
     pub fn open(input: R) -> Result<Self> {
         let mut input = BufReader::with_capacity(1 << 16, input);
         check_start(&mut input, LAYOUT, ENCODING)?;
-        let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
         let mut record = csv::ByteRecord::new();
         let syntax = |line| FormatError::Syntax { layout: LAYOUT, line };
         if !csv.read_byte_record(&mut record).map_err(|_| syntax(1))? || record.get(0) != Some(b"1") {
-            return Err(FormatError::MissingControlRecord { layout: LAYOUT, line: 1 });
+            return Err(FormatError::MissingControlRecord {
+                layout: LAYOUT,
+                line: 1,
+            });
         }
         let mut lines = LineCounter::new();
         lines.advance(&csv);
         let control: ControlRecord = decode_record(&record, ENCODING, 1, 0).map_err(|error| match error.field {
-            Some((_, field)) => FormatError::ControlRecord { layout: LAYOUT, line: 1, field, rule: error.rule },
-            None => FormatError::ControlRecord { layout: LAYOUT, line: 1, field: "(record)", rule: error.rule },
+            Some((_, field)) => FormatError::ControlRecord {
+                layout: LAYOUT,
+                line: 1,
+                field,
+                rule: error.rule,
+            },
+            None => FormatError::ControlRecord {
+                layout: LAYOUT,
+                line: 1,
+                field: "(record)",
+                rule: error.rule,
+            },
         })?;
         let data_kind = DataKind::parse(&control.data_kind).map_err(|rule| FormatError::ControlRecord {
             layout: LAYOUT,
@@ -579,9 +601,21 @@ impl<R: Read> ClaimsReader<R> {
             rule,
         })?;
         if control.record_number != 1 {
-            return Err(FormatError::RecordNumber { layout: LAYOUT, line: 1, expected: 1 });
+            return Err(FormatError::RecordNumber {
+                layout: LAYOUT,
+                line: 1,
+                expected: 1,
+            });
         }
-        Ok(Self { csv, record, control, data_kind, data_records: 0, finished: false, lines })
+        Ok(Self {
+            csv,
+            record,
+            control,
+            data_kind,
+            data_records: 0,
+            finished: false,
+            lines,
+        })
     }
 
     /// The control record.
@@ -604,18 +638,29 @@ impl<R: Read> ClaimsReader<R> {
         let more = self
             .csv
             .read_byte_record(&mut self.record)
-            .map_err(|_| FormatError::Syntax { layout: LAYOUT, line: self.lines.peek() })?;
+            .map_err(|_| FormatError::Syntax {
+                layout: LAYOUT,
+                line: self.lines.peek(),
+            })?;
         if !more {
             return Err(FormatError::MissingEndRecord { layout: LAYOUT });
         }
         let line = self.lines.advance(&self.csv);
         let expected_number = self.data_records + 2;
-        let number_ok = self.record.get(1).and_then(|bytes| std::str::from_utf8(bytes).ok()).and_then(|text| text.parse::<u64>().ok())
+        let number_ok = self
+            .record
+            .get(1)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|text| text.parse::<u64>().ok())
             == Some(expected_number);
         match self.record.get(0) {
             Some(b"3") => {
                 if !number_ok || self.record.len() != 2 {
-                    return Err(FormatError::RecordNumber { layout: LAYOUT, line, expected: expected_number });
+                    return Err(FormatError::RecordNumber {
+                        layout: LAYOUT,
+                        line,
+                        expected: expected_number,
+                    });
                 }
                 if self.control.record_count != self.data_records {
                     return Err(FormatError::RecordCount {
@@ -626,35 +671,63 @@ impl<R: Read> ClaimsReader<R> {
                 }
                 self.finished = true;
                 let mut trailing = csv::ByteRecord::new();
-                if self.csv.read_byte_record(&mut trailing).map_err(|_| FormatError::Syntax { layout: LAYOUT, line })? {
-                    return Err(FormatError::DataAfterEnd { layout: LAYOUT, line: self.lines.advance(&self.csv) });
+                if self
+                    .csv
+                    .read_byte_record(&mut trailing)
+                    .map_err(|_| FormatError::Syntax { layout: LAYOUT, line })?
+                {
+                    return Err(FormatError::DataAfterEnd {
+                        layout: LAYOUT,
+                        line: self.lines.advance(&self.csv),
+                    });
                 }
                 Ok(None)
             }
             Some(b"2") => {
                 if !number_ok {
-                    return Err(FormatError::RecordNumber { layout: LAYOUT, line, expected: expected_number });
+                    return Err(FormatError::RecordNumber {
+                        layout: LAYOUT,
+                        line,
+                        expected: expected_number,
+                    });
                 }
                 self.data_records += 1;
                 Ok(Some((line, self.decode_data(line))))
             }
-            _ => Err(FormatError::RecordNumber { layout: LAYOUT, line, expected: expected_number }),
+            _ => Err(FormatError::RecordNumber {
+                layout: LAYOUT,
+                line,
+                expected: expected_number,
+            }),
         }
     }
 
     fn decode_data(&self, line: u64) -> std::result::Result<ClaimRecord, RowError> {
         let record = &self.record;
-        let text = |index: usize| record.get(index).and_then(|bytes| std::str::from_utf8(bytes).ok()).unwrap_or("");
+        let text = |index: usize| {
+            record
+                .get(index)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .unwrap_or("")
+        };
         let exchange_id = text(DATA_PREFIX_FIELDS);
-        let bad_id = RowError { line, field: Some((DATA_PREFIX_FIELDS, "exchange_id")), rule: Rule::Code };
+        let bad_id = RowError {
+            line,
+            field: Some((DATA_PREFIX_FIELDS, "exchange_id")),
+            rule: Rule::Code,
+        };
         let skip = DATA_PREFIX_FIELDS;
         match (self.data_kind, exchange_id) {
             (DataKind::Statements, id) if kaigo_codes::service::is_statement_exchange_id(id) => {
                 match text(DATA_PREFIX_FIELDS + 1) {
                     "01" => decode_record(record, ENCODING, line, skip).map(|r| ClaimRecord::Basic(Box::new(r))),
-                    "02" => decode_record(record, ENCODING, line, skip).map(ClaimRecord::Detail),
+                    "02" => decode_record(record, ENCODING, line, skip).map(|r| ClaimRecord::Detail(Box::new(r))),
                     "10" => decode_record(record, ENCODING, line, skip).map(|r| ClaimRecord::Totals(Box::new(r))),
-                    _ => Err(RowError { line, field: Some((DATA_PREFIX_FIELDS + 1, "record_type")), rule: Rule::Code }),
+                    _ => Err(RowError {
+                        line,
+                        field: Some((DATA_PREFIX_FIELDS + 1, "record_type")),
+                        rule: Rule::Code,
+                    }),
                 }
             }
             (DataKind::CareManagement, "8124" | "8125") => {
@@ -668,7 +741,7 @@ impl<R: Read> ClaimsReader<R> {
     }
 
     /// Read every record (for tests and small files).
-    pub fn read_all(mut self) -> Result<(ControlRecord, Vec<(u64, std::result::Result<ClaimRecord, RowError>)>)> {
+    pub fn read_all(mut self) -> Result<(ControlRecord, Vec<ReadRecord>)> {
         let mut records = Vec::new();
         while let Some(record) = self.next_record()? {
             records.push(record);

@@ -27,7 +27,9 @@ pub enum FormatError {
         encoding: &'static str,
     },
     /// The header row is not the layout's column names.
-    #[error("{layout}: line 1 is not the expected header (column {column}: expected 「{expected}」); check the extract type and its encoding ({encoding})")]
+    #[error(
+        "{layout}: line 1 is not the expected header (column {column}: expected 「{expected}」); check the extract type and its encoding ({encoding})"
+    )]
     Header {
         /// Layout name.
         layout: &'static str,

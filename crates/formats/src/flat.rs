@@ -38,7 +38,13 @@ pub struct FlatWriter<W: Write, E: FlatExtract> {
 impl<W: Write, E: FlatExtract> FlatWriter<W, E> {
     /// Start a file: writes the header.
     pub fn new(out: W) -> Result<Self> {
-        let mut writer = Self { out, row: RowBuf::new(), bytes: Vec::new(), next_line: 1, _extract: PhantomData };
+        let mut writer = Self {
+            out,
+            row: RowBuf::new(),
+            bytes: Vec::new(),
+            next_line: 1,
+            _extract: PhantomData,
+        };
         if E::HEADER {
             for field in E::FIELDS {
                 writer.row.push_str(field.ja);
@@ -122,13 +128,20 @@ impl LineCounter {
 }
 
 /// Reject an empty input or one with a UTF-8 byte-order mark, without consuming anything.
-pub(crate) fn check_start<R: Read>(input: &mut BufReader<R>, layout: &'static str, encoding: TextEncoding) -> Result<()> {
+pub(crate) fn check_start<R: Read>(
+    input: &mut BufReader<R>,
+    layout: &'static str,
+    encoding: TextEncoding,
+) -> Result<()> {
     let start = input.fill_buf()?;
     if start.is_empty() {
         return Err(FormatError::Empty { layout });
     }
     if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return Err(FormatError::ByteOrderMark { layout, encoding: encoding.name() });
+        return Err(FormatError::ByteOrderMark {
+            layout,
+            encoding: encoding.name(),
+        });
     }
     Ok(())
 }
@@ -138,10 +151,18 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
     pub fn open(input: R) -> Result<Self> {
         let mut input = BufReader::with_capacity(1 << 16, input);
         check_start(&mut input, E::NAME, E::ENCODING)?;
-        let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
         let mut lines = LineCounter::new();
         if !E::HEADER {
-            return Ok(Self { csv, record: csv::ByteRecord::new(), lines, _extract: PhantomData });
+            return Ok(Self {
+                csv,
+                record: csv::ByteRecord::new(),
+                lines,
+                _extract: PhantomData,
+            });
         }
         let mut header = csv::ByteRecord::new();
         let header_error = |column: usize| FormatError::Header {
@@ -150,7 +171,10 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
             expected: E::FIELDS.get(column).map_or("(end of header)", |field| field.ja),
             encoding: E::ENCODING.name(),
         };
-        if !csv.read_byte_record(&mut header).map_err(|_| FormatError::Syntax { layout: E::NAME, line: 1 })? {
+        if !csv.read_byte_record(&mut header).map_err(|_| FormatError::Syntax {
+            layout: E::NAME,
+            line: 1,
+        })? {
             return Err(FormatError::Empty { layout: E::NAME });
         }
         lines.advance(&csv);
@@ -163,7 +187,12 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
         if header.len() != E::FIELDS.len() {
             return Err(header_error(E::FIELDS.len()));
         }
-        Ok(Self { csv, record: csv::ByteRecord::new(), lines, _extract: PhantomData })
+        Ok(Self {
+            csv,
+            record: csv::ByteRecord::new(),
+            lines,
+            _extract: PhantomData,
+        })
     }
 
     /// The next record: `Ok(None)` at the end, `Err` for a file-level failure (I/O, CSV syntax),
@@ -215,14 +244,22 @@ pub(crate) fn decode_record<L: Layout>(
 ) -> std::result::Result<L, RowError> {
     let fields = record.len().saturating_sub(skip);
     if fields != L::FIELDS.len() {
-        return Err(RowError { line, field: None, rule: Rule::FieldCount });
+        return Err(RowError {
+            line,
+            field: None,
+            rule: Rule::FieldCount,
+        });
     }
     let mut texts: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(fields);
     for (column, bytes) in record.iter().skip(skip).enumerate() {
         match encoding.decode(bytes) {
             Some(text) => texts.push(text),
             None => {
-                return Err(RowError { line, field: Some((column + skip, L::FIELDS[column].name)), rule: Rule::Encoding });
+                return Err(RowError {
+                    line,
+                    field: Some((column + skip, L::FIELDS[column].name)),
+                    rule: Rule::Encoding,
+                });
             }
         }
     }

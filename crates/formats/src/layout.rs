@@ -75,7 +75,10 @@ impl Shape {
         match self {
             Self::Any => Ok(()),
             Self::Digits(width) => {
-                let digits = text.chars().filter(|&c| c.is_ascii_digit() || ('０'..='９').contains(&c)).count();
+                let digits = text
+                    .chars()
+                    .filter(|&c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+                    .count();
                 if digits == width && text.chars().count() == width {
                     Ok(())
                 } else {
@@ -83,7 +86,11 @@ impl Shape {
                 }
             }
             Self::MaxChars(limit) => {
-                if text.chars().count() <= limit { Ok(()) } else { Err(Rule::Length) }
+                if text.chars().count() <= limit {
+                    Ok(())
+                } else {
+                    Err(Rule::Length)
+                }
             }
         }
     }
@@ -218,7 +225,11 @@ impl<T: FieldValue> FieldValue for Option<T> {
         }
     }
     fn parse(text: &str) -> Result<Self, Rule> {
-        if text.is_empty() { Ok(None) } else { T::parse(text).map(Some) }
+        if text.is_empty() {
+            Ok(None)
+        } else {
+            T::parse(text).map(Some)
+        }
     }
 }
 
@@ -407,8 +418,8 @@ impl RowBuf {
                 out.push(b',');
             }
             let text = self.field(index);
-            let needs_quotes = quoting == Quoting::All
-                || text.bytes().any(|byte| matches!(byte, b',' | b'"' | b'\r' | b'\n'));
+            let needs_quotes =
+                quoting == Quoting::All || text.bytes().any(|byte| matches!(byte, b',' | b'"' | b'\r' | b'\n'));
             let encoded = if needs_quotes {
                 out.push(b'"');
                 let ok = if text.contains('"') {
@@ -498,6 +509,9 @@ mod tests {
         row.encode_line(TextEncoding::Ms932, Quoting::All, &mut out).unwrap();
         assert_eq!(out, b"\"a\",\"XXXX\"\r\n");
         row.push_str("😀");
-        assert_eq!(row.encode_line(TextEncoding::Ms932, Quoting::All, &mut Vec::new()), Err(2));
+        assert_eq!(
+            row.encode_line(TextEncoding::Ms932, Quoting::All, &mut Vec::new()),
+            Err(2)
+        );
     }
 }

@@ -22,7 +22,12 @@ pub mod event_kind {
 
 /// 異動事由 codes: (code, event kind, Japanese, English).
 pub const REASONS: [(&str, &str, &str, &str); 9] = [
-    ("01", "1", "65歳到達・既存資格", "reached 65 or already insured at extract start"),
+    (
+        "01",
+        "1",
+        "65歳到達・既存資格",
+        "reached 65 or already insured at extract start",
+    ),
     ("02", "1", "転入", "moved in"),
     ("03", "1", "第2号被保険者資格取得", "2nd-tier insured (40–64)"),
     ("11", "2", "死亡", "death"),

@@ -16,8 +16,11 @@ pub const SIZE_CLASSES: [(&str, &str, &str); 4] = [
 ];
 
 /// 利用開始状況 (roll-out status).
-pub const STATUSES: [(&str, &str, &str); 3] =
-    [("1", "確定", "date confirmed"), ("2", "日程調整中", "date being arranged"), ("3", "未定", "not yet arranged")];
+pub const STATUSES: [(&str, &str, &str); 3] = [
+    ("1", "確定", "date confirmed"),
+    ("2", "日程調整中", "date being arranged"),
+    ("3", "未定", "not yet arranged"),
+];
 
 crate::layout! {
     /// One insurer in the registry, as known in the delivery month.

@@ -170,62 +170,244 @@ impl CalibrationReport {
     pub fn build(stats: &Stats, insurers: &[Insurer], months: &[YearMonth]) -> Self {
         let mut rows = Vec::new();
         let mut row = |section, measure: String, target: f64, generated: f64, tolerance: f64, unit, source| {
-            rows.push(CalibrationRow { section, measure, target, generated, tolerance, unit, source });
+            rows.push(CalibrationRow {
+                section,
+                measure,
+                target,
+                generated,
+                tolerance,
+                unit,
+                source,
+            });
         };
-        let labels = ["要支援1", "要支援2", "要介護1", "要介護2", "要介護3", "要介護4", "要介護5"];
+        let labels = [
+            "要支援1",
+            "要支援2",
+            "要介護1",
+            "要介護2",
+            "要介護3",
+            "要介護4",
+            "要介護5",
+        ];
         let certified: u64 = stats.person_months_by_level.iter().sum();
         for level in 0..7 {
-            row("population", format!("level share {}", labels[level]), population::LEVEL_SHARE[level], share(stats.person_months_by_level[level], certified), 0.02, "%", "§6.2 R4 年報");
+            row(
+                "population",
+                format!("level share {}", labels[level]),
+                population::LEVEL_SHARE[level],
+                share(stats.person_months_by_level[level], certified),
+                0.02,
+                "%",
+                "§6.2 R4 年報",
+            );
         }
         let first_tier: u64 = stats.first_tier_by_sex.iter().sum();
-        row("population", "women among 1st-tier certified".into(), population::FEMALE_SHARE_FIRST_TIER, share(stats.first_tier_by_sex[1], first_tier), 0.02, "%", "§6.2 R4 年報");
+        row(
+            "population",
+            "women among 1st-tier certified".into(),
+            population::FEMALE_SHARE_FIRST_TIER,
+            share(stats.first_tier_by_sex[1], first_tier),
+            0.02,
+            "%",
+            "§6.2 R4 年報",
+        );
         let bands = ["65–69", "70–74", "75–79", "80–84", "85–89", "90+"];
         for band in 0..6 {
-            row("population", format!("age band {} (1st tier)", bands[band]), population::AGE_BAND_SHARE[band], share(stats.first_tier_by_band[band], first_tier), 0.02, "%", "§6.2 R4 年報");
+            row(
+                "population",
+                format!("age band {} (1st tier)", bands[band]),
+                population::AGE_BAND_SHARE[band],
+                share(stats.first_tier_by_band[band], first_tier),
+                0.02,
+                "%",
+                "§6.2 R4 年報",
+            );
         }
-        row("population", "2nd-tier (40–64) among certified".into(), population::SECOND_TIER_SHARE, share(stats.second_tier, certified), 0.02, "%", "§6.2");
+        row(
+            "population",
+            "2nd-tier (40–64) among certified".into(),
+            population::SECOND_TIER_SHARE,
+            share(stats.second_tier, certified),
+            0.02,
+            "%",
+            "§6.2",
+        );
         for level in 0..7 {
-            row("service use", format!("users per certified {}", labels[level]), population::USERS_PER_CERTIFIED[level], share(stats.user_months_by_level[level], stats.person_months_by_level[level]), 0.02, "%", "§6.4");
+            row(
+                "service use",
+                format!("users per certified {}", labels[level]),
+                population::USERS_PER_CERTIFIED[level],
+                share(stats.user_months_by_level[level], stats.person_months_by_level[level]),
+                0.02,
+                "%",
+                "§6.4",
+            );
         }
         let facility_target = [0.04, 0.08, 0.27, 0.41, 0.45];
         for level in 2..7 {
-            let facility: u64 = Residence::ALL.iter().enumerate().filter(|(_, r)| r.is_facility()).map(|(column, _)| stats.residence_months[level][column]).sum();
-            row("service use", format!("facility (施設) share of users {}", labels[level]), facility_target[level - 2], share(facility, stats.user_months_by_level[level]), 0.02, "%", "§6.4 May-2022 審査");
+            let facility: u64 = Residence::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.is_facility())
+                .map(|(column, _)| stats.residence_months[level][column])
+                .sum();
+            row(
+                "service use",
+                format!("facility (施設) share of users {}", labels[level]),
+                facility_target[level - 2],
+                share(facility, stats.user_months_by_level[level]),
+                0.02,
+                "%",
+                "§6.4 May-2022 審査",
+            );
         }
-        for (column, name, target) in [(0, "特養", [0.009, 0.028, 0.265, 0.412, 0.287]), (1, "老健", [0.123, 0.189, 0.242, 0.286, 0.159])] {
+        for (column, name, target) in [
+            (0, "特養", [0.009, 0.028, 0.265, 0.412, 0.287]),
+            (1, "老健", [0.123, 0.189, 0.242, 0.286, 0.159]),
+        ] {
             let total: u64 = (2..7).map(|level| stats.residence_months[level][column]).sum();
             for level in 2..7 {
-                row("service use", format!("{name} residents at {}", labels[level]), target[level - 2], share(stats.residence_months[level][column], total), 0.03, "%", "§6.4 Apr-2024 審査");
+                row(
+                    "service use",
+                    format!("{name} residents at {}", labels[level]),
+                    target[level - 2],
+                    share(stats.residence_months[level][column], total),
+                    0.03,
+                    "%",
+                    "§6.4 Apr-2024 審査",
+                );
             }
         }
-        let care_cost = if stats.care_user_months == 0 { 0.0 } else { stats.care_cost_yen as f64 / stats.care_user_months as f64 };
-        let preventive_cost = if stats.preventive_user_months == 0 { 0.0 } else { stats.preventive_cost_yen as f64 / stats.preventive_user_months as f64 };
-        row("service use", "cost per user-month, 介護 (yen)".into(), 203_100.0, care_cost, 20_000.0, "yen", "§6.4 Apr-2023 審査");
-        row("service use", "cost per user-month, 予防 (yen)".into(), 27_900.0, preventive_cost, 5_000.0, "yen", "§6.4 Apr-2023 審査");
-        row("service use", "statements per certified person-month".into(), 12.0 / 7.1, share(stats.statements, certified), 0.25, "", "§2.6 derived 11–13M / 7.1M");
+        let care_cost = if stats.care_user_months == 0 {
+            0.0
+        } else {
+            stats.care_cost_yen as f64 / stats.care_user_months as f64
+        };
+        let preventive_cost = if stats.preventive_user_months == 0 {
+            0.0
+        } else {
+            stats.preventive_cost_yen as f64 / stats.preventive_user_months as f64
+        };
+        row(
+            "service use",
+            "cost per user-month, 介護 (yen)".into(),
+            203_100.0,
+            care_cost,
+            20_000.0,
+            "yen",
+            "§6.4 Apr-2023 審査",
+        );
+        row(
+            "service use",
+            "cost per user-month, 予防 (yen)".into(),
+            27_900.0,
+            preventive_cost,
+            5_000.0,
+            "yen",
+            "§6.4 Apr-2023 審査",
+        );
+        row(
+            "service use",
+            "statements per certified person-month".into(),
+            12.0 / 7.1,
+            share(stats.statements, certified),
+            0.25,
+            "",
+            "§2.6 derived 11–13M / 7.1M",
+        );
         let deaths: u64 = stats.deaths_by_level.iter().sum();
-        row("trajectories", "annual mortality of certified".into(), 0.14, share(deaths, certified) * 12.0, 0.02, "%", "§6.6 杉並区 cohort");
+        row(
+            "trajectories",
+            "annual mortality of certified".into(),
+            0.14,
+            share(deaths, certified) * 12.0,
+            0.02,
+            "%",
+            "§6.6 杉並区 cohort",
+        );
         for (level, stay) in [(0, 0.676), (1, 0.672), (2, 0.700), (3, 0.698)] {
             let from: u64 = stats.transitions[level].iter().sum();
-            row("trajectories", format!("same level 12 months later, {}", labels[level]), stay, share(stats.transitions[level][level], from), 0.05, "%", "§5.2 (continuing users)");
+            row(
+                "trajectories",
+                format!("same level 12 months later, {}", labels[level]),
+                stay,
+                share(stats.transitions[level][level], from),
+                0.05,
+                "%",
+                "§5.2 (continuing users)",
+            );
         }
         let count = insurers.len() as u64;
-        for (fiscal_year, target) in [(Some(2025), 0.329), (Some(2026), 0.278), (Some(2027), 0.286), (Some(2028), 0.030), (None, 0.077)] {
-            let matching = insurers.iter().filter(|insurer| insurer.rollout.standardisation_fiscal_year == fiscal_year).count() as u64;
+        for (fiscal_year, target) in [
+            (Some(2025), 0.329),
+            (Some(2026), 0.278),
+            (Some(2027), 0.286),
+            (Some(2028), 0.030),
+            (None, 0.077),
+        ] {
+            let matching = insurers
+                .iter()
+                .filter(|insurer| insurer.rollout.standardisation_fiscal_year == fiscal_year)
+                .count() as u64;
             let label = fiscal_year.map_or("unknown (未定)".to_string(), |year| format!("FY{year}"));
-            row("roll-out", format!("insurers completing standardisation {label}"), target, share(matching, count), 0.02, "%", "§6.1 GemMed 2025-03-17");
+            row(
+                "roll-out",
+                format!("insurers completing standardisation {label}"),
+                target,
+                share(matching, count),
+                0.02,
+                "%",
+                "§6.1 GemMed 2025-03-17",
+            );
         }
         let end_fy2026 = YearMonth::new(2027, 3).expect("valid");
-        let live = insurers.iter().filter(|insurer| insurer.rollout.actual_start <= end_fy2026).count() as u64;
-        row("roll-out", "insurers live within FY2026".into(), 0.10, share(live, count), 0.02, "%", "§6.1 iryoken 3636");
-        let first = insurers.iter().map(|insurer| insurer.rollout.actual_start).min().expect("insurers");
-        row("roll-out", "first go-live (months after 2026-11)".into(), 0.0, f64::from(first.months_since(YearMonth::new(2026, 11).expect("valid"))), 0.0, "", "§6.1");
+        let live = insurers
+            .iter()
+            .filter(|insurer| insurer.rollout.actual_start <= end_fy2026)
+            .count() as u64;
+        row(
+            "roll-out",
+            "insurers live within FY2026".into(),
+            0.10,
+            share(live, count),
+            0.02,
+            "%",
+            "§6.1 iryoken 3636",
+        );
+        let first = insurers
+            .iter()
+            .map(|insurer| insurer.rollout.actual_start)
+            .min()
+            .expect("insurers");
+        row(
+            "roll-out",
+            "first go-live (months after 2026-11)".into(),
+            0.0,
+            f64::from(first.months_since(YearMonth::new(2026, 11).expect("valid"))),
+            0.0,
+            "",
+            "§6.1",
+        );
         for (class, target) in [(SizeClass::DesignatedOrWard, 0.92), (SizeClass::CoreCity, 0.79)] {
-            let group: Vec<&Insurer> = insurers.iter().filter(|insurer| insurer.size_class == class && insurer.rollout.standardisation_fiscal_year.is_some()).collect();
-            let late = group.iter().filter(|insurer| insurer.rollout.standardisation_fiscal_year != Some(2025)).count() as u64;
+            let group: Vec<&Insurer> = insurers
+                .iter()
+                .filter(|insurer| insurer.size_class == class && insurer.rollout.standardisation_fiscal_year.is_some())
+                .collect();
+            let late = group
+                .iter()
+                .filter(|insurer| insurer.rollout.standardisation_fiscal_year != Some(2025))
+                .count() as u64;
             // Quotas are exact up to rounding one insurer of a small class.
             let tolerance = (1.0 / group.len().max(1) as f64).max(0.02);
-            row("roll-out", format!("not done by FY2025, {} (n={})", class.label(), group.len()), target, share(late, group.len() as u64), tolerance, "%", "§1.6 Sept-2024 survey");
+            row(
+                "roll-out",
+                format!("not done by FY2025, {} (n={})", class.label(), group.len()),
+                target,
+                share(late, group.len() as u64),
+                tolerance,
+                "%",
+                "§1.6 Sept-2024 survey",
+            );
         }
         let _ = months;
         Self {
@@ -256,7 +438,10 @@ impl CalibrationReport {
             _ => format!("{value:.2}"),
         };
         let mut text = String::new();
-        text.push_str(&format!("{:<13} {:<52} {:>10} {:>10} {:>9} {:>4}  source\n", "section", "measure", "target", "generated", "diff", "ok"));
+        text.push_str(&format!(
+            "{:<13} {:<52} {:>10} {:>10} {:>9} {:>4}  source\n",
+            "section", "measure", "target", "generated", "diff", "ok"
+        ));
         for row in &self.rows {
             let difference = match row.unit {
                 "%" => format!("{:+.1}pp", row.difference() * 100.0),

@@ -155,7 +155,15 @@ impl Delivery {
         let era = EraDate::from_date(self.month.first_day()).expect("after 明治");
         let claims = |letter: char| format!("d{:02}{:02}{letter}.csv", era.year, era.month);
         // Care-plan files follow the linkage standard: TYPE_<month>_<from>_<to>_<timestamp>.CSV.
-        let plan = |prefix: &str| format!("{prefix}_{}_{:0>10}_{}_{}01000000.CSV", self.month.compact(), self.insurer_number, "0000000000", self.month.compact());
+        let plan = |prefix: &str| {
+            format!(
+                "{prefix}_{}_{:0>10}_{}_{}01000000.CSV",
+                self.month.compact(),
+                self.insurer_number,
+                "0000000000",
+                self.month.compact()
+            )
+        };
         match kind {
             FileKind::Claims => claims('a'),
             FileKind::CareManagement => claims('b'),
@@ -224,18 +232,47 @@ impl Delivery {
             let first = &records[index];
             let mut last_line = first.line;
             let mut next = index + 1;
-            while next < records.len() && records[next].file == first.file && records[next].person == first.person && records[next].line == last_line + 1 {
+            while next < records.len()
+                && records[next].file == first.file
+                && records[next].person == first.person
+                && records[next].line == last_line + 1
+            {
                 last_line += 1;
                 next += 1;
             }
-            writeln!(lines.records, "{},{},{},{}", path(first.file), first.line, last_line, first.person).expect("memory");
+            writeln!(
+                lines.records,
+                "{},{},{},{}",
+                path(first.file),
+                first.line,
+                last_line,
+                first.person
+            )
+            .expect("memory");
             index = next;
         }
         for noise in self.noise {
-            writeln!(lines.noise, "{},{},{},{},{}", path(noise.file), noise.line, noise.person, noise.field, noise.kind).expect("memory");
+            writeln!(
+                lines.noise,
+                "{},{},{},{},{}",
+                path(noise.file),
+                noise.line,
+                noise.person,
+                noise.field,
+                noise.kind
+            )
+            .expect("memory");
         }
         for invalid in self.invalid {
-            writeln!(lines.invalid, "{},{},{},{}", path(invalid.file), invalid.line, invalid.field, invalid.rule).expect("memory");
+            writeln!(
+                lines.invalid,
+                "{},{},{},{}",
+                path(invalid.file),
+                invalid.line,
+                invalid.field,
+                invalid.rule
+            )
+            .expect("memory");
         }
         Ok(lines)
     }

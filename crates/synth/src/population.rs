@@ -11,7 +11,14 @@ pub const LEVEL_SHARE: [f64; 7] = [0.142, 0.138, 0.208, 0.167, 0.132, 0.128, 0.0
 pub const AGE_BANDS: [(u32, u32); 6] = [(65, 69), (70, 74), (75, 79), (80, 84), (85, 89), (90, 104)];
 
 /// Share of each age band among 1st-tier certified (domain.md §6.2: 20/51/84/144/186/196 万).
-pub const AGE_BAND_SHARE: [f64; 6] = [20.0 / 681.0, 51.0 / 681.0, 84.0 / 681.0, 144.0 / 681.0, 186.0 / 681.0, 196.0 / 681.0];
+pub const AGE_BAND_SHARE: [f64; 6] = [
+    20.0 / 681.0,
+    51.0 / 681.0,
+    84.0 / 681.0,
+    144.0 / 681.0,
+    186.0 / 681.0,
+    196.0 / 681.0,
+];
 
 /// Men, 1st tier, persons by age band × level (R4 年報 第4-1表, domain.md §2.2.1).
 const MEN: [[f64; 7]; 6] = [
@@ -24,7 +31,9 @@ const MEN: [[f64; 7]; 6] = [
 ];
 
 /// Women, 1st tier, totals by level (same table).
-const WOMEN_BY_LEVEL: [f64; 7] = [663_513.0, 668_715.0, 954_886.0, 744_727.0, 609_567.0, 620_477.0, 419_326.0];
+const WOMEN_BY_LEVEL: [f64; 7] = [
+    663_513.0, 668_715.0, 954_886.0, 744_727.0, 609_567.0, 620_477.0, 419_326.0,
+];
 
 /// 2nd-tier (40–64) certified by level (men's row; the women's row was not found).
 const SECOND_TIER_BY_LEVEL: [f64; 7] = [6_577.0, 10_447.0, 12_096.0, 15_146.0, 10_767.0, 9_106.0, 8_406.0];
@@ -125,7 +134,10 @@ impl Residence {
 
     /// Whether it is one of the three 施設 services (51/52/55).
     pub fn is_facility(self) -> bool {
-        matches!(self, Self::WelfareFacility | Self::HealthFacility | Self::MedicalInstitution)
+        matches!(
+            self,
+            Self::WelfareFacility | Self::HealthFacility | Self::MedicalInstitution
+        )
     }
 }
 
@@ -211,7 +223,11 @@ pub fn entrant_distribution(growth: f64, mortality_multiplier: f64) -> ([[[f64; 
     let tables = first_tier_tables();
     let mut target = [[[0.0; 7]; 6]; 2];
     for sex in 0..2 {
-        let sex_share = if sex == 1 { FEMALE_SHARE_FIRST_TIER } else { 1.0 - FEMALE_SHARE_FIRST_TIER };
+        let sex_share = if sex == 1 {
+            FEMALE_SHARE_FIRST_TIER
+        } else {
+            1.0 - FEMALE_SHARE_FIRST_TIER
+        };
         for band in 0..6 {
             for level in 0..7 {
                 target[sex][band][level] = tables[sex][band][level] * sex_share;
@@ -224,7 +240,8 @@ pub fn entrant_distribution(growth: f64, mortality_multiplier: f64) -> ([[[f64; 
         for band in 0..6 {
             for level in 0..7 {
                 let stock = target[sex][band][level];
-                let alive = stock * (1.0 - (ANNUAL_MORTALITY[level] * MORTALITY_AGE_FACTOR[band] * mortality_multiplier).min(0.95));
+                let alive = stock
+                    * (1.0 - (ANNUAL_MORTALITY[level] * MORTALITY_AGE_FACTOR[band] * mortality_multiplier).min(0.95));
                 // A fifth of a 5-year band ages into the next band each year; 90+ is open.
                 let ageing = if band < 5 { 0.2 } else { 0.0 };
                 for to in 0..7 {
@@ -261,7 +278,15 @@ pub fn level(index: usize) -> CareLevel {
 
 /// Base-time band (minutes) for a level (domain.md §3.9): 要支援2 and 要介護1 share 32–50.
 pub fn base_time_band(level: usize) -> (f64, f64) {
-    [(25.0, 32.0), (32.0, 50.0), (32.0, 50.0), (50.0, 70.0), (70.0, 90.0), (90.0, 110.0), (110.0, 150.0)][level]
+    [
+        (25.0, 32.0),
+        (32.0, 50.0),
+        (32.0, 50.0),
+        (50.0, 70.0),
+        (70.0, 90.0),
+        (90.0, 110.0),
+        (110.0, 150.0),
+    ][level]
 }
 
 #[cfg(test)]
@@ -286,7 +311,11 @@ mod tests {
         let [men, women] = first_tier_tables();
         let second = second_tier_levels();
         for level in 0..7 {
-            let first: f64 = (0..6).map(|band| men[band][level] * (1.0 - FEMALE_SHARE_FIRST_TIER) + women[band][level] * FEMALE_SHARE_FIRST_TIER).sum();
+            let first: f64 = (0..6)
+                .map(|band| {
+                    men[band][level] * (1.0 - FEMALE_SHARE_FIRST_TIER) + women[band][level] * FEMALE_SHARE_FIRST_TIER
+                })
+                .sum();
             let share = first * (1.0 - SECOND_TIER_SHARE) + second[level] * SECOND_TIER_SHARE;
             assert!((share - LEVEL_SHARE[level]).abs() < 0.005, "level {level}: {share}");
         }

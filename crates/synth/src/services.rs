@@ -46,23 +46,59 @@ const LEVEL_ITEMS: [&str; 7] = ["1211", "1221", "1111", "1121", "1131", "1141", 
 pub fn in_home_line(kind: &str, level: usize, intensity: f64) -> Line {
     let care = level.saturating_sub(2); // 0 = 要介護1 … 4 = 要介護5
     let spread = |low: f64, high: f64| (low + (high - low) * intensity).round().max(1.0) as u32;
-    let line = |item, unit_value, count| Line { item, unit_value, count };
+    let line = |item, unit_value, count| Line {
+        item,
+        unit_value,
+        count,
+    };
     match kind {
         // Home help: 身体介護 30–60 min, visits grow with level.
         "11" => line("1111", 387, spread(6.0 + 5.0 * care as f64, 16.0 + 12.0 * care as f64)),
         "12" => line("1111", 1266, spread(4.0, 9.0)),
         "13" => line("1111", 471, spread(2.0 + care as f64, 6.0 + 2.0 * care as f64)),
         "14" => line("1111", 308, spread(4.0, 8.0)),
-        "15" => line(LEVEL_ITEMS[level], [0, 0, 658, 777, 900, 1023, 1148][level], spread(6.0, 16.0)),
-        "16" => line(LEVEL_ITEMS[level], [0, 0, 762, 903, 1046, 1215, 1379][level], spread(5.0, 12.0)),
-        "78" => line(LEVEL_ITEMS[level], [0, 0, 753, 890, 1032, 1172, 1312][level], spread(6.0, 15.0)),
+        "15" => line(
+            LEVEL_ITEMS[level],
+            [0, 0, 658, 777, 900, 1023, 1148][level],
+            spread(6.0, 16.0),
+        ),
+        "16" => line(
+            LEVEL_ITEMS[level],
+            [0, 0, 762, 903, 1046, 1215, 1379][level],
+            spread(5.0, 12.0),
+        ),
+        "78" => line(
+            LEVEL_ITEMS[level],
+            [0, 0, 753, 890, 1032, 1172, 1312][level],
+            spread(6.0, 15.0),
+        ),
         // Equipment rental is billed per month at the rental price / 10 yen.
-        "17" => line("1001", spread(150.0 + 150.0 * care as f64, 600.0 + 400.0 * care as f64), 1),
-        "21" => line(LEVEL_ITEMS[level], [0, 0, 645, 715, 787, 856, 926][level], spread(3.0, 10.0)),
-        "22" => line(LEVEL_ITEMS[level], [0, 0, 827, 876, 939, 991, 1045][level], spread(3.0, 8.0)),
+        "17" => line(
+            "1001",
+            spread(150.0 + 150.0 * care as f64, 600.0 + 400.0 * care as f64),
+            1,
+        ),
+        "21" => line(
+            LEVEL_ITEMS[level],
+            [0, 0, 645, 715, 787, 856, 926][level],
+            spread(3.0, 10.0),
+        ),
+        "22" => line(
+            LEVEL_ITEMS[level],
+            [0, 0, 827, 876, 939, 991, 1045][level],
+            spread(3.0, 8.0),
+        ),
         "31" => line("1111", 515, spread(1.0, 2.0)),
-        "73" => line(LEVEL_ITEMS[level], [0, 0, 10_458, 15_370, 22_359, 24_677, 27_209][level], 1),
-        "76" => line(LEVEL_ITEMS[level], [0, 0, 5_446, 9_720, 16_140, 20_417, 24_692][level], 1),
+        "73" => line(
+            LEVEL_ITEMS[level],
+            [0, 0, 10_458, 15_370, 22_359, 24_677, 27_209][level],
+            1,
+        ),
+        "76" => line(
+            LEVEL_ITEMS[level],
+            [0, 0, 5_446, 9_720, 16_140, 20_417, 24_692][level],
+            1,
+        ),
         "67" => line("1001", spread(150.0, 650.0), 1),
         "66" => line(LEVEL_ITEMS[level], [2_268, 4_228, 0, 0, 0, 0, 0][level], 1),
         "63" => line("1111", 451, spread(3.0, 8.0)),
@@ -128,7 +164,11 @@ mod tests {
                 if probability > 0.0 {
                     let line = in_home_line(kind, level, 0.5);
                     assert!(line.unit_value > 0 && line.count > 0, "{kind} at {level}");
-                    assert_eq!(level < 2, service.group == kaigo_codes::service::ServiceGroup::Preventive, "{kind}");
+                    assert_eq!(
+                        level < 2,
+                        service.group == kaigo_codes::service::ServiceGroup::Preventive,
+                        "{kind}"
+                    );
                 }
             }
         }

@@ -127,9 +127,15 @@ impl World<'_> {
         let entrant = seq >= self.initial(insurer);
         let second_tier = rng.random_bool(population::SECOND_TIER_SHARE);
         let (sex, age, level) = if second_tier {
-            let sex = if rng.random_bool(population::MALE_SHARE_SECOND_TIER) { Sex::Male } else { Sex::Female };
+            let sex = if rng.random_bool(population::MALE_SHARE_SECOND_TIER) {
+                Sex::Male
+            } else {
+                Sex::Female
+            };
             let level = sample(&self.second_tier, rng.random());
-            let age = (64.0 - (rng.random::<f64>() * rng.random::<f64>() * 25.0)).floor().max(40.0) as u32;
+            let age = (64.0 - (rng.random::<f64>() * rng.random::<f64>() * 25.0))
+                .floor()
+                .max(40.0) as u32;
             (sex, age, level)
         } else {
             let (sex, cell) = if entrant {
@@ -137,7 +143,11 @@ impl World<'_> {
                 let cell = sample(&flat, rng.random());
                 (if cell / 42 == 1 { Sex::Female } else { Sex::Male }, cell % 42)
             } else {
-                let sex = if rng.random_bool(population::FEMALE_SHARE_FIRST_TIER) { Sex::Female } else { Sex::Male };
+                let sex = if rng.random_bool(population::FEMALE_SHARE_FIRST_TIER) {
+                    Sex::Female
+                } else {
+                    Sex::Male
+                };
                 let table = &self.first_tier[usize::from(sex == Sex::Female)];
                 let flat: Vec<f64> = table.iter().flatten().copied().collect();
                 (sex, sample(&flat, rng.random()))
@@ -156,9 +166,22 @@ impl World<'_> {
         let birth = NaiveDate::from_ymd_opt(reference.year() - age as i32 - 1, reference.month(), 1).expect("valid")
             + Duration::days(rng.random_range(0..365));
         let female = sex == Sex::Female;
-        let name = NameId { surname: names::draw_surname(&mut rng), given: names::draw_given(&mut rng, female) };
+        let name = NameId {
+            surname: names::draw_surname(&mut rng),
+            given: names::draw_given(&mut rng, female),
+        };
         let cognition = (level as f64 / 6.0 * 0.6 + rng.random::<f64>() * 0.45).min(1.0);
-        Identity { sex, birth, second_tier, name, level, entry, cognition, homonym_of: None, twin_of: None }
+        Identity {
+            sex,
+            birth,
+            second_tier,
+            name,
+            level,
+            entry,
+            cognition,
+            homonym_of: None,
+            twin_of: None,
+        }
     }
 
     /// A person's identity: their own draw, or a homonym / twin of the previous person.
@@ -205,8 +228,15 @@ impl World<'_> {
             same_prefecture[(unit(self.seed(), id, "move", 3) * same_prefecture.len() as f64) as usize]
         } else {
             let target = unit(self.seed(), id, "move", 4) * total;
-            let chosen = self.destination_weights.partition_point(|&cumulative| cumulative <= target).min(self.insurers.len() - 1);
-            if chosen == insurer { (chosen + 1) % self.insurers.len() } else { chosen }
+            let chosen = self
+                .destination_weights
+                .partition_point(|&cumulative| cumulative <= target)
+                .min(self.insurers.len() - 1);
+            if chosen == insurer {
+                (chosen + 1) % self.insurers.len()
+            } else {
+                chosen
+            }
         };
         Some((month, destination))
     }
@@ -221,7 +251,12 @@ impl World<'_> {
 
     fn provider_for(&self, insurer: usize, kind: &str, person: PersonId) -> Option<usize> {
         let list = self.providers_by_kind[insurer].get(kind)?;
-        let index = (unit(self.seed(), person, "provider", mix(kind.as_bytes()[0] as u64 * 256 + kind.as_bytes()[1] as u64)) * list.len() as f64) as usize;
+        let index = (unit(
+            self.seed(),
+            person,
+            "provider",
+            mix(kind.as_bytes()[0] as u64 * 256 + kind.as_bytes()[1] as u64),
+        ) * list.len() as f64) as usize;
         list.get(index).copied()
     }
 }
@@ -286,7 +321,8 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
     let insurers = world::build_insurers(config);
     let first_tier = population::first_tier_tables();
     let second_tier = population::second_tier_levels();
-    let (entrants, entrant_rate) = population::entrant_distribution(config.growth_per_year, config.mortality_multiplier);
+    let (entrants, entrant_rate) =
+        population::entrant_distribution(config.growth_per_year, config.mortality_multiplier);
     let level_share = population::LEVEL_SHARE;
     let providers = world::build_providers(
         &insurers,
@@ -295,14 +331,21 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
     );
     let mut providers_by_kind: Vec<HashMap<&'static str, Vec<usize>>> = vec![HashMap::new(); insurers.len()];
     for (index, provider) in providers.iter().enumerate() {
-        providers_by_kind[provider.insurer].entry(provider.service_kind).or_default().push(index);
+        providers_by_kind[provider.insurer]
+            .entry(provider.service_kind)
+            .or_default()
+            .push(index);
     }
     let entrant_counts: Vec<Vec<u32>> = insurers
         .iter()
         .map(|insurer| {
             let mut rng = SplitMix::new(stream(config.seed, "entrants", insurer.index as u64));
             let mean = f64::from(insurer.initial_persons) * entrant_rate / 12.0;
-            months.iter().enumerate().map(|(index, _)| if index == 0 { 0 } else { poisson(mean, &mut rng) }).collect()
+            months
+                .iter()
+                .enumerate()
+                .map(|(index, _)| if index == 0 { 0 } else { poisson(mean, &mut rng) })
+                .collect()
         })
         .collect();
     let mut destination_weights = Vec::with_capacity(insurers.len());
@@ -338,8 +381,10 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
     fs::create_dir_all(out).map_err(|source| SynthError::io(out, source))?;
     let truth_parts = out.join("truth").join(".parts");
     fs::create_dir_all(&truth_parts).map_err(|source| SynthError::io(&truth_parts, source))?;
-    let results: Vec<Result<Stats, SynthError>> =
-        (0..world.insurers.len()).into_par_iter().map(|insurer| run_pass(&world, insurer, out, &truth_parts)).collect();
+    let results: Vec<Result<Stats, SynthError>> = (0..world.insurers.len())
+        .into_par_iter()
+        .map(|insurer| run_pass(&world, insurer, out, &truth_parts))
+        .collect();
     let mut stats = Stats::default();
     for result in results {
         stats.merge(&result?);
@@ -384,7 +429,10 @@ fn expected_users(persons: f64, kind: &str, level_share: &[f64; 7]) -> f64 {
         users += match kind {
             "43" if level >= 2 => in_home,
             "46" if level < 2 => in_home,
-            _ => IN_HOME_SERVICES.iter().find(|(code, _)| *code == kind).map_or(0.0, |(_, p)| in_home * p[level]),
+            _ => IN_HOME_SERVICES
+                .iter()
+                .find(|(code, _)| *code == kind)
+                .map_or(0.0, |(_, p)| in_home * p[level]),
         };
         for (column, residence) in Residence::ALL.iter().enumerate() {
             if residence.service_kind(level) == kind {
@@ -399,7 +447,7 @@ fn expected_users(persons: f64, kind: &str, level_share: &[f64; 7]) -> f64 {
 fn validity_end(start: NaiveDate, months: i32) -> NaiveDate {
     let start_month = YearMonth::of(start);
     let extra = if start.day() == 1 { months - 1 } else { months };
-    start_month.add(extra).last_day()
+    start_month.plus_months(extra).last_day()
 }
 
 fn pick_months(rng: &mut impl Rng, choices: &[(i32, f64)]) -> i32 {
@@ -491,15 +539,25 @@ fn run_pass(world: &World<'_>, insurer: usize, out: &Path, truth_parts: &Path) -
         }
         pass.provider_activity(month_index)?;
         // Deliveries that can receive no more months are complete.
-        let ready: Vec<YearMonth> =
-            pass.deliveries.keys().copied().filter(|&delivery| delivery <= world.months[month_index].add(1)).collect();
+        let ready: Vec<YearMonth> = pass
+            .deliveries
+            .keys()
+            .copied()
+            .filter(|&delivery| delivery <= world.months[month_index].plus_months(1))
+            .collect();
         for delivery in ready {
             let buffers = pass.deliveries.remove(&delivery).expect("present");
             pass.truth.append(buffers.flush(out)?);
         }
     }
     pass.stats.months = world.months.len() as u64;
-    for (name, bytes) in [("records", &pass.truth.records), ("noise", &pass.truth.noise), ("invalid", &pass.truth.invalid), ("events", &pass.events), ("persons", &pass.persons)] {
+    for (name, bytes) in [
+        ("records", &pass.truth.records),
+        ("noise", &pass.truth.noise),
+        ("invalid", &pass.truth.invalid),
+        ("events", &pass.events),
+        ("persons", &pass.persons),
+    ] {
         let path = truth_parts.join(format!("{insurer:05}.{name}"));
         fs::write(&path, bytes).map_err(|source| SynthError::io(&path, source))?;
     }
@@ -514,15 +572,24 @@ impl Pass<'_, '_> {
     fn delivery(&mut self, month_index: usize) -> Option<&mut Delivery> {
         let insurer = &self.world.insurers[self.insurer];
         let month = self.world.months[month_index];
-        let delivery = month.add(1).max(insurer.rollout.actual_start);
-        if delivery > self.world.months.last().expect("months").add(1) {
+        let delivery = month.plus_months(1).max(insurer.rollout.actual_start);
+        if delivery > self.world.months.last().expect("months").plus_months(1) {
             return None;
         }
-        Some(self.deliveries.entry(delivery).or_insert_with(|| Delivery::new(delivery, insurer.number.as_str(), insurer.prefecture)))
+        Some(
+            self.deliveries
+                .entry(delivery)
+                .or_insert_with(|| Delivery::new(delivery, insurer.number.as_str(), insurer.prefecture)),
+        )
     }
 
     fn event(&mut self, person: PersonId, month_index: usize, event: &str, detail: &str) {
-        writeln!(self.events, "{person},{},{event},{detail}", self.world.months[month_index]).expect("memory");
+        writeln!(
+            self.events,
+            "{person},{},{event},{detail}",
+            self.world.months[month_index]
+        )
+        .expect("memory");
     }
 
     /// One person, one month.
@@ -535,7 +602,8 @@ impl Pass<'_, '_> {
         let mut events = MonthEvents::default();
         // Health: death, then level change. Every draw here comes from the person's own stream.
         let band = age_band(person.identity.birth, month);
-        let death_probability = population::monthly_death_probability(person.latent, band, world.config.mortality_multiplier);
+        let death_probability =
+            population::monthly_death_probability(person.latent, band, world.config.mortality_multiplier);
         let dies = person.rng.random_bool(death_probability);
         let death_day = person.rng.random_range(1..=month.days());
         let transition = person.rng.random::<f64>();
@@ -554,17 +622,35 @@ impl Pass<'_, '_> {
         match person.cert {
             None => {
                 // First month seen: the certification in force (initial persons) or a new one.
-                let cert = if month_index == 0 && person.identity.entry == 0 && person.seq < world.initial(person.origin) {
-                    let months = pick_months(&mut cert_rng, &[(6, 0.2), (12, 0.4), (24, 0.25), (36, 0.15)]);
-                    let elapsed = cert_rng.random_range(0..months);
-                    let start = month.add(-elapsed).first_day();
-                    Cert { level: person.latent, start, end: validity_end(start, months), decided: start - Duration::days(12), first: start - Duration::days(cert_rng.random_range(200..2000)) }
+                let cert =
+                    if month_index == 0 && person.identity.entry == 0 && person.seq < world.initial(person.origin) {
+                        let months = pick_months(&mut cert_rng, &[(6, 0.2), (12, 0.4), (24, 0.25), (36, 0.15)]);
+                        let elapsed = cert_rng.random_range(0..months);
+                        let start = month.plus_months(-elapsed).first_day();
+                        Cert {
+                            level: person.latent,
+                            start,
+                            end: validity_end(start, months),
+                            decided: start - Duration::days(12),
+                            first: start - Duration::days(cert_rng.random_range(200..2000)),
+                        }
+                    } else {
+                        let start =
+                            month.first_day() + Duration::days(cert_rng.random_range(0..i64::from(month.days()) / 2));
+                        let months = pick_months(&mut cert_rng, &[(6, 0.7), (12, 0.2), (3, 0.1)]);
+                        Cert {
+                            level: person.latent,
+                            start,
+                            end: validity_end(start, months),
+                            decided: start + Duration::days(cert_rng.random_range(10..25)),
+                            first: start,
+                        }
+                    };
+                let kind = if month_index == 0 && person.seq < world.initial(person.origin) {
+                    application_kind::RENEWAL
                 } else {
-                    let start = month.first_day() + Duration::days(cert_rng.random_range(0..i64::from(month.days()) / 2));
-                    let months = pick_months(&mut cert_rng, &[(6, 0.7), (12, 0.2), (3, 0.1)]);
-                    Cert { level: person.latent, start, end: validity_end(start, months), decided: start + Duration::days(cert_rng.random_range(10..25)), first: start }
+                    application_kind::NEW
                 };
-                let kind = if month_index == 0 && person.seq < world.initial(person.origin) { application_kind::RENEWAL } else { application_kind::NEW };
                 person.cert = Some(cert);
                 events.certification = Some((kind, cert, person.latent));
             }
@@ -577,14 +663,27 @@ impl Pass<'_, '_> {
                         pick_months(&mut cert_rng, &[(12, 0.7), (24, 0.2), (36, 0.1)])
                     };
                     let start = cert.end + Duration::days(1);
-                    let renewed = Cert { level: person.latent, start, end: validity_end(start, months), decided: cert.end - Duration::days(cert_rng.random_range(5..20)), first: cert.first };
+                    let renewed = Cert {
+                        level: person.latent,
+                        start,
+                        end: validity_end(start, months),
+                        decided: cert.end - Duration::days(cert_rng.random_range(5..20)),
+                        first: cert.first,
+                    };
                     events.certification = Some((application_kind::RENEWAL, renewed, cert.level));
                     // The renewed level applies from next month.
                     person.cert = Some(renewed);
                 } else if person.latent > cert.level && change_application < 0.6 {
-                    let start = month.first_day() + Duration::days(cert_rng.random_range(0..i64::from(month.days()) / 2));
+                    let start =
+                        month.first_day() + Duration::days(cert_rng.random_range(0..i64::from(month.days()) / 2));
                     let months = pick_months(&mut cert_rng, &[(6, 0.7), (12, 0.3)]);
-                    let changed = Cert { level: person.latent, start, end: validity_end(start, months), decided: start + Duration::days(cert_rng.random_range(10..25)), first: cert.first };
+                    let changed = Cert {
+                        level: person.latent,
+                        start,
+                        end: validity_end(start, months),
+                        decided: start + Duration::days(cert_rng.random_range(10..25)),
+                        first: cert.first,
+                    };
                     events.certification = Some((application_kind::CHANGE, changed, cert.level));
                     person.cert = Some(changed);
                 }
@@ -618,14 +717,19 @@ impl Pass<'_, '_> {
         // Setting: persistent propensities make service use, residence and basket stable over time
         // and consistent with the level; a worsening level moves a person into residence.
         let user = unit(self.seed(), person.id, "user", 0) < population::USERS_PER_CERTIFIED[level_now];
-        let residence = if user { residence_for(self.seed(), person.id, level_now) } else { None };
+        let residence = if user {
+            residence_for(self.seed(), person.id, level_now)
+        } else {
+            None
+        };
         if residence != person.residence {
             events.residence_change = Some((person.residence, residence));
             person.residence = residence;
             person.service_start = month_index;
         }
         let was_hospital = person.hospital;
-        person.hospital = residence.is_none() && user && !was_hospital && hospital_draw < world.config.hospital_admissions_per_month;
+        person.hospital =
+            residence.is_none() && user && !was_hospital && hospital_draw < world.config.hospital_admissions_per_month;
         if person.hospital {
             events.hospital_from = Some(month.first_day() + Duration::days(i64::from(month.days()) / 2));
         }
@@ -644,7 +748,14 @@ impl Pass<'_, '_> {
 
     /// Write everything one person generates in one month into this pass's delivery.
     #[allow(clippy::too_many_lines)]
-    fn emit(&mut self, person: &mut Person, month_index: usize, level: usize, user: bool, events: &MonthEvents) -> Result<(), SynthError> {
+    fn emit(
+        &mut self,
+        person: &mut Person,
+        month_index: usize,
+        level: usize,
+        user: bool,
+        events: &MonthEvents,
+    ) -> Result<(), SynthError> {
         let world = self.world;
         let month = world.months[month_index];
         let insurer = &world.insurers[self.insurer];
@@ -655,10 +766,17 @@ impl Pass<'_, '_> {
             self.write_register(person, month_index, record)?;
             return Ok(());
         }
-        let Some(cert) = person.cert else { return Ok(()) };
+        let Some(cert) = person.cert else {
+            return Ok(());
+        };
         let mut emit_rng = SplitMix::new(mix(person.id ^ stream(seed, "emit", month_index as u64)));
         // Statistics: this person-month belongs to this insurer.
-        self.stats.observe_person(level, person.identity.second_tier, person.identity.sex, age_band(person.identity.birth, month));
+        self.stats.observe_person(
+            level,
+            person.identity.second_tier,
+            person.identity.sex,
+            age_band(person.identity.birth, month),
+        );
         person.levels[month_index] = level as u8;
         if month_index >= 12 && person.levels[month_index - 12] != u8::MAX {
             self.stats.transitions[usize::from(person.levels[month_index - 12])][level] += 1;
@@ -668,7 +786,10 @@ impl Pass<'_, '_> {
             self.write_register(person, month_index, record)?;
             person.registered = true;
             let origin_number = world.insured_number(person.origin, u64::from(person.seq));
-            let detail = format!("from {} ({}) to {} ({})", world.insurers[person.origin].number, origin_number, insurer.number, person.insured_number);
+            let detail = format!(
+                "from {} ({}) to {} ({})",
+                world.insurers[person.origin].number, origin_number, insurer.number, person.insured_number
+            );
             self.event(person.id, month_index, "move", &detail);
             self.stats.moves += 1;
             // The new insurer confirms the certification carried over (受給資格証明書).
@@ -676,8 +797,13 @@ impl Pass<'_, '_> {
         }
         if !person.registered {
             let tier_birthday = if person.identity.second_tier { 40 } else { 65 };
-            let day = NaiveDate::from_ymd_opt(person.identity.birth.year() + tier_birthday, person.identity.birth.month(), 1).expect("valid")
-                .min(month.first_day());
+            let day = NaiveDate::from_ymd_opt(
+                person.identity.birth.year() + tier_birthday,
+                person.identity.birth.month(),
+                1,
+            )
+            .expect("valid")
+            .min(month.first_day());
             let reason = if person.identity.second_tier { "03" } else { "01" };
             let record = self.register_record(person, day, event_kind::ACQUISITION, reason);
             self.write_register(person, month_index, record)?;
@@ -686,13 +812,30 @@ impl Pass<'_, '_> {
         if let Some(day) = events.surname_change {
             let record = self.register_record(person, day, event_kind::CHANGE, "21");
             self.write_register(person, month_index, record)?;
-            self.event(person.id, month_index, "surname_change", &names::surname(person.surname).1);
+            self.event(
+                person.id,
+                month_index,
+                "surname_change",
+                &names::surname(person.surname).1,
+            );
             self.stats.surname_changes += 1;
         }
         if let Some((kind, certification, _)) = events.certification {
-            self.write_certification(person, month_index, kind, certification, certification.level, &mut emit_rng)?;
+            self.write_certification(
+                person,
+                month_index,
+                kind,
+                certification,
+                certification.level,
+                &mut emit_rng,
+            )?;
             if kind != application_kind::RENEWAL || certification.level != level {
-                self.event(person.id, month_index, "certification", &format!("{} {}", kind, population::level(certification.level).code()));
+                self.event(
+                    person.id,
+                    month_index,
+                    "certification",
+                    &format!("{} {}", kind, population::level(certification.level).code()),
+                );
             }
         }
         if let Some(day) = events.death {
@@ -730,14 +873,29 @@ impl Pass<'_, '_> {
             let kind = residence.service_kind(level);
             if let Some(provider) = world.provider_for(self.insurer, kind, person.id) {
                 let days = days_used(month.days());
-                lines.push((kind, provider, services::Line { item: "1111", unit_value: services::residential_daily_units(kind, level), count: days }));
+                lines.push((
+                    kind,
+                    provider,
+                    services::Line {
+                        item: "1111",
+                        unit_value: services::residential_daily_units(kind, level),
+                        count: days,
+                    },
+                ));
             }
         } else if !person.hospital || events.hospital_from.is_some() {
             for (kind, probabilities) in IN_HOME_SERVICES {
-                if unit(seed, person.id, "service", u64::from(kind.as_bytes()[0]) * 256 + u64::from(kind.as_bytes()[1])) < probabilities[level]
+                if unit(
+                    seed,
+                    person.id,
+                    "service",
+                    u64::from(kind.as_bytes()[0]) * 256 + u64::from(kind.as_bytes()[1]),
+                ) < probabilities[level]
                     && let Some(provider) = world.provider_for(self.insurer, kind, person.id)
                 {
-                    let intensity = (unit(seed, person.id, "intensity", u64::from(kind.as_bytes()[1])) * 0.8 + emit_rng.random::<f64>() * 0.2).min(0.999);
+                    let intensity = (unit(seed, person.id, "intensity", u64::from(kind.as_bytes()[1])) * 0.8
+                        + emit_rng.random::<f64>() * 0.2)
+                        .min(0.999);
                     let mut line = services::in_home_line(kind, level, intensity);
                     if end.is_some() && line.count > 1 {
                         line.count = (line.count * days_used(month.days()) / month.days()).max(1);
@@ -748,8 +906,12 @@ impl Pass<'_, '_> {
             // A user takes at least one service: if the independent draws chose none, take one in
             // proportion to how common each is at this level.
             if lines.is_empty() {
-                let weights: Vec<f64> = IN_HOME_SERVICES.iter().map(|(_, probabilities)| probabilities[level]).collect();
-                let (kind, _) = IN_HOME_SERVICES[sample(&weights, unit(seed, person.id, "fallback-service", level as u64))];
+                let weights: Vec<f64> = IN_HOME_SERVICES
+                    .iter()
+                    .map(|(_, probabilities)| probabilities[level])
+                    .collect();
+                let (kind, _) =
+                    IN_HOME_SERVICES[sample(&weights, unit(seed, person.id, "fallback-service", level as u64))];
                 if let Some(provider) = world.provider_for(self.insurer, kind, person.id) {
                     let intensity = unit(seed, person.id, "intensity", u64::from(kind.as_bytes()[1]));
                     lines.push((kind, provider, services::in_home_line(kind, level, intensity)));
@@ -767,13 +929,27 @@ impl Pass<'_, '_> {
             let limit = u64::from(population::level(level).monthly_limit_units().expect("certified"));
             let limited = |kind: &str| service::by_code(kind).expect("known").limit_applies;
             loop {
-                let used: u64 = lines.iter().filter(|(kind, _, _)| limited(kind)).map(|(_, _, line)| u64::from(line.unit_value) * u64::from(line.count)).sum();
+                let used: u64 = lines
+                    .iter()
+                    .filter(|(kind, _, _)| limited(kind))
+                    .map(|(_, _, line)| u64::from(line.unit_value) * u64::from(line.count))
+                    .sum();
                 if used <= limit {
                     break;
                 }
-                if let Some(largest) = lines.iter_mut().filter(|(kind, _, line)| limited(kind) && line.count > 1).max_by_key(|(_, _, line)| line.unit_value * line.count) {
+                if let Some(largest) = lines
+                    .iter_mut()
+                    .filter(|(kind, _, line)| limited(kind) && line.count > 1)
+                    .max_by_key(|(_, _, line)| line.unit_value * line.count)
+                {
                     largest.2.count -= 1;
-                } else if let Some(position) = lines.iter().enumerate().filter(|(_, (kind, _, _))| limited(kind)).max_by_key(|(_, (_, _, line))| line.unit_value).map(|(position, _)| position) {
+                } else if let Some(position) = lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (kind, _, _))| limited(kind))
+                    .max_by_key(|(_, (_, _, line))| line.unit_value)
+                    .map(|(position, _)| position)
+                {
                     lines.remove(position);
                 } else {
                     break;
@@ -798,12 +974,26 @@ impl Pass<'_, '_> {
             *self.provider_users.entry(provider_index).or_default() += 1;
             *self.stats.service_user_months.entry(kind).or_default() += 1;
             let provider = &world.providers[provider_index];
-            let cost = self.write_statement(person, month_index, level, cert, kind, provider, line, benefit_rate, care_manager, end, end_reason, &mut emit_rng)?;
+            let cost = self.write_statement(
+                person,
+                month_index,
+                level,
+                cert,
+                kind,
+                provider,
+                line,
+                benefit_rate,
+                care_manager,
+                end,
+                end_reason,
+                &mut emit_rng,
+            )?;
             total_cost += cost;
         }
         if let Some(manager) = care_manager {
             *self.provider_users.entry(manager).or_default() += 1;
-            total_cost += self.write_care_management(person, month_index, level, cert, manager, &lines, &mut emit_rng)?;
+            total_cost +=
+                self.write_care_management(person, month_index, level, cert, manager, &lines, &mut emit_rng)?;
             self.write_care_plan(person, month_index, level, cert, manager, &lines, events)?;
         }
         if level < 2 {
@@ -821,7 +1011,7 @@ impl Pass<'_, '_> {
             }
             let since = month_index.saturating_sub(person.service_start.max(person.identity.entry));
             let ending = events.death.is_some() || events.hospital_from.is_some();
-            if since % 3 == 0 || ending {
+            if since.is_multiple_of(3) || ending {
                 self.write_life(person, month_index, level, provider, since == 0, events, &mut emit_rng)?;
             }
         }
@@ -830,9 +1020,16 @@ impl Pass<'_, '_> {
 
     fn register_record(&self, person: &Person, day: NaiveDate, kind: &str, reason: &str) -> RegisterRecord {
         let female = person.identity.sex == Sex::Female;
-        let (kanji, kana) = names::full_name(NameId { surname: person.surname, given: person.identity.name.given }, female);
+        let (kanji, kana) = names::full_name(
+            NameId {
+                surname: person.surname,
+                given: person.identity.name.given,
+            },
+            female,
+        );
         let insurer = &self.world.insurers[self.insurer];
-        let municipality = &insurer.municipality_codes[(unit(self.seed(), person.id, "municipality", 0) * insurer.municipality_codes.len() as f64) as usize];
+        let municipality = &insurer.municipality_codes
+            [(unit(self.seed(), person.id, "municipality", 0) * insurer.municipality_codes.len() as f64) as usize];
         RegisterRecord {
             insurer_number: insurer.number.to_string(),
             insured_number: Sensitive::new(person.insured_number.clone()),
@@ -848,15 +1045,29 @@ impl Pass<'_, '_> {
         }
     }
 
-    fn write_register(&mut self, person: &Person, month_index: usize, record: RegisterRecord) -> Result<(), SynthError> {
+    fn write_register(
+        &mut self,
+        person: &Person,
+        month_index: usize,
+        record: RegisterRecord,
+    ) -> Result<(), SynthError> {
         let seed = self.seed();
-        let mut rng = SplitMix::new(mix(person.id ^ stream(seed, "register-noise", month_index as u64 * 31 + u64::from(record.event_kind.as_bytes()[0]))));
+        let mut rng = SplitMix::new(mix(person.id
+            ^ stream(
+                seed,
+                "register-noise",
+                month_index as u64 * 31 + u64::from(record.event_kind.as_bytes()[0]),
+            )));
         let noise = self.world.config.noise.clone();
         let kana_field = column::<RegisterRecord>("kana_name");
         let invalid = rng.random_bool(noise.invalid);
-        let variant = rng.random_bool(noise.kana_variant / 2.0).then(|| KanaVariant::ALL[rng.random_range(0..5)]);
+        let variant = rng
+            .random_bool(noise.kana_variant / 2.0)
+            .then(|| KanaVariant::ALL[rng.random_range(0..5)]);
         let mut applied: Option<&'static str> = None;
-        let Some(delivery) = self.delivery(month_index) else { return Ok(()) };
+        let Some(delivery) = self.delivery(month_index) else {
+            return Ok(());
+        };
         let line = delivery.register.write_with(&record, |row| {
             if let Some(variant) = variant
                 && let Some(text) = names::kana_variant(row.field(kana_field), variant, &mut rng)
@@ -869,12 +1080,27 @@ impl Pass<'_, '_> {
                 row.replace(column::<RegisterRecord>("birth_date"), "20100401");
             }
         })?;
-        delivery.records.push(RecordTruth { file: FileKind::Register, line, person: person.id });
+        delivery.records.push(RecordTruth {
+            file: FileKind::Register,
+            line,
+            person: person.id,
+        });
         if let Some(kind) = applied {
-            delivery.noise.push(NoiseTruth { file: FileKind::Register, line, person: person.id, field: "kana_name", kind });
+            delivery.noise.push(NoiseTruth {
+                file: FileKind::Register,
+                line,
+                person: person.id,
+                field: "kana_name",
+                kind,
+            });
         }
         if invalid {
-            delivery.invalid.push(InvalidTruth { file: FileKind::Register, line, field: "birth_date", rule: "insured_age" });
+            delivery.invalid.push(InvalidTruth {
+                file: FileKind::Register,
+                line,
+                field: "birth_date",
+                rule: "insured_age",
+            });
         }
         self.stats.records += 1;
         if let Some(kind) = applied {
@@ -888,10 +1114,21 @@ impl Pass<'_, '_> {
 
     /// Identity fields as written in a human-entered extract, with noise. Returns the written
     /// kana name, insured number, birth date and the noise applied.
-    fn noisy_identity(&self, person: &Person, rng: &mut SplitMix, kana: bool) -> (String, String, NaiveDate, Vec<(&'static str, &'static str)>) {
+    fn noisy_identity(
+        &self,
+        person: &Person,
+        rng: &mut SplitMix,
+        kana: bool,
+    ) -> (String, String, NaiveDate, Vec<(&'static str, &'static str)>) {
         let noise = &self.world.config.noise;
         let female = person.identity.sex == Sex::Female;
-        let (_, mut kana_name) = names::full_name(NameId { surname: person.surname, given: person.identity.name.given }, female);
+        let (_, mut kana_name) = names::full_name(
+            NameId {
+                surname: person.surname,
+                given: person.identity.name.given,
+            },
+            female,
+        );
         let mut number = person.insured_number.clone();
         let mut birth = person.identity.birth;
         let mut applied = Vec::new();
@@ -903,7 +1140,10 @@ impl Pass<'_, '_> {
             }
         }
         if rng.random_bool(noise.full_width_digits) {
-            number = number.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).expect("digit")).collect();
+            number = number
+                .chars()
+                .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).expect("digit"))
+                .collect();
             applied.push(("insured_number", "full_width_digits"));
         } else if rng.random_bool(noise.insured_number_typo) {
             let position = rng.random_range(0..10);
@@ -919,21 +1159,48 @@ impl Pass<'_, '_> {
         (kana_name, number, birth, applied)
     }
 
-    fn record_noise(&mut self, file: FileKind, line: u64, person: PersonId, applied: &[(&'static str, &'static str)], month_index: usize) {
+    fn record_noise(
+        &mut self,
+        file: FileKind,
+        line: u64,
+        person: PersonId,
+        applied: &[(&'static str, &'static str)],
+        month_index: usize,
+    ) {
         for &(field, kind) in applied {
             if let Some(delivery) = self.delivery(month_index) {
-                delivery.noise.push(NoiseTruth { file, line, person, field, kind });
+                delivery.noise.push(NoiseTruth {
+                    file,
+                    line,
+                    person,
+                    field,
+                    kind,
+                });
             }
             *self.stats.noise.entry(kind).or_default() += 1;
         }
     }
 
-    fn write_certification(&mut self, person: &Person, month_index: usize, kind: &'static str, cert: Cert, level: usize, rng: &mut SplitMix) -> Result<(), SynthError> {
+    fn write_certification(
+        &mut self,
+        person: &Person,
+        month_index: usize,
+        kind: &'static str,
+        cert: Cert,
+        level: usize,
+        rng: &mut SplitMix,
+    ) -> Result<(), SynthError> {
         let world = self.world;
         let (kana_name, number, birth, applied) = self.noisy_identity(person, rng, true);
         // The board's level; the computer's may differ (≈85 % same, 12 % raised by the board, 3 % lowered).
         let draw = rng.random::<f64>();
-        let primary = if draw < 0.12 && level > 0 { level - 1 } else if draw < 0.15 && level < 6 { level + 1 } else { level };
+        let primary = if draw < 0.12 && level > 0 {
+            level - 1
+        } else if draw < 0.15 && level < 6 {
+            level + 1
+        } else {
+            level
+        };
         let (low, high) = population::base_time_band(primary);
         let base_time = low + (high - low) * rng.random::<f64>();
         let severity = (base_time / 150.0).min(1.0);
@@ -954,12 +1221,25 @@ impl Pass<'_, '_> {
             };
         }
         let group_score = |group: &str| {
-            let items: Vec<(u8, u8)> = SURVEY_ITEMS.iter().zip(answers).filter(|((number, ..), _)| number.starts_with(group)).map(|((.., choices), answer)| (answer, *choices)).collect();
-            let burden: f64 = items.iter().map(|&(answer, choices)| f64::from(answer - 1) / f64::from(choices - 1)).sum::<f64>() / items.len() as f64;
+            let items: Vec<(u8, u8)> = SURVEY_ITEMS
+                .iter()
+                .zip(answers)
+                .filter(|((number, ..), _)| number.starts_with(group))
+                .map(|((.., choices), answer)| (answer, *choices))
+                .collect();
+            let burden: f64 = items
+                .iter()
+                .map(|&(answer, choices)| f64::from(answer - 1) / f64::from(choices - 1))
+                .sum::<f64>()
+                / items.len() as f64;
             (100.0 * (1.0 - burden)).round() as u8
         };
-        let rating = |table: &[&'static str], value: f64| table[((value * table.len() as f64) as usize).min(table.len() - 1)].to_string();
-        let institution = world.provider_for(self.insurer, "31", person.id).map(|index| &world.providers[index]);
+        let rating = |table: &[&'static str], value: f64| {
+            table[((value * table.len() as f64) as usize).min(table.len() - 1)].to_string()
+        };
+        let institution = world
+            .provider_for(self.insurer, "31", person.id)
+            .map(|index| &world.providers[index]);
         let opinion_date = cert.decided - Duration::days(rng.random_range(10..25));
         let mut record = CertificationRecord {
             insurer_number: world.insurers[self.insurer].number.to_string(),
@@ -967,34 +1247,121 @@ impl Pass<'_, '_> {
             kana_name: Sensitive::new(kana_name),
             birth_date: Sensitive::new(birth),
             sex: person.identity.sex,
-            application_date: (cert.decided - Duration::days(rng.random_range(20..35))).min(cert.start.max(cert.decided - Duration::days(40))),
+            application_date: (cert.decided - Duration::days(rng.random_range(20..35)))
+                .min(cert.start.max(cert.decided - Duration::days(40))),
             application_kind: kind.into(),
             survey_date: cert.decided - Duration::days(rng.random_range(14..21)),
-            survey_01: 0, survey_02: 0, survey_03: 0, survey_04: 0, survey_05: 0, survey_06: 0, survey_07: 0, survey_08: 0,
-            survey_09: 0, survey_10: 0, survey_11: 0, survey_12: 0, survey_13: 0, survey_14: 0, survey_15: 0, survey_16: 0,
-            survey_17: 0, survey_18: 0, survey_19: 0, survey_20: 0, survey_21: 0, survey_22: 0, survey_23: 0, survey_24: 0,
-            survey_25: 0, survey_26: 0, survey_27: 0, survey_28: 0, survey_29: 0, survey_30: 0, survey_31: 0, survey_32: 0,
-            survey_33: 0, survey_34: 0, survey_35: 0, survey_36: 0, survey_37: 0, survey_38: 0, survey_39: 0, survey_40: 0,
-            survey_41: 0, survey_42: 0, survey_43: 0, survey_44: 0, survey_45: 0, survey_46: 0, survey_47: 0, survey_48: 0,
-            survey_49: 0, survey_50: 0, survey_51: 0, survey_52: 0, survey_53: 0, survey_54: 0, survey_55: 0, survey_56: 0,
-            survey_57: 0, survey_58: 0, survey_59: 0, survey_60: 0, survey_61: 0, survey_62: 0, survey_63: 0, survey_64: 0,
-            survey_65: 0, survey_66: 0, survey_67: 0, survey_68: 0, survey_69: 0, survey_70: 0, survey_71: 0, survey_72: 0,
-            survey_73: 0, survey_74: 0,
+            survey_01: 0,
+            survey_02: 0,
+            survey_03: 0,
+            survey_04: 0,
+            survey_05: 0,
+            survey_06: 0,
+            survey_07: 0,
+            survey_08: 0,
+            survey_09: 0,
+            survey_10: 0,
+            survey_11: 0,
+            survey_12: 0,
+            survey_13: 0,
+            survey_14: 0,
+            survey_15: 0,
+            survey_16: 0,
+            survey_17: 0,
+            survey_18: 0,
+            survey_19: 0,
+            survey_20: 0,
+            survey_21: 0,
+            survey_22: 0,
+            survey_23: 0,
+            survey_24: 0,
+            survey_25: 0,
+            survey_26: 0,
+            survey_27: 0,
+            survey_28: 0,
+            survey_29: 0,
+            survey_30: 0,
+            survey_31: 0,
+            survey_32: 0,
+            survey_33: 0,
+            survey_34: 0,
+            survey_35: 0,
+            survey_36: 0,
+            survey_37: 0,
+            survey_38: 0,
+            survey_39: 0,
+            survey_40: 0,
+            survey_41: 0,
+            survey_42: 0,
+            survey_43: 0,
+            survey_44: 0,
+            survey_45: 0,
+            survey_46: 0,
+            survey_47: 0,
+            survey_48: 0,
+            survey_49: 0,
+            survey_50: 0,
+            survey_51: 0,
+            survey_52: 0,
+            survey_53: 0,
+            survey_54: 0,
+            survey_55: 0,
+            survey_56: 0,
+            survey_57: 0,
+            survey_58: 0,
+            survey_59: 0,
+            survey_60: 0,
+            survey_61: 0,
+            survey_62: 0,
+            survey_63: 0,
+            survey_64: 0,
+            survey_65: 0,
+            survey_66: 0,
+            survey_67: 0,
+            survey_68: 0,
+            survey_69: 0,
+            survey_70: 0,
+            survey_71: 0,
+            survey_72: 0,
+            survey_73: 0,
+            survey_74: 0,
             bedridden_rating: rating(&BEDRIDDEN_RATINGS, severity * 0.95),
             dementia_rating: rating(&DEMENTIA_RATINGS, cognition * 0.9),
             opinion_date,
-            medical_institution: institution.map_or_else(|| "0000000000".into(), |provider| provider.number.to_string()),
-            opinion_electronic: institution.and_then(world::opinion_electronic_since).is_some_and(|since| since <= opinion_date),
+            medical_institution: institution
+                .map_or_else(|| "0000000000".into(), |provider| provider.number.to_string()),
+            opinion_electronic: institution
+                .and_then(world::opinion_electronic_since)
+                .is_some_and(|since| since <= opinion_date),
             diagnosis: Some(["I63", "F03", "M17", "G20", "I50", "E11", "S72", "M48"][rng.random_range(0..8)].into()),
-            stability: if severity > 0.7 && rng.random_bool(0.3) { "2" } else { "1" }.into(),
+            stability: if severity > 0.7 && rng.random_bool(0.3) {
+                "2"
+            } else {
+                "1"
+            }
+            .into(),
             specified_disease: person.identity.second_tier.then(|| rng.random_range(1..=16)),
-            opinion_bedridden_rating: rating(&BEDRIDDEN_RATINGS, (severity * 0.95 + (rng.random::<f64>() - 0.5) * 0.1).clamp(0.0, 0.999)),
-            opinion_dementia_rating: rating(&DEMENTIA_RATINGS, (cognition * 0.9 + (rng.random::<f64>() - 0.5) * 0.1).clamp(0.0, 0.999)),
+            opinion_bedridden_rating: rating(
+                &BEDRIDDEN_RATINGS,
+                (severity * 0.95 + (rng.random::<f64>() - 0.5) * 0.1).clamp(0.0, 0.999),
+            ),
+            opinion_dementia_rating: rating(
+                &DEMENTIA_RATINGS,
+                (cognition * 0.9 + (rng.random::<f64>() - 0.5) * 0.1).clamp(0.0, 0.999),
+            ),
             short_term_memory: 1 + u8::from(cognition > 0.45),
             decision_ability: 1 + (cognition * 3.99) as u8,
             communication: 1 + (cognition * cognition * 3.99) as u8,
-            height_cm: Some(if person.identity.sex == Sex::Female { rng.random_range(138..162) } else { rng.random_range(152..178) }),
-            weight_kg: Some(if person.identity.sex == Sex::Female { rng.random_range(35..65) } else { rng.random_range(45..80) }),
+            height_cm: Some(if person.identity.sex == Sex::Female {
+                rng.random_range(138..162)
+            } else {
+                rng.random_range(152..178)
+            }),
+            weight_kg: Some(if person.identity.sex == Sex::Female {
+                rng.random_range(35..65)
+            } else {
+                rng.random_range(45..80)
+            }),
             base_time_tenths: (base_time * 10.0).round() as u32,
             group1_score: group_score("1-"),
             group2_score: group_score("2-"),
@@ -1010,8 +1377,14 @@ impl Pass<'_, '_> {
         record.set_survey_answers(answers);
         let invalid = rng.random_bool(world.config.noise.invalid);
         let defect = rng.random_range(0..3);
-        let Some(delivery) = self.delivery(month_index) else { return Ok(()) };
-        let (field, rule) = [("secondary_level", "care_level_code"), ("board_date", "date"), ("validity_end", "validity_order")][defect];
+        let Some(delivery) = self.delivery(month_index) else {
+            return Ok(());
+        };
+        let (field, rule) = [
+            ("secondary_level", "care_level_code"),
+            ("board_date", "date"),
+            ("validity_end", "validity_order"),
+        ][defect];
         let line = delivery.certification.write_with(&record, |row| {
             if invalid {
                 let text = match defect {
@@ -1022,9 +1395,18 @@ impl Pass<'_, '_> {
                 row.replace(column::<CertificationRecord>(field), &text);
             }
         })?;
-        delivery.records.push(RecordTruth { file: FileKind::Certification, line, person: person.id });
+        delivery.records.push(RecordTruth {
+            file: FileKind::Certification,
+            line,
+            person: person.id,
+        });
         if invalid {
-            delivery.invalid.push(InvalidTruth { file: FileKind::Certification, line, field, rule });
+            delivery.invalid.push(InvalidTruth {
+                file: FileKind::Certification,
+                line,
+                field,
+                rule,
+            });
             *self.stats.invalid.entry(rule).or_default() += 1;
         }
         self.stats.records += 1;
@@ -1068,22 +1450,41 @@ impl Pass<'_, '_> {
         let mut details = vec![line];
         if residential {
             // Add-ons (加算): staffing and, for LIFE participants, 科学的介護推進体制加算.
-            details.push(services::Line { item: "6101", unit_value: [12, 18, 22, 25, 30][(line.unit_value as usize / 300).min(4)], count: line.count });
+            details.push(services::Line {
+                item: "6101",
+                unit_value: [12, 18, 22, 25, 30][(line.unit_value as usize / 300).min(4)],
+                count: line.count,
+            });
             if provider.life_participant {
-                details.push(services::Line { item: "6361", unit_value: 40, count: 1 });
+                details.push(services::Line {
+                    item: "6361",
+                    unit_value: 40,
+                    count: 1,
+                });
             }
         }
         // 介護職員等処遇改善加算: a percentage of the month's units, outside limit management.
-        let base_units: u64 = details.iter().map(|detail| u64::from(detail.unit_value) * u64::from(detail.count)).sum();
+        let base_units: u64 = details
+            .iter()
+            .map(|detail| u64::from(detail.unit_value) * u64::from(detail.count))
+            .sum();
         let improvement = services::improvement_rate(kind);
         if improvement > 0.0 {
-            details.push(services::Line { item: "6269", unit_value: (base_units as f64 * improvement).round() as u32, count: 1 });
+            details.push(services::Line {
+                item: "6269",
+                unit_value: (base_units as f64 * improvement).round() as u32,
+                count: 1,
+            });
         }
-        let units: u64 = details.iter().map(|detail| u64::from(detail.unit_value) * u64::from(detail.count)).sum();
+        let units: u64 = details
+            .iter()
+            .map(|detail| u64::from(detail.unit_value) * u64::from(detail.count))
+            .sum();
         let cost = cost_yen(units, price);
         let (claim, user_charge) = split_cost(cost, benefit_rate);
         let key = |record_type: &str| (service.exchange_id.to_string(), record_type.to_string());
-        let start_date = (person.service_start == month_index && month_index > person.identity.entry).then(|| month.first_day());
+        let start_date =
+            (person.service_start == month_index && month_index > person.identity.entry).then(|| month.first_day());
         let basic = BasicRecord {
             exchange_id: key("01").0,
             record_type: "01".into(),
@@ -1091,7 +1492,12 @@ impl Pass<'_, '_> {
             provider_number: provider.number.to_string(),
             insurer_number: padded.clone(),
             insured_number: Sensitive::new(number.clone()),
-            public1_payer: None, public1_recipient: None, public2_payer: None, public2_recipient: None, public3_payer: None, public3_recipient: None,
+            public1_payer: None,
+            public1_recipient: None,
+            public2_payer: None,
+            public2_recipient: None,
+            public3_payer: None,
+            public3_recipient: None,
             birth_date: Sensitive::new(person.identity.birth),
             sex: person.identity.sex,
             care_level: population::level(level),
@@ -1103,20 +1509,35 @@ impl Pass<'_, '_> {
             start_date,
             end_date: end,
             end_reason: end_reason.map(str::to_string),
-            admission_date: residential.then(|| world.months[person.service_start.max(person.identity.entry)].first_day()),
+            admission_date: residential
+                .then(|| world.months[person.service_start.max(person.identity.entry)].first_day()),
             discharge_date: if residential { end } else { None },
             admission_days: residential.then_some(line.count),
             outing_days: residential.then_some(0),
-            discharge_status: if residential { end_reason.map(str::to_string) } else { None },
+            discharge_status: if residential {
+                end_reason.map(str::to_string)
+            } else {
+                None
+            },
             benefit_rate: format!("{benefit_rate:03}"),
-            public1_rate: None, public2_rate: None, public3_rate: None,
+            public1_rate: None,
+            public2_rate: None,
+            public3_rate: None,
             insurance_units: units,
             insurance_claim_yen: claim,
             insurance_user_charge_yen: user_charge,
-            insurance_emergency_yen: None, insurance_specific_medical_yen: None, insurance_resident_subsidy_yen: None,
-            public1_units: None, public1_claim_yen: None, public1_user_charge_yen: None,
-            public2_units: None, public2_claim_yen: None, public2_user_charge_yen: None,
-            public3_units: None, public3_claim_yen: None, public3_user_charge_yen: None,
+            insurance_emergency_yen: None,
+            insurance_specific_medical_yen: None,
+            insurance_resident_subsidy_yen: None,
+            public1_units: None,
+            public1_claim_yen: None,
+            public1_user_charge_yen: None,
+            public2_units: None,
+            public2_claim_yen: None,
+            public2_user_charge_yen: None,
+            public3_units: None,
+            public3_claim_yen: None,
+            public3_user_charge_yen: None,
         };
         let limit_applies = service.limit_applies;
         let totals = TotalsRecord {
@@ -1137,9 +1558,15 @@ impl Pass<'_, '_> {
             unit_price: format!("{price:04}"),
             claim_yen: claim,
             user_charge_yen: user_charge,
-            public1_units: None, public1_claim_yen: None, public1_user_charge_yen: None,
-            public2_units: None, public2_claim_yen: None, public2_user_charge_yen: None,
-            public3_units: None, public3_claim_yen: None, public3_user_charge_yen: None,
+            public1_units: None,
+            public1_claim_yen: None,
+            public1_user_charge_yen: None,
+            public2_units: None,
+            public2_claim_yen: None,
+            public2_user_charge_yen: None,
+            public3_units: None,
+            public3_claim_yen: None,
+            public3_user_charge_yen: None,
         };
         // Invalid statements: one defect per statement; every line of it is to be quarantined.
         let invalid = rng.random_bool(world.config.noise.invalid);
@@ -1157,16 +1584,20 @@ impl Pass<'_, '_> {
             let check = text.as_bytes()[7] - b'0';
             format!("{}{}", &text[..7], (check + 1) % 10)
         };
-        let Some(delivery) = self.delivery(month_index) else { return Ok(cost) };
+        let Some(delivery) = self.delivery(month_index) else {
+            return Ok(cost);
+        };
         let mut lines_written = Vec::new();
-        let first = delivery.claims.write_with(&ClaimRecord::Basic(Box::new(basic)), |row| {
-            if invalid && defect == 0 {
-                row.replace(column::<BasicRecord>("insurer_number"), &bad_insurer);
-            }
-            if invalid && defect == 1 {
-                row.replace(column::<BasicRecord>("care_level"), "26");
-            }
-        })?;
+        let first = delivery
+            .claims
+            .write_with(&ClaimRecord::Basic(Box::new(basic)), |row| {
+                if invalid && defect == 0 {
+                    row.replace(column::<BasicRecord>("insurer_number"), &bad_insurer);
+                }
+                if invalid && defect == 1 {
+                    row.replace(column::<BasicRecord>("care_level"), "26");
+                }
+            })?;
         lines_written.push(first);
         for (position, detail) in details.iter().enumerate() {
             let record = DetailRecord {
@@ -1180,39 +1611,65 @@ impl Pass<'_, '_> {
                 service_item: detail.item.into(),
                 unit_value: detail.unit_value,
                 count: detail.count,
-                public1_count: None, public2_count: None, public3_count: None,
+                public1_count: None,
+                public2_count: None,
+                public3_count: None,
                 service_units: u64::from(detail.unit_value) * u64::from(detail.count),
-                public1_units: None, public2_units: None, public3_units: None,
+                public1_units: None,
+                public2_units: None,
+                public3_units: None,
                 note: None,
             };
-            let line = delivery.claims.write_with(&ClaimRecord::Detail(record), |row| {
-                if invalid && defect == 3 && position == 0 {
-                    row.replace(column::<DetailRecord>("service_units"), "-5");
-                }
-                if invalid && defect == 5 && position == 0 {
-                    row.replace(column::<DetailRecord>("service_kind"), "99");
-                }
-            })?;
+            let line = delivery
+                .claims
+                .write_with(&ClaimRecord::Detail(Box::new(record)), |row| {
+                    if invalid && defect == 3 && position == 0 {
+                        row.replace(column::<DetailRecord>("service_units"), "-5");
+                    }
+                    if invalid && defect == 5 && position == 0 {
+                        row.replace(column::<DetailRecord>("service_kind"), "99");
+                    }
+                })?;
             lines_written.push(line);
         }
-        let last = delivery.claims.write_with(&ClaimRecord::Totals(Box::new(totals)), |row| {
-            if invalid && defect == 2 {
-                row.replace(column::<TotalsRecord>("units_total"), &(units + 1).to_string());
-            }
-            if invalid && defect == 4 {
-                row.replace(column::<TotalsRecord>("unit_price"), if price == 1234 { "1235" } else { "1234" });
-            }
-        })?;
+        let last = delivery
+            .claims
+            .write_with(&ClaimRecord::Totals(Box::new(totals)), |row| {
+                if invalid && defect == 2 {
+                    row.replace(column::<TotalsRecord>("units_total"), &(units + 1).to_string());
+                }
+                if invalid && defect == 4 {
+                    row.replace(
+                        column::<TotalsRecord>("unit_price"),
+                        if price == 1234 { "1235" } else { "1234" },
+                    );
+                }
+            })?;
         lines_written.push(last);
         for &line in &lines_written {
-            delivery.records.push(RecordTruth { file: FileKind::Claims, line, person: person.id });
+            delivery.records.push(RecordTruth {
+                file: FileKind::Claims,
+                line,
+                person: person.id,
+            });
             if invalid {
-                delivery.invalid.push(InvalidTruth { file: FileKind::Claims, line, field: defect_field, rule });
+                delivery.invalid.push(InvalidTruth {
+                    file: FileKind::Claims,
+                    line,
+                    field: defect_field,
+                    rule,
+                });
             }
         }
         if let Some((field, kind)) = applied.first() {
             for &line in &lines_written {
-                delivery.noise.push(NoiseTruth { file: FileKind::Claims, line, person: person.id, field, kind });
+                delivery.noise.push(NoiseTruth {
+                    file: FileKind::Claims,
+                    line,
+                    person: person.id,
+                    field,
+                    kind,
+                });
             }
             *self.stats.noise.entry(kind).or_default() += 1;
         }
@@ -1245,7 +1702,10 @@ impl Pass<'_, '_> {
         let units = u64::from(services::care_management_units(level));
         // Care management carries no co-payment: the whole cost is claimed.
         let cost = cost_yen(units, price);
-        let manager_number = format!("{:08}", stream(self.seed(), "care-manager", manager as u64) % 100_000_000);
+        let manager_number = format!(
+            "{:08}",
+            stream(self.seed(), "care-manager", manager as u64) % 100_000_000
+        );
         let record = CareManagementRecord {
             exchange_id: service.exchange_id.into(),
             provider_number: office.number.to_string(),
@@ -1274,11 +1734,25 @@ impl Pass<'_, '_> {
         };
         let _ = rng;
         let limit = population::level(level).monthly_limit_units().expect("certified");
-        let limited: Vec<&(&'static str, usize, services::Line)> = lines.iter().filter(|(kind, _, _)| service::by_code(kind).expect("known").limit_applies).collect();
-        let planned_total: u64 = limited.iter().map(|(_, _, line)| u64::from(line.unit_value) * u64::from(line.count)).sum();
-        let Some(delivery) = self.delivery(month_index) else { return Ok(cost) };
-        let line = delivery.care_management.write(&ClaimRecord::CareManagement(Box::new(record)))?;
-        delivery.records.push(RecordTruth { file: FileKind::CareManagement, line, person: person.id });
+        let limited: Vec<&(&'static str, usize, services::Line)> = lines
+            .iter()
+            .filter(|(kind, _, _)| service::by_code(kind).expect("known").limit_applies)
+            .collect();
+        let planned_total: u64 = limited
+            .iter()
+            .map(|(_, _, line)| u64::from(line.unit_value) * u64::from(line.count))
+            .sum();
+        let Some(delivery) = self.delivery(month_index) else {
+            return Ok(cost);
+        };
+        let line = delivery
+            .care_management
+            .write(&ClaimRecord::CareManagement(Box::new(record)))?;
+        delivery.records.push(RecordTruth {
+            file: FileKind::CareManagement,
+            line,
+            person: person.id,
+        });
         let mut written = 1;
         for (position, &&(kind, provider, service_line)) in limited.iter().enumerate() {
             let units = u64::from(service_line.unit_value) * u64::from(service_line.count);
@@ -1311,8 +1785,14 @@ impl Pass<'_, '_> {
                 subcontract_office: None,
                 subcontract_manager: None,
             };
-            let line = delivery.benefit_management.write(&ClaimRecord::BenefitManagement(Box::new(record)))?;
-            delivery.records.push(RecordTruth { file: FileKind::BenefitManagement, line, person: person.id });
+            let line = delivery
+                .benefit_management
+                .write(&ClaimRecord::BenefitManagement(Box::new(record)))?;
+            delivery.records.push(RecordTruth {
+                file: FileKind::BenefitManagement,
+                line,
+                person: person.id,
+            });
             written += 1;
         }
         self.stats.records += written;
@@ -1340,27 +1820,39 @@ impl Pass<'_, '_> {
         let month = world.months[month_index];
         let insurer_number = world.insurers[self.insurer].number.to_string();
         let office = world.providers[manager].number.to_string();
-        let new_plan = events.certification.is_some() || month_index == person.identity.entry || events.moved_in.is_some();
+        let new_plan =
+            events.certification.is_some() || month_index == person.identity.entry || events.moved_in.is_some();
         let mut rng = SplitMix::new(mix(person.id ^ stream(seed, "care-plan", month_index as u64)));
         let mut truth: Vec<(FileKind, u64)> = Vec::new();
         let mut noise_applied = Vec::new();
         let identity = new_plan.then(|| self.noisy_identity(person, &mut rng, true));
         let insurer = &world.insurers[self.insurer];
-        let Some(delivery) = self.delivery(month_index) else { return Ok(()) };
+        let Some(delivery) = self.delivery(month_index) else {
+            return Ok(());
+        };
         if let Some((kana_name, number, birth, applied)) = identity {
             let sheet1 = PlanSheet1 {
                 csv_version: CSV_VERSION.into(),
                 insurer_number: insurer_number.clone(),
                 insured_number: Sensitive::new(person.insured_number.clone()),
                 created_on: month.first_day(),
-                postal_code: None, address1: None, address2: None,
+                postal_code: None,
+                address1: None,
+                address2: None,
                 author: Some("介護支援専門員".into()),
                 office_name: Some(world.providers[manager].name.clone()),
-                office_postal_code: None, office_address1: None, office_address2: None,
+                office_postal_code: None,
+                office_address1: None,
+                office_address2: None,
                 office_number: office.clone(),
                 plan_date: month.first_day(),
                 first_plan_date: cert.first.max(month.first_day() - Duration::days(3650)),
-                plan_kind: if month_index == person.identity.entry { "11" } else { "21" }.into(),
+                plan_kind: if month_index == person.identity.entry {
+                    "11"
+                } else {
+                    "21"
+                }
+                .into(),
                 certification_status: "2".into(),
                 certified_on: cert.decided,
                 validity_start: cert.start,
@@ -1369,7 +1861,10 @@ impl Pass<'_, '_> {
                 wishes: Some("自宅での生活を続けたい".into()),
                 board_opinion: None,
                 policy: Some("在宅生活の継続を支援する".into()),
-                household_help_reason: None, other_reason: None, vendor_code: None, identifier: None,
+                household_help_reason: None,
+                other_reason: None,
+                vendor_code: None,
+                identifier: None,
             };
             let line = delivery.plan_sheet1.write(&sheet1)?;
             truth.push((FileKind::PlanSheet1, line));
@@ -1380,21 +1875,35 @@ impl Pass<'_, '_> {
                     insured_number: Sensitive::new(person.insured_number.clone()),
                     created_on: month.first_day(),
                     plan_date: month.first_day(),
-                    need_number: 1, need: Some("日常生活の維持".into()), goal_number: 1,
-                    long_term_goal: None, short_term_goal: None, long_term_period: None, short_term_period: None,
+                    need_number: 1,
+                    need: Some("日常生活の維持".into()),
+                    goal_number: 1,
+                    long_term_goal: None,
+                    short_term_goal: None,
+                    long_term_period: None,
+                    short_term_period: None,
                     support_number: position as u16 + 1,
                     service_content: Some(service::by_code(kind).expect("known").name_ja.into()),
                     insured_service: Some("1".into()),
                     service_kind: kind.into(),
                     provider_number: Some(world.providers[provider].number.to_string()),
                     provider_name: Some(world.providers[provider].name.clone()),
-                    frequency: None, period: None, vendor_code: None, identifier: None,
+                    frequency: None,
+                    period: None,
+                    vendor_code: None,
+                    identifier: None,
                 };
                 let line = delivery.plan_sheet2.write(&sheet2)?;
                 truth.push((FileKind::PlanSheet2, line));
             }
             let female = person.identity.sex == Sex::Female;
-            let (kanji, _) = names::full_name(NameId { surname: person.surname, given: person.identity.name.given }, female);
+            let (kanji, _) = names::full_name(
+                NameId {
+                    surname: person.surname,
+                    given: person.identity.name.given,
+                },
+                female,
+            );
             let supplement = PlanSupplement {
                 csv_version: CSV_VERSION.into(),
                 insurer_number: insurer_number.clone(),
@@ -1404,10 +1913,27 @@ impl Pass<'_, '_> {
                 kanji_name: Sensitive::new(kanji),
                 sex: person.identity.sex,
                 birth_date: Sensitive::new(birth),
-                postal_code: Some(Sensitive::new(format!("{:07}", stream(seed, "postal", person.id) % 10_000_000))),
-                address1: Some(Sensitive::new(format!("{}{}", kaigo_codes::prefecture::by_code(insurer.prefecture).expect("valid").name_ja, insurer.name))),
-                address2: Some(Sensitive::new(format!("{}丁目{}番{}号", 1 + stream(seed, "address", person.id) % 9, 1 + stream(seed, "address", person.id + 1) % 30, 1 + stream(seed, "address", person.id + 2) % 20))),
-                telephone: Some(Sensitive::new(format!("0{:09}", stream(seed, "telephone", person.id) % 1_000_000_000))),
+                postal_code: Some(Sensitive::new(format!(
+                    "{:07}",
+                    stream(seed, "postal", person.id) % 10_000_000
+                ))),
+                address1: Some(Sensitive::new(format!(
+                    "{}{}",
+                    kaigo_codes::prefecture::by_code(insurer.prefecture)
+                        .expect("valid")
+                        .name_ja,
+                    insurer.name
+                ))),
+                address2: Some(Sensitive::new(format!(
+                    "{}丁目{}番{}号",
+                    1 + stream(seed, "address", person.id) % 9,
+                    1 + stream(seed, "address", person.id + 1) % 30,
+                    1 + stream(seed, "address", person.id + 2) % 20
+                ))),
+                telephone: Some(Sensitive::new(format!(
+                    "0{:09}",
+                    stream(seed, "telephone", person.id) % 1_000_000_000
+                ))),
                 certified_on: Some(cert.decided),
             };
             let line = delivery.plan_supplement.write(&supplement)?;
@@ -1430,16 +1956,30 @@ impl Pass<'_, '_> {
                     days: days.clone(),
                     total: service_line.count.min(u32::from(u16::MAX)) as u16,
                 };
-                let writer = if actual { &mut delivery.plan_actual } else { &mut delivery.plan_planned };
+                let writer = if actual {
+                    &mut delivery.plan_actual
+                } else {
+                    &mut delivery.plan_planned
+                };
                 let line = writer.write(&record)?;
                 truth.push((file, line));
             }
         }
         for &(file, line) in &truth {
-            delivery.records.push(RecordTruth { file, line, person: person.id });
+            delivery.records.push(RecordTruth {
+                file,
+                line,
+                person: person.id,
+            });
         }
         for &(line, field, kind) in &noise_applied {
-            delivery.noise.push(NoiseTruth { file: FileKind::PlanSupplement, line, person: person.id, field, kind });
+            delivery.noise.push(NoiseTruth {
+                file: FileKind::PlanSupplement,
+                line,
+                person: person.id,
+                field,
+                kind,
+            });
         }
         self.stats.records += truth.len() as u64;
         for (_, _, kind) in noise_applied {
@@ -1449,22 +1989,45 @@ impl Pass<'_, '_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write_life(&mut self, person: &Person, month_index: usize, level: usize, provider: &Provider, first: bool, events: &MonthEvents, rng: &mut SplitMix) -> Result<(), SynthError> {
+    fn write_life(
+        &mut self,
+        person: &Person,
+        month_index: usize,
+        level: usize,
+        provider: &Provider,
+        first: bool,
+        events: &MonthEvents,
+        rng: &mut SplitMix,
+    ) -> Result<(), SynthError> {
         let world = self.world;
         let month = world.months[month_index];
         let (_, number, birth, applied) = self.noisy_identity(person, rng, false);
         let female = person.identity.sex == Sex::Female;
-        let (kanji, _) = names::full_name(NameId { surname: person.surname, given: person.identity.name.given }, female);
+        let (kanji, _) = names::full_name(
+            NameId {
+                surname: person.surname,
+                given: person.identity.name.given,
+            },
+            female,
+        );
         // Barthel items fall with the latent level; each item is snapped to its 5-point steps.
         let severity = (person.latent as f64 + rng.random::<f64>()) / 7.0;
         let mut items = [0u8; 10];
         for (index, &(_, _, maximum)) in BARTHEL_ITEMS.iter().enumerate() {
-            let ability = (1.0 - severity * (0.8 + 0.4 * rng.random::<f64>()) + (rng.random::<f64>() - 0.5) * 0.2).clamp(0.0, 1.0);
+            let ability = (1.0 - severity * (0.8 + 0.4 * rng.random::<f64>()) + (rng.random::<f64>() - 0.5) * 0.2)
+                .clamp(0.0, 1.0);
             items[index] = ((f64::from(maximum) * ability / 5.0).round() as u8 * 5).min(maximum);
         }
         let cognition = person.identity.cognition;
-        let vitality: [u8; 5] = std::array::from_fn(|_| (2.0 * (1.0 - severity * 0.7 - cognition * 0.3) + (rng.random::<f64>() - 0.5)).clamp(0.0, 2.0).round() as u8);
-        let ending = events.death.map(|day| (day, "6")).or(events.hospital_from.map(|day| (day, "5")));
+        let vitality: [u8; 5] = std::array::from_fn(|_| {
+            (2.0 * (1.0 - severity * 0.7 - cognition * 0.3) + (rng.random::<f64>() - 0.5))
+                .clamp(0.0, 2.0)
+                .round() as u8
+        });
+        let ending = events
+            .death
+            .map(|day| (day, "6"))
+            .or(events.hospital_from.map(|day| (day, "5")));
         let record = LifeRecord {
             provider_number: provider.number.to_string(),
             insurer_number: world.insurers[self.insurer].number.to_string(),
@@ -1476,17 +2039,42 @@ impl Pass<'_, '_> {
             bedridden_rating: BEDRIDDEN_RATINGS[((severity * 9.0) as usize).min(8)].into(),
             dementia_rating: DEMENTIA_RATINGS[((cognition * 8.0) as usize).min(7)].into(),
             evaluation_date: month.first_day() + Duration::days(rng.random_range(0..i64::from(month.days()))),
-            evaluation_point: if ending.is_some() { evaluation_point::END } else if first { evaluation_point::START } else { evaluation_point::DURING }.into(),
-            barthel_feeding: items[0], barthel_transfer: items[1], barthel_grooming: items[2], barthel_toilet: items[3],
-            barthel_bathing: items[4], barthel_walking: items[5], barthel_stairs: items[6], barthel_dressing: items[7],
-            barthel_bowel: items[8], barthel_bladder: items[9],
+            evaluation_point: if ending.is_some() {
+                evaluation_point::END
+            } else if first {
+                evaluation_point::START
+            } else {
+                evaluation_point::DURING
+            }
+            .into(),
+            barthel_feeding: items[0],
+            barthel_transfer: items[1],
+            barthel_grooming: items[2],
+            barthel_toilet: items[3],
+            barthel_bathing: items[4],
+            barthel_walking: items[5],
+            barthel_stairs: items[6],
+            barthel_dressing: items[7],
+            barthel_bowel: items[8],
+            barthel_bladder: items[9],
             barthel_total: items.iter().sum(),
-            vitality_waking: vitality[0], vitality_communication: vitality[1], vitality_eating: vitality[2],
-            vitality_excretion: vitality[3], vitality_activity: vitality[4],
+            vitality_waking: vitality[0],
+            vitality_communication: vitality[1],
+            vitality_eating: vitality[2],
+            vitality_excretion: vitality[3],
+            vitality_activity: vitality[4],
             vitality_total: vitality.iter().sum(),
             dbd13_total: ((cognition * 30.0 + rng.random::<f64>() * 8.0) as u8).min(52),
-            height_mm: Some(if female { rng.random_range(1380..1620) } else { rng.random_range(1520..1780) }),
-            weight_hg: Some(if female { rng.random_range(350..650) } else { rng.random_range(450..800) }),
+            height_mm: Some(if female {
+                rng.random_range(1380..1620)
+            } else {
+                rng.random_range(1520..1780)
+            }),
+            weight_hg: Some(if female {
+                rng.random_range(350..650)
+            } else {
+                rng.random_range(450..800)
+            }),
             denture: rng.random_bool(0.6),
             choking: rng.random_bool(0.1 + severity * 0.2),
             dirty_teeth: rng.random_bool(0.2),
@@ -1497,17 +2085,32 @@ impl Pass<'_, '_> {
         };
         let invalid = rng.random_bool(world.config.noise.invalid);
         let defect = rng.random_range(0..2);
-        let Some(delivery) = self.delivery(month_index) else { return Ok(()) };
+        let Some(delivery) = self.delivery(month_index) else {
+            return Ok(());
+        };
         let (field, rule) = [("barthel_transfer", "barthel_step"), ("barthel_total", "barthel_total")][defect];
         let line = delivery.life.write_with(&record, |row| {
             if invalid {
-                let text = if defect == 0 { "7".to_string() } else { (record.barthel_total.wrapping_add(5) % 105).to_string() };
+                let text = if defect == 0 {
+                    "7".to_string()
+                } else {
+                    (record.barthel_total.wrapping_add(5) % 105).to_string()
+                };
                 row.replace(column::<LifeRecord>(field), &text);
             }
         })?;
-        delivery.records.push(RecordTruth { file: FileKind::Life, line, person: person.id });
+        delivery.records.push(RecordTruth {
+            file: FileKind::Life,
+            line,
+            person: person.id,
+        });
         if invalid {
-            delivery.invalid.push(InvalidTruth { file: FileKind::Life, line, field, rule });
+            delivery.invalid.push(InvalidTruth {
+                file: FileKind::Life,
+                line,
+                field,
+                rule,
+            });
             *self.stats.invalid.entry(rule).or_default() += 1;
         }
         self.stats.records += 1;
@@ -1525,17 +2128,36 @@ impl Pass<'_, '_> {
             return Ok(());
         }
         let seed = self.seed();
-        let mut users: Vec<(usize, u32)> = self.provider_users.iter().map(|(&provider, &count)| (provider, count)).collect();
+        let mut users: Vec<(usize, u32)> = self
+            .provider_users
+            .iter()
+            .map(|(&provider, &count)| (provider, count))
+            .collect();
         users.sort_unstable();
-        let Some(delivery) = self.delivery(month_index) else { return Ok(()) };
+        let Some(delivery) = self.delivery(month_index) else {
+            return Ok(());
+        };
         let mut written = 0;
         for (provider_index, count) in users {
             let provider = &world.providers[provider_index];
-            let onboarded = provider.client_certificate_on.map(YearMonth::of).filter(|&since| since <= month);
-            let share = onboarded.map_or(0.0, |since| (0.15 + 0.1 * f64::from(month.months_since(since.max(go_live)).max(0) as u16)).min(0.9));
+            let onboarded = provider
+                .client_certificate_on
+                .map(YearMonth::of)
+                .filter(|&since| since <= month);
+            let share = onboarded.map_or(0.0, |since| {
+                (0.15 + 0.1 * f64::from(month.months_since(since.max(go_live)).max(0) as u16)).min(0.9)
+            });
             let with_consent = (f64::from(count) * share).round() as u32;
-            let views = (f64::from(with_consent) * (1.0 + 2.0 * unit(seed, provider_index as u64, "views", month_index as u64))).round() as u32;
-            delivery.activity.write(&ProviderActivityRecord { month, provider_number: provider.number.to_string(), users: count, users_with_consent: with_consent, record_views: views })?;
+            let views = (f64::from(with_consent)
+                * (1.0 + 2.0 * unit(seed, provider_index as u64, "views", month_index as u64)))
+            .round() as u32;
+            delivery.activity.write(&ProviderActivityRecord {
+                month,
+                provider_number: provider.number.to_string(),
+                users: count,
+                users_with_consent: with_consent,
+                record_views: views,
+            })?;
             written += 1;
         }
         self.stats.records += written;
@@ -1555,7 +2177,10 @@ fn variant_name(variant: KanaVariant) -> &'static str {
 
 /// Index of a field in a layout, by name.
 fn column<L: Layout>(name: &str) -> usize {
-    L::FIELDS.iter().position(|field| field.name == name).expect("field exists in layout")
+    L::FIELDS
+        .iter()
+        .position(|field| field.name == name)
+        .expect("field exists in layout")
 }
 
 /// Age band 0…5 for 65–69 … 90+ (2nd-tier persons count in band 0 for mortality).
@@ -1583,14 +2208,22 @@ fn spread_days(count: u32, days: u32) -> String {
         let day = (use_index * days / count.max(1)) as usize % days as usize;
         per_day[day] += 1;
     }
-    per_day.iter().map(|&uses| char::from(b'0' + uses.min(9) as u8)).collect()
+    per_day
+        .iter()
+        .map(|&uses| char::from(b'0' + uses.min(9) as u8))
+        .collect()
 }
 
 /// Registries in every delivery folder; returns the folder names and the records written.
 fn write_registries(world: &World<'_>, out: &Path) -> Result<(Vec<String>, u64), SynthError> {
-    let first_live = world.insurers.iter().map(|insurer| insurer.rollout.actual_start).min().expect("insurers exist");
-    let last = world.months.last().expect("months").add(1);
-    let first = world.months[0].add(1).max(first_live);
+    let first_live = world
+        .insurers
+        .iter()
+        .map(|insurer| insurer.rollout.actual_start)
+        .min()
+        .expect("insurers exist");
+    let last = world.months.last().expect("months").plus_months(1);
+    let first = world.months[0].plus_months(1).max(first_live);
     let mut folders = Vec::new();
     let mut records = 0;
     if first > last {
@@ -1614,7 +2247,8 @@ fn write_registries(world: &World<'_>, out: &Path) -> Result<(Vec<String>, u64),
                 area_grade: insurer.area_grade.number(),
                 standardisation_fiscal_year: insurer.rollout.standardisation_fiscal_year.filter(|_| status != "3"),
                 planned_start_date: planned.map(YearMonth::first_day),
-                start_date: (insurer.rollout.actual_start <= delivery).then(|| insurer.rollout.actual_start.first_day()),
+                start_date: (insurer.rollout.actual_start <= delivery)
+                    .then(|| insurer.rollout.actual_start.first_day()),
                 status: status.into(),
                 as_of: delivery,
             })?;
@@ -1636,7 +2270,9 @@ fn write_registries(world: &World<'_>, out: &Path) -> Result<(Vec<String>, u64),
                 portal_registered_on: known(provider.portal_registered_on),
                 client_certificate_on: known(provider.client_certificate_on),
                 card_reader_on: known(provider.card_reader_on),
-                subsidy_yen: provider.subsidy_yen.filter(|_| known(provider.client_certificate_on).is_some()),
+                subsidy_yen: provider
+                    .subsidy_yen
+                    .filter(|_| known(provider.client_certificate_on).is_some()),
                 opinion_electronic_since: known(world::opinion_electronic_since(provider)),
             })?;
             records += 1;
@@ -1656,11 +2292,15 @@ fn write_truth(world: &World<'_>, out: &Path, parts: &Path) -> Result<(), SynthE
         ("noise", "file,line,person_id,field,kind"),
         ("invalid", "file,line,field,rule"),
         ("events", "person_id,month,event,detail"),
-        ("persons", "person_id,insurer_number,sex,birth_date,kana_name,kanji_name,tier,entry_month,entry_level,homonym_of,twin_of"),
+        (
+            "persons",
+            "person_id,insurer_number,sex,birth_date,kana_name,kanji_name,tier,entry_month,entry_level,homonym_of,twin_of",
+        ),
     ];
     for (name, header) in headers {
         let path = truth.join(format!("{name}.csv"));
-        let mut file = std::io::BufWriter::new(fs::File::create(&path).map_err(|source| SynthError::io(&path, source))?);
+        let mut file =
+            std::io::BufWriter::new(fs::File::create(&path).map_err(|source| SynthError::io(&path, source))?);
         writeln!(file, "{header}").map_err(|source| SynthError::io(&path, source))?;
         for insurer in 0..world.insurers.len() {
             let part = parts.join(format!("{insurer:05}.{name}"));
@@ -1671,7 +2311,9 @@ fn write_truth(world: &World<'_>, out: &Path, parts: &Path) -> Result<(), SynthE
     }
     fs::remove_dir_all(parts).map_err(|source| SynthError::io(parts, source))?;
     let path = truth.join("insurers.csv");
-    let mut text = String::from("insurer_number,name,prefecture,size_class,population_65_plus_real,certified_real,initial_persons,standardisation_fiscal_year,planned_start,actual_start,slipped\n");
+    let mut text = String::from(
+        "insurer_number,name,prefecture,size_class,population_65_plus_real,certified_real,initial_persons,standardisation_fiscal_year,planned_start,actual_start,slipped\n",
+    );
     for insurer in &world.insurers {
         let rollout = &insurer.rollout;
         text.push_str(&format!(
@@ -1683,7 +2325,10 @@ fn write_truth(world: &World<'_>, out: &Path, parts: &Path) -> Result<(), SynthE
             insurer.population_65_plus_real,
             insurer.certified_real,
             insurer.initial_persons,
-            rollout.standardisation_fiscal_year.map(|year| year.to_string()).unwrap_or_default(),
+            rollout
+                .standardisation_fiscal_year
+                .map(|year| year.to_string())
+                .unwrap_or_default(),
             rollout.planned_start.map(|month| month.to_string()).unwrap_or_default(),
             rollout.actual_start,
             rollout.slipped
@@ -1692,6 +2337,7 @@ fn write_truth(world: &World<'_>, out: &Path, parts: &Path) -> Result<(), SynthE
     fs::write(&path, text).map_err(|source| SynthError::io(&path, source))?;
     let path = truth.join("params.json");
     let params = serde_json::json!({ "config": world.config, "simulated_insurers": world.insurers.len(), "providers": world.providers.len() });
-    fs::write(&path, serde_json::to_vec_pretty(&params).expect("serialisable")).map_err(|source| SynthError::io(&path, source))?;
+    fs::write(&path, serde_json::to_vec_pretty(&params).expect("serialisable"))
+        .map_err(|source| SynthError::io(&path, source))?;
     Ok(())
 }

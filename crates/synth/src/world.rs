@@ -23,53 +23,134 @@ use crate::{SynthConfig, stream};
 /// and certification rates (%), chosen to reproduce domain.md §2.1–2.2 (national 65+ ≈ 3,589万,
 /// certification rate 19.4 %, 大阪 highest ≈ 23 %, 茨城 lowest ≈ 15.8 %).
 pub const PREFECTURE_STATS: [(u32, f64, u16, f64); 47] = [
-    (522, 32.2, 179, 20.0), (124, 33.7, 40, 19.5), (121, 33.6, 33, 19.5), (230, 28.3, 35, 19.0),
-    (96, 37.5, 25, 20.0), (107, 33.8, 35, 18.5), (183, 31.7, 59, 19.5), (287, 29.7, 44, 15.8),
-    (193, 29.6, 25, 16.5), (194, 30.2, 35, 17.5), (734, 26.7, 63, 16.8), (628, 27.6, 54, 17.0),
-    (1405, 22.7, 62, 20.0), (924, 25.6, 33, 18.5), (220, 32.8, 30, 18.5), (103, 32.6, 15, 19.0),
-    (113, 29.8, 19, 19.0), (77, 30.6, 17, 18.5), (81, 30.8, 27, 16.5), (205, 32.0, 77, 17.5),
-    (198, 30.4, 42, 17.5), (363, 30.1, 35, 16.8), (754, 25.3, 54, 17.5), (177, 29.9, 29, 19.0),
-    (141, 26.0, 19, 18.5), (258, 29.3, 26, 21.5), (884, 27.6, 43, 23.1), (547, 29.1, 41, 20.5),
-    (132, 31.7, 39, 20.0), (92, 33.1, 30, 22.5), (55, 32.1, 19, 20.0), (67, 34.2, 19, 20.5),
-    (189, 30.3, 27, 20.5), (280, 29.4, 23, 20.5), (134, 34.6, 19, 19.5), (72, 33.6, 24, 21.0),
-    (95, 31.8, 17, 20.0), (133, 33.0, 20, 21.0), (69, 35.5, 34, 20.0), (514, 27.9, 60, 20.0),
-    (81, 30.6, 20, 18.5), (131, 32.7, 21, 21.0), (174, 31.6, 45, 20.0), (112, 33.3, 18, 18.5),
-    (107, 32.6, 26, 16.5), (159, 32.5, 43, 19.5), (147, 22.6, 41, 19.0),
+    (522, 32.2, 179, 20.0),
+    (124, 33.7, 40, 19.5),
+    (121, 33.6, 33, 19.5),
+    (230, 28.3, 35, 19.0),
+    (96, 37.5, 25, 20.0),
+    (107, 33.8, 35, 18.5),
+    (183, 31.7, 59, 19.5),
+    (287, 29.7, 44, 15.8),
+    (193, 29.6, 25, 16.5),
+    (194, 30.2, 35, 17.5),
+    (734, 26.7, 63, 16.8),
+    (628, 27.6, 54, 17.0),
+    (1405, 22.7, 62, 20.0),
+    (924, 25.6, 33, 18.5),
+    (220, 32.8, 30, 18.5),
+    (103, 32.6, 15, 19.0),
+    (113, 29.8, 19, 19.0),
+    (77, 30.6, 17, 18.5),
+    (81, 30.8, 27, 16.5),
+    (205, 32.0, 77, 17.5),
+    (198, 30.4, 42, 17.5),
+    (363, 30.1, 35, 16.8),
+    (754, 25.3, 54, 17.5),
+    (177, 29.9, 29, 19.0),
+    (141, 26.0, 19, 18.5),
+    (258, 29.3, 26, 21.5),
+    (884, 27.6, 43, 23.1),
+    (547, 29.1, 41, 20.5),
+    (132, 31.7, 39, 20.0),
+    (92, 33.1, 30, 22.5),
+    (55, 32.1, 19, 20.0),
+    (67, 34.2, 19, 20.5),
+    (189, 30.3, 27, 20.5),
+    (280, 29.4, 23, 20.5),
+    (134, 34.6, 19, 19.5),
+    (72, 33.6, 24, 21.0),
+    (95, 31.8, 17, 20.0),
+    (133, 33.0, 20, 21.0),
+    (69, 35.5, 34, 20.0),
+    (514, 27.9, 60, 20.0),
+    (81, 30.6, 20, 18.5),
+    (131, 32.7, 21, 21.0),
+    (174, 31.6, 45, 20.0),
+    (112, 33.3, 18, 18.5),
+    (107, 32.6, 26, 16.5),
+    (159, 32.5, 43, 19.5),
+    (147, 22.6, 41, 19.0),
 ];
 
 /// Designated cities (政令指定都市): prefecture, local-government code body, name, 65+ population.
 const DESIGNATED_CITIES: [(u8, &str, &str, u32); 20] = [
-    (1, "01100", "札幌市", 550_000), (4, "04100", "仙台市", 270_000), (11, "11100", "さいたま市", 310_000),
-    (12, "12100", "千葉市", 260_000), (14, "14100", "横浜市", 930_000), (14, "14130", "川崎市", 320_000),
-    (14, "14150", "相模原市", 190_000), (15, "15100", "新潟市", 240_000), (22, "22100", "静岡市", 210_000),
-    (22, "22130", "浜松市", 220_000), (23, "23100", "名古屋市", 570_000), (26, "26100", "京都市", 410_000),
-    (27, "27100", "大阪市", 700_000), (27, "27140", "堺市", 230_000), (28, "28100", "神戸市", 430_000),
-    (33, "33100", "岡山市", 190_000), (34, "34100", "広島市", 310_000), (40, "40100", "北九州市", 290_000),
-    (40, "40130", "福岡市", 350_000), (43, "43100", "熊本市", 190_000),
+    (1, "01100", "札幌市", 550_000),
+    (4, "04100", "仙台市", 270_000),
+    (11, "11100", "さいたま市", 310_000),
+    (12, "12100", "千葉市", 260_000),
+    (14, "14100", "横浜市", 930_000),
+    (14, "14130", "川崎市", 320_000),
+    (14, "14150", "相模原市", 190_000),
+    (15, "15100", "新潟市", 240_000),
+    (22, "22100", "静岡市", 210_000),
+    (22, "22130", "浜松市", 220_000),
+    (23, "23100", "名古屋市", 570_000),
+    (26, "26100", "京都市", 410_000),
+    (27, "27100", "大阪市", 700_000),
+    (27, "27140", "堺市", 230_000),
+    (28, "28100", "神戸市", 430_000),
+    (33, "33100", "岡山市", 190_000),
+    (34, "34100", "広島市", 310_000),
+    (40, "40100", "北九州市", 290_000),
+    (40, "40130", "福岡市", 350_000),
+    (43, "43100", "熊本市", 190_000),
 ];
 
 /// Tokyo's 23 special wards: name and approximate 65+ population.
 const WARDS: [(&str, u32); 23] = [
-    ("千代田区", 12_000), ("中央区", 26_000), ("港区", 44_000), ("新宿区", 67_000), ("文京区", 46_000),
-    ("台東区", 47_000), ("墨田区", 59_000), ("江東区", 112_000), ("品川区", 82_000), ("目黒区", 56_000),
-    ("大田区", 165_000), ("世田谷区", 185_000), ("渋谷区", 44_000), ("中野区", 68_000), ("杉並区", 120_000),
-    ("豊島区", 58_000), ("北区", 87_000), ("荒川区", 51_000), ("板橋区", 129_000), ("練馬区", 160_000),
-    ("足立区", 170_000), ("葛飾区", 112_000), ("江戸川区", 145_000),
+    ("千代田区", 12_000),
+    ("中央区", 26_000),
+    ("港区", 44_000),
+    ("新宿区", 67_000),
+    ("文京区", 46_000),
+    ("台東区", 47_000),
+    ("墨田区", 59_000),
+    ("江東区", 112_000),
+    ("品川区", 82_000),
+    ("目黒区", 56_000),
+    ("大田区", 165_000),
+    ("世田谷区", 185_000),
+    ("渋谷区", 44_000),
+    ("中野区", 68_000),
+    ("杉並区", 120_000),
+    ("豊島区", 58_000),
+    ("北区", 87_000),
+    ("荒川区", 51_000),
+    ("板橋区", 129_000),
+    ("練馬区", 160_000),
+    ("足立区", 170_000),
+    ("葛飾区", 112_000),
+    ("江戸川区", 145_000),
 ];
 
 /// Core cities (中核市) per prefecture, 62 in all.
 const CORE_CITIES: [u8; 47] = [
-    2, 2, 1, 0, 1, 1, 3, 1, 1, 2, 3, 2, 1, 1, 0, 1, 1, 1, 1, 2, 1, 0, 4, 0, 1, 0, 7, 4, 1, 1, 1, 1, 1, 2, 1, 0,
-    1, 1, 1, 1, 0, 2, 0, 1, 1, 1, 1,
+    2, 2, 1, 0, 1, 1, 3, 1, 1, 2, 3, 2, 1, 1, 0, 1, 1, 1, 1, 2, 1, 0, 4, 0, 1, 0, 7, 4, 1, 1, 1, 1, 1, 2, 1, 0, 1, 1,
+    1, 1, 0, 2, 0, 1, 1, 1, 1,
 ];
 
 /// Joint insurers (広域連合・一部事務組合): prefecture and member counts. 40 unions covering 210
 /// municipalities, so that 1,741 municipalities make 1,571 insurers (domain.md §2.1); which
 /// prefectures have them is a synthetic choice in the spirit of the 2021 survey.
 const JOINT_INSURERS: [(u8, &[u16]); 18] = [
-    (40, &[33]), (47, &[28]), (1, &[8, 6, 6, 5, 4, 4, 3, 3, 3]), (20, &[8, 6, 5, 4, 3]), (32, &[5, 4]),
-    (39, &[4, 3, 3]), (46, &[5, 4]), (7, &[5, 3]), (2, &[3, 3]), (3, &[3, 2]), (10, &[4, 3]), (29, &[4, 2]),
-    (43, &[4, 4]), (45, &[3]), (44, &[2]), (38, &[2]), (36, &[3]), (30, &[3]),
+    (40, &[33]),
+    (47, &[28]),
+    (1, &[8, 6, 6, 5, 4, 4, 3, 3, 3]),
+    (20, &[8, 6, 5, 4, 3]),
+    (32, &[5, 4]),
+    (39, &[4, 3, 3]),
+    (46, &[5, 4]),
+    (7, &[5, 3]),
+    (2, &[3, 3]),
+    (3, &[3, 2]),
+    (10, &[4, 3]),
+    (29, &[4, 2]),
+    (43, &[4, 4]),
+    (45, &[3]),
+    (44, &[2]),
+    (38, &[2]),
+    (36, &[3]),
+    (30, &[3]),
 ];
 
 /// Insurer size class (規模区分), domain.md §1.6.
@@ -186,11 +267,19 @@ const NAME_TAILS: [&str; 24] = [
 fn national_insurers(seed: u64) -> Vec<(Insurer, f64)> {
     let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, "registry", 0));
     let mut insurers = Vec::new();
-    for (prefecture_index, &(population, aging, municipalities, certification_rate)) in PREFECTURE_STATS.iter().enumerate() {
+    for (prefecture_index, &(population, aging, municipalities, certification_rate)) in
+        PREFECTURE_STATS.iter().enumerate()
+    {
         let prefecture = prefecture_index as u8 + 1;
         let mut list: Vec<Municipality> = Vec::new();
         for &(pref, body, name, older) in DESIGNATED_CITIES.iter().filter(|city| city.0 == prefecture) {
-            list.push(Municipality { prefecture: pref, body: body.into(), name: name.into(), size_class: SizeClass::DesignatedOrWard, population_65_plus: older });
+            list.push(Municipality {
+                prefecture: pref,
+                body: body.into(),
+                name: name.into(),
+                size_class: SizeClass::DesignatedOrWard,
+                population_65_plus: older,
+            });
         }
         if prefecture == 13 {
             for (serial, &(name, older)) in WARDS.iter().enumerate() {
@@ -205,20 +294,33 @@ fn national_insurers(seed: u64) -> Vec<(Insurer, f64)> {
         }
         let mut used_names: std::collections::HashSet<String> = list.iter().map(|m| m.name.clone()).collect();
         let mut synthetic_name = |rng: &mut ChaCha8Rng, suffix: &str| loop {
-            let name = format!("{}{}{}", NAME_HEADS[rng.random_range(0..24)], NAME_TAILS[rng.random_range(0..24)], suffix);
+            let name = format!(
+                "{}{}{}",
+                NAME_HEADS[rng.random_range(0..24)],
+                NAME_TAILS[rng.random_range(0..24)],
+                suffix
+            );
             if used_names.insert(name.clone()) {
                 return name;
             }
         };
         for _ in 0..CORE_CITIES[prefecture_index] {
             let name = synthetic_name(&mut rng, "市");
-            list.push(Municipality { prefecture, body: String::new(), name, size_class: SizeClass::CoreCity, population_65_plus: rng.random_range(55_000..130_000) });
+            list.push(Municipality {
+                prefecture,
+                body: String::new(),
+                name,
+                size_class: SizeClass::CoreCity,
+                population_65_plus: rng.random_range(55_000..130_000),
+            });
         }
         let total_older = (f64::from(population) * 10_000.0 * aging / 100.0) as u32;
         let fixed: u32 = list.iter().map(|m| m.population_65_plus).sum();
         let others = usize::from(municipalities) - list.len();
         // Heavy-tailed sizes: most towns are small, a few cities are large.
-        let weights: Vec<f64> = (0..others).map(|_| (rng.random::<f64>() * 2.6 - 1.3).exp().powi(2)).collect();
+        let weights: Vec<f64> = (0..others)
+            .map(|_| (rng.random::<f64>() * 2.6 - 1.3).exp().powi(2))
+            .collect();
         let weight_sum: f64 = weights.iter().sum();
         let remaining = total_older.saturating_sub(fixed).max(others as u32 * 300);
         let mut city_serial = 201;
@@ -233,7 +335,13 @@ fn national_insurers(seed: u64) -> Vec<(Insurer, f64)> {
                 (if rng.random_bool(0.2) { "村" } else { "町" }, town_serial - 1)
             };
             let name = synthetic_name(&mut rng, suffix);
-            list.push(Municipality { prefecture, body: format!("{prefecture:02}{serial:03}"), name, size_class: SizeClass::Other, population_65_plus: older });
+            list.push(Municipality {
+                prefecture,
+                body: format!("{prefecture:02}{serial:03}"),
+                name,
+                size_class: SizeClass::Other,
+                population_65_plus: older,
+            });
         }
         for municipality in list.iter_mut().filter(|m| m.body.is_empty()) {
             municipality.body = format!("{prefecture:02}{city_serial:03}");
@@ -253,7 +361,16 @@ fn national_insurers(seed: u64) -> Vec<(Insurer, f64)> {
             let number = InsurerNumber::from_body(&municipality.body).expect("synthetic bodies are valid");
             let lg = local_government_code(&municipality.body).expect("valid body");
             insurers.push((
-                make_insurer(number, lg.clone(), municipality.prefecture, municipality.name, municipality.size_class, 1, municipality.population_65_plus, vec![lg]),
+                make_insurer(
+                    number,
+                    lg.clone(),
+                    municipality.prefecture,
+                    municipality.name,
+                    municipality.size_class,
+                    1,
+                    municipality.population_65_plus,
+                    vec![lg],
+                ),
                 rate(&mut rng),
             ));
         }
@@ -261,10 +378,22 @@ fn national_insurers(seed: u64) -> Vec<(Insurer, f64)> {
             let body = format!("{prefecture:02}{:03}", 801 + serial);
             let number = InsurerNumber::from_body(&body).expect("valid body");
             let older: u32 = members.iter().map(|m| m.population_65_plus).sum();
-            let codes: Vec<String> = members.iter().map(|m| local_government_code(&m.body).expect("valid body")).collect();
+            let codes: Vec<String> = members
+                .iter()
+                .map(|m| local_government_code(&m.body).expect("valid body"))
+                .collect();
             let name = format!("{}広域連合", members[0].name.trim_end_matches(['市', '町', '村']));
             insurers.push((
-                make_insurer(number, codes[0].clone(), prefecture, name, SizeClass::Joint, members.len() as u16, older, codes),
+                make_insurer(
+                    number,
+                    codes[0].clone(),
+                    prefecture,
+                    name,
+                    SizeClass::Joint,
+                    members.len() as u16,
+                    older,
+                    codes,
+                ),
                 rate(&mut rng),
             ));
         }
@@ -307,7 +436,12 @@ fn make_insurer(
         population_65_plus: 0,
         population_40_64: 0,
         initial_persons: 0,
-        rollout: Rollout { standardisation_fiscal_year: None, planned_start: None, actual_start: YearMonth::new(2028, 4).expect("valid"), slipped: false },
+        rollout: Rollout {
+            standardisation_fiscal_year: None,
+            planned_start: None,
+            actual_start: YearMonth::new(2028, 4).expect("valid"),
+            slipped: false,
+        },
         municipality_codes,
     }
 }
@@ -329,7 +463,34 @@ pub fn build_insurers(config: &SynthConfig) -> Vec<Insurer> {
     for (position, (insurer, _)) in national.iter().enumerate() {
         by_prefecture[usize::from(insurer.prefecture) - 1].push(position);
     }
-    let quotas = largest_remainder(&by_prefecture.iter().map(|list| list.len() as f64).collect::<Vec<_>>(), target as u64, 1);
+    let sizes: Vec<u64> = by_prefecture.iter().map(|list| list.len() as u64).collect();
+    let mut quotas = largest_remainder(
+        &sizes.iter().map(|&size| size as f64).collect::<Vec<_>>(),
+        target as u64,
+        1,
+    );
+    // A prefecture cannot give more insurers than it has: move the excess to prefectures with room.
+    loop {
+        let excess: u64 = quotas
+            .iter()
+            .zip(&sizes)
+            .map(|(quota, size)| quota.saturating_sub(*size))
+            .sum();
+        if excess == 0 {
+            break;
+        }
+        for (quota, size) in quotas.iter_mut().zip(&sizes) {
+            *quota = (*quota).min(*size);
+        }
+        let room: Vec<f64> = quotas
+            .iter()
+            .zip(&sizes)
+            .map(|(quota, size)| (size - quota) as f64)
+            .collect();
+        for (quota, extra) in quotas.iter_mut().zip(largest_remainder(&room, excess, 0)) {
+            *quota += extra;
+        }
+    }
     let mut chosen: Vec<usize> = Vec::new();
     for (list, quota) in by_prefecture.iter_mut().zip(quotas) {
         list.shuffle(&mut rng);
@@ -347,11 +508,19 @@ pub fn build_insurers(config: &SynthConfig) -> Vec<Insurer> {
         .collect();
     let certified_total: f64 = insurers.iter().map(|insurer| f64::from(insurer.certified_real)).sum();
     let scale = config.persons as f64 / certified_total;
-    let persons = largest_remainder(&insurers.iter().map(|insurer| f64::from(insurer.certified_real)).collect::<Vec<_>>(), config.persons, 0);
+    let persons = largest_remainder(
+        &insurers
+            .iter()
+            .map(|insurer| f64::from(insurer.certified_real))
+            .collect::<Vec<_>>(),
+        config.persons,
+        0,
+    );
     for (index, (insurer, persons)) in insurers.iter_mut().zip(persons).enumerate() {
         insurer.index = index;
         insurer.initial_persons = persons as u32;
-        insurer.population_65_plus = ((f64::from(insurer.population_65_plus_real) * scale).round() as u32).max(persons as u32);
+        insurer.population_65_plus =
+            ((f64::from(insurer.population_65_plus_real) * scale).round() as u32).max(persons as u32);
         // 40–64 population ≈ 1.2 × 65+ nationally (2nd-tier insured ≈ 4,200万 vs 3,589万).
         insurer.population_40_64 = (f64::from(insurer.population_65_plus) * 1.17).round() as u32;
     }
@@ -367,7 +536,11 @@ pub fn largest_remainder(weights: &[f64], total: u64, minimum: u64) -> Vec<u64> 
     let exact: Vec<f64> = weights.iter().map(|weight| weight / weight_sum * spread).collect();
     let mut counts: Vec<u64> = exact.iter().map(|value| value.floor() as u64 + minimum).collect();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     let mut left = total.saturating_sub(counts.iter().sum());
     for index in order.into_iter().cycle() {
         if left == 0 {
@@ -406,11 +579,19 @@ fn schedule_rollout(insurers: &mut [Insurer], config: &SynthConfig, rng: &mut Ch
     // FY2025: the large classes' quotas first, then the remainder from the other classes.
     let mut early: Vec<usize> = Vec::new();
     for class in [SizeClass::DesignatedOrWard, SizeClass::CoreCity] {
-        let members: Vec<usize> = order.iter().copied().filter(|&index| insurers[index].size_class == class).collect();
+        let members: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&index| insurers[index].size_class == class)
+            .collect();
         let quota = (members.len() as f64 * early_share(class)).round() as usize;
         early.extend(members.into_iter().take(quota));
     }
-    let small: Vec<usize> = order.iter().copied().filter(|&index| matches!(insurers[index].size_class, SizeClass::Other | SizeClass::Joint)).collect();
+    let small: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&index| matches!(insurers[index].size_class, SizeClass::Other | SizeClass::Joint))
+        .collect();
     let remaining = (groups[0] as usize).saturating_sub(early.len());
     early.extend(small.into_iter().take(remaining));
     early.sort_unstable();
@@ -432,7 +613,11 @@ fn schedule_rollout(insurers: &mut [Insurer], config: &SynthConfig, rng: &mut Ch
     let mut early_ordered: Vec<usize> = early.clone();
     early_ordered.shuffle(rng);
     let live_in_fy2026 = ((count as f64 * 0.10).round() as usize).min(early_ordered.len());
-    let mut assignments: Vec<(usize, usize, usize)> = early_ordered.iter().enumerate().map(|(slot, &index)| (index, 0, slot)).collect();
+    let mut assignments: Vec<(usize, usize, usize)> = early_ordered
+        .iter()
+        .enumerate()
+        .map(|(slot, &index)| (index, 0, slot))
+        .collect();
     let mut position = 0;
     for group in 1..4 {
         for slot in 0..groups[group] as usize {
@@ -445,20 +630,34 @@ fn schedule_rollout(insurers: &mut [Insurer], config: &SynthConfig, rng: &mut Ch
     for (index, group, slot) in assignments {
         let fiscal_year = 2025 + group as u16;
         let planned = match group {
-            0 if slot < live_in_fy2026 => month(2026, 11).add((slot * 5 / live_in_fy2026.max(1)) as i32),
-            0 => month(2027, 4).add(rng.random_range(0..12)),
-            1 => month(2027, 4).add(rng.random_range(3..12)),
-            2 => month(2027, 9).add(rng.random_range(0..7)),
-            _ => month(2028, 4).add(rng.random_range(0..12)),
+            0 if slot < live_in_fy2026 => month(2026, 11).plus_months((slot * 5 / live_in_fy2026.max(1)) as i32),
+            0 => month(2027, 4).plus_months(rng.random_range(0..12)),
+            1 => month(2027, 4).plus_months(rng.random_range(3..12)),
+            2 => month(2027, 9).plus_months(rng.random_range(0..7)),
+            _ => month(2028, 4).plus_months(rng.random_range(0..12)),
         };
         // Early starters are the confirmed pioneers; later plans slip at the configured rate.
         let slips = planned >= month(2027, 4) && rng.random_bool(config.rollout_slip_rate);
-        let actual = if slips { planned.add(rng.random_range(1..=6)) } else { planned };
-        insurers[index].rollout = Rollout { standardisation_fiscal_year: Some(fiscal_year), planned_start: Some(planned), actual_start: actual, slipped: slips };
+        let actual = if slips {
+            planned.plus_months(rng.random_range(1..=6))
+        } else {
+            planned
+        };
+        insurers[index].rollout = Rollout {
+            standardisation_fiscal_year: Some(fiscal_year),
+            planned_start: Some(planned),
+            actual_start: actual,
+            slipped: slips,
+        };
     }
     for index in unknown {
-        let actual = month(2027, 10).add(rng.random_range(0..12));
-        insurers[index].rollout = Rollout { standardisation_fiscal_year: None, planned_start: None, actual_start: actual, slipped: false };
+        let actual = month(2027, 10).plus_months(rng.random_range(0..12));
+        insurers[index].rollout = Rollout {
+            standardisation_fiscal_year: None,
+            planned_start: None,
+            actual_start: actual,
+            slipped: false,
+        };
     }
 }
 
@@ -555,14 +754,20 @@ pub const PROVIDED_KINDS: [&str; 27] = [
 
 /// Create every provider, insurer by insurer, given expected monthly users per insurer and kind.
 /// Numbers are allocated per (prefecture, kind digit): serial 0001–9999, then the next district.
-pub fn build_providers(insurers: &[Insurer], expected_users: impl Fn(&Insurer, &str) -> f64, seed: u64) -> Vec<Provider> {
+pub fn build_providers(
+    insurers: &[Insurer],
+    expected_users: impl Fn(&Insurer, &str) -> f64,
+    seed: u64,
+) -> Vec<Provider> {
     let mut counters: std::collections::HashMap<(u8, ProviderKind), u32> = std::collections::HashMap::new();
     let mut providers = Vec::new();
     for insurer in insurers {
         let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, "providers", insurer.index as u64));
         let go_live = insurer.rollout.actual_start.first_day();
         for kind in PROVIDED_KINDS {
-            let count = (expected_users(insurer, kind) / users_per_provider(kind)).round().max(1.0) as usize;
+            let count = (expected_users(insurer, kind) / users_per_provider(kind))
+                .round()
+                .max(1.0) as usize;
             for _ in 0..count {
                 let provider_kind = provider_kind_for(kind);
                 let counter = counters.entry((insurer.prefecture, provider_kind)).or_insert(0);
@@ -577,16 +782,30 @@ pub fn build_providers(insurers: &[Insurer], expected_users: impl Fn(&Insurer, &
                     let offset = rng.random_range(-240..300);
                     (go_live + chrono::Duration::days(offset)).max(NaiveDate::from_ymd_opt(2025, 8, 1).expect("valid"))
                 });
-                let certificate = registered.filter(|_| rng.random_bool(0.85)).map(|date| date + chrono::Duration::days(rng.random_range(7..90)));
-                let card_reader = certificate.filter(|_| rng.random_bool(0.9)).map(|date| date + chrono::Duration::days(rng.random_range(0..30)));
-                let subsidy = certificate.filter(|_| rng.random_bool(0.7)).map(|_| [32_000, 55_000, 64_000][rng.random_range(0..3)]);
+                let certificate = registered
+                    .filter(|_| rng.random_bool(0.85))
+                    .map(|date| date + chrono::Duration::days(rng.random_range(7..90)));
+                let card_reader = certificate
+                    .filter(|_| rng.random_bool(0.9))
+                    .map(|date| date + chrono::Duration::days(rng.random_range(0..30)));
+                let subsidy = certificate
+                    .filter(|_| rng.random_bool(0.7))
+                    .map(|_| [32_000, 55_000, 64_000][rng.random_range(0..3)]);
                 let residential = matches!(kind, "32" | "33" | "51" | "52" | "54" | "55");
                 providers.push(Provider {
                     number,
                     insurer: insurer.index,
                     service_kind: service.code,
-                    name: format!("{}{}", insurer.name.trim_end_matches(['市', '町', '村', '区']), provider_label(kind, serial)),
-                    life_participant: rng.random_bool(if residential || matches!(kind, "15" | "16" | "78") { 0.6 } else { 0.0 }),
+                    name: format!(
+                        "{}{}",
+                        insurer.name.trim_end_matches(['市', '町', '村', '区']),
+                        provider_label(kind, serial)
+                    ),
+                    life_participant: rng.random_bool(if residential || matches!(kind, "15" | "16" | "78") {
+                        0.6
+                    } else {
+                        0.0
+                    }),
                     portal_registered_on: registered,
                     client_certificate_on: certificate,
                     card_reader_on: card_reader,
@@ -627,6 +846,19 @@ fn provider_label(kind: &str, serial: u16) -> String {
     format!("{stem}{}", serial % 100 + 1)
 }
 
+/// Medical institutions send physicians' opinions electronically a month after their client
+/// certificate, for 60 % of them (assumption; no published take-up).
+pub fn opinion_electronic_since(provider: &Provider) -> Option<NaiveDate> {
+    if !is_medical(provider) {
+        return None;
+    }
+    let draw = (crate::mix(provider.number.as_str().parse::<u64>().unwrap_or(0)) >> 11) as f64 / (1u64 << 53) as f64;
+    provider
+        .client_certificate_on
+        .filter(|_| draw < 0.6)
+        .map(|date| date + chrono::Duration::days(30))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -635,16 +867,45 @@ mod tests {
     fn national_registry_has_the_published_counts() {
         let national = national_insurers(7);
         assert_eq!(national.len(), 1571);
-        let joint = national.iter().filter(|(insurer, _)| insurer.size_class == SizeClass::Joint).count();
+        let joint = national
+            .iter()
+            .filter(|(insurer, _)| insurer.size_class == SizeClass::Joint)
+            .count();
         assert_eq!(joint, 40);
-        let large = national.iter().filter(|(insurer, _)| insurer.size_class == SizeClass::DesignatedOrWard).count();
+        let large = national
+            .iter()
+            .filter(|(insurer, _)| insurer.size_class == SizeClass::DesignatedOrWard)
+            .count();
         assert_eq!(large, 43);
         let numbers: std::collections::HashSet<_> = national.iter().map(|(insurer, _)| insurer.number).collect();
         assert_eq!(numbers.len(), 1571, "insurer numbers are unique");
         let sapporo = national.iter().find(|(insurer, _)| insurer.name == "札幌市").unwrap();
         assert_eq!(sapporo.0.number.as_str(), "011007");
-        let older: u64 = national.iter().map(|(insurer, _)| u64::from(insurer.population_65_plus_real)).sum();
+        let older: u64 = national
+            .iter()
+            .map(|(insurer, _)| u64::from(insurer.population_65_plus_real))
+            .sum();
         assert!((34_000_000..38_000_000).contains(&older), "65+ population {older}");
+    }
+
+    #[test]
+    fn every_insurer_is_simulated_at_national_size() {
+        let month = |y, m| YearMonth::new(y, m).unwrap();
+        for persons in [7_100_000, 471_300, 100_000, 20_000, 100] {
+            let config = SynthConfig::new(persons, month(2028, 3), month(2028, 3), 7);
+            let insurers = build_insurers(&config);
+            assert_eq!(insurers.len(), simulated_insurer_count(persons), "{persons} persons");
+            let prefectures: std::collections::HashSet<u8> =
+                insurers.iter().map(|insurer| insurer.prefecture).collect();
+            assert_eq!(prefectures.len(), 47);
+            assert_eq!(
+                insurers
+                    .iter()
+                    .map(|insurer| u64::from(insurer.initial_persons))
+                    .sum::<u64>(),
+                persons
+            );
+        }
     }
 
     #[test]
@@ -658,22 +919,22 @@ mod tests {
     #[test]
     fn status_follows_plan_and_go_live() {
         let month = |y, m| YearMonth::new(y, m).unwrap();
-        let rollout = Rollout { standardisation_fiscal_year: Some(2026), planned_start: Some(month(2027, 9)), actual_start: month(2027, 11), slipped: true };
+        let rollout = Rollout {
+            standardisation_fiscal_year: Some(2026),
+            planned_start: Some(month(2027, 9)),
+            actual_start: month(2027, 11),
+            slipped: true,
+        };
         assert_eq!(published_status(&rollout, month(2026, 11)), ("2", None));
         assert_eq!(published_status(&rollout, month(2027, 4)), ("1", Some(month(2027, 9))));
         assert_eq!(published_status(&rollout, month(2027, 11)).0, "1");
-        let unknown = Rollout { standardisation_fiscal_year: None, planned_start: None, actual_start: month(2028, 2), slipped: false };
+        let unknown = Rollout {
+            standardisation_fiscal_year: None,
+            planned_start: None,
+            actual_start: month(2028, 2),
+            slipped: false,
+        };
         assert_eq!(published_status(&unknown, month(2027, 6)), ("3", None));
         assert_eq!(published_status(&unknown, month(2027, 12)), ("1", Some(month(2028, 2))));
     }
-}
-
-/// Medical institutions send physicians' opinions electronically a month after their client
-/// certificate, for 60 % of them (assumption; no published take-up).
-pub fn opinion_electronic_since(provider: &Provider) -> Option<NaiveDate> {
-    if !is_medical(provider) {
-        return None;
-    }
-    let draw = (crate::mix(u64::from(provider.number.as_str().parse::<u64>().unwrap_or(0))) >> 11) as f64 / (1u64 << 53) as f64;
-    provider.client_certificate_on.filter(|_| draw < 0.6).map(|date| date + chrono::Duration::days(30))
 }

@@ -47,7 +47,10 @@ fn structural_damage_rejects_the_whole_claims_file() {
     let good = claims_bytes();
     assert_eq!(read_claims(&good).unwrap(), 3);
     let truncated = &good[..good.len() - "3,5\r\n".len()];
-    assert!(matches!(read_claims(truncated), Err(FormatError::MissingEndRecord { .. })));
+    assert!(matches!(
+        read_claims(truncated),
+        Err(FormatError::MissingEndRecord { .. })
+    ));
     let cut_mid_record = &good[..good.len() / 2];
     assert!(read_claims(cut_mid_record).is_err());
     assert!(matches!(read_claims(b""), Err(FormatError::Empty { .. })));
@@ -55,24 +58,61 @@ fn structural_damage_rejects_the_whole_claims_file() {
     with_bom.extend_from_slice(&good);
     assert!(matches!(read_claims(&with_bom), Err(FormatError::ByteOrderMark { .. })));
     let no_control = replace_line(&good, 0, "9,1");
-    assert!(matches!(read_claims(&no_control), Err(FormatError::MissingControlRecord { .. })));
+    assert!(matches!(
+        read_claims(&no_control),
+        Err(FormatError::MissingControlRecord { .. })
+    ));
     let wrong_count = replace_line(&good, 0, "1,1,1,7,711,0,131011,0000000000,13,1,202611,0");
-    assert!(matches!(read_claims(&wrong_count), Err(FormatError::RecordCount { declared: 7, found: 3, .. })));
+    assert!(matches!(
+        read_claims(&wrong_count),
+        Err(FormatError::RecordCount {
+            declared: 7,
+            found: 3,
+            ..
+        })
+    ));
     let wrong_kind = replace_line(&good, 0, "1,1,1,3,999,0,131011,0000000000,13,1,202611,0");
-    assert!(matches!(read_claims(&wrong_kind), Err(FormatError::ControlRecord { field: "data_kind", .. })));
+    assert!(matches!(
+        read_claims(&wrong_kind),
+        Err(FormatError::ControlRecord { field: "data_kind", .. })
+    ));
     let bad_month = replace_line(&good, 0, "1,1,1,3,711,0,131011,0000000000,13,1,202613,0");
-    assert!(matches!(read_claims(&bad_month), Err(FormatError::ControlRecord { field: "processing_month", .. })));
+    assert!(matches!(
+        read_claims(&bad_month),
+        Err(FormatError::ControlRecord {
+            field: "processing_month",
+            ..
+        })
+    ));
     let text = decode(&good);
     let gap = encode(&text.replacen("2,3,", "2,4,", 1));
-    assert!(matches!(read_claims(&gap), Err(FormatError::RecordNumber { line: 3, expected: 3, .. })));
+    assert!(matches!(
+        read_claims(&gap),
+        Err(FormatError::RecordNumber {
+            line: 3,
+            expected: 3,
+            ..
+        })
+    ));
     let mut trailing = good.clone();
     trailing.extend_from_slice(b"2,6,\"7131\"\r\n");
-    assert!(matches!(read_claims(&trailing), Err(FormatError::DataAfterEnd { line: 6, .. })));
+    assert!(matches!(
+        read_claims(&trailing),
+        Err(FormatError::DataAfterEnd { line: 6, .. })
+    ));
     let duplicated = {
         let lines: Vec<&str> = text.split_terminator("\r\n").collect();
-        format!("{}\r\n{}\r\n{}\r\n", lines[..3].join("\r\n"), lines[2], lines[3..].join("\r\n"))
+        format!(
+            "{}\r\n{}\r\n{}\r\n",
+            lines[..3].join("\r\n"),
+            lines[2],
+            lines[3..].join("\r\n")
+        )
     };
-    assert!(matches!(read_claims(&encode(&duplicated)), Err(FormatError::RecordNumber { .. })));
+    assert!(matches!(
+        read_claims(&encode(&duplicated)),
+        Err(FormatError::RecordNumber { .. })
+    ));
 }
 
 #[test]
@@ -82,17 +122,30 @@ fn a_bad_claims_record_is_a_row_error_naming_line_column_and_rule() {
     assert_ne!(bad_level, good);
     let (_, records) = ClaimsReader::open(&encode(&bad_level)[..]).unwrap().read_all().unwrap();
     let error = records[0].1.as_ref().unwrap_err();
-    assert_eq!((error.line, error.field, error.rule), (2, Some((16, "care_level")), Rule::Code));
-    assert!(records[1].1.is_ok() && records[2].1.is_ok(), "the file goes on after a bad row");
+    assert_eq!(
+        (error.line, error.field, error.rule),
+        (2, Some((16, "care_level")), Rule::Code)
+    );
+    assert!(
+        records[1].1.is_ok() && records[2].1.is_ok(),
+        "the file goes on after a bad row"
+    );
     let message = error.to_string();
     assert_eq!(message, "line 2, column 17 (care_level): rule code");
 
-    let negative = good.replacen("\"3096\",\"\",\"\",\"\",\"身体介護\"", "\"-5\",\"\",\"\",\"\",\"身体介護\"", 1);
+    let negative = good.replacen(
+        "\"3096\",\"\",\"\",\"\",\"身体介護\"",
+        "\"-5\",\"\",\"\",\"\",\"身体介護\"",
+        1,
+    );
     let (_, records) = ClaimsReader::open(&encode(&negative)[..]).unwrap().read_all().unwrap();
     assert_eq!(records[1].1.as_ref().unwrap_err().rule, Rule::Integer);
 
     let unknown_form = good.replacen("2,2,\"7131\"", "2,2,\"9999\"", 1);
-    let (_, records) = ClaimsReader::open(&encode(&unknown_form)[..]).unwrap().read_all().unwrap();
+    let (_, records) = ClaimsReader::open(&encode(&unknown_form)[..])
+        .unwrap()
+        .read_all()
+        .unwrap();
     assert_eq!(records[0].1.as_ref().unwrap_err().field, Some((2, "exchange_id")));
 
     let short = good.replacen(",\"\",\"\",\"\",\"身体介護\"", ",\"\",\"\",\"身体介護\"", 1);
@@ -109,23 +162,54 @@ fn certification_bytes() -> Vec<u8> {
 #[test]
 fn flat_files_reject_wrong_header_encoding_bom_and_empty() {
     let good = certification_bytes();
-    assert_eq!(FlatReader::<_, CertificationRecord>::open(&good[..]).unwrap().read_all().unwrap().len(), 1);
-    assert!(matches!(FlatReader::<_, CertificationRecord>::open(&b""[..]), Err(FormatError::Empty { .. })));
+    assert_eq!(
+        FlatReader::<_, CertificationRecord>::open(&good[..])
+            .unwrap()
+            .read_all()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        FlatReader::<_, CertificationRecord>::open(&b""[..]),
+        Err(FormatError::Empty { .. })
+    ));
     // The same content in UTF-8: the Japanese header does not decode as MS932 to the expected names.
     let decoded = encoding_rs::SHIFT_JIS.decode(&good).0.into_owned();
-    let error = FlatReader::<_, CertificationRecord>::open(decoded.as_bytes()).err().unwrap();
-    assert!(matches!(error, FormatError::Header { column: 0, expected: "保険者番号", .. }), "{error}");
+    let error = FlatReader::<_, CertificationRecord>::open(decoded.as_bytes())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            error,
+            FormatError::Header {
+                column: 0,
+                expected: "保険者番号",
+                ..
+            }
+        ),
+        "{error}"
+    );
     assert!(error.to_string().contains("MS932"));
     let mut bom = vec![0xEF, 0xBB, 0xBF];
     bom.extend_from_slice(&good);
-    assert!(matches!(FlatReader::<_, CertificationRecord>::open(&bom[..]), Err(FormatError::ByteOrderMark { .. })));
+    assert!(matches!(
+        FlatReader::<_, CertificationRecord>::open(&bom[..]),
+        Err(FormatError::ByteOrderMark { .. })
+    ));
     // Another extract's file is not this extract.
-    assert!(matches!(FlatReader::<_, RegisterRecord>::open(&good[..]), Err(FormatError::Header { .. })));
+    assert!(matches!(
+        FlatReader::<_, RegisterRecord>::open(&good[..]),
+        Err(FormatError::Header { .. })
+    ));
     // A header with an extra column.
     let text = encoding_rs::SHIFT_JIS.decode(&good).0.into_owned();
     let extra = text.replacen("\r\n", ",余分\r\n", 1);
     let (extra_bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&extra);
-    assert!(matches!(FlatReader::<_, CertificationRecord>::open(&extra_bytes[..]), Err(FormatError::Header { .. })));
+    assert!(matches!(
+        FlatReader::<_, CertificationRecord>::open(&extra_bytes[..]),
+        Err(FormatError::Header { .. })
+    ));
 }
 
 #[test]
@@ -137,9 +221,15 @@ fn flat_row_errors_name_the_field_and_never_the_value() {
     fields[3] = "19350230".into(); // birth date that does not exist
     let broken = format!("{}\r\n{}\r\n{}\r\n", lines[0], fields.join(","), lines[1]);
     let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&broken);
-    let rows = FlatReader::<_, CertificationRecord>::open(&bytes[..]).unwrap().read_all().unwrap();
+    let rows = FlatReader::<_, CertificationRecord>::open(&bytes[..])
+        .unwrap()
+        .read_all()
+        .unwrap();
     let error = rows[0].1.as_ref().unwrap_err();
-    assert_eq!((error.line, error.field, error.rule), (2, Some((3, "birth_date")), Rule::Date));
+    assert_eq!(
+        (error.line, error.field, error.rule),
+        (2, Some((3, "birth_date")), Rule::Date)
+    );
     assert!(!error.to_string().contains("1935"), "no value in the message");
     assert!(rows[1].1.is_ok());
     // An invalid MS932 byte sequence in one field is that row's encoding error.
@@ -147,6 +237,9 @@ fn flat_row_errors_name_the_field_and_never_the_value() {
     let position = bad_bytes.windows(6).position(|window| window == b"131011").unwrap() + 100;
     bad_bytes.insert(position.min(bad_bytes.len() - 3), 0x82);
     bad_bytes.insert(position.min(bad_bytes.len() - 3), 0x82);
-    let rows = FlatReader::<_, CertificationRecord>::open(&bad_bytes[..]).unwrap().read_all().unwrap();
+    let rows = FlatReader::<_, CertificationRecord>::open(&bad_bytes[..])
+        .unwrap()
+        .read_all()
+        .unwrap();
     assert!(rows[0].1.is_err());
 }

@@ -6,6 +6,9 @@ fn format_docs_are_up_to_date() {
     let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/formats");
     for (name, text) in kaigo_formats::docs::pages() {
         let on_disk = std::fs::read_to_string(folder.join(&name)).unwrap_or_default();
-        assert!(on_disk == text, "docs/formats/{name} is stale: run `cargo run -p kaigo-cli -- docs`");
+        assert!(
+            on_disk == text,
+            "docs/formats/{name} is stale: run `cargo run -p kaigo-cli -- docs`"
+        );
     }
 }

@@ -8,15 +8,37 @@ use crate::hub::month;
 #[test]
 fn calibration_is_within_tolerance() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = generate(&SynthConfig::new(20_000, month(2025, 4), month(2028, 3), 7), &dir.path().join("hub")).unwrap();
+    let summary = generate(
+        &SynthConfig::new(20_000, month(2025, 4), month(2028, 3), 7),
+        &dir.path().join("hub"),
+    )
+    .unwrap();
     let report = &summary.calibration;
     assert!(report.rows.len() > 50);
-    let failures: Vec<String> = report.failures().iter().map(|row| format!("{}: target {} generated {}", row.measure, row.target, row.generated)).collect();
-    assert!(failures.is_empty(), "outside tolerance:\n{}\n\n{}", failures.join("\n"), report.render());
+    let failures: Vec<String> = report
+        .failures()
+        .iter()
+        .map(|row| format!("{}: target {} generated {}", row.measure, row.target, row.generated))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "outside tolerance:\n{}\n\n{}",
+        failures.join("\n"),
+        report.render()
+    );
     // Events and noise happen at their configured orders of magnitude.
     let stats = &report.stats;
     assert!(stats.moves > 100 && stats.surname_changes > 20 && stats.hospital_admissions > 1000);
-    for kind in ["kana_small", "kana_voiced_mark", "kana_long_vowel", "kana_spacing", "kana_half_width", "full_width_digits", "digit_typo", "missing_birth_day"] {
+    for kind in [
+        "kana_small",
+        "kana_voiced_mark",
+        "kana_long_vowel",
+        "kana_spacing",
+        "kana_half_width",
+        "full_width_digits",
+        "digit_typo",
+        "missing_birth_day",
+    ] {
         assert!(stats.noise.get(kind).copied().unwrap_or(0) > 0, "no {kind} noise");
     }
     assert!(!report.not_modelled.is_empty());

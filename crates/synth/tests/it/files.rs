@@ -36,7 +36,12 @@ fn flat<E: FlatExtract>(bytes: &[u8]) -> Checked {
         }
         writer.finish().unwrap() == bytes
     });
-    Checked { kind: E::NAME, lines, errors, rewrite_matches }
+    Checked {
+        kind: E::NAME,
+        lines,
+        errors,
+        rewrite_matches,
+    }
 }
 
 fn claims(bytes: &[u8]) -> Checked {
@@ -46,7 +51,12 @@ fn claims(bytes: &[u8]) -> Checked {
     let lines = rows.iter().map(|(line, _)| *line).collect();
     let errors: Vec<RowError> = rows.iter().filter_map(|(_, row)| row.as_ref().err().cloned()).collect();
     let rewrite_matches = errors.is_empty().then(|| {
-        let mut writer = ClaimsWriter::new(kind, &control.insurer_number, control.prefecture.parse().unwrap(), control.processing_month);
+        let mut writer = ClaimsWriter::new(
+            kind,
+            &control.insurer_number,
+            control.prefecture.parse().unwrap(),
+            control.processing_month,
+        );
         for (_, row) in &rows {
             writer.write(row.as_ref().unwrap()).unwrap();
         }
@@ -54,7 +64,12 @@ fn claims(bytes: &[u8]) -> Checked {
         writer.finish(&mut out).unwrap();
         out == bytes
     });
-    Checked { kind: kind.code(), lines, errors, rewrite_matches }
+    Checked {
+        kind: kind.code(),
+        lines,
+        errors,
+        rewrite_matches,
+    }
 }
 
 fn check(path: &Path) -> Checked {
@@ -97,8 +112,25 @@ fn every_file_reads_back_and_rewrites_to_the_same_bytes() {
         }
     }
     assert_eq!(records, hub.summary.records, "every record written is read");
-    for kind in ["711", "812", "821", "certification", "life", "register", "insurers", "providers", "provider_activity", "UP1KYO", "UP2KYO", "UPPLAN", "UPHOSOKU"] {
-        assert!(rewritten.get(kind).copied().unwrap_or(0) > 0, "no {kind} file was checked byte for byte: {rewritten:?}");
+    for kind in [
+        "711",
+        "812",
+        "821",
+        "certification",
+        "life",
+        "register",
+        "insurers",
+        "providers",
+        "provider_activity",
+        "UP1KYO",
+        "UP2KYO",
+        "UPPLAN",
+        "UPHOSOKU",
+    ] {
+        assert!(
+            rewritten.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} file was checked byte for byte: {rewritten:?}"
+        );
     }
 }
 
@@ -116,12 +148,22 @@ fn claims_files_are_ms932_with_crlf_control_and_end_records() {
         let (_, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
         assert!(!had_errors, "{relative} is not valid MS932");
         assert!(bytes.ends_with(b"\r\n"));
-        assert_eq!(bytes.windows(2).filter(|pair| pair[1] == b'\n' && pair[0] != b'\r').count(), 0, "{relative}: bare LF");
+        assert_eq!(
+            bytes
+                .windows(2)
+                .filter(|pair| pair[1] == b'\n' && pair[0] != b'\r')
+                .count(),
+            0,
+            "{relative}: bare LF"
+        );
         let text = encoding_rs::SHIFT_JIS.decode(&bytes).0;
         let lines: Vec<&str> = text.split_terminator("\r\n").collect();
         assert!(lines[0].starts_with("1,1,"), "{relative}: control record first");
         assert!(lines.last().unwrap().starts_with("3,"), "{relative}: end record last");
-        assert!(lines[1..lines.len() - 1].iter().all(|line| line.starts_with("2,")), "{relative}: data records between");
+        assert!(
+            lines[1..lines.len() - 1].iter().all(|line| line.starts_with("2,")),
+            "{relative}: data records between"
+        );
     }
     assert!(files > 0);
 }
@@ -132,13 +174,19 @@ fn truth_names_the_person_of_every_record() {
     let ranges = record_ranges(&hub.root);
     for (relative, path) in data_files(&hub.root) {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if matches!(name.as_str(), "insurers.csv" | "providers.csv" | "provider_activity.csv") {
+        if matches!(
+            name.as_str(),
+            "insurers.csv" | "providers.csv" | "provider_activity.csv"
+        ) {
             continue;
         }
         let checked = check(&path);
         let covered = ranges.get(&relative).cloned().unwrap_or_default();
         for line in checked.lines {
-            assert!(covered.iter().any(|&(first, last, _)| (first..=last).contains(&line)), "{relative}:{line} has no truth row");
+            assert!(
+                covered.iter().any(|&(first, last, _)| (first..=last).contains(&line)),
+                "{relative}:{line} has no truth row"
+            );
         }
     }
 }
@@ -164,8 +212,14 @@ fn an_insurer_appears_from_its_go_live_with_its_history_back_filled() {
         let first = folders.iter().min().unwrap();
         assert_eq!(*first, go_live, "{number}: first delivery is the go-live month");
         // The go-live delivery back-fills every service month from the start of the period.
-        let claims = files.iter().find(|(relative, _)| relative.starts_with(&format!("{go_live}/{number}/d")) && relative.ends_with("a.csv")).unwrap();
-        let (_, records) = ClaimsReader::open(std::fs::File::open(&claims.1).unwrap()).unwrap().read_all().unwrap();
+        let claims = files
+            .iter()
+            .find(|(relative, _)| relative.starts_with(&format!("{go_live}/{number}/d")) && relative.ends_with("a.csv"))
+            .unwrap();
+        let (_, records) = ClaimsReader::open(std::fs::File::open(&claims.1).unwrap())
+            .unwrap()
+            .read_all()
+            .unwrap();
         let months: std::collections::BTreeSet<String> = records
             .iter()
             .filter_map(|(_, record)| match record {
@@ -175,7 +229,10 @@ fn an_insurer_appears_from_its_go_live_with_its_history_back_filled() {
             .collect();
         if let (Some(first_month), Some(last_month)) = (months.first(), months.last()) {
             assert_eq!(first_month, "202504", "{number}: back-fill starts at the first month");
-            assert!(last_month.as_str() < go_live.as_str(), "{number}: back-fill stops before go-live");
+            assert!(
+                last_month.as_str() < go_live.as_str(),
+                "{number}: back-fill stops before go-live"
+            );
             checked += 1;
         }
     }

@@ -30,14 +30,22 @@ pub fn shared() -> &'static Hub {
         config.noise.invalid = 0.004;
         config.noise.kana_variant = 0.05;
         let summary = generate(&config, &root).unwrap();
-        Hub { _dir: dir, root, summary }
+        Hub {
+            _dir: dir,
+            root,
+            summary,
+        }
     })
 }
 
 /// Every data file of every delivery: (path relative to the root, absolute path).
 pub fn data_files(root: &Path) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|entry| entry.unwrap().path()).filter(|path| path.is_dir() && !path.ends_with("truth")).collect();
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir() && !path.ends_with("truth"))
+        .collect();
     folders.sort();
     for folder in folders {
         let mut entries: Vec<PathBuf> = walk(&folder);
@@ -54,7 +62,11 @@ fn walk(folder: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(folder).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
     }
     out
 }
@@ -62,9 +74,15 @@ fn walk(folder: &Path) -> Vec<PathBuf> {
 /// `truth/invalid.csv` as file → lines.
 pub fn invalid_lines(root: &Path) -> HashMap<String, HashSet<u64>> {
     let mut map: HashMap<String, HashSet<u64>> = HashMap::new();
-    for line in std::fs::read_to_string(root.join("truth/invalid.csv")).unwrap().lines().skip(1) {
+    for line in std::fs::read_to_string(root.join("truth/invalid.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+    {
         let fields: Vec<&str> = line.split(',').collect();
-        map.entry(fields[0].to_string()).or_default().insert(fields[1].parse().unwrap());
+        map.entry(fields[0].to_string())
+            .or_default()
+            .insert(fields[1].parse().unwrap());
     }
     map
 }
@@ -72,9 +90,17 @@ pub fn invalid_lines(root: &Path) -> HashMap<String, HashSet<u64>> {
 /// `truth/records.csv` as file → covered line ranges.
 pub fn record_ranges(root: &Path) -> HashMap<String, Vec<(u64, u64, u64)>> {
     let mut map: HashMap<String, Vec<(u64, u64, u64)>> = HashMap::new();
-    for line in std::fs::read_to_string(root.join("truth/records.csv")).unwrap().lines().skip(1) {
+    for line in std::fs::read_to_string(root.join("truth/records.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+    {
         let fields: Vec<&str> = line.split(',').collect();
-        map.entry(fields[0].to_string()).or_default().push((fields[1].parse().unwrap(), fields[2].parse().unwrap(), fields[3].parse().unwrap()));
+        map.entry(fields[0].to_string()).or_default().push((
+            fields[1].parse().unwrap(),
+            fields[2].parse().unwrap(),
+            fields[3].parse().unwrap(),
+        ));
     }
     map
 }

@@ -1,0 +1,120 @@
+//! The real `kaigo` binary: commands, outputs and exit codes.
+
+use std::process::Command;
+
+fn kaigo() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kaigo"))
+}
+
+#[test]
+fn synth_writes_a_hub_and_prints_the_calibration_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hub");
+    let json = dir.path().join("calibration.json");
+    let output = kaigo()
+        .args([
+            "synth",
+            "--persons",
+            "800",
+            "--months",
+            "2026-09..2027-03",
+            "--seed",
+            "3",
+            "--report",
+            "--report-json",
+        ])
+        .arg(&json)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("level share 要支援1") && stdout.contains("not modelled:"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("kaigo synth: 47 insurers"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    assert!(report["rows"].as_array().unwrap().len() > 50);
+    assert!(out.join("202611/insurers.csv").exists());
+    assert!(out.join("truth/records.csv").exists());
+}
+
+#[test]
+fn bad_arguments_are_user_errors_with_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for months in ["2025-04", "2025-13..2026-01", "2027-01..2026-01"] {
+        let output = kaigo()
+            .args(["synth", "--months", months, "--out"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{months}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--months"), "{months}");
+    }
+    let output = kaigo()
+        .args(["synth", "--persons", "0", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let pipeline = dir.path().join("bad.toml");
+    std::fs::write(&pipeline, "[synth]\npersns = 5\n").unwrap();
+    let output = kaigo().arg("run").arg(&pipeline).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("persns"));
+}
+
+#[test]
+fn strict_mode_fails_when_a_hub_is_too_small_to_calibrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = kaigo()
+        .args([
+            "synth",
+            "--persons",
+            "100",
+            "--months",
+            "2027-01..2027-03",
+            "--strict",
+            "--out",
+        ])
+        .arg(dir.path().join("hub"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("outside tolerance"));
+}
+
+#[test]
+fn run_executes_a_pipeline_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("small.toml");
+    let root = dir.path().join("out");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "[synth]\npersons = 500\nmonths = \"2026-10..2027-01\"\n\n[output]\nroot = {:?}\n",
+            root.display().to_string()
+        ),
+    )
+    .unwrap();
+    let output = kaigo().arg("run").arg(&pipeline).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("marginals within tolerance"), "{stdout}");
+    assert!(root.join("reports/calibration.txt").exists() && root.join("hub/truth/persons.csv").exists());
+}
+
+#[test]
+fn docs_command_writes_the_format_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = kaigo().args(["docs", "--out"]).arg(dir.path()).output().unwrap();
+    assert!(output.status.success());
+    assert!(
+        std::fs::read_to_string(dir.path().join("claims.md"))
+            .unwrap()
+            .contains("基本情報")
+    );
+}
