@@ -51,15 +51,19 @@ enum Command {
 
 #[derive(clap::Args)]
 struct SynthArgs {
-    /// Persons holding a certification at the start (national ≈ 7,100,000).
-    #[arg(long, default_value_t = 20_000)]
-    persons: u64,
-    /// Service months to simulate, `YYYY-MM..YYYY-MM` (inclusive).
-    #[arg(long, default_value = "2025-04..2028-03")]
-    months: String,
-    /// Seed: same seed, same bytes.
-    #[arg(long, default_value_t = 7)]
-    seed: u64,
+    /// Read `[synth]` (persons, months, seed, `[synth.rates]`, `[synth.noise]`) from a pipeline
+    /// file; the flags below override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Persons holding a certification at the start (national ≈ 7,100,000). Default 20,000.
+    #[arg(long)]
+    persons: Option<u64>,
+    /// Service months to simulate, `YYYY-MM..YYYY-MM` (inclusive). Default 2025-04..2028-03.
+    #[arg(long)]
+    months: Option<String>,
+    /// Seed: same seed, same bytes. Default 7.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Output folder (delivery folders and truth/).
     #[arg(long)]
     out: PathBuf,
@@ -86,7 +90,7 @@ impl std::fmt::Display for UserError {
 
 impl std::error::Error for UserError {}
 
-fn parse_months(text: &str) -> anyhow::Result<(YearMonth, YearMonth)> {
+pub(crate) fn parse_months(text: &str) -> anyhow::Result<(YearMonth, YearMonth)> {
     let (first, last) = text
         .split_once("..")
         .ok_or_else(|| UserError(format!("--months must be YYYY-MM..YYYY-MM, got {text:?}")))?;
@@ -103,8 +107,8 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let root = pipeline.output.root;
     let reports = root.join("reports");
     std::fs::create_dir_all(&reports).with_context(|| format!("creating {}", reports.display()))?;
-    let (first, last) = parse_months(&pipeline.synth.months)?;
-    let config = kaigo_synth::SynthConfig::new(pipeline.synth.persons, first, last, pipeline.synth.seed);
+    let config = pipeline.synth.config()?;
+    let (first, last) = (config.first_month, config.last_month);
     let started = std::time::Instant::now();
     eprintln!(
         "kaigo run: 1/1 synthetic hub ({} persons, {first}..{last}, seed {})",
@@ -151,10 +155,17 @@ fn generate(config: &kaigo_synth::SynthConfig, out: &std::path::Path) -> anyhow:
 }
 
 fn synth(args: SynthArgs) -> anyhow::Result<ExitCode> {
-    let (first, last) = parse_months(&args.months)?;
-    let config = kaigo_synth::SynthConfig::new(args.persons, first, last, args.seed);
+    let mut section = match &args.config {
+        Some(path) => pipeline::load(Some(path))?.synth,
+        None => pipeline::SynthSection::default(),
+    };
+    section.persons = args.persons.unwrap_or(section.persons);
+    section.months = args.months.clone().unwrap_or(section.months);
+    section.seed = args.seed.unwrap_or(section.seed);
+    let config = section.config()?;
+    let (first, last) = (config.first_month, config.last_month);
     let started = std::time::Instant::now();
-    tracing::info!(persons = args.persons, %first, %last, seed = args.seed, out = %args.out.display(), "generating synthetic hub");
+    tracing::info!(persons = config.persons, %first, %last, seed = config.seed, out = %args.out.display(), "generating synthetic hub");
     let summary = generate(&config, &args.out)?;
     tracing::info!(
         insurers = summary.insurers,

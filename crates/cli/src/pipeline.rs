@@ -19,7 +19,7 @@ pub struct Pipeline {
     pub output: OutputSection,
 }
 
-/// `[synth]`.
+/// `[synth]`, with optional `[synth.rates]` and `[synth.noise]` tables.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SynthSection {
@@ -29,6 +29,10 @@ pub struct SynthSection {
     pub months: String,
     /// Seed.
     pub seed: u64,
+    /// Life-event and roll-out rates.
+    pub rates: kaigo_synth::EventRates,
+    /// Identifier noise and invalid-record rates.
+    pub noise: kaigo_synth::NoiseRates,
 }
 
 impl Default for SynthSection {
@@ -37,7 +41,20 @@ impl Default for SynthSection {
             persons: 20_000,
             months: "2025-04..2028-03".into(),
             seed: 7,
+            rates: kaigo_synth::EventRates::default(),
+            noise: kaigo_synth::NoiseRates::default(),
         }
+    }
+}
+
+impl SynthSection {
+    /// The generator configuration this section describes.
+    pub fn config(&self) -> anyhow::Result<kaigo_synth::SynthConfig> {
+        let (first, last) = crate::parse_months(&self.months)?;
+        let mut config = kaigo_synth::SynthConfig::new(self.persons, first, last, self.seed);
+        config.rates = self.rates.clone();
+        config.noise = self.noise.clone();
+        Ok(config)
     }
 }
 
@@ -79,6 +96,29 @@ mod tests {
         assert_eq!(pipeline.synth.persons, SynthSection::default().persons);
         assert_eq!(pipeline.synth.months, SynthSection::default().months);
         assert_eq!(pipeline.output.root, OutputSection::default().root);
+    }
+
+    #[test]
+    fn rates_and_noise_tables_override_defaults() {
+        let text = "[synth]\npersons = 10\n[synth.rates]\nmoves_per_year = 0.05\n[synth.noise]\ninvalid = 0\n";
+        let pipeline: Pipeline = toml::from_str(text).unwrap();
+        let config = pipeline.synth.config().unwrap();
+        assert_eq!(config.rates.moves_per_year, 0.05);
+        assert_eq!(config.noise.invalid, 0.0);
+        assert_eq!(
+            config.noise.kana_variant,
+            kaigo_synth::NoiseRates::default().kana_variant
+        );
+        assert!(toml::from_str::<Pipeline>("[synth.noise]\ntypo = 1\n").is_err());
+    }
+
+    #[test]
+    fn embedded_demo_states_the_library_defaults() {
+        let pipeline = load(None).unwrap();
+        let rates = serde_json::to_value(&pipeline.synth.rates).unwrap();
+        assert_eq!(rates, serde_json::to_value(kaigo_synth::EventRates::default()).unwrap());
+        let noise = serde_json::to_value(&pipeline.synth.noise).unwrap();
+        assert_eq!(noise, serde_json::to_value(kaigo_synth::NoiseRates::default()).unwrap());
     }
 
     #[test]

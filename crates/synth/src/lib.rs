@@ -77,7 +77,8 @@ impl SynthError {
 }
 
 /// Rates of identifier noise and invalid records, per written record unless said otherwise.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NoiseRates {
     /// Kana spelling variant in a kana name (small kana, voiced mark, long vowel, spacing, half width).
     pub kana_variant: f64,
@@ -109,19 +110,11 @@ impl Default for NoiseRates {
     }
 }
 
-/// What to simulate.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SynthConfig {
-    /// Persons holding a certification at the start of the period.
-    pub persons: u64,
-    /// First service month.
-    pub first_month: YearMonth,
-    /// Last service month.
-    pub last_month: YearMonth,
-    /// Seed: same seed, same output.
-    pub seed: u64,
-    /// Identifier noise and invalid records.
-    pub noise: NoiseRates,
+/// Rates of life events and roll-out behaviour. Defaults are documented assumptions where
+/// domain.md has no figure (moves, surname changes, hospital stays, slips).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventRates {
     /// Moves to another insurer, per person-year.
     pub moves_per_year: f64,
     /// Surname changes, per person-year.
@@ -138,6 +131,37 @@ pub struct SynthConfig {
     pub care_plan_linkage_share: f64,
 }
 
+impl Default for EventRates {
+    fn default() -> Self {
+        Self {
+            moves_per_year: 0.01,
+            surname_changes_per_year: 0.002,
+            hospital_admissions_per_month: 0.02,
+            rollout_slip_rate: 0.2,
+            growth_per_year: 0.02,
+            mortality_multiplier: 1.0,
+            care_plan_linkage_share: 0.3,
+        }
+    }
+}
+
+/// What to simulate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SynthConfig {
+    /// Persons holding a certification at the start of the period.
+    pub persons: u64,
+    /// First service month.
+    pub first_month: YearMonth,
+    /// Last service month.
+    pub last_month: YearMonth,
+    /// Seed: same seed, same output.
+    pub seed: u64,
+    /// Life events and roll-out.
+    pub rates: EventRates,
+    /// Identifier noise and invalid records.
+    pub noise: NoiseRates,
+}
+
 impl SynthConfig {
     /// Defaults for everything but size, period and seed.
     pub fn new(persons: u64, first_month: YearMonth, last_month: YearMonth, seed: u64) -> Self {
@@ -146,14 +170,8 @@ impl SynthConfig {
             first_month,
             last_month,
             seed,
+            rates: EventRates::default(),
             noise: NoiseRates::default(),
-            moves_per_year: 0.01,
-            surname_changes_per_year: 0.002,
-            hospital_admissions_per_month: 0.02,
-            rollout_slip_rate: 0.2,
-            growth_per_year: 0.02,
-            mortality_multiplier: 1.0,
-            care_plan_linkage_share: 0.3,
         }
     }
 
@@ -175,14 +193,21 @@ impl SynthConfig {
             self.noise.homonym,
             self.noise.twin,
             self.noise.invalid,
-            self.moves_per_year,
-            self.surname_changes_per_year,
-            self.hospital_admissions_per_month,
-            self.rollout_slip_rate,
-            self.care_plan_linkage_share,
+            self.rates.moves_per_year,
+            self.rates.surname_changes_per_year,
+            self.rates.hospital_admissions_per_month,
+            self.rates.rollout_slip_rate,
+            self.rates.care_plan_linkage_share,
         ];
         if rates.iter().any(|rate| !(0.0..=1.0).contains(rate)) {
             return Err(SynthError::Config("rates must lie between 0 and 1".into()));
+        }
+        if !(0.0..=5.0).contains(&self.rates.mortality_multiplier)
+            || !(-0.5..=0.5).contains(&self.rates.growth_per_year)
+        {
+            return Err(SynthError::Config(
+                "mortality_multiplier must lie in 0–5 and growth_per_year in −0.5–0.5".into(),
+            ));
         }
         Ok(())
     }

@@ -215,7 +215,7 @@ impl World<'_> {
         if span == 0 || self.insurers.len() < 2 {
             return None;
         }
-        let probability = 1.0 - (1.0 - self.config.moves_per_year).powf(span as f64 / 12.0);
+        let probability = 1.0 - (1.0 - self.config.rates.moves_per_year).powf(span as f64 / 12.0);
         if unit(self.seed(), id, "move", 0) >= probability {
             return None;
         }
@@ -322,7 +322,7 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
     let first_tier = population::first_tier_tables();
     let second_tier = population::second_tier_levels();
     let (entrants, entrant_rate) =
-        population::entrant_distribution(config.growth_per_year, config.mortality_multiplier);
+        population::entrant_distribution(config.rates.growth_per_year, config.rates.mortality_multiplier);
     let level_share = population::LEVEL_SHARE;
     let providers = world::build_providers(
         &insurers,
@@ -603,7 +603,7 @@ impl Pass<'_, '_> {
         // Health: death, then level change. Every draw here comes from the person's own stream.
         let band = age_band(person.identity.birth, month);
         let death_probability =
-            population::monthly_death_probability(person.latent, band, world.config.mortality_multiplier);
+            population::monthly_death_probability(person.latent, band, world.config.rates.mortality_multiplier);
         let dies = person.rng.random_bool(death_probability);
         let death_day = person.rng.random_range(1..=month.days());
         let transition = person.rng.random::<f64>();
@@ -705,7 +705,7 @@ impl Pass<'_, '_> {
             person.insurer = destination;
             person.registered = false;
         }
-        if surname_draw < world.config.surname_changes_per_year / 12.0 && !dies {
+        if surname_draw < world.config.rates.surname_changes_per_year / 12.0 && !dies {
             person.surname = names::draw_surname(&mut SplitMix::new(mix(person.id ^ month_index as u64)));
             events.surname_change = Some(month.first_day() + Duration::days(9));
         }
@@ -728,8 +728,10 @@ impl Pass<'_, '_> {
             person.service_start = month_index;
         }
         let was_hospital = person.hospital;
-        person.hospital =
-            residence.is_none() && user && !was_hospital && hospital_draw < world.config.hospital_admissions_per_month;
+        person.hospital = residence.is_none()
+            && user
+            && !was_hospital
+            && hospital_draw < world.config.rates.hospital_admissions_per_month;
         if person.hospital {
             events.hospital_from = Some(month.first_day() + Duration::days(i64::from(month.days()) / 2));
         }
@@ -1814,7 +1816,8 @@ impl Pass<'_, '_> {
     ) -> Result<(), SynthError> {
         let world = self.world;
         let seed = self.seed();
-        if level < 2 || unit(seed, manager as u64, "care-plan-linkage", 0) >= world.config.care_plan_linkage_share {
+        if level < 2 || unit(seed, manager as u64, "care-plan-linkage", 0) >= world.config.rates.care_plan_linkage_share
+        {
             return Ok(());
         }
         let month = world.months[month_index];

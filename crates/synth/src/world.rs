@@ -637,7 +637,7 @@ fn schedule_rollout(insurers: &mut [Insurer], config: &SynthConfig, rng: &mut Ch
             _ => month(2028, 4).plus_months(rng.random_range(0..12)),
         };
         // Early starters are the confirmed pioneers; later plans slip at the configured rate.
-        let slips = planned >= month(2027, 4) && rng.random_bool(config.rollout_slip_rate);
+        let slips = planned >= month(2027, 4) && rng.random_bool(config.rates.rollout_slip_rate);
         let actual = if slips {
             planned.plus_months(rng.random_range(1..=6))
         } else {
