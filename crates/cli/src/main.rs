@@ -41,11 +41,30 @@ enum Command {
     },
     /// Generate a calibrated synthetic hub with ground truth.
     Synth(SynthArgs),
+    /// Create or inspect the secret key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Write the extract-format documentation (docs/formats/*.md).
     Docs {
         /// Output folder.
         #[arg(long, default_value = "docs/formats")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Write a new random 256-bit key (mode 0600; never overwrites). Prints its fingerprint.
+    New {
+        /// Key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the fingerprint of a key (from --key, KAIGO_KEY_FILE or KAIGO_KEY).
+    Fingerprint {
+        /// Key file.
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
 }
 
@@ -203,6 +222,27 @@ fn synth(args: SynthArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Key problems are the user's to fix (exit 1), as are missing files; other I/O is internal.
+fn key_error(error: kaigo_pseudonymize::KeyError) -> anyhow::Error {
+    anyhow::Error::new(UserError(error.to_string()))
+}
+
+fn key_new(out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let fingerprint = kaigo_pseudonymize::key::SecretKey::write_new(out).map_err(key_error)?;
+    println!("{fingerprint}");
+    eprintln!(
+        "kaigo key: wrote a new key to {} (mode 0600). Keep it outside the repository and back it up: data keyed with it cannot be re-linked without it.",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn key_fingerprint(path: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let key = kaigo_pseudonymize::key::SecretKey::resolve(path).map_err(key_error)?;
+    println!("{}", key.fingerprint());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.verbose {
@@ -222,6 +262,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { pipeline } => run(pipeline),
         Command::Synth(args) => synth(args),
+        Command::Key(KeyCommand::New { out }) => key_new(&out),
+        Command::Key(KeyCommand::Fingerprint { key }) => key_fingerprint(key.as_deref()),
         Command::Docs { out } => kaigo_formats::docs::write_all(&out)
             .map(|files| {
                 eprintln!("kaigo docs: wrote {} files to {}", files, out.display());

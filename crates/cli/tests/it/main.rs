@@ -118,3 +118,42 @@ fn docs_command_writes_the_format_pages() {
             .contains("基本情報")
     );
 }
+
+#[test]
+fn key_new_writes_a_private_key_and_prints_only_its_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kaigo.key");
+    let output = kaigo().args(["key", "new", "--out"]).arg(&path).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let key_text = std::fs::read_to_string(&path).unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stdout.starts_with("kf1:"), "{stdout}");
+    assert!(
+        !stdout.contains(key_text.trim()) && !stderr.contains(key_text.trim()),
+        "the key is never printed"
+    );
+    let again = kaigo()
+        .args(["key", "fingerprint", "--key"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), stdout);
+    let from_env = kaigo()
+        .args(["key", "fingerprint"])
+        .env("KAIGO_KEY", key_text.trim())
+        .env_remove("KAIGO_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(from_env.stdout).unwrap(), stdout);
+    let overwrite = kaigo().args(["key", "new", "--out"]).arg(&path).output().unwrap();
+    assert_eq!(overwrite.status.code(), Some(1));
+    let missing = kaigo()
+        .args(["key", "fingerprint"])
+        .env_remove("KAIGO_KEY")
+        .env_remove("KAIGO_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("KAIGO_KEY"));
+}
