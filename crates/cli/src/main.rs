@@ -41,6 +41,8 @@ enum Command {
     },
     /// Generate a calibrated synthetic hub with ground truth.
     Synth(SynthArgs),
+    /// Load hub deliveries into the warehouse: validate, quarantine, pseudonymize, commit.
+    Ingest(IngestArgs),
     /// Create or inspect the secret key.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -50,6 +52,22 @@ enum Command {
         #[arg(long, default_value = "docs/formats")]
         out: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+struct IngestArgs {
+    /// A delivery folder (`<hub>/<YYYYMM>`), or a hub root to load every delivery in order.
+    #[arg(long)]
+    drop: PathBuf,
+    /// Warehouse root (created if missing).
+    #[arg(long)]
+    warehouse: PathBuf,
+    /// Key file; otherwise KAIGO_KEY_FILE or KAIGO_KEY.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Write the load reports as JSON to this file.
+    #[arg(long)]
+    report_json: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -243,6 +261,80 @@ fn key_fingerprint(path: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Delivery folders to load: the folder itself, or every `YYYYMM` folder of a hub root in order.
+fn delivery_folders(path: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let is_delivery = |path: &std::path::Path| {
+        path.file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.len() == 6 && name.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if is_delivery(path) {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|error| UserError(format!("--drop {}: {error}", path.display())))?;
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_dir() && is_delivery(path))
+        .collect();
+    folders.sort();
+    if folders.is_empty() {
+        bail!(UserError(format!(
+            "--drop {}: neither a delivery folder (YYYYMM) nor a hub root holding any",
+            path.display()
+        )));
+    }
+    Ok(folders)
+}
+
+fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let key = kaigo_pseudonymize::key::SecretKey::resolve(args.key.as_deref()).map_err(key_error)?;
+    let folders = delivery_folders(&args.drop)?;
+    let warehouse = kaigo_warehouse::Warehouse::new(&args.warehouse);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut reports = Vec::new();
+    let mut rejected = 0;
+    for folder in folders {
+        let report = runtime
+            .block_on(kaigo_ingest::Ingest::new(&folder, &key).run(&warehouse))
+            .map_err(|error| match error {
+                kaigo_ingest::IngestError::Drop { .. } => anyhow::Error::new(UserError(error.to_string())),
+                other => anyhow::Error::new(other),
+            })?;
+        eprintln!(
+            "kaigo ingest: {}  {} files, {} rows in = {} loaded + {} quarantined{}  ({:.1}s)",
+            report.delivery,
+            report.files.len(),
+            report.rows_in,
+            report.rows_loaded,
+            report.rows_quarantined,
+            if report.files_rejected > 0 {
+                format!(", {} files REJECTED", report.files_rejected)
+            } else {
+                String::new()
+            },
+            report.seconds
+        );
+        for file in report.files.iter().filter(|file| file.rejected.is_some()) {
+            eprintln!(
+                "  rejected {}: {}",
+                file.path,
+                file.rejected.as_deref().unwrap_or_default()
+            );
+        }
+        rejected += report.files_rejected;
+        reports.push(report);
+    }
+    if let Some(path) = &args.report_json {
+        std::fs::write(path, serde_json::to_vec_pretty(&reports)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.verbose {
@@ -262,6 +354,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { pipeline } => run(pipeline),
         Command::Synth(args) => synth(args),
+        Command::Ingest(args) => ingest(args),
         Command::Key(KeyCommand::New { out }) => key_new(&out),
         Command::Key(KeyCommand::Fingerprint { key }) => key_fingerprint(key.as_deref()),
         Command::Docs { out } => kaigo_formats::docs::write_all(&out)

@@ -628,6 +628,18 @@ impl<R: Read> ClaimsReader<R> {
         self.data_kind
     }
 
+    /// The レコード種別コード (`01`, `02`, `10`) of the data record read last, as written — also
+    /// when that record failed to parse, so a caller can still tell where a statement starts.
+    pub fn last_record_type(&self) -> &str {
+        let text = |index: usize| {
+            self.record
+                .get(index)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .unwrap_or("")
+        };
+        text(DATA_PREFIX_FIELDS + 1)
+    }
+
     /// The next data record, `Ok(None)` after a correct end record. A bad data record is a
     /// [`RowError`]; structural damage (missing end record, wrong counts, numbering gaps, data
     /// after the end) is a [`FormatError`] for the whole file.

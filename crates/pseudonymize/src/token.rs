@@ -1,6 +1,6 @@
 //! Keyed tokens: HMAC-SHA256 of a normalized value, with the field mixed in.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::key::{Purpose, SecretKey};

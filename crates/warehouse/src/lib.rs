@@ -1,0 +1,74 @@
+//! Warehouse and vault tables: their layouts, atomic idempotent loads, and load manifests.
+//!
+//! Every table kaigo loads is declared once in [`tables`] — name, zone, grain, columns with
+//! Japanese and English descriptions — and stored as a Delta Lake table (zstd Parquet, statistics
+//! on), partitioned by `delivery_month`, the unit of loading:
+//!
+//! - `<root>/warehouse/<table>`: what analysts may read: pseudonymous `person_key` only, no names,
+//!   insured numbers or exact birth dates.
+//! - `<root>/vault/<table>`: restricted: per-field linkage tokens and the quarantine.
+//! - `<root>/manifests/<delivery>.json`: what each load read, checked and wrote.
+//!
+//! A load of one delivery replaces that delivery's partition of each table in one Delta commit
+//! (`replaceWhere delivery_month = …`): a crash leaves each table at its previous version, and
+//! loading the same delivery again gives the same content, without duplicates.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), kaigo_warehouse::WarehouseError> {
+//! use kaigo_warehouse::{Warehouse, table};
+//! let warehouse = Warehouse::new("warehouse-root");
+//! let spec = table("insurers").expect("declared");
+//! let mut rows = kaigo_warehouse::rows::TableRows::new(spec);
+//! // … push rows …
+//! let version = warehouse.replace_delivery(spec, "202611", rows.finish()?).await?;
+//! # let _ = version; Ok(()) }
+//! ```
+//!
+//! What this crate does not do: parse hub files, validate, or pseudonymize (that is ingest), or
+//! run SQL over the tables (that is query).
+
+pub mod manifest;
+pub mod rows;
+pub mod schema;
+mod store;
+
+pub use schema::{Column, ColumnType, TableSpec, Zone, table, tables};
+pub use store::Warehouse;
+
+/// Errors of the warehouse.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    /// A Delta Lake operation failed.
+    #[error("Delta table {table}: {source}")]
+    Delta {
+        /// Table name.
+        table: String,
+        /// Cause.
+        source: Box<deltalake::DeltaTableError>,
+    },
+    /// Arrow could not assemble a batch (a bug: rows and schema disagree).
+    #[error("table {table}: {source}")]
+    Arrow {
+        /// Table name.
+        table: String,
+        /// Cause.
+        source: arrow::error::ArrowError,
+    },
+    /// A file or folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path.
+        path: std::path::PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A path is not usable as a table location.
+    #[error("{path}: not a usable table location")]
+    Location {
+        /// Path.
+        path: std::path::PathBuf,
+    },
+}
+
+/// Result alias.
+pub type Result<T, E = WarehouseError> = std::result::Result<T, E>;
