@@ -147,11 +147,13 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let config = pipeline.synth.config()?;
     let (first, last) = (config.first_month, config.last_month);
     let started = std::time::Instant::now();
+
     eprintln!(
-        "kaigo run: 1/1 synthetic hub ({} persons, {first}..{last}, seed {})",
+        "kaigo run: 1/2 synthetic hub ({} persons, {first}..{last}, seed {})",
         config.persons, config.seed
     );
-    let summary = generate(&config, &root.join("hub"))?;
+    let hub = root.join("hub");
+    let summary = generate(&config, &hub)?;
     let report = summary.calibration.render();
     std::fs::write(reports.join("calibration.txt"), &report)?;
     std::fs::write(
@@ -159,7 +161,31 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         serde_json::to_vec_pretty(&summary.calibration)?,
     )?;
     let failures = summary.calibration.failures().len();
-    println!("synthetic hub   {}", root.join("hub").display());
+
+    eprintln!("kaigo run: 2/2 ingest → {}", root.join("warehouse").display());
+    let key_path = pipeline.ingest.key;
+    if !key_path.exists() {
+        if let Some(parent) = key_path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        kaigo_pseudonymize::key::SecretKey::write_new(&key_path).map_err(key_error)?;
+    }
+    let key = kaigo_pseudonymize::key::SecretKey::load(&key_path).map_err(key_error)?;
+    let warehouse = kaigo_warehouse::Warehouse::new(root.join("warehouse"));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let (mut rows_in, mut loaded, mut quarantined, mut rejected) = (0, 0, 0, 0);
+    let mut loads = Vec::new();
+    for folder in delivery_folders(&hub)? {
+        let load = runtime.block_on(kaigo_ingest::Ingest::new(&folder, &key).run(&warehouse))?;
+        rows_in += load.rows_in;
+        loaded += load.rows_loaded;
+        quarantined += load.rows_quarantined;
+        rejected += load.files_rejected;
+        loads.push(load);
+    }
+    std::fs::write(reports.join("ingest.json"), serde_json::to_vec_pretty(&loads)?)?;
+
+    println!("synthetic hub   {}", hub.display());
     println!(
         "  insurers      {} simulated, {} providers",
         summary.insurers, summary.providers
@@ -179,9 +205,16 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         summary.calibration.rows.len() - failures,
         summary.calibration.rows.len()
     );
-    println!("  report        {}", reports.join("calibration.txt").display());
+    println!("warehouse       {}", root.join("warehouse").display());
+    println!("  rows          {rows_in} in = {loaded} loaded + {quarantined} quarantined; {rejected} files rejected");
+    println!("  key           {}", key.fingerprint());
+    println!("reports         {}", reports.display());
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(ExitCode::SUCCESS)
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn generate(config: &kaigo_synth::SynthConfig, out: &std::path::Path) -> anyhow::Result<kaigo_synth::SynthSummary> {

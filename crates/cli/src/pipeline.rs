@@ -14,9 +14,28 @@ pub struct Pipeline {
     /// Synthetic hub.
     #[serde(default)]
     pub synth: SynthSection,
+    /// Loading into the warehouse.
+    #[serde(default)]
+    pub ingest: IngestSection,
     /// Where outputs go.
     #[serde(default)]
     pub output: OutputSection,
+}
+
+/// `[ingest]`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSection {
+    /// Key file, created if missing.
+    pub key: PathBuf,
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        Self {
+            key: PathBuf::from("out/demo/demo.key"),
+        }
+    }
 }
 
 /// `[synth]`, with optional `[synth.rates]` and `[synth.noise]` tables.
@@ -96,6 +115,7 @@ mod tests {
         assert_eq!(pipeline.synth.persons, SynthSection::default().persons);
         assert_eq!(pipeline.synth.months, SynthSection::default().months);
         assert_eq!(pipeline.output.root, OutputSection::default().root);
+        assert_eq!(pipeline.ingest.key, IngestSection::default().key);
     }
 
     #[test]

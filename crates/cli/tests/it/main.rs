@@ -103,8 +103,13 @@ fn run_executes_a_pipeline_file() {
     let output = kaigo().arg("run").arg(&pipeline).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains("marginals within tolerance"), "{stdout}");
+    assert!(
+        stdout.contains("marginals within tolerance") && stdout.contains("quarantined"),
+        "{stdout}"
+    );
     assert!(root.join("reports/calibration.txt").exists() && root.join("hub/truth/persons.csv").exists());
+    assert!(root.join("warehouse/warehouse/claim_statements/_delta_log").exists());
+    assert!(root.join("reports/ingest.json").exists());
 }
 
 #[test]
@@ -156,4 +161,68 @@ fn key_new_writes_a_private_key_and_prints_only_its_fingerprint() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("KAIGO_KEY"));
+}
+
+#[test]
+fn ingest_loads_a_hub_and_refuses_a_readable_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = dir.path().join("hub");
+    let status = kaigo()
+        .args(["synth", "--persons", "400", "--months", "2026-10..2026-12", "--out"])
+        .arg(&hub)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let key = dir.path().join("k.key");
+    assert!(
+        kaigo()
+            .args(["key", "new", "--out"])
+            .arg(&key)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let warehouse = dir.path().join("wh");
+    let output = kaigo()
+        .args(["ingest", "--drop"])
+        .arg(&hub)
+        .arg("--warehouse")
+        .arg(&warehouse)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("kaigo ingest: 202611") && stderr.contains("loaded"),
+        "{stderr}"
+    );
+    assert!(warehouse.join("manifests/202611.json").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let output = kaigo()
+            .args(["ingest", "--drop"])
+            .arg(&hub)
+            .arg("--warehouse")
+            .arg(&warehouse)
+            .arg("--key")
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("chmod 600"));
+    }
+    let missing = kaigo()
+        .args(["ingest", "--drop"])
+        .arg(dir.path().join("nothing"))
+        .arg("--warehouse")
+        .arg(&warehouse)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
 }
