@@ -114,6 +114,27 @@ impl FileState<'_, '_> {
         Violation::new(format_rule(field, error.rule), field, format!("format: {error}"))
     }
 
+    /// Tokens of a claim record, which identifies a person by insurer, insured number, birth date and sex.
+    fn claim_tokens(
+        &mut self,
+        line: u64,
+        insurer_number: &str,
+        insured_number: &str,
+        birth: NaiveDate,
+        sex: Sex,
+    ) -> Tokens {
+        self.tokens(
+            line,
+            &Identity {
+                insurer_number,
+                insured_number,
+                birth_date: Some(birth),
+                sex: Some(sex),
+                ..Identity::default()
+            },
+        )
+    }
+
     fn tokens(&mut self, line: u64, identity: &Identity<'_>) -> Tokens {
         let tokens = Tokens::of(identity, self.context.tokens, self.context.keys);
         let extract = self.extract.name();
@@ -781,15 +802,12 @@ fn emit_claim(
     match record {
         ClaimRecord::Basic(basic) => {
             let birth = *basic.birth_date.expose();
-            let tokens = state.tokens(
+            let tokens = state.claim_tokens(
                 line,
-                &Identity {
-                    insurer_number: &basic.insurer_number,
-                    insured_number: basic.insured_number.expose(),
-                    birth_date: Some(birth),
-                    sex: Some(basic.sex),
-                    ..Identity::default()
-                },
+                &basic.insurer_number,
+                basic.insured_number.expose(),
+                birth,
+                basic.sex,
             );
             *person_key = tokens.person_key.clone();
             *insurer = tokens.insurer_number.clone();
@@ -868,15 +886,12 @@ fn emit_claim(
         }
         ClaimRecord::CareManagement(care) => {
             let birth = *care.birth_date.expose();
-            let tokens = state.tokens(
+            let tokens = state.claim_tokens(
                 line,
-                &Identity {
-                    insurer_number: &care.insurer_number,
-                    insured_number: care.insured_number.expose(),
-                    birth_date: Some(birth),
-                    sex: Some(care.sex),
-                    ..Identity::default()
-                },
+                &care.insurer_number,
+                care.insured_number.expose(),
+                birth,
+                care.sex,
             );
             let rows = state.begin("care_management_claims", line);
             rows.text("exchange_id", Some(&care.exchange_id))
@@ -896,15 +911,12 @@ fn emit_claim(
         }
         ClaimRecord::BenefitManagement(benefit) => {
             let birth = *benefit.birth_date.expose();
-            let tokens = state.tokens(
+            let tokens = state.claim_tokens(
                 line,
-                &Identity {
-                    insurer_number: &benefit.insurer_number,
-                    insured_number: benefit.insured_number.expose(),
-                    birth_date: Some(birth),
-                    sex: Some(benefit.sex),
-                    ..Identity::default()
-                },
+                &benefit.insurer_number,
+                benefit.insured_number.expose(),
+                birth,
+                benefit.sex,
             );
             let rows = state.begin("benefit_management_lines", line);
             rows.text("target_month", Some(&benefit.target_month.compact()))

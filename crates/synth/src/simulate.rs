@@ -1148,10 +1148,7 @@ impl Pass<'_, '_> {
                 .collect();
             applied.push(("insured_number", "full_width_digits"));
         } else if rng.random_bool(noise.insured_number_typo) {
-            let position = rng.random_range(0..10);
-            let mut bytes = number.into_bytes();
-            bytes[position] = b'0' + (bytes[position] - b'0' + rng.random_range(1..10)) % 10;
-            number = String::from_utf8(bytes).expect("digits");
+            number = mistype_digit(&number, rng);
             applied.push(("insured_number", "digit_typo"));
         }
         if rng.random_bool(noise.missing_birth_day) && birth.day() != 1 {
@@ -1442,10 +1439,7 @@ impl Pass<'_, '_> {
         let mut number = person.insured_number.clone();
         let mut applied = Vec::new();
         if rng.random_bool(world.config.noise.insured_number_typo / 4.0) {
-            let position = rng.random_range(0..10);
-            let mut bytes = number.into_bytes();
-            bytes[position] = b'0' + (bytes[position] - b'0' + rng.random_range(1..10)) % 10;
-            number = String::from_utf8(bytes).expect("digits");
+            number = mistype_digit(&number, rng);
             applied.push(("insured_number", "digit_typo"));
         }
         let residential = person.residence.is_some();
@@ -2166,6 +2160,14 @@ impl Pass<'_, '_> {
         self.stats.records += written;
         Ok(())
     }
+}
+
+/// One digit of an ASCII-digit number replaced by another digit.
+fn mistype_digit(number: &str, rng: &mut SplitMix) -> String {
+    let mut bytes = number.as_bytes().to_vec();
+    let position = rng.random_range(0..bytes.len());
+    bytes[position] = b'0' + (bytes[position] - b'0' + rng.random_range(1..10)) % 10;
+    String::from_utf8(bytes).expect("digits")
 }
 
 fn variant_name(variant: KanaVariant) -> &'static str {
