@@ -370,10 +370,15 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Two library messages are noise at the default level: deltalake warns once per binary column
+    // per file that it keeps no statistics (the vault's token columns are binary by design), and
+    // the Delta kernel logs an error for a log segment without files while delta-rs goes on
+    // normally. `-vv` or RUST_LOG shows both.
+    const QUIET: &str = "deltalake_core::writer::stats=error,buoyant_kernel::snapshot::builder=off";
     let default_level = match cli.verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
+        0 => format!("warn,{QUIET}"),
+        1 => format!("info,{QUIET}"),
+        _ => "debug".to_string(),
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
