@@ -1,6 +1,7 @@
 //! The `kaigo` command. Parses arguments, installs logging, calls one library entry per command
 //! and alone decides the exit code: 0 ok, 1 bad input or failed check, 2 internal or I/O error.
 
+mod load;
 mod pipeline;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -173,16 +174,15 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let key = kaigo_pseudonymize::key::SecretKey::load(&key_path).map_err(key_error)?;
     let warehouse = kaigo_warehouse::Warehouse::new(root.join("warehouse"));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (mut rows_in, mut loaded, mut quarantined, mut rejected) = (0, 0, 0, 0);
-    let mut loads = Vec::new();
-    for folder in delivery_folders(&hub)? {
-        let load = runtime.block_on(kaigo_ingest::Ingest::new(&folder, &key).run(&warehouse))?;
-        rows_in += load.rows_in;
-        loaded += load.rows_loaded;
-        quarantined += load.rows_quarantined;
-        rejected += load.files_rejected;
-        loads.push(load);
-    }
+    let loads = load::load_all(&runtime, &delivery_folders(&hub)?, &warehouse, &key)?;
+    let sum = |field: fn(&kaigo_ingest::IngestReport) -> u64| loads.iter().map(field).sum::<u64>();
+    let (rows_in, loaded, quarantined) = (
+        sum(|load| load.rows_in),
+        sum(|load| load.rows_loaded),
+        sum(|load| load.rows_quarantined),
+    );
+    let rejected = sum(|load| load.files_rejected as u64);
+    let flagged = sum(|load| load.quality.insurers_flagged as u64);
     std::fs::write(reports.join("ingest.json"), serde_json::to_vec_pretty(&loads)?)?;
 
     println!("synthetic hub   {}", hub.display());
@@ -207,6 +207,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     );
     println!("warehouse       {}", root.join("warehouse").display());
     println!("  rows          {rows_in} in = {loaded} loaded + {quarantined} quarantined; {rejected} files rejected");
+    println!("  quality       {flagged} insurer-deliveries flagged (see warehouse/quality/)");
     println!("  key           {}", key.fingerprint());
     println!("reports         {}", reports.display());
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
@@ -324,39 +325,8 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let folders = delivery_folders(&args.drop)?;
     let warehouse = kaigo_warehouse::Warehouse::new(&args.warehouse);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let mut reports = Vec::new();
-    let mut rejected = 0;
-    for folder in folders {
-        let report = runtime
-            .block_on(kaigo_ingest::Ingest::new(&folder, &key).run(&warehouse))
-            .map_err(|error| match error {
-                kaigo_ingest::IngestError::Drop { .. } => anyhow::Error::new(UserError(error.to_string())),
-                other => anyhow::Error::new(other),
-            })?;
-        eprintln!(
-            "kaigo ingest: {}  {} files, {} rows in = {} loaded + {} quarantined{}  ({:.1}s)",
-            report.delivery,
-            report.files.len(),
-            report.rows_in,
-            report.rows_loaded,
-            report.rows_quarantined,
-            if report.files_rejected > 0 {
-                format!(", {} files REJECTED", report.files_rejected)
-            } else {
-                String::new()
-            },
-            report.seconds
-        );
-        for file in report.files.iter().filter(|file| file.rejected.is_some()) {
-            eprintln!(
-                "  rejected {}: {}",
-                file.path,
-                file.rejected.as_deref().unwrap_or_default()
-            );
-        }
-        rejected += report.files_rejected;
-        reports.push(report);
-    }
+    let reports = load::load_all(&runtime, &folders, &warehouse, &key)?;
+    let rejected: usize = reports.iter().map(|report| report.files_rejected).sum();
     if let Some(path) = &args.report_json {
         std::fs::write(path, serde_json::to_vec_pretty(&reports)?)
             .with_context(|| format!("writing {}", path.display()))?;

@@ -63,15 +63,15 @@ crate::layout! {
         /// Care level.
         care_level: CareLevel = ("要介護状態区分", "care level", Shape::Any),
         /// Assessment of the user's and family's wishes.
-        wishes: Option<String> = ("利用者及び家族の生活に対する意向を踏まえた課題分析の結果", "assessment of wishes", Shape::MaxChars(1000)),
+        wishes: Option<String> = ("利用者及び家族の生活に対する意向を踏まえた課題分析の結果", "assessment of wishes", Shape::Text(1000)),
         /// Board opinion.
-        board_opinion: Option<String> = ("介護認定審査会の意見及びサービスの種類の指定", "board opinion", Shape::MaxChars(1000)),
+        board_opinion: Option<String> = ("介護認定審査会の意見及びサービスの種類の指定", "board opinion", Shape::Text(1000)),
         /// Overall policy.
-        policy: Option<String> = ("総合的な援助の方針", "overall policy", Shape::MaxChars(1000)),
+        policy: Option<String> = ("総合的な援助の方針", "overall policy", Shape::Text(1000)),
         /// Reason for household-help-centred visits (1/2/3).
         household_help_reason: Option<String> = ("生活援助中心型の算定理由", "household-help reason", Shape::Digits(1)),
         /// Other reason.
-        other_reason: Option<String> = ("その他理由", "other reason", Shape::MaxChars(100)),
+        other_reason: Option<String> = ("その他理由", "other reason", Shape::Text(100)),
         /// Vendor code.
         vendor_code: Option<String> = ("更新業者コード", "vendor code", Shape::MaxChars(20)),
         /// Identifier.
@@ -95,13 +95,13 @@ crate::layout! {
         /// Need number.
         need_number: u16 = ("課題NO", "need number", Shape::Any),
         /// Need.
-        need: Option<String> = ("生活全般の解決すべき課題（ニーズ）", "need", Shape::MaxChars(200)),
+        need: Option<String> = ("生活全般の解決すべき課題（ニーズ）", "need", Shape::Text(200)),
         /// Goal number.
         goal_number: u16 = ("援助目標NO", "goal number", Shape::Any),
         /// Long-term goal.
-        long_term_goal: Option<String> = ("長期目標", "long-term goal", Shape::MaxChars(200)),
+        long_term_goal: Option<String> = ("長期目標", "long-term goal", Shape::Text(200)),
         /// Short-term goal.
-        short_term_goal: Option<String> = ("短期目標", "short-term goal", Shape::MaxChars(200)),
+        short_term_goal: Option<String> = ("短期目標", "short-term goal", Shape::Text(200)),
         /// Long-term period.
         long_term_period: Option<String> = ("長期期間", "long-term period", Shape::MaxChars(40)),
         /// Short-term period.
@@ -109,7 +109,7 @@ crate::layout! {
         /// Support number.
         support_number: u16 = ("援助内容NO", "support number", Shape::Any),
         /// Service content.
-        service_content: Option<String> = ("サービス内容", "service content", Shape::MaxChars(200)),
+        service_content: Option<String> = ("サービス内容", "service content", Shape::Text(200)),
         /// Covered by insurance (1) or not (0).
         insured_service: Option<String> = ("保険給付対象区分", "covered by insurance", Shape::Digits(1)),
         /// Service kind code.

@@ -31,7 +31,7 @@ use kaigo_codes::{
 use crate::{
     encoding::TextEncoding,
     error::{FormatError, Result, RowError},
-    flat::{LineCounter, check_start, decode_record},
+    flat::{LineCounter, LineTracked, check_start, decode_record},
     layout::{FieldSpec, Layout, Quoting, RowBuf, Rule, Shape},
     sensitive::Sensitive,
 };
@@ -552,7 +552,7 @@ impl ClaimsWriter {
 /// Streams a claims file: the control record on open, then data records, and the end-record
 /// and count checks when the data run out.
 pub struct ClaimsReader<R: Read> {
-    csv: csv::Reader<BufReader<R>>,
+    csv: csv::Reader<LineTracked<BufReader<R>>>,
     record: csv::ByteRecord,
     control: ControlRecord,
     data_kind: DataKind,
@@ -566,6 +566,7 @@ impl<R: Read> ClaimsReader<R> {
     pub fn open(input: R) -> Result<Self> {
         let mut input = BufReader::with_capacity(1 << 16, input);
         check_start(&mut input, LAYOUT, ENCODING)?;
+        let (input, lines) = LineCounter::track(input);
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -578,8 +579,7 @@ impl<R: Read> ClaimsReader<R> {
                 line: 1,
             });
         }
-        let mut lines = LineCounter::new();
-        lines.advance(&csv);
+        lines.record_line(&csv, &record);
         let control: ControlRecord = decode_record(&record, ENCODING, 1, 0).map_err(|error| match error.field {
             Some((_, field)) => FormatError::ControlRecord {
                 layout: LAYOUT,
@@ -652,12 +652,12 @@ impl<R: Read> ClaimsReader<R> {
             .read_byte_record(&mut self.record)
             .map_err(|_| FormatError::Syntax {
                 layout: LAYOUT,
-                line: self.lines.peek(),
+                line: self.lines.current(&self.csv),
             })?;
         if !more {
             return Err(FormatError::MissingEndRecord { layout: LAYOUT });
         }
-        let line = self.lines.advance(&self.csv);
+        let line = self.lines.record_line(&self.csv, &self.record);
         let expected_number = self.data_records + 2;
         let number_ok = self
             .record
@@ -690,7 +690,7 @@ impl<R: Read> ClaimsReader<R> {
                 {
                     return Err(FormatError::DataAfterEnd {
                         layout: LAYOUT,
-                        line: self.lines.advance(&self.csv),
+                        line: self.lines.record_line(&self.csv, &trailing),
                     });
                 }
                 Ok(None)

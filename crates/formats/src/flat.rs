@@ -2,8 +2,10 @@
 //! Used by every extract except the claims interchange file (which has control and end records).
 
 use std::{
+    collections::VecDeque,
     io::{BufRead, BufReader, Read, Write},
     marker::PhantomData,
+    sync::{Arc, Mutex},
 };
 
 use crate::{
@@ -95,35 +97,88 @@ impl<W: Write, E: FlatExtract> FlatWriter<W, E> {
 /// Reads one flat extract file: the header is checked on open, then each record is either
 /// parsed or reported as a [`RowError`].
 pub struct FlatReader<R: Read, E: FlatExtract> {
-    csv: csv::Reader<BufReader<R>>,
+    csv: csv::Reader<LineTracked<BufReader<R>>>,
     record: csv::ByteRecord,
     lines: LineCounter,
     _extract: PhantomData<E>,
 }
 
-/// Start lines of records. `csv` counts a record's terminating line break only when it reads the
-/// next record, so a record's own position is one line early; the reader's position after a read
-/// is the last line of that record, and the next record starts on the line after it.
-#[derive(Debug, Clone, Copy)]
+/// Start lines of records, counted from the bytes. `csv`'s own line positions depend on the line
+/// terminator (rust-csv #395: after a CRLF record it is one line behind, after LF it is right)
+/// and slip after blank lines (#208), so the reader under `csv` ([`LineTracked`]) notes the
+/// offset of every line feed, and a record's first line is derived from where the parser stands
+/// after it: 1 + line feeds before the record's last byte − line feeds inside its fields.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct LineCounter {
-    next: u64,
+    feeds: Arc<Mutex<LineFeeds>>,
+}
+
+#[derive(Debug, Default)]
+struct LineFeeds {
+    /// Offsets of line feeds read but not yet behind the parser.
+    pending: VecDeque<u64>,
+    /// Line feeds behind the parser.
+    passed: u64,
+    /// Bytes read so far.
+    read: u64,
+}
+
+/// A reader that records where its line feeds are, for [`LineCounter`].
+pub(crate) struct LineTracked<R> {
+    inner: R,
+    feeds: Arc<Mutex<LineFeeds>>,
+}
+
+impl<R: Read> Read for LineTracked<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        let mut feeds = self.feeds.lock().expect("not poisoned");
+        let start = feeds.read;
+        for (offset, _) in buffer[..count].iter().enumerate().filter(|(_, byte)| **byte == b'\n') {
+            feeds.pending.push_back(start + offset as u64);
+        }
+        feeds.read += count as u64;
+        Ok(count)
+    }
 }
 
 impl LineCounter {
-    pub(crate) fn new() -> Self {
-        Self { next: 1 }
+    /// Wrap `input` so its line feeds are counted.
+    pub(crate) fn track<R: Read>(input: R) -> (LineTracked<R>, Self) {
+        let counter = Self::default();
+        let reader = LineTracked {
+            inner: input,
+            feeds: counter.feeds.clone(),
+        };
+        (reader, counter)
     }
 
-    /// Call after a successful read: returns the line where that record started.
-    pub(crate) fn advance<R: Read>(&mut self, csv: &csv::Reader<R>) -> u64 {
-        let line = self.next;
-        self.next = csv.position().line() + 1;
-        line
+    /// Line feeds before byte `end` (exclusive), advancing the count (offsets only grow).
+    fn feeds_before(&self, end: u64) -> u64 {
+        let mut feeds = self.feeds.lock().expect("not poisoned");
+        while feeds.pending.front().is_some_and(|offset| *offset < end) {
+            feeds.pending.pop_front();
+            feeds.passed += 1;
+        }
+        feeds.passed
     }
 
-    /// The line the next record would start on.
-    pub(crate) fn peek(&self) -> u64 {
-        self.next
+    /// Call right after `csv` read `record`: the line where the record starts.
+    pub(crate) fn record_line<R: Read>(&self, csv: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+        // The parser stands just after the record's LF terminator, or after the CR of its CRLF,
+        // or at the end of input; so `end` is the terminator's first byte or past the input,
+        // and no line feed before it belongs to the terminator.
+        let end = csv.position().byte().saturating_sub(1);
+        let inside: u64 = record
+            .iter()
+            .map(|field| field.iter().filter(|byte| **byte == b'\n').count() as u64)
+            .sum();
+        1 + self.feeds_before(end) - inside
+    }
+
+    /// The line the parser stands on (for errors between records).
+    pub(crate) fn current<R: Read>(&self, csv: &csv::Reader<R>) -> u64 {
+        1 + self.feeds_before(csv.position().byte())
     }
 }
 
@@ -151,11 +206,11 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
     pub fn open(input: R) -> Result<Self> {
         let mut input = BufReader::with_capacity(1 << 16, input);
         check_start(&mut input, E::NAME, E::ENCODING)?;
+        let (input, lines) = LineCounter::track(input);
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(input);
-        let mut lines = LineCounter::new();
         if !E::HEADER {
             return Ok(Self {
                 csv,
@@ -177,7 +232,7 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
         })? {
             return Err(FormatError::Empty { layout: E::NAME });
         }
-        lines.advance(&csv);
+        lines.record_line(&csv, &header);
         for (column, field) in E::FIELDS.iter().enumerate() {
             let found = header.get(column).and_then(|bytes| E::ENCODING.decode(bytes));
             if found.as_deref() != Some(field.ja) {
@@ -198,11 +253,11 @@ impl<R: Read, E: FlatExtract> FlatReader<R, E> {
     /// The next record: `Ok(None)` at the end, `Err` for a file-level failure (I/O, CSV syntax),
     /// and `Ok(Some((line, Err(row_error))))` for a row that breaks a rule.
     pub fn next_record(&mut self) -> Result<Option<(u64, std::result::Result<E, RowError>)>> {
-        let line = self.lines.peek();
+        let line = self.lines.current(&self.csv);
         match self.csv.read_byte_record(&mut self.record) {
             Ok(false) => Ok(None),
             Ok(true) => {
-                let line = self.lines.advance(&self.csv);
+                let line = self.lines.record_line(&self.csv, &self.record);
                 Ok(Some((line, decode_record::<E>(&self.record, E::ENCODING, line, 0))))
             }
             Err(error) => match error.kind() {

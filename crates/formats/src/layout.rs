@@ -38,6 +38,9 @@ pub enum Rule {
     FieldCount,
     /// A character that cannot be written in the file's encoding.
     Unencodable,
+    /// A control character (line break, tab, …) inside a field: no item of any layout has one,
+    /// and a quoted line break usually means two records ran together.
+    ControlCharacter,
 }
 
 impl Rule {
@@ -54,6 +57,7 @@ impl Rule {
             Self::Encoding => "encoding",
             Self::FieldCount => "field_count",
             Self::Unencodable => "unencodable",
+            Self::ControlCharacter => "control_character",
         }
     }
 }
@@ -66,12 +70,20 @@ pub enum Shape {
     /// Exactly this many digits, ASCII or full-width (０–９): human-entered identifiers arrive in
     /// both widths and are normalized later, by pseudonymization, not rejected here.
     Digits(usize),
-    /// At most this many characters.
+    /// At most this many characters, on one line.
     MaxChars(usize),
+    /// Free text of at most this many characters, line breaks and tabs allowed (care-plan prose).
+    Text(usize),
 }
 
 impl Shape {
     fn check(self, text: &str) -> Result<(), Rule> {
+        // No item holds a control character, except line breaks and tabs in free text; a quoted
+        // line break elsewhere usually means two records ran together.
+        let allowed = |c: char| matches!(self, Self::Text(_)) && matches!(c, '\r' | '\n' | '\t');
+        if text.chars().any(|c| c.is_control() && !allowed(c)) {
+            return Err(Rule::ControlCharacter);
+        }
         match self {
             Self::Any => Ok(()),
             Self::Digits(width) => {
@@ -85,7 +97,7 @@ impl Shape {
                     Err(Rule::Digits)
                 }
             }
-            Self::MaxChars(limit) => {
+            Self::MaxChars(limit) | Self::Text(limit) => {
                 if text.chars().count() <= limit {
                     Ok(())
                 } else {
@@ -101,6 +113,7 @@ impl Shape {
             Self::Any => String::new(),
             Self::Digits(width) => format!("{width} digits"),
             Self::MaxChars(limit) => format!("≤ {limit} chars"),
+            Self::Text(limit) => format!("≤ {limit} chars, line breaks allowed"),
         }
     }
 }

@@ -3,7 +3,11 @@
 use std::{collections::BTreeMap, collections::HashMap, path::Path};
 
 use chrono::{Datelike, NaiveDate};
-use kaigo_codes::{calendar::YearMonth, care_level::Sex, unit_price::AreaGrade};
+use kaigo_codes::{
+    calendar::{EraDate, YearMonth},
+    care_level::Sex,
+    unit_price::AreaGrade,
+};
 use kaigo_formats::{
     FormatError, RowError,
     care_plan::{PlanMonth, PlanSheet1, PlanSheet2, PlanSupplement},
@@ -181,7 +185,12 @@ pub fn load_file(
     let (bytes, sha256, rejected) = match std::fs::read(&path) {
         Ok(bytes) => {
             let sha256 = hex::encode(Sha256::digest(&bytes));
+            // Quote bytes never occur inside an MS932 or UTF-8 multi-byte character and escaped
+            // quotes come in pairs, so an odd count is a quoted field left open: the CSV reader
+            // would swallow the rest of the file into it and the row count would silently shrink.
+            let open_quote = bytes.iter().filter(|byte| **byte == b'"').count() % 2 == 1;
             let outcome = match extract {
+                _ if open_quote => Err("a quoted field is never closed (odd number of quote characters)".into()),
                 Extract::Insurers => flat::<InsurerRecord>(&mut state, &bytes, insurer_row),
                 Extract::Providers => flat::<ProviderRecord>(&mut state, &bytes, provider_row),
                 Extract::ProviderActivity => flat::<ProviderActivityRecord>(&mut state, &bytes, activity_row),
@@ -614,6 +623,17 @@ fn claims(state: &mut FileState<'_, '_>, bytes: &[u8], expected_insurer: Option<
     }
     if control.processing_month != state.context.delivery_month {
         return Err("control record: 処理対象年月 is not the delivery month".into());
+    }
+    // The file name carries the processing month in 和暦 (QKAN naming: d<eeMM><letter>.csv).
+    let era = EraDate::from_date(state.context.delivery_month.first_day()).map_err(|error| error.to_string())?;
+    let name = state.relative.rsplit('/').next().unwrap_or_default();
+    if name.get(1..5) != Some(format!("{:02}{:02}", era.year, era.month).as_str()) {
+        return Err(format!(
+            "file name: 和暦 year and month (characters 2–5) are not the delivery month {}{}年{}月",
+            era.era.name_ja(),
+            era.year,
+            era.month
+        ));
     }
     let kind = reader.data_kind();
     let mut group: Vec<(u64, Result<ClaimRecord, RowError>)> = Vec::new();

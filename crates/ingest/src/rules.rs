@@ -51,6 +51,7 @@ pub fn format_rule(field: Option<&'static str>, rule: Rule) -> &'static str {
         (_, Rule::Encoding) => "encoding",
         (_, Rule::FieldCount) => "field_count",
         (_, Rule::Unencodable) => "encoding",
+        (_, Rule::ControlCharacter) => "control_character",
     }
 }
 

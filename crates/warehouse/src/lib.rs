@@ -31,9 +31,11 @@ pub mod manifest;
 pub mod rows;
 pub mod schema;
 mod store;
+mod stream;
 
 pub use schema::{Column, ColumnType, TableSpec, Zone, table, tables};
 pub use store::Warehouse;
+pub use stream::{DeliveryLoad, MAX_BATCH_ROWS, TableCommit};
 
 /// Errors of the warehouse.
 #[derive(Debug, thiserror::Error)]
@@ -62,12 +64,41 @@ pub enum WarehouseError {
         /// Cause.
         source: std::io::Error,
     },
+    /// Rows were sent to a table that is not declared (a bug).
+    #[error("no table named {table}")]
+    Unknown {
+        /// Table name.
+        table: String,
+    },
+    /// Rows were sent with a schema other than the table's (a bug).
+    #[error("table {table}: rows do not have the table's schema")]
+    Schema {
+        /// Table name.
+        table: String,
+    },
+    /// A table's writer stopped before the load ended (its own error is reported at commit).
+    #[error("table {table}: the writer stopped before the load ended")]
+    WriterGone {
+        /// Table name.
+        table: String,
+    },
     /// A path is not usable as a table location.
     #[error("{path}: not a usable table location")]
     Location {
         /// Path.
         path: std::path::PathBuf,
     },
+}
+
+/// Fault injection for the crash tests: when the environment variable `KAIGO_CRASH_AT` names
+/// `point`, the process aborts there (no destructors, no flushing — like a kill). Loads call it
+/// at the places a crash matters: between units, before the commits, after each table's
+/// commit, before the manifest. Unset, it costs one environment lookup per call.
+pub fn crash_point(point: &str) {
+    if std::env::var_os("KAIGO_CRASH_AT").is_some_and(|value| value == point) {
+        eprintln!("KAIGO_CRASH_AT={point}: aborting");
+        std::process::abort();
+    }
 }
 
 /// Result alias.

@@ -28,6 +28,24 @@ pub struct FileEntry {
     pub rejected: Option<String>,
 }
 
+/// What one insurer delivered in a load: the volumes the data-quality report compares with the
+/// insurer's own history.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InsurerVolume {
+    /// Files in the insurer's folder.
+    pub files: u64,
+    /// Files rejected whole.
+    pub files_rejected: u64,
+    /// Data records read from accepted files.
+    pub rows_in: u64,
+    /// Records quarantined.
+    pub rows_quarantined: u64,
+    /// Rows written per warehouse table.
+    pub table_rows: BTreeMap<String, u64>,
+    /// Claim statements loaded per service month (YYYYMM).
+    pub statements_by_service_month: BTreeMap<String, u64>,
+}
+
 /// One load of one delivery.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadManifest {
@@ -45,6 +63,8 @@ pub struct LoadManifest {
     pub table_versions: BTreeMap<String, u64>,
     /// Quarantined records per rule.
     pub quarantine_by_rule: BTreeMap<String, u64>,
+    /// Volumes per insurer folder.
+    pub insurers: BTreeMap<String, InsurerVolume>,
     /// Seconds the load took.
     pub seconds: f64,
 }
@@ -71,6 +91,33 @@ impl Warehouse {
         file.sync_all().map_err(|source| io(&temporary, source))?;
         std::fs::rename(&temporary, &path).map_err(|source| io(&path, source))?;
         Ok(path)
+    }
+
+    /// Manifests of every delivery loaded so far, oldest first.
+    pub fn manifests(&self) -> Result<Vec<LoadManifest>> {
+        let folder = self.manifest_folder();
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(WarehouseError::Io { path: folder, source }),
+        };
+        let mut deliveries: Vec<String> = entries
+            .filter_map(|entry| {
+                entry
+                    .ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".json")
+                    .map(String::from)
+            })
+            .filter(|name| name.len() == 6 && name.bytes().all(|byte| byte.is_ascii_digit()))
+            .collect();
+        deliveries.sort();
+        let mut manifests = Vec::new();
+        for delivery in deliveries {
+            manifests.extend(self.read_manifest(&delivery)?);
+        }
+        Ok(manifests)
     }
 
     /// Read the manifest of a delivery, if it was loaded.

@@ -6,6 +6,7 @@ use arrow::{
     array::{
         ArrayRef, BooleanBuilder, Date32Builder, FixedSizeBinaryBuilder, Int32Builder, Int64Builder, StringBuilder,
     },
+    compute::{SortColumn, lexsort_to_indices, take_record_batch},
     record_batch::RecordBatch,
 };
 use chrono_free::days_since_epoch;
@@ -168,6 +169,27 @@ impl TableRows {
     }
 }
 
+/// Rows of `spec` sorted by its [`TableSpec::sort_columns`] (stable, so ties keep their order).
+pub fn sorted(spec: &TableSpec, batch: &RecordBatch) -> Result<RecordBatch> {
+    let arrow_error = |source| WarehouseError::Arrow {
+        table: spec.name.to_string(),
+        source,
+    };
+    let columns: Vec<SortColumn> = spec
+        .sort_columns()
+        .into_iter()
+        .map(|index| SortColumn {
+            values: batch.column(index).clone(),
+            options: None,
+        })
+        .collect();
+    if columns.is_empty() || batch.num_rows() < 2 {
+        return Ok(batch.clone());
+    }
+    let indices = lexsort_to_indices(&columns, None).map_err(arrow_error)?;
+    take_record_batch(batch, &indices).map_err(arrow_error)
+}
+
 /// Dates without a calendar dependency: days since 1970-01-01 (proleptic Gregorian).
 mod chrono_free {
     /// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
@@ -215,6 +237,33 @@ mod tests {
         let batch = rows.finish().unwrap();
         assert_eq!(batch.num_rows(), 1);
         assert_eq!(batch.schema(), spec.schema());
+    }
+
+    #[test]
+    fn sorted_rows_follow_service_month_then_line() {
+        let spec = table("provider_activity").unwrap();
+        let mut rows = TableRows::new(spec);
+        for (line, month) in [(2, "202610"), (3, "202609"), (4, "202610"), (5, "202609")] {
+            rows.text("delivery_month", Some("202611"))
+                .text("source_file_id", Some("f1"))
+                .int("source_line", Some(line))
+                .text("service_month", Some(month))
+                .text("provider_number", Some("1370100421"))
+                .text("insurer_number", Some("131011"))
+                .int("n_users", Some(1))
+                .int("n_users_with_consent", Some(0))
+                .int("n_record_views", Some(0));
+            rows.end_row();
+        }
+        let batch = sorted(spec, &rows.finish().unwrap()).unwrap();
+        let lines = batch
+            .column(spec.column_index("source_line").unwrap())
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap()
+            .values()
+            .to_vec();
+        assert_eq!(lines, [3, 5, 2, 4]);
     }
 
     #[test]

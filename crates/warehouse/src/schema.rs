@@ -95,6 +95,17 @@ impl TableSpec {
         self.schema.clone()
     }
 
+    /// Columns rows are sorted by within one insurer's part of a delivery: those of
+    /// `service_month`, `person_key`, `source_file_id`, `source_line` the table has. With the
+    /// insurers written one after another, Parquet min/max statistics prune on service month,
+    /// insurer and person, and the order is deterministic.
+    pub fn sort_columns(&self) -> Vec<usize> {
+        ["service_month", "person_key", "source_file_id", "source_line"]
+            .iter()
+            .filter_map(|name| self.column_index(name))
+            .collect()
+    }
+
     /// Index of a column.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|column| column.name == name)

@@ -1,11 +1,20 @@
 //! Delta Lake storage of the tables: one atomic, idempotent replacement per table and delivery.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use arrow::record_batch::RecordBatch;
 use deltalake::{
     DeltaTable,
-    datafusion::prelude::{col, lit},
+    datafusion::{
+        catalog::Session,
+        logical_expr::LogicalPlan,
+        prelude::{col, lit},
+    },
+    delta_datafusion::DeltaSessionContext,
     kernel::transaction::CommitProperties,
     protocol::SaveMode,
 };
@@ -30,6 +39,18 @@ fn writer_properties() -> WriterProperties {
         .set_max_row_group_row_count(Some(1 << 20))
         .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
         .build()
+}
+
+/// A session that keeps the input's row order: one partition, so DataFusion does not
+/// round-robin the rows over threads (the writers of the other tables use the other cores).
+fn ordered_session(spec: &TableSpec) -> Result<Arc<dyn Session>> {
+    let overrides = HashMap::from([("datafusion.execution.target_partitions".to_string(), "1".to_string())]);
+    let context =
+        DeltaSessionContext::new_with_session_overrides(&overrides).map_err(|source| WarehouseError::Delta {
+            table: spec.name.to_string(),
+            source: Box::new(source),
+        })?;
+    Ok(Arc::new(context.state()))
 }
 
 impl Warehouse {
@@ -76,21 +97,45 @@ impl Warehouse {
     /// table (partitioned by `delivery_month`) on first use. Returns the new table version.
     ///
     /// Readers see the old rows or the new ones, never a mix; a crash before the commit leaves the
-    /// previous version; running it again with the same rows gives the same table content.
+    /// previous version; running it again with the same rows gives the same table content. A load
+    /// of many tables streams instead: see [`crate::DeliveryLoad`].
     pub async fn replace_delivery(&self, spec: &TableSpec, delivery: &str, batch: RecordBatch) -> Result<u64> {
+        self.replace(spec, delivery, vec![batch], None).await
+    }
+
+    /// [`Self::replace_delivery`] with the rows produced by a DataFusion plan.
+    pub(crate) async fn replace_delivery_with(
+        &self,
+        spec: &TableSpec,
+        delivery: &str,
+        input: LogicalPlan,
+    ) -> Result<u64> {
+        self.replace(spec, delivery, Vec::new(), Some(input)).await
+    }
+
+    async fn replace(
+        &self,
+        spec: &TableSpec,
+        delivery: &str,
+        batches: Vec<RecordBatch>,
+        input: Option<LogicalPlan>,
+    ) -> Result<u64> {
         let table = self.open(spec).await?;
         let exists = table.version().is_some();
         let commit = CommitProperties::default().with_metadata([
             ("kaigo.table".to_string(), serde_json::Value::from(spec.name)),
             ("kaigo.delivery".to_string(), serde_json::Value::from(delivery)),
-            ("kaigo.rows".to_string(), serde_json::Value::from(batch.num_rows())),
         ]);
         let mut write = table
-            .write(vec![batch])
+            .write(batches)
+            .with_session_state(ordered_session(spec)?)
             .with_writer_properties(writer_properties())
             .with_commit_properties(commit)
             .with_table_name(spec.name)
             .with_description(spec.description);
+        if let Some(input) = input {
+            write = write.with_input_plan(input);
+        }
         write = if exists {
             write
                 .with_save_mode(SaveMode::Overwrite)
@@ -110,6 +155,68 @@ impl Warehouse {
             return Ok(None);
         }
         Ok(self.open(spec).await?.version())
+    }
+
+    /// Every row of the current version, file by file (a plain Parquet read: for tests and small
+    /// tables; queries go through DataFusion). Partition columns are not in the files.
+    pub async fn read_rows(&self, spec: &TableSpec) -> Result<Vec<RecordBatch>> {
+        let mut batches = Vec::new();
+        for uri in self.data_files(spec).await? {
+            let path = url::Url::parse(&uri)
+                .ok()
+                .and_then(|url| url.to_file_path().ok())
+                .unwrap_or_else(|| PathBuf::from(&uri));
+            let io = |source| WarehouseError::Io {
+                path: path.clone(),
+                source,
+            };
+            let file = std::fs::File::open(&path).map_err(io)?;
+            let parquet_error = |source: parquet::errors::ParquetError| WarehouseError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(source),
+            };
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|builder| builder.build())
+                .map_err(parquet_error)?;
+            for batch in reader {
+                batches.push(batch.map_err(|source| WarehouseError::Arrow {
+                    table: spec.name.to_string(),
+                    source,
+                })?);
+            }
+        }
+        Ok(batches)
+    }
+
+    /// SHA-256 (hex) of the current rows, independent of their order and of how they are split
+    /// into files: two loads with the same content have the same digest. Holds the rows' text
+    /// in memory; for tests and reproducibility checks, not for national-size tables.
+    pub async fn content_digest(&self, spec: &TableSpec) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut rows = Vec::new();
+        for batch in self.read_rows(spec).await? {
+            for row in 0..batch.num_rows() {
+                let mut text = String::new();
+                for column in batch.columns() {
+                    let value = arrow::util::display::array_value_to_string(column, row).map_err(|source| {
+                        WarehouseError::Arrow {
+                            table: spec.name.to_string(),
+                            source,
+                        }
+                    })?;
+                    text.push_str(&value);
+                    text.push('\u{1f}');
+                }
+                rows.push(text);
+            }
+        }
+        rows.sort_unstable();
+        let mut hasher = Sha256::new();
+        for row in &rows {
+            hasher.update(row.as_bytes());
+            hasher.update(b"\n");
+        }
+        Ok(hex::encode(hasher.finalize()))
     }
 
     /// Paths of the Parquet files of the current version (relative to the table folder).

@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+mod crash;
+
 fn kaigo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kaigo"))
 }
@@ -195,7 +197,7 @@ fn ingest_loads_a_hub_and_refuses_a_readable_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("kaigo ingest: 202611") && stderr.contains("loaded"),
+        stderr.contains("ingest 202611:") && stderr.contains("loaded"),
         "{stderr}"
     );
     assert!(warehouse.join("manifests/202611.json").exists());

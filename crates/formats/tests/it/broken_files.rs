@@ -243,3 +243,27 @@ fn flat_row_errors_name_the_field_and_never_the_value() {
         .unwrap();
     assert!(rows[0].1.is_err());
 }
+
+/// Record lines are the file's lines whatever the terminator, after blank lines, and for records
+/// with a quoted line break (the `csv` crate's own positions slip in each of these cases).
+#[test]
+fn record_lines_are_file_lines_for_lf_crlf_blank_lines_and_quoted_breaks() {
+    use kaigo_formats::registry::ProviderActivityRecord;
+    let header = "対象年月,事業所番号,利用者数,閲覧同意登録者数,閲覧件数";
+    let row = "202610,1370100421,3,1,1";
+    let quoted = "202610,\"13701\n00421\",3,1,1";
+    for newline in ["\n", "\r\n"] {
+        // line 1 header, 2 row, 3 blank, 4 row, 5–6 quoted row, 7 row (no final newline)
+        let text = [header, row, "", row, quoted, row].join(newline).replace('\n', newline);
+        let text = text.replace("\r\r\n", "\r\n");
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+        let lines: Vec<u64> = FlatReader::<_, ProviderActivityRecord>::open(bytes.as_ref())
+            .unwrap()
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .map(|(line, _)| line)
+            .collect();
+        assert_eq!(lines, [2, 4, 5, 7], "terminator {newline:?}");
+    }
+}

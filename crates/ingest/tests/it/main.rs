@@ -10,9 +10,12 @@ use std::{
 
 use arrow::{array::AsArray, record_batch::RecordBatch};
 use kaigo_codes::calendar::YearMonth;
-use kaigo_ingest::{Ingest, IngestReport};
+use kaigo_ingest::{Ingest, IngestReport, quality::Finding};
 use kaigo_pseudonymize::key::SecretKey;
 use kaigo_warehouse::{Warehouse, Zone, tables};
+
+mod fixtures;
+mod readback;
 
 struct Loaded {
     _dir: tempfile::TempDir,
@@ -86,20 +89,7 @@ fn loaded() -> &'static Loaded {
 
 fn read_table(warehouse: &Warehouse, name: &str) -> Vec<RecordBatch> {
     let spec = kaigo_warehouse::table(name).unwrap();
-    let files = runtime().block_on(warehouse.data_files(spec)).unwrap();
-    let mut batches = Vec::new();
-    for uri in files {
-        let path = url::Url::parse(&uri)
-            .map(|url| url.to_file_path().unwrap())
-            .unwrap_or_else(|_| PathBuf::from(&uri));
-        let file = std::fs::File::open(&path).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
-        batches.extend(reader.map(Result::unwrap));
-    }
-    batches
+    runtime().block_on(warehouse.read_rows(spec)).unwrap()
 }
 
 #[test]
@@ -267,24 +257,13 @@ fn walk(folder: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn content(warehouse: &Warehouse) -> BTreeMap<&'static str, Vec<String>> {
-    let mut all = BTreeMap::new();
-    for spec in tables() {
-        let mut rows: Vec<String> = Vec::new();
-        for batch in read_table(warehouse, spec.name) {
-            for row in 0..batch.num_rows() {
-                let values: Vec<String> = batch
-                    .columns()
-                    .iter()
-                    .map(|column| arrow::util::display::array_value_to_string(column, row).unwrap())
-                    .collect();
-                rows.push(values.join("\t"));
-            }
-        }
-        rows.sort();
-        all.insert(spec.name, rows);
-    }
-    all
+/// Order-independent digest of every table's rows.
+fn content(warehouse: &Warehouse) -> BTreeMap<&'static str, String> {
+    let runtime = runtime();
+    tables()
+        .iter()
+        .map(|spec| (spec.name, runtime.block_on(warehouse.content_digest(spec)).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -299,4 +278,137 @@ fn loading_a_delivery_again_changes_no_content() {
     assert!(report.rows_in > 0);
     let after = content(&loaded.warehouse);
     assert_eq!(before, after, "reloading a delivery must not duplicate or change rows");
+}
+
+#[test]
+fn the_same_inputs_and_key_give_the_same_content_in_another_warehouse() {
+    let loaded = loaded();
+    let key = key();
+    let other_root = tempfile::tempdir().unwrap();
+    let other = Warehouse::new(other_root.path());
+    let runtime = runtime();
+    for drop in deliveries(&loaded.hub) {
+        runtime.block_on(Ingest::new(drop, &key).run(&other)).unwrap();
+    }
+    assert_eq!(content(&loaded.warehouse), content(&other));
+}
+
+/// Within each data file, rows come insurer by insurer, then by service month and person key:
+/// the order that lets Parquet statistics prune the queries that matter.
+#[test]
+fn data_files_are_sorted_by_insurer_service_month_and_person() {
+    let loaded = loaded();
+    let spec = kaigo_warehouse::table("claim_statements").unwrap();
+    let files = runtime().block_on(loaded.warehouse.data_files(spec)).unwrap();
+    assert!(!files.is_empty());
+    let mut checked = 0;
+    for uri in files {
+        let path = url::Url::parse(&uri)
+            .map(|url| url.to_file_path().unwrap())
+            .unwrap_or_else(|_| PathBuf::from(&uri));
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+                .unwrap()
+                .build()
+                .unwrap();
+        let mut previous: Option<(String, String, String)> = None;
+        for batch in reader.map(Result::unwrap) {
+            let text = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap()
+                    .clone()
+            };
+            let (insurers, months, persons) = (text("insurer_number"), text("service_month"), text("person_key"));
+            for row in 0..batch.num_rows() {
+                let current = (
+                    insurers.value(row).to_string(),
+                    months.value(row).to_string(),
+                    persons.value(row).to_string(),
+                );
+                if let Some(previous) = &previous {
+                    assert!(previous <= &current, "{path:?}: {previous:?} before {current:?}");
+                }
+                previous = Some(current);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000);
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_folder(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_quality_report_names_a_live_insurer_that_delivered_nothing() {
+    let loaded = loaded();
+    // On the clean hub nobody is silent, short or rejected.
+    for report in &loaded.reports {
+        for insurer in &report.quality.insurers {
+            for finding in &insurer.findings {
+                assert!(
+                    !matches!(
+                        finding,
+                        Finding::NoDataWhileLive { .. }
+                            | Finding::BackfillShort { .. }
+                            | Finding::FilesRejected { .. }
+                            | Finding::DataBeforeGoLive
+                    ),
+                    "{} {}: {finding:?}",
+                    report.delivery,
+                    insurer.insurer_number
+                );
+            }
+        }
+    }
+
+    // The first delivery, then the last one without one of the first delivery's insurers.
+    let all = deliveries(&loaded.hub);
+    let (first, last) = (all.first().unwrap(), all.last().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let hub = dir.path().join("hub");
+    let last_copy = hub.join(last.file_name().unwrap());
+    copy_folder(last, &last_copy);
+    let silent = loaded.reports[0].insurers.keys().next().unwrap().clone();
+    std::fs::remove_dir_all(last_copy.join(&silent)).unwrap();
+
+    let warehouse = Warehouse::new(dir.path().join("warehouse"));
+    let key = key();
+    let runtime = runtime();
+    runtime.block_on(Ingest::new(first, &key).run(&warehouse)).unwrap();
+    let report = runtime.block_on(Ingest::new(&last_copy, &key).run(&warehouse)).unwrap();
+    let silent_ones: Vec<&str> = report
+        .quality
+        .insurers
+        .iter()
+        .filter(|insurer| {
+            insurer
+                .findings
+                .iter()
+                .any(|finding| matches!(finding, Finding::NoDataWhileLive { .. }))
+        })
+        .map(|insurer| insurer.insurer_number.as_str())
+        .collect();
+    assert_eq!(silent_ones, [silent.as_str()]);
+    let text = std::fs::read_to_string(
+        dir.path()
+            .join("warehouse/quality")
+            .join(format!("{}.txt", report.delivery)),
+    )
+    .unwrap();
+    assert!(text.contains(&format!("{silent}  live since")), "{text}");
 }

@@ -1,0 +1,111 @@
+//! Loading deliveries from the CLI: one progress bar per delivery, one summary line each.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use kaigo_ingest::{Ingest, IngestError, IngestReport, Progress};
+use kaigo_pseudonymize::key::SecretKey;
+use kaigo_warehouse::Warehouse;
+
+use crate::UserError;
+
+/// Findings printed per delivery; the rest are in `<warehouse>/quality/<delivery>.txt`.
+const FINDINGS_SHOWN: usize = 5;
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, files: u64, bytes: u64) {
+        self.0.set_length(bytes);
+        self.0.set_message(format!("{files} files"));
+    }
+
+    fn advance(&self, _files: u64, bytes: u64) {
+        self.0.inc(bytes);
+    }
+}
+
+/// Load `folders` in order into `warehouse`; stops at the first load that fails.
+pub(crate) fn load_all(
+    runtime: &tokio::runtime::Runtime,
+    folders: &[PathBuf],
+    warehouse: &Warehouse,
+    key: &SecretKey,
+) -> anyhow::Result<Vec<IngestReport>> {
+    let mut reports = Vec::new();
+    for folder in folders {
+        reports.push(load_one(runtime, folder, warehouse, key)?);
+    }
+    Ok(reports)
+}
+
+fn load_one(
+    runtime: &tokio::runtime::Runtime,
+    folder: &Path,
+    warehouse: &Warehouse,
+    key: &SecretKey,
+) -> anyhow::Result<IngestReport> {
+    // Drawn on stderr, and only when it is a terminal (indicatif hides it otherwise).
+    let bar = Bar(ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    ));
+    let name = folder.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    bar.0.set_prefix(format!("ingest {name}"));
+    let result = runtime.block_on(Ingest::new(folder, key).with_progress(&bar).run(warehouse));
+    bar.0.finish_and_clear();
+    let report = result.map_err(|error| match error {
+        IngestError::Drop { .. } => anyhow::Error::new(UserError(error.to_string())),
+        other => anyhow::Error::new(other),
+    })?;
+    eprintln!(
+        "ingest {}: {} files, {} rows in = {} loaded + {} quarantined{}; {} of {} insurers flagged ({:.1}s)",
+        report.delivery,
+        report.files.len(),
+        report.rows_in,
+        report.rows_loaded,
+        report.rows_quarantined,
+        if report.files_rejected > 0 {
+            format!(", {} files REJECTED", report.files_rejected)
+        } else {
+            String::new()
+        },
+        report.quality.insurers_flagged,
+        report.quality.insurers.len(),
+        report.seconds
+    );
+    for file in report.files.iter().filter(|file| file.rejected.is_some()) {
+        eprintln!(
+            "  rejected {}: {}",
+            file.path,
+            file.rejected.as_deref().unwrap_or_default()
+        );
+    }
+    let findings: Vec<String> = report
+        .quality
+        .insurers
+        .iter()
+        .flat_map(|insurer| {
+            insurer
+                .findings
+                .iter()
+                .map(move |finding| format!("  {}  {}", insurer.insurer_number, finding.describe()))
+        })
+        .collect();
+    for line in findings.iter().take(FINDINGS_SHOWN) {
+        eprintln!("{line}");
+    }
+    if findings.len() > FINDINGS_SHOWN {
+        eprintln!(
+            "  … {} more in {}",
+            findings.len() - FINDINGS_SHOWN,
+            warehouse
+                .root()
+                .join("quality")
+                .join(format!("{}.txt", report.delivery))
+                .display()
+        );
+    }
+    Ok(report)
+}

@@ -1,0 +1,94 @@
+//! DuckDB and pyarrow (real clients, installed by `scripts/python-env.sh`) read the committed
+//! Parquet files of every table and get kaigo's row counts and integer sums.
+
+use std::{collections::BTreeMap, path::PathBuf, process::Stdio};
+
+use arrow::{array::AsArray, datatypes::DataType};
+use kaigo_warehouse::tables;
+
+use crate::{loaded, runtime};
+
+fn python() -> PathBuf {
+    if let Some(path) = std::env::var_os("KAIGO_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let default = PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kaigo/venv/bin/python");
+    assert!(
+        default.exists(),
+        "no Python environment: run `bash scripts/python-env.sh` (scripts/test.sh does) or set KAIGO_PYTHON"
+    );
+    default
+}
+
+#[test]
+fn duckdb_and_pyarrow_read_the_same_rows_and_sums() {
+    let loaded = loaded();
+    let runtime = runtime();
+    let mut request = serde_json::Map::new();
+    let mut expected: BTreeMap<&str, (u64, BTreeMap<String, i64>)> = BTreeMap::new();
+    for spec in tables() {
+        let files: Vec<String> = runtime
+            .block_on(loaded.warehouse.data_files(spec))
+            .unwrap()
+            .into_iter()
+            .map(|uri| {
+                url::Url::parse(&uri)
+                    .map(|url| url.to_file_path().unwrap().display().to_string())
+                    .unwrap_or(uri)
+            })
+            .collect();
+        let mut rows = 0;
+        let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+        for batch in runtime.block_on(loaded.warehouse.read_rows(spec)).unwrap() {
+            rows += batch.num_rows() as u64;
+            for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+                let sum: i64 = match field.data_type() {
+                    DataType::Int64 => column
+                        .as_primitive::<arrow::datatypes::Int64Type>()
+                        .iter()
+                        .flatten()
+                        .sum(),
+                    DataType::Int32 => column
+                        .as_primitive::<arrow::datatypes::Int32Type>()
+                        .iter()
+                        .flatten()
+                        .map(i64::from)
+                        .sum(),
+                    _ => continue,
+                };
+                *sums.entry(field.name().clone()).or_default() += sum;
+            }
+        }
+        request.insert(
+            spec.name.to_string(),
+            serde_json::json!({"files": files, "sum": sums.keys().collect::<Vec<_>>()}),
+        );
+        expected.insert(spec.name, (rows, sums));
+    }
+    assert!(expected["claim_lines"].0 > 1000);
+
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/readback.py");
+    let mut child = std::process::Command::new(python())
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    serde_json::to_writer(child.stdin.take().unwrap(), &request).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "readback.py failed");
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for (table, (rows, sums)) in &expected {
+        let theirs = &answer[*table];
+        assert_eq!(theirs["duckdb_rows"].as_u64(), Some(*rows), "{table}: DuckDB row count");
+        assert_eq!(
+            theirs["pyarrow_rows"].as_u64(),
+            Some(*rows),
+            "{table}: pyarrow row count"
+        );
+        for (column, sum) in sums {
+            let theirs = theirs["sums"][column].as_i64().unwrap_or(0);
+            assert_eq!(theirs, *sum, "{table}.{column}: DuckDB sum");
+        }
+    }
+}

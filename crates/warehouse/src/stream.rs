@@ -1,0 +1,294 @@
+//! A delivery streamed into every table at once, each table committed once at the end.
+//!
+//! Producers (the parsing threads) push record batches per table through bounded channels; one
+//! Delta write per table consumes its channel as a DataFusion stream and writes Parquet files as
+//! the rows arrive, so memory stays bounded by the channel depth and the writers' buffers, not by
+//! the size of the delivery. Nothing is visible to readers until [`DeliveryLoad::commit`]: if the
+//! load is dropped or a producer fails first, every stream ends in an error and no table commits.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+};
+
+use arrow::{datatypes::SchemaRef, record_batch::RecordBatch};
+use deltalake::datafusion::{
+    catalog::streaming::StreamingTable,
+    common::DataFusionError,
+    datasource::provider_as_source,
+    execution::{SendableRecordBatchStream, TaskContext},
+    logical_expr::{LogicalPlan, LogicalPlanBuilder},
+    physical_plan::{stream::RecordBatchStreamAdapter, streaming::PartitionStream},
+};
+use futures::StreamExt;
+use tokio::{sync::mpsc, task::JoinHandle};
+
+use crate::{Result, TableSpec, Warehouse, WarehouseError, tables};
+
+type Item = std::result::Result<RecordBatch, DataFusionError>;
+
+/// Batches in flight per table: enough to keep a writer busy while the producers parse.
+const CHANNEL_DEPTH: usize = 4;
+
+/// Largest batch handed to a writer; bigger ones are sliced (zero-copy) to keep memory even.
+pub const MAX_BATCH_ROWS: usize = 64 * 1024;
+
+/// Rows and version of one table after a load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableCommit {
+    /// Rows written for the delivery.
+    pub rows: u64,
+    /// Table version after the commit.
+    pub version: u64,
+}
+
+struct Channel {
+    spec: &'static TableSpec,
+    sender: mpsc::Sender<Item>,
+    rows: AtomicU64,
+    writer: JoinHandle<Result<u64>>,
+}
+
+/// One delivery being loaded into every table (see the module docs).
+pub struct DeliveryLoad {
+    delivery: String,
+    channels: BTreeMap<&'static str, Channel>,
+    complete: Arc<AtomicBool>,
+}
+
+/// The receiving end of a table's channel, as the single partition of a streaming table.
+#[derive(Debug)]
+struct ChannelStream {
+    schema: SchemaRef,
+    receiver: Mutex<Option<mpsc::Receiver<Item>>>,
+    complete: Arc<AtomicBool>,
+}
+
+impl PartitionStream for ChannelStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _context: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let receiver = self.receiver.lock().expect("not poisoned").take();
+        let complete = self.complete.clone();
+        let stream = futures::stream::unfold(receiver, move |receiver| {
+            let complete = complete.clone();
+            async move {
+                let mut receiver = receiver?;
+                match receiver.recv().await {
+                    Some(item) => Some((item, Some(receiver))),
+                    // Senders gone: a normal end only if the load asked to commit.
+                    None if complete.load(Ordering::SeqCst) => None,
+                    None => Some((
+                        Err(DataFusionError::Execution(
+                            "the load ended before its commit; nothing is committed".into(),
+                        )),
+                        None,
+                    )),
+                }
+            }
+        });
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream.boxed()))
+    }
+}
+
+fn input_plan(spec: &'static TableSpec, stream: ChannelStream) -> Result<LogicalPlan> {
+    let plan_error = |source: DataFusionError| WarehouseError::Delta {
+        table: spec.name.to_string(),
+        source: Box::new(source.into()),
+    };
+    let table = StreamingTable::try_new(spec.schema(), vec![Arc::new(stream)]).map_err(plan_error)?;
+    LogicalPlanBuilder::scan(spec.name, provider_as_source(Arc::new(table)), None)
+        .and_then(LogicalPlanBuilder::build)
+        .map_err(plan_error)
+}
+
+impl DeliveryLoad {
+    /// Start writing `delivery` into every table of `warehouse`. Must run inside a multi-thread
+    /// Tokio runtime: the writers run as tasks while producers block on full channels.
+    pub fn begin(warehouse: &Warehouse, delivery: &str) -> Result<Self> {
+        let complete = Arc::new(AtomicBool::new(false));
+        let mut channels = BTreeMap::new();
+        for spec in tables() {
+            let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
+            let stream = ChannelStream {
+                schema: spec.schema(),
+                receiver: Mutex::new(Some(receiver)),
+                complete: complete.clone(),
+            };
+            let plan = input_plan(spec, stream)?;
+            let warehouse = warehouse.clone();
+            let delivery_name = delivery.to_string();
+            let writer = tokio::spawn(async move { warehouse.replace_delivery_with(spec, &delivery_name, plan).await });
+            channels.insert(
+                spec.name,
+                Channel {
+                    spec,
+                    sender,
+                    rows: AtomicU64::new(0),
+                    writer,
+                },
+            );
+        }
+        Ok(Self {
+            delivery: delivery.to_string(),
+            channels,
+            complete,
+        })
+    }
+
+    /// The delivery being loaded.
+    pub fn delivery(&self) -> &str {
+        &self.delivery
+    }
+
+    /// Hand rows of `table` to its writer, waiting while its channel is full. Call from a thread
+    /// that is not a Tokio worker (a rayon or blocking thread).
+    pub fn send_blocking(&self, table: &str, batch: RecordBatch) -> Result<()> {
+        let channel = self.channels.get(table).ok_or_else(|| WarehouseError::Unknown {
+            table: table.to_string(),
+        })?;
+        if batch.schema() != channel.spec.schema() {
+            return Err(WarehouseError::Schema {
+                table: table.to_string(),
+            });
+        }
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let length = MAX_BATCH_ROWS.min(batch.num_rows() - offset);
+            channel
+                .sender
+                .blocking_send(Ok(batch.slice(offset, length)))
+                .map_err(|_| WarehouseError::WriterGone {
+                    table: table.to_string(),
+                })?;
+            channel.rows.fetch_add(length as u64, Ordering::Relaxed);
+            offset += length;
+        }
+        Ok(())
+    }
+
+    /// Give the load up: every stream ends in an error, no table commits; waits until every
+    /// writer has stopped.
+    pub async fn abort(self) {
+        let writers: Vec<JoinHandle<Result<u64>>> = self.channels.into_values().map(|channel| channel.writer).collect();
+        for writer in writers {
+            let _ = writer.await;
+        }
+    }
+
+    /// End the streams and wait for every table's commit. Each table commits on its own: if one
+    /// fails, the others may already be at their new version; a rerun of the delivery converges.
+    pub async fn commit(self) -> Result<BTreeMap<String, TableCommit>> {
+        self.complete.store(true, Ordering::SeqCst);
+        let mut commits = BTreeMap::new();
+        let mut pending = Vec::new();
+        for (name, channel) in self.channels {
+            drop(channel.sender);
+            pending.push((name, channel.rows.into_inner(), channel.writer));
+        }
+        let mut first_error = None;
+        for (name, rows, writer) in pending {
+            match writer.await {
+                Ok(Ok(version)) => {
+                    crate::crash_point(&format!("committed:{name}"));
+                    commits.insert(name.to_string(), TableCommit { rows, version });
+                }
+                Ok(Err(error)) => {
+                    first_error.get_or_insert(error);
+                }
+                Err(join) => {
+                    first_error.get_or_insert(WarehouseError::WriterGone {
+                        table: format!("{name} ({join})"),
+                    });
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(commits),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{rows::TableRows, table};
+
+    fn activity_rows(delivery: &str, count: i64) -> RecordBatch {
+        let mut rows = TableRows::new(table("provider_activity").unwrap());
+        for line in 0..count {
+            rows.text("delivery_month", Some(delivery))
+                .text("source_file_id", Some("f1"))
+                .int("source_line", Some(line + 2))
+                .text("service_month", Some("202610"))
+                .text("provider_number", Some("1370100421"))
+                .text("insurer_number", Some("131011"))
+                .int("n_users", Some(line))
+                .int("n_users_with_consent", Some(0))
+                .int("n_record_views", Some(0));
+            rows.end_row();
+        }
+        rows.finish().unwrap()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_committed_load_writes_every_table_once_and_an_abandoned_one_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let warehouse = Warehouse::new(root.path());
+        let runtime = runtime();
+        let spec = table("provider_activity").unwrap();
+
+        let load = runtime
+            .block_on(async { DeliveryLoad::begin(&warehouse, "202611") })
+            .unwrap();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                load.send_blocking("provider_activity", activity_rows("202611", 100_000))
+                    .unwrap()
+            });
+        });
+        let commits = runtime.block_on(load.commit()).unwrap();
+        assert_eq!(commits.len(), tables().len());
+        assert_eq!(commits["provider_activity"].rows, 100_000);
+        assert_eq!(commits["insurers"].rows, 0);
+        let version = runtime.block_on(warehouse.version(spec)).unwrap();
+        assert_eq!(version, Some(commits["provider_activity"].version));
+
+        // Rows sent, then the load is dropped without a commit: no table moves.
+        let load = runtime
+            .block_on(async { DeliveryLoad::begin(&warehouse, "202611") })
+            .unwrap();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                load.send_blocking("provider_activity", activity_rows("202611", 10))
+                    .unwrap()
+            });
+        });
+        runtime.block_on(load.abort());
+        assert_eq!(runtime.block_on(warehouse.version(spec)).unwrap(), version);
+
+        let load = runtime
+            .block_on(async { DeliveryLoad::begin(&warehouse, "202611") })
+            .unwrap();
+        let wrong = table("insurers").unwrap();
+        let error = load
+            .send_blocking("provider_activity", RecordBatch::new_empty(wrong.schema()))
+            .unwrap_err();
+        assert!(matches!(error, WarehouseError::Schema { .. }), "{error}");
+        assert!(load.send_blocking("no_such_table", activity_rows("202611", 1)).is_err());
+    }
+}
