@@ -1,7 +1,7 @@
 //! Identity fields of a record → vault tokens and the warehouse `person_key`.
 
 use chrono::{Datelike, NaiveDate};
-use kaigo_codes::care_level::Sex;
+use kaigo_codes::{calendar::YearMonth, care_level::Sex};
 use kaigo_pseudonymize::{
     key::{Purpose, SecretKey},
     normalize,
@@ -56,6 +56,10 @@ pub struct Identity<'a> {
     pub sex: Option<Sex>,
     /// Municipality code.
     pub municipality: Option<&'a str>,
+    /// Month the record speaks for (service, application, assessment, change or plan month).
+    pub event_month: Option<YearMonth>,
+    /// The record reports the person's death.
+    pub ends_person: bool,
 }
 
 /// Tokens of one record, in the column order of `record_tokens`.
@@ -65,6 +69,9 @@ pub struct Tokens {
     /// The person key.
     pub person_key: String,
     values: [Option<Token>; 16],
+    masked: Option<[u8; 80]>,
+    event_month: Option<String>,
+    ends_person: bool,
 }
 
 impl Tokens {
@@ -107,11 +114,28 @@ impl Tokens {
                 .and_then(normalize::digits)
                 .map(|code| tokens.token(Field::Municipality, &code)),
         ];
+        // One mistyped digit changes one position: the two numbers share the token with that
+        // position masked. 64 bits per token keep the column small; a collision only proposes a
+        // comparison, it never decides one.
+        let masked = (insured.len() == 10 && !insurer.is_empty()).then(|| {
+            let mut out = [0u8; 80];
+            for position in 0..10 {
+                let mut digits = insured.clone().into_bytes();
+                digits[position] = b'_';
+                let value = format!("{insurer}/{}", String::from_utf8(digits).expect("ASCII"));
+                let token = tokens.token(Field::InsuredNumberMasked, &value);
+                out[position * 8..position * 8 + 8].copy_from_slice(&token.0[..8]);
+            }
+            out
+        });
         let person_key = keys.person_key(&insurer, &insured);
         Self {
             insurer_number: insurer,
             person_key,
             values,
+            masked,
+            event_month: identity.event_month.map(YearMonth::compact),
+            ends_person: identity.ends_person,
         }
     }
 
@@ -135,13 +159,49 @@ impl Tokens {
             "sex_token",
             "municipality_token",
         ];
+        rows.text("event_month", self.event_month.as_deref())
+            .flag("ends_person", Some(self.ends_person));
         for (name, value) in NAMES.iter().zip(&self.values) {
-            rows.token(name, value.as_ref().map(|token| &token.0));
+            rows.token(name, value.as_ref().map(|token| &token.0[..]));
         }
+        rows.token(
+            "insured_number_masked_tokens",
+            self.masked.as_ref().map(|bytes| &bytes[..]),
+        );
     }
 }
 
 /// Birth year and month, the only part of a birth date the warehouse keeps.
 pub fn birth_year_month(date: NaiveDate) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(insured_number: &str) -> [u8; 80] {
+        let key = SecretKey::from_bytes([7; 32]);
+        let tokenizer = Tokenizer::new(&key, Purpose::LinkageToken);
+        let identity = Identity {
+            insurer_number: "131011",
+            insured_number,
+            ..Identity::default()
+        };
+        Tokens::of(&identity, &tokenizer, &InsurerScopedKeys::new(&key)).masked.unwrap()
+    }
+
+    fn shared(left: &[u8; 80], right: &[u8; 80]) -> Vec<usize> {
+        (0..10).filter(|i| left[i * 8..i * 8 + 8] == right[i * 8..i * 8 + 8]).collect()
+    }
+
+    #[test]
+    fn one_mistyped_digit_shares_exactly_the_token_masking_it() {
+        let original = masked("0012345678");
+        assert_eq!(shared(&original, &masked("0012345678")), (0..10).collect::<Vec<_>>());
+        assert_eq!(shared(&original, &masked("0012395678")), [5]);
+        // Full-width digits are normalized first.
+        assert_eq!(shared(&original, &masked("００１２３４５６７８")).len(), 10);
+        assert_eq!(shared(&original, &masked("0012349978")), Vec::<usize>::new());
+    }
 }

@@ -126,6 +126,7 @@ impl FileState<'_, '_> {
         insured_number: &str,
         birth: NaiveDate,
         sex: Sex,
+        service_month: YearMonth,
     ) -> Tokens {
         self.tokens(
             line,
@@ -134,6 +135,7 @@ impl FileState<'_, '_> {
                 insured_number,
                 birth_date: Some(birth),
                 sex: Some(sex),
+                event_month: Some(service_month),
                 ..Identity::default()
             },
         )
@@ -333,6 +335,9 @@ fn register_row(state: &mut FileState<'_, '_>, line: u64, record: &RegisterRecor
             birth_date: Some(birth),
             sex: Some(record.sex),
             municipality: Some(&record.municipality_code),
+            event_month: Some(YearMonth::of(record.event_date)),
+            // 異動事由 11: 死亡.
+            ends_person: record.reason == "11",
         },
     );
     let rows = state.begin("register_events", line);
@@ -383,6 +388,7 @@ fn certification_row(state: &mut FileState<'_, '_>, line: u64, record: &Certific
             kana_name: Some(record.kana_name.expose()),
             birth_date: Some(birth),
             sex: Some(record.sex),
+            event_month: Some(YearMonth::of(record.application_date)),
             ..Identity::default()
         },
     );
@@ -484,6 +490,7 @@ fn life_row(state: &mut FileState<'_, '_>, line: u64, record: &LifeRecord) -> Re
             kanji_name: Some(record.name.expose()),
             birth_date: Some(birth),
             sex: Some(record.sex),
+            event_month: Some(YearMonth::of(record.evaluation_date)),
             ..Identity::default()
         },
     );
@@ -523,6 +530,7 @@ fn plan_sheet1_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSheet1
         &Identity {
             insurer_number: &record.insurer_number,
             insured_number: record.insured_number.expose(),
+            event_month: Some(YearMonth::of(record.plan_date)),
             ..Identity::default()
         },
     );
@@ -548,6 +556,7 @@ fn plan_sheet2_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSheet2
         &Identity {
             insurer_number: &record.insurer_number,
             insured_number: record.insured_number.expose(),
+            event_month: Some(YearMonth::of(record.plan_date)),
             ..Identity::default()
         },
     );
@@ -577,6 +586,7 @@ fn plan_use_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanMonth) ->
         &Identity {
             insurer_number: &record.insurer_number,
             insured_number: record.insured_number.expose(),
+            event_month: Some(record.target_month),
             ..Identity::default()
         },
     );
@@ -608,6 +618,7 @@ fn plan_supplement_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSu
             kanji_name: Some(record.kanji_name.expose()),
             birth_date: Some(birth),
             sex: Some(record.sex),
+            event_month: Some(YearMonth::of(record.plan_date)),
             ..Identity::default()
         },
     );
@@ -828,6 +839,7 @@ fn emit_claim(
                 basic.insured_number.expose(),
                 birth,
                 basic.sex,
+                basic.service_month,
             );
             *person_key = tokens.person_key.clone();
             *insurer = tokens.insurer_number.clone();
@@ -912,6 +924,7 @@ fn emit_claim(
                 care.insured_number.expose(),
                 birth,
                 care.sex,
+                care.service_month,
             );
             let rows = state.begin("care_management_claims", line);
             rows.text("exchange_id", Some(&care.exchange_id))
@@ -937,6 +950,7 @@ fn emit_claim(
                 benefit.insured_number.expose(),
                 birth,
                 benefit.sex,
+                benefit.target_month,
             );
             let rows = state.begin("benefit_management_lines", line);
             rows.text("target_month", Some(&benefit.target_month.compact()))

@@ -43,6 +43,8 @@ pub enum Field {
     Municipality,
     /// A pseudonymous person key (warehouse or project).
     PersonKey,
+    /// Insurer number and insured number with one digit masked (typo-tolerant linkage).
+    InsuredNumberMasked,
 }
 
 impl Field {
@@ -66,6 +68,7 @@ impl Field {
             Self::Sex => "sex",
             Self::Municipality => "municipality",
             Self::PersonKey => "person_key",
+            Self::InsuredNumberMasked => "insured_number_masked",
         }
     }
 }

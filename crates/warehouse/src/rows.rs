@@ -45,6 +45,7 @@ impl TableRows {
                 ColumnType::Date => Builder::Date(Date32Builder::new()),
                 ColumnType::Bool => Builder::Bool(BooleanBuilder::new()),
                 ColumnType::Token => Builder::Token(FixedSizeBinaryBuilder::new(32)),
+                ColumnType::MaskedTokens => Builder::Token(FixedSizeBinaryBuilder::new(80)),
             })
             .collect();
         Self {
@@ -119,11 +120,11 @@ impl TableRows {
         self
     }
 
-    /// Push a 32-byte token (or null).
-    pub fn token(&mut self, name: &str, value: Option<&[u8; 32]>) -> &mut Self {
+    /// Push a token (or null): 32 bytes for a token column, 80 for masked tokens.
+    pub fn token(&mut self, name: &str, value: Option<&[u8]>) -> &mut Self {
         match self.next(name) {
             Builder::Token(builder) => match value {
-                Some(bytes) => builder.append_value(bytes).expect("32 bytes"),
+                Some(bytes) => builder.append_value(bytes).expect("the column's width"),
                 None => builder.append_null(),
             },
             _ => unreachable!("column {name} is not a token"),

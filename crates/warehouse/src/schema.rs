@@ -39,6 +39,9 @@ pub enum ColumnType {
     Bool,
     /// A 256-bit keyed token (vault only).
     Token,
+    /// Ten 64-bit keyed tokens side by side (vault only): the insured number with each of its
+    /// ten digits masked in turn, so two numbers one mistyped digit apart share one token.
+    MaskedTokens,
 }
 
 impl ColumnType {
@@ -51,6 +54,7 @@ impl ColumnType {
             Self::Date => DataType::Date32,
             Self::Bool => DataType::Boolean,
             Self::Token => DataType::FixedSizeBinary(32),
+            Self::MaskedTokens => DataType::FixedSizeBinary(80),
         }
     }
 }
@@ -488,6 +492,16 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
     let mut token_columns = vec![
         c::text("extract", "抽出種別", "extract the record came from"),
         c::text("person_key", "仮名化個人キー", "person key assigned at load"),
+        c::text_null(
+            "event_month",
+            "事象年月",
+            "month the record speaks for (service, application, assessment, change or plan month)",
+        ),
+        c::flag(
+            "ends_person",
+            "死亡異動",
+            "the record reports the person's death (register 異動事由 11)",
+        ),
     ];
     for (name, ja) in [
         ("insurer_number", "保険者番号"),
@@ -513,6 +527,13 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             &format!("HMAC-SHA256 token of the normalized {name}"),
         ));
     }
+    token_columns.push(Column {
+        name: "insured_number_masked_tokens".into(),
+        kind: ColumnType::MaskedTokens,
+        nullable: true,
+        ja: "被保険者番号（1桁マスク）トークン×10".into(),
+        en: "ten 64-bit tokens of insurer + insured number with digit 1…10 masked (typo-tolerant)".into(),
+    });
     vec![
         spec(
             "insurers",
@@ -776,6 +797,7 @@ mod tests {
                     column.name
                 );
                 assert_ne!(column.kind, ColumnType::Token);
+                assert_ne!(column.kind, ColumnType::MaskedTokens);
             }
         }
     }
