@@ -1,6 +1,7 @@
 //! The `kaigo` command. Parses arguments, installs logging, calls one library entry per command
 //! and alone decides the exit code: 0 ok, 1 bad input or failed check, 2 internal or I/O error.
 
+mod linkage;
 mod load;
 mod pipeline;
 
@@ -47,6 +48,9 @@ enum Command {
     /// Create or inspect the secret key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Person linkage over the vault's tokens.
+    #[command(subcommand)]
+    Linkage(LinkageCommand),
     /// Write the extract-format documentation (docs/formats/*.md).
     Docs {
         /// Output folder.
@@ -69,6 +73,21 @@ struct IngestArgs {
     /// Write the load reports as JSON to this file.
     #[arg(long)]
     report_json: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum LinkageCommand {
+    /// Link a warehouse loaded from a synthetic hub and measure it against the hub's truth:
+    /// prints precision, recall and F1 beside the ID1/ID2 baselines; writes
+    /// <warehouse>/linkage/evaluation.json and .txt.
+    Evaluate {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// The synthetic hub the warehouse was loaded from (its truth/ is read).
+        #[arg(long)]
+        hub: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,7 +169,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
 
     eprintln!(
-        "kaigo run: 1/2 synthetic hub ({} persons, {first}..{last}, seed {})",
+        "kaigo run: 1/3 synthetic hub ({} persons, {first}..{last}, seed {})",
         config.persons, config.seed
     );
     let hub = root.join("hub");
@@ -163,7 +182,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     )?;
     let failures = summary.calibration.failures().len();
 
-    eprintln!("kaigo run: 2/2 ingest → {}", root.join("warehouse").display());
+    eprintln!("kaigo run: 2/3 ingest → {}", root.join("warehouse").display());
     let key_path = pipeline.ingest.key;
     if !key_path.exists() {
         if let Some(parent) = key_path.parent() {
@@ -183,6 +202,9 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     );
     let rejected = sum(|load| load.files_rejected as u64);
     let flagged = sum(|load| load.quality.insurers_flagged as u64);
+
+    eprintln!("kaigo run: 3/3 linkage");
+    let linkage = linkage::evaluate_against_truth(&runtime, &warehouse, &hub)?;
     std::fs::write(reports.join("ingest.json"), serde_json::to_vec_pretty(&loads)?)?;
 
     println!("synthetic hub   {}", hub.display());
@@ -209,6 +231,14 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     println!("  rows          {rows_in} in = {loaded} loaded + {quarantined} quarantined; {rejected} files rejected");
     println!("  quality       {flagged} insurer-deliveries flagged (see warehouse/quality/)");
     println!("  key           {}", key.fingerprint());
+    println!(
+        "linkage         precision {:.5}, recall {:.5}, F1 {:.5} (ID1 ∪ ID2: F1 {:.5}); {} homonym/twin false merges",
+        linkage.kaigo.precision,
+        linkage.kaigo.recall,
+        linkage.kaigo.f1,
+        linkage.baselines["ID1 ∪ ID2"].f1,
+        linkage.lookalike_false_merges
+    );
     println!("reports         {}", reports.display());
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(if rejected > 0 {
@@ -364,6 +394,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth(args),
         Command::Ingest(args) => ingest(args),
         Command::Key(KeyCommand::New { out }) => key_new(&out),
+        Command::Linkage(LinkageCommand::Evaluate { warehouse, hub }) => linkage::evaluate_command(&warehouse, &hub),
         Command::Key(KeyCommand::Fingerprint { key }) => key_fingerprint(key.as_deref()),
         Command::Docs { out } => kaigo_formats::docs::write_all(&out)
             .map(|files| {

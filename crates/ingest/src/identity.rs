@@ -188,11 +188,15 @@ mod tests {
             insured_number,
             ..Identity::default()
         };
-        Tokens::of(&identity, &tokenizer, &InsurerScopedKeys::new(&key)).masked.unwrap()
+        Tokens::of(&identity, &tokenizer, &InsurerScopedKeys::new(&key))
+            .masked
+            .unwrap()
     }
 
     fn shared(left: &[u8; 80], right: &[u8; 80]) -> Vec<usize> {
-        (0..10).filter(|i| left[i * 8..i * 8 + 8] == right[i * 8..i * 8 + 8]).collect()
+        (0..10)
+            .filter(|i| left[i * 8..i * 8 + 8] == right[i * 8..i * 8 + 8])
+            .collect()
     }
 
     #[test]

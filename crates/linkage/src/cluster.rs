@@ -1,0 +1,224 @@
+//! Candidate pairs (blocking), and identities → persons under the constraints of real life.
+//!
+//! Blocking proposes the pairs worth comparing: identities of one insurer whose numbers are one
+//! digit apart, and identities sharing birth date, sex and one of given name, surname or kanji
+//! name. A block larger than [`LinkageConfig::max_block`] is skipped and counted (a value that
+//! common says nothing). Pairs scoring at least the threshold are merged strongest first; a merge
+//! is refused when the two groups cannot be one person:
+//! - identities of two insurers with claims for the same service months, or two unrelated
+//!   numbers of one insurer whose records span the same months (beyond
+//!   `overlap_tolerance_months`): one person is insured by one insurer, under one number, at a
+//!   time. Numbers one digit apart at one insurer are exempt: a mistyped number lives alongside
+//!   the right one;
+//! - sexes that differ, or birth dates that differ beyond the day (a missing day is recorded noise);
+//! - claims for months after a reported death.
+//!
+//! The order is total (weight, then identity indices), so the result is deterministic.
+
+use std::collections::HashMap;
+
+use crate::{
+    LinkageConfig,
+    identities::{Field, Identity, Short},
+};
+
+/// Pairs (smaller index first), sorted and without repeats, and the blocks skipped as too large.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// Pairs one digit apart within an insurer.
+    pub by_number: Vec<(u32, u32)>,
+    /// Pairs sharing birth date, sex and a name part.
+    pub by_demographics: Vec<(u32, u32)>,
+    /// Blocks skipped for their size.
+    pub blocks_skipped: u64,
+}
+
+impl Candidates {
+    /// Every pair of both rules, sorted, without repeats.
+    pub fn all(&self) -> Vec<(u32, u32)> {
+        let mut pairs: Vec<(u32, u32)> = self.by_number.iter().chain(&self.by_demographics).copied().collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+}
+
+fn pairs_of_blocks(
+    blocks: HashMap<(u8, Short, Short, Short), Vec<u32>>,
+    max_block: usize,
+    skipped: &mut u64,
+) -> Vec<(u32, u32)> {
+    let mut pairs = Vec::new();
+    for (_, mut members) in blocks {
+        members.sort_unstable();
+        members.dedup();
+        if members.len() > max_block {
+            *skipped += 1;
+            continue;
+        }
+        for (position, left) in members.iter().enumerate() {
+            for right in &members[position + 1..] {
+                pairs.push((*left, *right));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// Propose the pairs to compare.
+pub fn candidates(identities: &[Identity], config: &LinkageConfig) -> Candidates {
+    let mut by_number: HashMap<(u8, Short, Short, Short), Vec<u32>> = HashMap::new();
+    // Keys: (position, insurer, masked token, 0) and (rule, birth date, sex, name part).
+    let mut by_demographics: HashMap<(u8, Short, Short, Short), Vec<u32>> = HashMap::new();
+    for (index, identity) in identities.iter().enumerate() {
+        let index = index as u32;
+        for (position, token) in identity.masked.iter().enumerate() {
+            by_number
+                .entry((position as u8, identity.insurer, *token, 0))
+                .or_default()
+                .push(index);
+        }
+        for birth in identity.field(Field::BirthDate).tokens() {
+            for sex in identity.field(Field::Sex).tokens() {
+                for (rule, field) in [(0u8, Field::KanaGiven), (1, Field::KanaSurname), (2, Field::KanjiName)] {
+                    for value in identity.field(field).tokens() {
+                        by_demographics
+                            .entry((rule, birth, sex, value))
+                            .or_default()
+                            .push(index);
+                    }
+                }
+            }
+        }
+    }
+    let mut skipped = 0;
+    let by_number = pairs_of_blocks(by_number, config.max_block, &mut skipped);
+    let by_demographics = pairs_of_blocks(by_demographics, config.max_block, &mut skipped);
+    Candidates {
+        by_number,
+        by_demographics,
+        blocks_skipped: skipped,
+    }
+}
+
+/// Why two groups cannot be one person, if they cannot.
+fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig) -> Option<&'static str> {
+    let tolerance = config.overlap_tolerance_months;
+    if left.insurer == right.insurer && !left.one_digit_apart(right) {
+        // One insurer gives a person one number: two unrelated numbers of one insurer whose
+        // records span overlapping months are two persons (homonyms at one insurer are).
+        let overlap = left.last_month.min(right.last_month) as i64 - left.first_month.max(right.first_month) as i64 + 1;
+        if overlap > tolerance as i64 {
+            return Some("two numbers of one insurer in the same months");
+        }
+    }
+    if left.insurer != right.insurer && left.months_in_common(right) > tolerance as usize {
+        return Some("two insurers paying for the same months");
+    }
+    let modes_differ = |field: Field| match (left.field(field).mode(), right.field(field).mode()) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    };
+    if modes_differ(Field::Sex) {
+        return Some("sexes differ");
+    }
+    if !left.field(Field::BirthYearMonth).is_empty()
+        && !right.field(Field::BirthYearMonth).is_empty()
+        && !left
+            .field(Field::BirthYearMonth)
+            .intersects(right.field(Field::BirthYearMonth))
+    {
+        return Some("birth months differ");
+    }
+    let after_death = |dead: &Identity, other: &Identity| match (dead.death_month, other.claim_months.last()) {
+        (Some(death), Some(last)) => *last > death + config.overlap_tolerance_months,
+        _ => false,
+    };
+    if after_death(left, right) || after_death(right, left) {
+        return Some("records after a death");
+    }
+    None
+}
+
+/// A scored pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    /// Smaller identity index.
+    pub left: u32,
+    /// Larger identity index.
+    pub right: u32,
+    /// Match weight in bits.
+    pub weight: f64,
+}
+
+/// What clustering did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ClusterStats {
+    /// Pairs at or above the threshold.
+    pub edges_above_threshold: u64,
+    /// Merges done.
+    pub merges: u64,
+    /// Merges refused, by reason.
+    pub refused: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Group identities into persons: `cluster[i]` is the smallest identity index of i's person.
+pub fn cluster(
+    identities: &[Identity],
+    edges: &mut [Edge],
+    threshold: f64,
+    config: &LinkageConfig,
+) -> (Vec<u32>, ClusterStats) {
+    let n = identities.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    let mut members: Vec<Vec<u32>> = (0..n as u32).map(|i| vec![i]).collect();
+    let mut stats = ClusterStats::default();
+    fn root(parent: &mut [u32], mut node: u32) -> u32 {
+        while parent[node as usize] != node {
+            parent[node as usize] = parent[parent[node as usize] as usize];
+            node = parent[node as usize];
+        }
+        node
+    }
+    edges.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then(a.left.cmp(&b.left))
+            .then(a.right.cmp(&b.right))
+    });
+    for edge in edges.iter().filter(|edge| edge.weight >= threshold) {
+        stats.edges_above_threshold += 1;
+        let (a, b) = (root(&mut parent, edge.left), root(&mut parent, edge.right));
+        if a == b {
+            continue;
+        }
+        let reason = members[a as usize].iter().find_map(|&left| {
+            members[b as usize]
+                .iter()
+                .find_map(|&right| conflict(&identities[left as usize], &identities[right as usize], config))
+        });
+        if let Some(reason) = reason {
+            *stats.refused.entry(reason).or_default() += 1;
+            continue;
+        }
+        let (keep, absorb) = if members[a as usize].len() >= members[b as usize].len() {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let moved = std::mem::take(&mut members[absorb as usize]);
+        members[keep as usize].extend(moved);
+        parent[absorb as usize] = keep;
+        stats.merges += 1;
+    }
+    let mut cluster = vec![0u32; n];
+    for group in members.iter().filter(|group| !group.is_empty()) {
+        let smallest = *group.iter().min().expect("non-empty");
+        for &member in group {
+            cluster[member as usize] = smallest;
+        }
+    }
+    (cluster, stats)
+}

@@ -1,0 +1,183 @@
+//! Person linkage: the vault's per-record tokens → persons, with a pseudonymous `person_key`.
+//!
+//! The unit is the *identity*: all records of one insurer and insured number ([`identities`]).
+//! Identities are resolved into persons by a Fellegi–Sunter model over token agreements, with
+//! parameters estimated from the data and term-frequency adjustment for names and birth dates
+//! ([`model`]), blocking that keeps comparisons few, and clustering that respects what real life
+//! forbids ([`cluster`]). [`evaluate`] measures the result against a synthetic hub's ground
+//! truth, beside the NDB-style baselines ID1 and ID2. Everything works on keyed tokens; no clear
+//! identifier is read. The design and its measured accuracy: `docs/decisions/2026-11-27-linkage.md`.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), kaigo_linkage::LinkageError> {
+//! use kaigo_linkage::{LinkageConfig, load_identities, resolve};
+//! let warehouse = kaigo_warehouse::Warehouse::new("wh");
+//! let resolution = resolve(load_identities(&warehouse).await?, &LinkageConfig::default());
+//! println!("{} identities → {} persons", resolution.identities.identities.len(), resolution.persons());
+//! # Ok(()) }
+//! ```
+//!
+//! What this crate does not do: read clear identifiers, or write the warehouse tables (the CLI
+//! and later stages decide where the person map goes).
+
+pub mod cluster;
+pub mod evaluate;
+pub mod identities;
+pub mod model;
+
+use kaigo_pseudonymize::{
+    key::{Purpose, SecretKey},
+    token::{Field as TokenField, Tokenizer},
+};
+use kaigo_warehouse::Warehouse;
+
+use crate::{
+    cluster::{ClusterStats, Edge},
+    identities::Identities,
+    model::{Parameters, compare},
+};
+
+/// Errors of linkage.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkageError {
+    /// The vault could not be read.
+    #[error(transparent)]
+    Warehouse(#[from] kaigo_warehouse::WarehouseError),
+    /// The vault's tables are not what linkage expects.
+    #[error("record_tokens: {0}")]
+    Input(String),
+    /// Ground truth for evaluation could not be read.
+    #[error("truth {path}: {problem}")]
+    Truth {
+        /// File.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Settings of a linkage run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LinkageConfig {
+    /// Blocks with more identities than this are skipped (counted in the result).
+    pub max_block: usize,
+    /// Months two identities may overlap and still be one person (a move month).
+    pub overlap_tolerance_months: u32,
+    /// Posterior match probability a pair needs; the weight threshold is derived from it and
+    /// the prior odds of a random pair (1 / identities).
+    pub min_posterior: f64,
+}
+
+impl Default for LinkageConfig {
+    fn default() -> Self {
+        Self {
+            max_block: 500,
+            overlap_tolerance_months: 1,
+            min_posterior: 0.999,
+        }
+    }
+}
+
+/// Read every identity from the vault's `record_tokens`, deliveries in order.
+pub async fn load_identities(warehouse: &Warehouse) -> Result<Identities, LinkageError> {
+    let spec = kaigo_warehouse::table("record_tokens").expect("declared");
+    let mut identities = Identities::default();
+    for batch in warehouse.read_rows(spec).await? {
+        identities.add_batch(&batch)?;
+    }
+    identities.finish();
+    Ok(identities)
+}
+
+/// The outcome of a linkage run.
+#[derive(Debug)]
+pub struct Resolution {
+    /// The identities and records linked.
+    pub identities: Identities,
+    /// Per identity, the smallest identity index of its person.
+    pub cluster: Vec<u32>,
+    /// The model.
+    pub parameters: Parameters,
+    /// Pairs compared.
+    pub pairs_compared: usize,
+    /// Blocks skipped as too large.
+    pub blocks_skipped: u64,
+    /// Weight a pair needed, in bits.
+    pub threshold: f64,
+    /// Clustering counts.
+    pub stats: ClusterStats,
+}
+
+impl Resolution {
+    /// Number of persons.
+    pub fn persons(&self) -> usize {
+        self.cluster
+            .iter()
+            .enumerate()
+            .filter(|(index, cluster)| *index as u32 == **cluster)
+            .count()
+    }
+
+    /// The person key of each identity: a keyed token of its person's anchor — the identity seen
+    /// first (earliest month, then smallest token) — so it is stable while the person's earliest
+    /// identity is, and reveals nothing without the key.
+    pub fn person_keys(&self, key: &SecretKey) -> Vec<String> {
+        let tokens = Tokenizer::new(key, Purpose::PersonKey);
+        let list = &self.identities.identities;
+        let mut anchor: Vec<u32> = (0..list.len() as u32).collect();
+        for (index, cluster) in self.cluster.iter().enumerate() {
+            let current = anchor[*cluster as usize] as usize;
+            let candidate = &list[index];
+            let best = &list[current];
+            if (candidate.first_month, candidate.token) < (best.first_month, best.token) {
+                anchor[*cluster as usize] = index as u32;
+            }
+        }
+        self.cluster
+            .iter()
+            .map(|cluster| {
+                let anchor = &list[anchor[*cluster as usize] as usize];
+                let hex: String = anchor.token.iter().map(|byte| format!("{byte:02x}")).collect();
+                tokens.token(TokenField::PersonKey, &format!("person/{hex}")).to_hex()
+            })
+            .collect()
+    }
+}
+
+/// Link the identities: block, estimate the model, score, cluster.
+pub fn resolve(identities: Identities, config: &LinkageConfig) -> Resolution {
+    let list = &identities.identities;
+    let candidates = cluster::candidates(list, config);
+    let parameters = model::estimate(&identities, &candidates.by_number, &candidates.by_demographics);
+    let pairs = candidates.all();
+    let mut edges: Vec<Edge> = pairs
+        .iter()
+        .map(|&(left, right)| {
+            let (a, b) = (&list[left as usize], &list[right as usize]);
+            Edge {
+                left,
+                right,
+                weight: parameters.weight(a, b, &compare(a, b)),
+            }
+        })
+        .collect();
+    // Posterior ≥ p ⇔ weight ≥ log2(p / (1 − p)) − log2(prior odds), prior odds ≈ 1 / identities.
+    let threshold = (config.min_posterior / (1.0 - config.min_posterior)).log2() + (list.len().max(2) as f64).log2();
+    let (assignment, stats) = cluster::cluster(list, &mut edges, threshold, config);
+    tracing::info!(
+        identities = list.len(),
+        pairs = pairs.len(),
+        merges = stats.merges,
+        threshold,
+        "linked"
+    );
+    Resolution {
+        pairs_compared: pairs.len(),
+        blocks_skipped: candidates.blocks_skipped,
+        threshold,
+        stats,
+        cluster: assignment,
+        parameters,
+        identities,
+    }
+}
