@@ -58,3 +58,25 @@ pub(crate) fn evaluate_command(warehouse: &Path, hub: &Path) -> anyhow::Result<E
     print!("{}", evaluation.render());
     Ok(ExitCode::SUCCESS)
 }
+
+fn record(text: &str) -> anyhow::Result<(&str, i64)> {
+    let (file, line) = text
+        .split_once(':')
+        .ok_or_else(|| crate::UserError(format!("{text:?}: a record is SOURCE_FILE_ID:LINE")))?;
+    let line = line
+        .parse()
+        .map_err(|_| crate::UserError(format!("{text:?}: the line is not a number")))?;
+    Ok((file, line))
+}
+
+pub(crate) fn explain_command(warehouse: &Path, left: &str, right: &str) -> anyhow::Result<ExitCode> {
+    let (left, right) = (record(left)?, record(right)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let identities = runtime.block_on(load_identities(&Warehouse::new(warehouse)))?;
+    let resolution = resolve(identities, &LinkageConfig::default());
+    let explanation = resolution
+        .explain(left, right)
+        .ok_or_else(|| crate::UserError("no identity-bearing record at one of these file ids and lines".into()))?;
+    print!("{}", explanation.render());
+    Ok(ExitCode::SUCCESS)
+}

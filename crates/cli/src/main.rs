@@ -88,6 +88,18 @@ enum LinkageCommand {
         #[arg(long)]
         hub: PathBuf,
     },
+    /// Explain the link between two records (operators: reads the vault): the match weight,
+    /// comparison by comparison. Records are SOURCE_FILE_ID:LINE (see vault/quarantine,
+    /// source_files or any table's lineage columns).
+    Explain {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// First record.
+        left: String,
+        /// Second record.
+        right: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -395,6 +407,9 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest(args),
         Command::Key(KeyCommand::New { out }) => key_new(&out),
         Command::Linkage(LinkageCommand::Evaluate { warehouse, hub }) => linkage::evaluate_command(&warehouse, &hub),
+        Command::Linkage(LinkageCommand::Explain { warehouse, left, right }) => {
+            linkage::explain_command(&warehouse, &left, &right)
+        }
         Command::Key(KeyCommand::Fingerprint { key }) => key_fingerprint(key.as_deref()),
         Command::Docs { out } => kaigo_formats::docs::write_all(&out)
             .map(|files| {

@@ -104,7 +104,7 @@ pub fn candidates(identities: &[Identity], config: &LinkageConfig) -> Candidates
 }
 
 /// Why two groups cannot be one person, if they cannot.
-fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig) -> Option<&'static str> {
+pub(crate) fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig) -> Option<&'static str> {
     let tolerance = config.overlap_tolerance_months;
     if left.insurer == right.insurer && !left.one_digit_apart(right) {
         // One insurer gives a person one number: two unrelated numbers of one insurer whose

@@ -210,7 +210,7 @@ fn combine(parts: &[Option<Short>]) -> Option<Short> {
 /// Identities built from `record_tokens`, and each record's identity.
 #[derive(Debug, Default)]
 pub struct Identities {
-    /// Identities, in the order first seen.
+    /// Identities, in token order once [`Identities::finish`] ran.
     pub identities: Vec<Identity>,
     /// Records, in input order.
     pub records: Vec<RecordRef>,
@@ -314,12 +314,32 @@ impl Identities {
         Ok(())
     }
 
-    /// Identities whose records carried no month get an empty interval at month 0.
+    /// Put the identities in token order (so the result does not depend on the order records
+    /// were read: a month-by-month replay and a bulk read give the same indices), and give
+    /// identities whose records carried no month an empty interval at month 0.
     pub fn finish(&mut self) {
         for identity in &mut self.identities {
             if identity.first_month == u32::MAX {
                 identity.first_month = 0;
             }
+        }
+        let mut order: Vec<u32> = (0..self.identities.len() as u32).collect();
+        order.sort_by_key(|index| self.identities[*index as usize].token);
+        let mut new_index = vec![0u32; order.len()];
+        for (position, old) in order.iter().enumerate() {
+            new_index[*old as usize] = position as u32;
+        }
+        let mut identities: Vec<Option<Identity>> =
+            std::mem::take(&mut self.identities).into_iter().map(Some).collect();
+        self.identities = order
+            .iter()
+            .map(|old| identities[*old as usize].take().expect("each once"))
+            .collect();
+        for record in &mut self.records {
+            record.identity = new_index[record.identity as usize];
+        }
+        for (position, identity) in self.identities.iter().enumerate() {
+            self.index.insert(identity.token, position as u32);
         }
     }
 }

@@ -106,6 +106,8 @@ pub struct Resolution {
     pub threshold: f64,
     /// Clustering counts.
     pub stats: ClusterStats,
+    /// The settings used.
+    pub config: LinkageConfig,
 }
 
 impl Resolution {
@@ -176,8 +178,96 @@ pub fn resolve(identities: Identities, config: &LinkageConfig) -> Resolution {
         blocks_skipped: candidates.blocks_skipped,
         threshold,
         stats,
+        config: config.clone(),
         cluster: assignment,
         parameters,
         identities,
+    }
+}
+
+/// A pair's weight, comparison by comparison, and what linkage decided.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Explanation {
+    /// Contributions in comparison order.
+    pub contributions: Vec<model::Contribution>,
+    /// Total weight in bits.
+    pub weight: f64,
+    /// The threshold in bits.
+    pub threshold: f64,
+    /// Whether the two records ended up with one person.
+    pub same_person: bool,
+    /// Whether the two records are of one identity (same insurer and number): no comparison.
+    pub same_identity: bool,
+    /// Why the two cannot be one person, if a constraint says so.
+    pub conflict: Option<&'static str>,
+}
+
+impl Resolution {
+    /// Explain the link between two records, each given as (source file id, line).
+    pub fn explain(&self, left: (&str, i64), right: (&str, i64)) -> Option<Explanation> {
+        let find = |(file, line): (&str, i64)| {
+            self.identities
+                .records
+                .iter()
+                .find(|record| record.source_file_id == file && record.source_line == line)
+                .map(|record| record.identity)
+        };
+        let (a, b) = (find(left)?, find(right)?);
+        let list = &self.identities.identities;
+        let (left, right) = (&list[a as usize], &list[b as usize]);
+        let vector = compare(left, right);
+        let contributions = self.parameters.contributions(left, right, &vector);
+        Some(Explanation {
+            weight: contributions.iter().map(|contribution| contribution.weight).sum(),
+            contributions,
+            threshold: self.threshold,
+            same_person: self.cluster[a as usize] == self.cluster[b as usize],
+            same_identity: a == b,
+            conflict: cluster::conflict(left, right, &self.config),
+        })
+    }
+}
+
+impl Explanation {
+    /// A text waterfall: each comparison's weight and the running total.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if self.same_identity {
+            out.push_str("same insurer and insured number: one identity, linked without comparison\n");
+        }
+        let mut total = 0.0;
+        for contribution in &self.contributions {
+            total += contribution.weight;
+            let bar_length = (contribution.weight.abs() / 2.0).round().min(30.0) as usize;
+            let bar = if contribution.weight >= 0.0 { "+" } else { "-" }.repeat(bar_length);
+            out.push_str(&format!(
+                "{:<15} {:<24} {:>+7.2} {:>8.2}  {}{}\n",
+                contribution.comparison.name(),
+                contribution.level_name,
+                contribution.weight,
+                total,
+                bar,
+                if contribution.term_frequency {
+                    "  (term frequency)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        out.push_str(&format!(
+            "{:<40} {:>+7.2}  threshold {:.2} → {}\n",
+            "total",
+            self.weight,
+            self.threshold,
+            if self.same_person {
+                "same person"
+            } else {
+                "different persons"
+            }
+        ));
+        if let Some(conflict) = self.conflict {
+            out.push_str(&format!("refused whatever the weight: {conflict}\n"));
+        }
+        out
     }
 }

@@ -5,7 +5,7 @@ use std::{collections::HashMap, path::PathBuf, sync::OnceLock};
 use kaigo_codes::calendar::YearMonth;
 use kaigo_ingest::Ingest;
 use kaigo_linkage::{
-    LinkageConfig,
+    LinkageConfig, Resolution,
     evaluate::{Evaluation, Truth, evaluate},
     load_identities, resolve,
 };
@@ -25,6 +25,7 @@ struct Linked {
     warehouse: Warehouse,
     evaluation: Evaluation,
     person_keys: Vec<String>,
+    resolution: Resolution,
 }
 
 fn key() -> SecretKey {
@@ -81,6 +82,7 @@ fn linked() -> &'static Linked {
             warehouse,
             evaluation,
             person_keys,
+            resolution,
         }
     })
 }
@@ -113,4 +115,34 @@ fn linking_again_gives_the_same_persons_and_keys() {
     // Keys are keyed: another key gives other person keys for the same persons.
     let other = again.person_keys(&SecretKey::from_bytes([10; 32]));
     assert!(other.iter().zip(&linked.person_keys).all(|(a, b)| a != b));
+}
+
+#[test]
+fn a_link_is_explained_comparison_by_comparison() {
+    let resolution = &linked().resolution;
+    let records = &resolution.identities.records;
+    // Two records of two identities that linkage made one person (a move or a typo).
+    let (left, right) = (0..resolution.cluster.len())
+        .find_map(|identity| {
+            let cluster = resolution.cluster[identity];
+            (cluster as usize != identity).then_some((cluster, identity as u32))
+        })
+        .expect("some person has two identities");
+    let first = |identity: u32| {
+        let record = records.iter().find(|record| record.identity == identity).unwrap();
+        (record.source_file_id.as_str(), record.source_line)
+    };
+    let explanation = resolution.explain(first(left), first(right)).unwrap();
+    assert!(explanation.same_person && !explanation.same_identity);
+    assert_eq!(explanation.contributions.len(), 6);
+    let total: f64 = explanation.contributions.iter().map(|c| c.weight).sum();
+    assert!((total - explanation.weight).abs() < 1e-9);
+    assert!(
+        explanation.render().contains("→ same person"),
+        "{}",
+        explanation.render()
+    );
+    // Two records of one identity need no comparison.
+    let same = resolution.explain(first(left), first(left)).unwrap();
+    assert!(same.same_identity && same.render().starts_with("same insurer and insured number"));
 }
