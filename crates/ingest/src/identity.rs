@@ -1,6 +1,8 @@
 //! Identity fields of a record → vault tokens and the warehouse `person_key`.
 
 use chrono::{Datelike, NaiveDate};
+use std::collections::HashMap;
+
 use kaigo_codes::{calendar::YearMonth, care_level::Sex};
 use kaigo_pseudonymize::{
     key::{Purpose, SecretKey},
@@ -63,6 +65,7 @@ pub struct Identity<'a> {
 }
 
 /// Tokens of one record, in the column order of `record_tokens`.
+#[derive(Clone)]
 pub struct Tokens {
     /// Normalized insurer number (not secret; kept for the person key).
     pub insurer_number: String,
@@ -74,61 +77,111 @@ pub struct Tokens {
     ends_person: bool,
 }
 
+/// Masked-number tokens and person key of one insurer + insured number.
+type NumberTokens = (Option<[u8; 80]>, String);
+
+/// Tokens already made in one insurer folder. A person's statements, certificates and
+/// assessments repeat the same values (and sex, insurer and birth years repeat across persons),
+/// while the 26 HMACs of a record are the largest single cost of a load: each value is keyed
+/// once per folder, each insurer + insured number's masked tokens and person key once.
+#[derive(Default)]
+pub struct TokenCache {
+    fields: HashMap<Field, HashMap<String, Token>>,
+    numbers: HashMap<(String, String), NumberTokens>,
+}
+
+impl TokenCache {
+    fn token(&mut self, tokens: &Tokenizer, field: Field, value: &str) -> Option<Token> {
+        if value.is_empty() {
+            return None;
+        }
+        // A hit costs one hash of the value; the key is copied only on a miss.
+        let values = self.fields.entry(field).or_default();
+        if let Some(token) = values.get(value) {
+            return Some(*token);
+        }
+        let token = tokens.token(field, value);
+        values.insert(value.to_string(), token);
+        Some(token)
+    }
+
+    /// The tokens of `identity`.
+    pub fn tokens(&mut self, identity: &Identity<'_>, tokens: &Tokenizer, keys: &dyn PersonKeys) -> Tokens {
+        Tokens::of(identity, tokens, keys, self)
+    }
+}
+
 impl Tokens {
-    /// Compute the tokens and person key of an identity.
-    pub fn of(identity: &Identity<'_>, tokens: &Tokenizer, keys: &dyn PersonKeys) -> Self {
+    /// Compute the tokens and person key of an identity, reusing what `cache` already made.
+    pub fn of(identity: &Identity<'_>, tokens: &Tokenizer, keys: &dyn PersonKeys, cache: &mut TokenCache) -> Self {
         let insurer = normalize::insurer_number(identity.insurer_number).unwrap_or_default();
         let insured = normalize::insured_number(identity.insured_number).unwrap_or_default();
-        let token = |field: Field, value: &str| (!value.is_empty()).then(|| tokens.token(field, value));
         let kana = identity.kana_name.and_then(normalize::kana_name);
         let kanji = identity.kanji_name.and_then(normalize::kanji_name);
         let birth = identity.birth_date;
+        let mut token = |field: Field, value: Option<&str>| value.and_then(|value| cache.token(tokens, field, value));
+        let both = (!insurer.is_empty() && !insured.is_empty()).then(|| format!("{insurer}/{insured}"));
         let values = [
-            token(Field::InsurerNumber, &insurer),
-            token(Field::InsuredNumber, &insured),
-            (!insurer.is_empty() && !insured.is_empty())
-                .then(|| tokens.token(Field::InsurerAndInsured, &format!("{insurer}/{insured}"))),
-            kana.as_ref().and_then(|name| token(Field::KanaName, &name.full)),
-            kana.as_ref().and_then(|name| token(Field::KanaNameLoose, &name.loose)),
-            kana.as_ref().and_then(|name| token(Field::KanaSurname, &name.surname)),
-            kana.as_ref()
-                .and_then(|name| token(Field::KanaSurnameLoose, &name.loose_surname)),
-            kana.as_ref().and_then(|name| token(Field::KanaGiven, &name.given)),
-            kana.as_ref()
-                .and_then(|name| token(Field::KanaGivenLoose, &name.loose_given)),
-            kanji.as_ref().and_then(|name| token(Field::KanjiName, &name.full)),
-            kanji
-                .as_ref()
-                .and_then(|name| token(Field::KanjiNameLoose, &name.loose)),
-            birth.map(|date| tokens.token(Field::BirthDate, &date.format("%Y-%m-%d").to_string())),
-            birth.map(|date| {
-                tokens.token(
-                    Field::BirthYearMonth,
-                    &format!("{:04}-{:02}", date.year(), date.month()),
-                )
-            }),
-            birth.map(|date| tokens.token(Field::BirthYear, &format!("{:04}", date.year()))),
-            identity.sex.map(|sex| tokens.token(Field::Sex, sex.code())),
-            identity
-                .municipality
-                .and_then(normalize::digits)
-                .map(|code| tokens.token(Field::Municipality, &code)),
+            token(Field::InsurerNumber, Some(&insurer)),
+            token(Field::InsuredNumber, Some(&insured)),
+            token(Field::InsurerAndInsured, both.as_deref()),
+            token(Field::KanaName, kana.as_ref().map(|name| name.full.as_str())),
+            token(Field::KanaNameLoose, kana.as_ref().map(|name| name.loose.as_str())),
+            token(Field::KanaSurname, kana.as_ref().map(|name| name.surname.as_str())),
+            token(
+                Field::KanaSurnameLoose,
+                kana.as_ref().map(|name| name.loose_surname.as_str()),
+            ),
+            token(Field::KanaGiven, kana.as_ref().map(|name| name.given.as_str())),
+            token(
+                Field::KanaGivenLoose,
+                kana.as_ref().map(|name| name.loose_given.as_str()),
+            ),
+            token(Field::KanjiName, kanji.as_ref().map(|name| name.full.as_str())),
+            token(Field::KanjiNameLoose, kanji.as_ref().map(|name| name.loose.as_str())),
+            token(
+                Field::BirthDate,
+                birth
+                    .map(|date| format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()))
+                    .as_deref(),
+            ),
+            token(
+                Field::BirthYearMonth,
+                birth
+                    .map(|date| format!("{:04}-{:02}", date.year(), date.month()))
+                    .as_deref(),
+            ),
+            token(
+                Field::BirthYear,
+                birth.map(|date| format!("{:04}", date.year())).as_deref(),
+            ),
+            token(Field::Sex, identity.sex.map(|sex| sex.code())),
+            token(
+                Field::Municipality,
+                identity.municipality.and_then(normalize::digits).as_deref(),
+            ),
         ];
-        // One mistyped digit changes one position: the two numbers share the token with that
-        // position masked. 64 bits per token keep the column small; a collision only proposes a
-        // comparison, it never decides one.
-        let masked = (insured.len() == 10 && !insurer.is_empty()).then(|| {
-            let mut out = [0u8; 80];
-            for position in 0..10 {
-                let mut digits = insured.clone().into_bytes();
-                digits[position] = b'_';
-                let value = format!("{insurer}/{}", String::from_utf8(digits).expect("ASCII"));
-                let token = tokens.token(Field::InsuredNumberMasked, &value);
-                out[position * 8..position * 8 + 8].copy_from_slice(&token.0[..8]);
-            }
-            out
-        });
-        let person_key = keys.person_key(&insurer, &insured);
+        let (masked, person_key) = cache
+            .numbers
+            .entry((insurer.clone(), insured.clone()))
+            .or_insert_with(|| {
+                // One mistyped digit changes one position: the two numbers share the token with
+                // that position masked. 64 bits per token keep the column small; a collision
+                // only proposes a comparison, it never decides one.
+                let masked = (insured.len() == 10 && !insurer.is_empty()).then(|| {
+                    let mut out = [0u8; 80];
+                    for position in 0..10 {
+                        let mut digits = insured.clone().into_bytes();
+                        digits[position] = b'_';
+                        let value = format!("{insurer}/{}", String::from_utf8(digits).expect("ASCII"));
+                        let token = tokens.token(Field::InsuredNumberMasked, &value);
+                        out[position * 8..position * 8 + 8].copy_from_slice(&token.0[..8]);
+                    }
+                    out
+                });
+                (masked, keys.person_key(&insurer, &insured))
+            })
+            .clone();
         Self {
             insurer_number: insurer,
             person_key,
@@ -188,9 +241,14 @@ mod tests {
             insured_number,
             ..Identity::default()
         };
-        Tokens::of(&identity, &tokenizer, &InsurerScopedKeys::new(&key))
-            .masked
-            .unwrap()
+        Tokens::of(
+            &identity,
+            &tokenizer,
+            &InsurerScopedKeys::new(&key),
+            &mut TokenCache::default(),
+        )
+        .masked
+        .unwrap()
     }
 
     fn shared(left: &[u8; 80], right: &[u8; 80]) -> Vec<usize> {

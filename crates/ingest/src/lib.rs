@@ -62,7 +62,7 @@ pub use load::source_file_id;
 
 use crate::{
     extract::Extract,
-    identity::PersonKeys,
+    identity::{PersonKeys, TokenCache},
     load::{Context, FileOutput},
     quality::QualityReport,
 };
@@ -157,8 +157,29 @@ struct Unit {
     files: Vec<DiscoveredFile>,
 }
 
-/// Insurer folders loaded in parallel between two ordered hand-overs to the writers.
-const UNITS_PER_ROUND: usize = 8;
+/// Insurer folders are loaded in parallel in rounds, each handed to the writers in insurer
+/// order; a round ends at this many folders or this many input bytes, whichever comes first.
+/// Large rounds keep both cores busy (a round waits for its slowest folder); the byte limit
+/// bounds the rows held in memory whatever the delivery's size.
+const ROUND_UNITS: usize = 64;
+const ROUND_BYTES: u64 = 192 << 20;
+
+/// Cut `units` into rounds (see [`ROUND_UNITS`]).
+fn rounds(units: &[Unit]) -> Vec<&[Unit]> {
+    let mut rounds = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, unit) in units.iter().enumerate() {
+        bytes += unit.files.iter().map(|file| file.bytes).sum::<u64>();
+        if index + 1 - start >= ROUND_UNITS || bytes >= ROUND_BYTES {
+            rounds.push(&units[start..=index]);
+            (start, bytes) = (index + 1, 0);
+        }
+    }
+    if start < units.len() {
+        rounds.push(&units[start..]);
+    }
+    rounds
+}
 
 impl<'k> Ingest<'k> {
     /// Load the delivery folder `drop` (`<hub>/<YYYYMM>`) with `key`.
@@ -268,7 +289,14 @@ impl<'k> Ingest<'k> {
             let mut grades: HashMap<String, AreaGrade> = HashMap::new();
             let mut outputs = Vec::new();
             for file in &registry {
-                let output = load::load_file(&context, &root, &file.relative, file.extract, None);
+                let output = load::load_file(
+                    &context,
+                    &root,
+                    &file.relative,
+                    file.extract,
+                    None,
+                    &mut TokenCache::default(),
+                );
                 if output.entry.rejected.is_none() {
                     for (insurer, (grade, live)) in read_registry(&root.join(&file.relative)) {
                         if let Some(grade) = grade {
@@ -283,14 +311,22 @@ impl<'k> Ingest<'k> {
             context.grades = &grades;
             let units = units(rest);
             let mut units_written = 0;
-            for round in units.chunks(UNITS_PER_ROUND) {
+            for round in rounds(&units) {
                 let loaded: Vec<Vec<FileOutput>> = round
                     .par_iter()
                     .map(|unit| {
+                        let mut cache = TokenCache::default();
                         unit.files
                             .iter()
                             .map(|file| {
-                                load::load_file(&context, &root, &file.relative, file.extract, unit.insurer.as_deref())
+                                load::load_file(
+                                    &context,
+                                    &root,
+                                    &file.relative,
+                                    file.extract,
+                                    unit.insurer.as_deref(),
+                                    &mut cache,
+                                )
                             })
                             .collect()
                     })
@@ -309,6 +345,7 @@ impl<'k> Ingest<'k> {
             load.abort().await;
             return Err(error);
         }
+        let streamed_after = started.elapsed().as_secs_f64();
 
         // One commit per table, every table (an empty delivery still replaces old rows).
         kaigo_warehouse::crash_point("streamed");
@@ -316,6 +353,11 @@ impl<'k> Ingest<'k> {
             report.table_rows.insert(name.clone(), commit.rows);
             report.table_versions.insert(name, commit.version);
         }
+        tracing::debug!(
+            streamed = streamed_after,
+            committed = started.elapsed().as_secs_f64(),
+            "rows handed to the writers, then every table committed (seconds from start)"
+        );
         let history: Vec<LoadManifest> = warehouse
             .manifests()?
             .into_iter()

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     extract::Extract,
-    identity::{Identity, PersonKeys, Tokens, birth_year_month},
+    identity::{Identity, PersonKeys, TokenCache, Tokens, birth_year_month},
     rules::{self, Violation, format_rule},
 };
 
@@ -71,6 +71,7 @@ fn sex_code(sex: Sex) -> Option<i64> {
 
 struct FileState<'c, 'a> {
     context: &'c Context<'a>,
+    cache: &'c mut TokenCache,
     relative: String,
     extract: Extract,
     file_id: String,
@@ -142,7 +143,7 @@ impl FileState<'_, '_> {
     }
 
     fn tokens(&mut self, line: u64, identity: &Identity<'_>) -> Tokens {
-        let tokens = Tokens::of(identity, self.context.tokens, self.context.keys);
+        let tokens = self.cache.tokens(identity, self.context.tokens, self.context.keys);
         let extract = self.extract.name();
         let rows = self.begin("record_tokens", line);
         rows.text("extract", Some(extract))
@@ -171,10 +172,12 @@ pub fn load_file(
     relative: &str,
     extract: Extract,
     expected_insurer: Option<&str>,
+    cache: &mut TokenCache,
 ) -> FileOutput {
     let path = root.join(relative);
     let mut state = FileState {
         context,
+        cache,
         relative: relative.to_string(),
         extract,
         file_id: source_file_id(relative),

@@ -82,8 +82,18 @@ impl Default for LinkageConfig {
 pub async fn load_identities(warehouse: &Warehouse) -> Result<Identities, LinkageError> {
     let spec = kaigo_warehouse::table("record_tokens").expect("declared");
     let mut identities = Identities::default();
-    for batch in warehouse.read_rows(spec).await? {
-        identities.add_batch(&batch)?;
+    let mut failure = None;
+    warehouse
+        .visit_rows(spec, |batch| {
+            if failure.is_none()
+                && let Err(error) = identities.add_batch(&batch)
+            {
+                failure = Some(error);
+            }
+        })
+        .await?;
+    if let Some(error) = failure {
+        return Err(error);
     }
     identities.finish();
     Ok(identities)

@@ -31,14 +31,19 @@ pub struct Warehouse {
     root: PathBuf,
 }
 
-fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+fn writer_properties(spec: &TableSpec) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
         // Page statistics let DataFusion and DuckDB skip pages by service month, insurer and key.
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(1 << 20))
-        .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
-        .build()
+        .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")));
+    // Person keys are unique per person: a dictionary only costs time. (Token columns keep
+    // theirs: sex, insurer and birth-year tokens repeat on every record.)
+    for column in spec.columns.iter().filter(|column| column.name == "person_key") {
+        builder = builder.set_column_dictionary_enabled(column.name.as_str().into(), false);
+    }
+    builder.build()
 }
 
 /// A session that keeps the input's row order: one partition, so DataFusion does not
@@ -129,7 +134,7 @@ impl Warehouse {
         let mut write = table
             .write(batches)
             .with_session_state(ordered_session(spec)?)
-            .with_writer_properties(writer_properties())
+            .with_writer_properties(writer_properties(spec))
             .with_commit_properties(commit)
             .with_table_name(spec.name)
             .with_description(spec.description);
@@ -161,6 +166,13 @@ impl Warehouse {
     /// tables; queries go through DataFusion). Partition columns are not in the files.
     pub async fn read_rows(&self, spec: &TableSpec) -> Result<Vec<RecordBatch>> {
         let mut batches = Vec::new();
+        self.visit_rows(spec, |batch| batches.push(batch)).await?;
+        Ok(batches)
+    }
+
+    /// Hand every batch of the current version to `visit`, file by file, holding one batch at a
+    /// time (for readers that aggregate, like linkage).
+    pub async fn visit_rows(&self, spec: &TableSpec, mut visit: impl FnMut(RecordBatch)) -> Result<()> {
         for uri in self.data_files(spec).await? {
             let path = url::Url::parse(&uri)
                 .ok()
@@ -179,13 +191,13 @@ impl Warehouse {
                 .and_then(|builder| builder.build())
                 .map_err(parquet_error)?;
             for batch in reader {
-                batches.push(batch.map_err(|source| WarehouseError::Arrow {
+                visit(batch.map_err(|source| WarehouseError::Arrow {
                     table: spec.name.to_string(),
                     source,
                 })?);
             }
         }
-        Ok(batches)
+        Ok(())
     }
 
     /// SHA-256 (hex) of the current rows, independent of their order and of how they are split
