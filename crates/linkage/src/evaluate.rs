@@ -197,13 +197,14 @@ pub struct Evaluation {
 
 /// Evaluate `resolution`; `paths` maps `source_file_id` to the file's path relative to the hub.
 pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, String>) -> Evaluation {
-    let records: &[RecordRef] = &resolution.identities.records;
+    let identities = &resolution.identities;
+    let records: &[RecordRef] = &identities.records;
     let mut kept_records = Vec::new();
     let mut truth_labels = Vec::new();
     let mut unmatched = 0;
     for (index, record) in records.iter().enumerate() {
         let person = paths
-            .get(&record.source_file_id)
+            .get(identities.file_id(record))
             .and_then(|path| truth.person(path, record.source_line));
         match person {
             Some(person) => {
@@ -254,7 +255,7 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
     for (position, &index) in kept_records.iter().enumerate() {
         let record = &records[index];
         if let Some(kinds) = paths
-            .get(&record.source_file_id)
+            .get(identities.file_id(record))
             .and_then(|path| truth.noise.get(&(path.clone(), record.source_line)))
         {
             for kind in kinds {

@@ -188,8 +188,9 @@ impl Identity {
 /// A record and the identity it belongs to (for evaluation and for the person map).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRef {
-    /// Source file id (unique across the hub: it is derived from the path, delivery included).
-    pub source_file_id: String,
+    /// Index into [`Identities::files`] (the source file id; unique across the hub, being
+    /// derived from the path, delivery included). Interned: a hub has few files, many records.
+    pub file: u32,
     /// Line.
     pub source_line: i64,
     /// Index into the identities.
@@ -214,6 +215,9 @@ pub struct Identities {
     pub identities: Vec<Identity>,
     /// Records, in input order.
     pub records: Vec<RecordRef>,
+    /// Source file ids, indexed by [`RecordRef::file`].
+    pub files: Vec<String>,
+    file_index: HashMap<String, u32>,
     index: HashMap<[u8; 32], u32>,
 }
 
@@ -303,8 +307,9 @@ impl Identities {
                 value(fields[Field::BirthDate as usize]),
                 value(fields[Field::Sex as usize]),
             );
+            let file = self.intern_file(files.value(row));
             self.records.push(RecordRef {
-                source_file_id: files.value(row).to_string(),
+                file,
                 source_line: lines.value(row),
                 identity: index,
                 id1: combine(&[Some(short(&token)), birth, sex]),
@@ -312,6 +317,21 @@ impl Identities {
             });
         }
         Ok(())
+    }
+
+    fn intern_file(&mut self, id: &str) -> u32 {
+        if let Some(index) = self.file_index.get(id) {
+            return *index;
+        }
+        let index = self.files.len() as u32;
+        self.files.push(id.to_string());
+        self.file_index.insert(id.to_string(), index);
+        index
+    }
+
+    /// The source file id of a record.
+    pub fn file_id(&self, record: &RecordRef) -> &str {
+        &self.files[record.file as usize]
     }
 
     /// Put the identities in token order (so the result does not depend on the order records

@@ -219,7 +219,7 @@ impl Resolution {
             self.identities
                 .records
                 .iter()
-                .find(|record| record.source_file_id == file && record.source_line == line)
+                .find(|record| self.identities.file_id(record) == file && record.source_line == line)
                 .map(|record| record.identity)
         };
         let (a, b) = (find(left)?, find(right)?);

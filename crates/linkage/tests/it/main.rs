@@ -130,7 +130,7 @@ fn a_link_is_explained_comparison_by_comparison() {
         .expect("some person has two identities");
     let first = |identity: u32| {
         let record = records.iter().find(|record| record.identity == identity).unwrap();
-        (record.source_file_id.as_str(), record.source_line)
+        (resolution.identities.file_id(record), record.source_line)
     };
     let explanation = resolution.explain(first(left), first(right)).unwrap();
     assert!(explanation.same_person && !explanation.same_identity);
