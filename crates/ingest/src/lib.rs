@@ -445,12 +445,17 @@ impl UnitWriter<'_> {
             }
             report.files.push(output.entry);
         }
-        for (name, batches) in per_table {
+        for (name, mut batches) in per_table {
             let spec = table(name).expect("declared");
-            let batch = concat_batches(&spec.schema(), &batches).map_err(|source| WarehouseError::Arrow {
-                table: name.into(),
-                source,
-            })?;
+            // Most tables get rows from one file of the folder: no need to copy them into one batch.
+            let batch = if batches.len() == 1 {
+                batches.pop().expect("one")
+            } else {
+                concat_batches(&spec.schema(), &batches).map_err(|source| WarehouseError::Arrow {
+                    table: name.into(),
+                    source,
+                })?
+            };
             if batch.num_rows() == 0 {
                 continue;
             }
