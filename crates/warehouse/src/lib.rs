@@ -9,19 +9,22 @@
 //! - `<root>/vault/<table>`: restricted: per-field linkage tokens and the quarantine.
 //! - `<root>/manifests/<delivery>.json`: what each load read, checked and wrote.
 //!
-//! A load of one delivery replaces that delivery's partition of each table in one Delta commit
-//! (`replaceWhere delivery_month = …`): a crash leaves each table at its previous version, and
-//! loading the same delivery again gives the same content, without duplicates.
+//! A load of one delivery ([`DeliveryLoad`]) streams rows into every table and replaces that
+//! delivery's partition of each in one Delta commit (`replaceWhere delivery_month = …`): a crash
+//! leaves each table at its previous or its new version, and loading the same delivery again
+//! gives the same content, without duplicates.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kaigo_warehouse::WarehouseError> {
-//! use kaigo_warehouse::{Warehouse, table};
+//! use kaigo_warehouse::{DeliveryLoad, Warehouse, table};
 //! let warehouse = Warehouse::new("warehouse-root");
-//! let spec = table("insurers").expect("declared");
-//! let mut rows = kaigo_warehouse::rows::TableRows::new(spec);
+//! let mut rows = kaigo_warehouse::rows::TableRows::new(table("insurers").expect("declared"));
 //! // … push rows …
-//! let version = warehouse.replace_delivery(spec, "202611", rows.finish()?).await?;
-//! # let _ = version; Ok(()) }
+//! let load = DeliveryLoad::begin(&warehouse, "202611")?;
+//! // From a non-async thread (the parsing threads do this):
+//! load.send_blocking("insurers", rows.finish()?)?;
+//! let commits = load.commit().await?;
+//! # let _ = commits; Ok(()) }
 //! ```
 //!
 //! What this crate does not do: parse hub files, validate, or pseudonymize (that is ingest), or
@@ -35,7 +38,7 @@ mod stream;
 
 pub use schema::{Column, ColumnType, TableSpec, Zone, table, tables};
 pub use store::Warehouse;
-pub use stream::{DeliveryLoad, MAX_BATCH_ROWS, TableCommit};
+pub use stream::{DeliveryLoad, TableCommit};
 
 /// Errors of the warehouse.
 #[derive(Debug, thiserror::Error)]

@@ -98,33 +98,11 @@ impl Warehouse {
             .map_err(|source| Self::delta_error(spec, source))
     }
 
-    /// Replace the rows of one delivery in a table with `batch`, in one Delta commit. Creates the
-    /// table (partitioned by `delivery_month`) on first use. Returns the new table version.
-    ///
-    /// Readers see the old rows or the new ones, never a mix; a crash before the commit leaves the
-    /// previous version; running it again with the same rows gives the same table content. A load
-    /// of many tables streams instead: see [`crate::DeliveryLoad`].
-    pub async fn replace_delivery(&self, spec: &TableSpec, delivery: &str, batch: RecordBatch) -> Result<u64> {
-        self.replace(spec, delivery, vec![batch], None).await
-    }
-
-    /// [`Self::replace_delivery`] with the rows produced by a DataFusion plan.
-    pub(crate) async fn replace_delivery_with(
-        &self,
-        spec: &TableSpec,
-        delivery: &str,
-        input: LogicalPlan,
-    ) -> Result<u64> {
-        self.replace(spec, delivery, Vec::new(), Some(input)).await
-    }
-
-    async fn replace(
-        &self,
-        spec: &TableSpec,
-        delivery: &str,
-        batches: Vec<RecordBatch>,
-        input: Option<LogicalPlan>,
-    ) -> Result<u64> {
+    /// Replace the rows of one delivery in a table with the rows `input` produces, in one Delta
+    /// commit. Creates the table (partitioned by `delivery_month`) on first use. Returns the new
+    /// table version. Readers see the old rows or the new ones, never a mix; a failure before the
+    /// commit leaves the previous version. Loads go through [`crate::DeliveryLoad`].
+    pub(crate) async fn replace_delivery(&self, spec: &TableSpec, delivery: &str, input: LogicalPlan) -> Result<u64> {
         let table = self.open(spec).await?;
         let exists = table.version().is_some();
         let commit = CommitProperties::default().with_metadata([
@@ -132,15 +110,13 @@ impl Warehouse {
             ("kaigo.delivery".to_string(), serde_json::Value::from(delivery)),
         ]);
         let mut write = table
-            .write(batches)
+            .write(Vec::new())
+            .with_input_plan(input)
             .with_session_state(ordered_session(spec)?)
             .with_writer_properties(writer_properties(spec))
             .with_commit_properties(commit)
             .with_table_name(spec.name)
             .with_description(spec.description);
-        if let Some(input) = input {
-            write = write.with_input_plan(input);
-        }
         write = if exists {
             write
                 .with_save_mode(SaveMode::Overwrite)

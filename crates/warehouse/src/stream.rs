@@ -34,7 +34,7 @@ type Item = std::result::Result<RecordBatch, DataFusionError>;
 const CHANNEL_DEPTH: usize = 4;
 
 /// Largest batch handed to a writer; bigger ones are sliced (zero-copy) to keep memory even.
-pub const MAX_BATCH_ROWS: usize = 64 * 1024;
+const MAX_BATCH_ROWS: usize = 64 * 1024;
 
 /// Rows and version of one table after a load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,6 @@ struct Channel {
 
 /// One delivery being loaded into every table (see the module docs).
 pub struct DeliveryLoad {
-    delivery: String,
     channels: BTreeMap<&'static str, Channel>,
     complete: Arc<AtomicBool>,
 }
@@ -123,7 +122,7 @@ impl DeliveryLoad {
             let plan = input_plan(spec, stream)?;
             let warehouse = warehouse.clone();
             let delivery_name = delivery.to_string();
-            let writer = tokio::spawn(async move { warehouse.replace_delivery_with(spec, &delivery_name, plan).await });
+            let writer = tokio::spawn(async move { warehouse.replace_delivery(spec, &delivery_name, plan).await });
             channels.insert(
                 spec.name,
                 Channel {
@@ -134,16 +133,7 @@ impl DeliveryLoad {
                 },
             );
         }
-        Ok(Self {
-            delivery: delivery.to_string(),
-            channels,
-            complete,
-        })
-    }
-
-    /// The delivery being loaded.
-    pub fn delivery(&self) -> &str {
-        &self.delivery
+        Ok(Self { channels, complete })
     }
 
     /// Hand rows of `table` to its writer, waiting while its channel is full. Call from a thread
