@@ -2,10 +2,11 @@
 # Create (or update) the Python environment the tests, benchmarks and notebooks use, outside the
 # clone: $KAIGO_PYTHON_ENV, default $HOME/.cache/kaigo/venv. Prints the interpreter's path.
 # Needs PyPI once; afterwards a run with unchanged requirements installs nothing.
+# Usage: scripts/python-env.sh [REQUIREMENTS_FILE]   (default python/requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 env_dir="${KAIGO_PYTHON_ENV:-$HOME/.cache/kaigo/venv}"
-requirements=python/requirements.txt
+requirements="${1:-python/requirements.txt}"
 if [[ ! -x "$env_dir/bin/python" ]]; then
     python3 -m venv "$env_dir" >&2
 fi

@@ -9,6 +9,33 @@ use kaigo_linkage::{
 };
 use kaigo_warehouse::Warehouse;
 
+/// Link incrementally and rewrite `person_map`; one summary line on stderr.
+pub(crate) fn link(
+    runtime: &tokio::runtime::Runtime,
+    warehouse: &Warehouse,
+    key: &kaigo_pseudonymize::key::SecretKey,
+) -> anyhow::Result<kaigo_linkage::LinkRun> {
+    let started = std::time::Instant::now();
+    let run = runtime.block_on(kaigo_linkage::link(warehouse, key, &LinkageConfig::default()))?;
+    eprintln!(
+        "linkage: {} deliveries read, {} reused; {} identities → {} persons; person_map version {} ({:.1}s)",
+        run.deliveries_read.len(),
+        run.deliveries_reused.len(),
+        run.resolution.identities.identities.len(),
+        run.resolution.persons(),
+        run.person_map_version,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(run)
+}
+
+pub(crate) fn run_command(warehouse: &Path, key: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let key = kaigo_pseudonymize::key::SecretKey::resolve(key).map_err(crate::key_error)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    link(&runtime, &Warehouse::new(warehouse), &key)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Link the warehouse's records and evaluate against `<hub>/truth`; writes
 /// `<warehouse>/linkage/evaluation.json` and `.txt`. Returns the evaluation.
 pub(crate) fn evaluate_against_truth(

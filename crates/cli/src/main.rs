@@ -51,6 +51,13 @@ enum Command {
     /// Person linkage over the vault's tokens.
     #[command(subcommand)]
     Linkage(LinkageCommand),
+    /// Build the SQL models (sql/) over the warehouse with DataFusion, checking each model's
+    /// grain; run after ingest and `kaigo linkage run`.
+    Build {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+    },
     /// Write the extract-format documentation (docs/formats/*.md).
     Docs {
         /// Output folder.
@@ -77,6 +84,17 @@ struct IngestArgs {
 
 #[derive(Subcommand)]
 enum LinkageCommand {
+    /// Resolve persons and rewrite the warehouse's person_map (identity_key → person_key).
+    /// Incremental: reads only deliveries loaded since the last run; the result equals linking
+    /// every delivery at once.
+    Run {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Key file; otherwise KAIGO_KEY_FILE or KAIGO_KEY.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Link a warehouse loaded from a synthetic hub and measure it against the hub's truth:
     /// prints precision, recall and F1 beside the ID1/ID2 baselines; writes
     /// <warehouse>/linkage/evaluation.json and .txt.
@@ -181,7 +199,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
 
     eprintln!(
-        "kaigo run: 1/3 synthetic hub ({} persons, {first}..{last}, seed {})",
+        "kaigo run: 1/4 synthetic hub ({} persons, {first}..{last}, seed {})",
         config.persons, config.seed
     );
     let hub = root.join("hub");
@@ -194,7 +212,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     )?;
     let failures = summary.calibration.failures().len();
 
-    eprintln!("kaigo run: 2/3 ingest → {}", root.join("warehouse").display());
+    eprintln!("kaigo run: 2/4 ingest → {}", root.join("warehouse").display());
     let key_path = pipeline.ingest.key;
     if !key_path.exists() {
         if let Some(parent) = key_path.parent() {
@@ -215,8 +233,11 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let rejected = sum(|load| load.files_rejected as u64);
     let flagged = sum(|load| load.quality.insurers_flagged as u64);
 
-    eprintln!("kaigo run: 3/3 linkage");
+    eprintln!("kaigo run: 3/4 linkage");
+    linkage::link(&runtime, &warehouse, &key)?;
     let linkage = linkage::evaluate_against_truth(&runtime, &warehouse, &hub)?;
+    eprintln!("kaigo run: 4/4 models");
+    build_models(&runtime, &warehouse)?;
     std::fs::write(reports.join("ingest.json"), serde_json::to_vec_pretty(&loads)?)?;
 
     println!("synthetic hub   {}", hub.display());
@@ -317,7 +338,7 @@ fn synth(args: SynthArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Key problems are the user's to fix (exit 1), as are missing files; other I/O is internal.
-fn key_error(error: kaigo_pseudonymize::KeyError) -> anyhow::Error {
+pub(crate) fn key_error(error: kaigo_pseudonymize::KeyError) -> anyhow::Error {
     anyhow::Error::new(UserError(error.to_string()))
 }
 
@@ -380,6 +401,22 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Build the models; one line per model on stderr.
+fn build_models(runtime: &tokio::runtime::Runtime, warehouse: &kaigo_warehouse::Warehouse) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    for built in runtime.block_on(kaigo_models::build(warehouse))? {
+        eprintln!("build: {} — {} rows, version {}", built.name, built.rows, built.version);
+    }
+    eprintln!("build: done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn build(warehouse: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    build_models(&runtime, &kaigo_warehouse::Warehouse::new(warehouse))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Two library messages are noise at the default level: deltalake warns once per binary column
@@ -406,6 +443,8 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth(args),
         Command::Ingest(args) => ingest(args),
         Command::Key(KeyCommand::New { out }) => key_new(&out),
+        Command::Build { warehouse } => build(&warehouse),
+        Command::Linkage(LinkageCommand::Run { warehouse, key }) => linkage::run_command(&warehouse, key.as_deref()),
         Command::Linkage(LinkageCommand::Evaluate { warehouse, hub }) => linkage::evaluate_command(&warehouse, &hub),
         Command::Linkage(LinkageCommand::Explain { warehouse, left, right }) => {
             linkage::explain_command(&warehouse, &left, &right)

@@ -1,4 +1,4 @@
-//! Identity fields of a record → vault tokens and the warehouse `person_key`.
+//! Identity fields of a record → vault tokens and the warehouse `identity_key`.
 
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
@@ -11,30 +11,25 @@ use kaigo_pseudonymize::{
 };
 use kaigo_warehouse::rows::TableRows;
 
-/// Assigns the warehouse `person_key` of a record. Until linkage resolves persons across
-/// insurers, the key is insurer-scoped: a keyed hash of (insurer number, insured number), the
-/// 介護DB 提供先番号 analogue. Linkage replaces this implementation.
-pub trait PersonKeys: Sync {
-    /// The key of the person with this normalized insurer and insured number.
-    fn person_key(&self, insurer_number: &str, insured_number: &str) -> String;
-}
-
-/// The interim, insurer-scoped person key.
-pub struct InsurerScopedKeys {
+/// The warehouse `identity_key` of a record: a keyed hash of (insurer number, insured number),
+/// the 介護DB 提供先番号 analogue — one per insurer and insured number, so a person who moves
+/// has two. Linkage resolves identities into persons and publishes `identity_key → person_key`
+/// in the warehouse's `person_map`; the load cannot, as it sees one month at a time.
+pub struct IdentityKeys {
     tokens: Tokenizer,
 }
 
-impl InsurerScopedKeys {
-    /// Keys derived from the `PersonKey` sub-key.
+impl IdentityKeys {
+    /// Keys derived from the `PersonKey` sub-key (the person keys linkage derives from it hash
+    /// a different input, `person/…`, so the two never collide).
     pub fn new(key: &SecretKey) -> Self {
         Self {
             tokens: Tokenizer::new(key, Purpose::PersonKey),
         }
     }
-}
 
-impl PersonKeys for InsurerScopedKeys {
-    fn person_key(&self, insurer_number: &str, insured_number: &str) -> String {
+    /// The key of this normalized insurer and insured number.
+    pub fn identity_key(&self, insurer_number: &str, insured_number: &str) -> String {
         self.tokens
             .token(Field::PersonKey, &format!("{insurer_number}/{insured_number}"))
             .to_hex()
@@ -67,23 +62,23 @@ pub struct Identity<'a> {
 /// Tokens of one record, in the column order of `record_tokens`.
 #[derive(Clone)]
 pub struct Tokens {
-    /// Normalized insurer number (not secret; kept for the person key).
+    /// Normalized insurer number (not secret; kept for the identity key).
     pub insurer_number: String,
-    /// The person key.
-    pub person_key: String,
+    /// The identity key.
+    pub identity_key: String,
     values: [Option<Token>; 16],
     masked: Option<[u8; 80]>,
     event_month: Option<String>,
     ends_person: bool,
 }
 
-/// Masked-number tokens and person key of one insurer + insured number.
+/// Masked-number tokens and identity key of one insurer + insured number.
 type NumberTokens = (Option<[u8; 80]>, String);
 
 /// Tokens already made in one insurer folder. A person's statements, certificates and
 /// assessments repeat the same values (and sex, insurer and birth years repeat across persons),
 /// while the 26 HMACs of a record are the largest single cost of a load: each value is keyed
-/// once per folder, each insurer + insured number's masked tokens and person key once.
+/// once per folder, each insurer + insured number's masked tokens and identity key once.
 #[derive(Default)]
 pub struct TokenCache {
     fields: HashMap<Field, HashMap<String, Token>>,
@@ -106,14 +101,14 @@ impl TokenCache {
     }
 
     /// The tokens of `identity`.
-    pub fn tokens(&mut self, identity: &Identity<'_>, tokens: &Tokenizer, keys: &dyn PersonKeys) -> Tokens {
+    pub fn tokens(&mut self, identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys) -> Tokens {
         Tokens::of(identity, tokens, keys, self)
     }
 }
 
 impl Tokens {
-    /// Compute the tokens and person key of an identity, reusing what `cache` already made.
-    pub fn of(identity: &Identity<'_>, tokens: &Tokenizer, keys: &dyn PersonKeys, cache: &mut TokenCache) -> Self {
+    /// Compute the tokens and identity key of an identity, reusing what `cache` already made.
+    pub fn of(identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys, cache: &mut TokenCache) -> Self {
         let insurer = normalize::insurer_number(identity.insurer_number).unwrap_or_default();
         let insured = normalize::insured_number(identity.insured_number).unwrap_or_default();
         let kana = identity.kana_name.and_then(normalize::kana_name);
@@ -161,7 +156,7 @@ impl Tokens {
                 identity.municipality.and_then(normalize::digits).as_deref(),
             ),
         ];
-        let (masked, person_key) = cache
+        let (masked, identity_key) = cache
             .numbers
             .entry((insurer.clone(), insured.clone()))
             .or_insert_with(|| {
@@ -179,12 +174,12 @@ impl Tokens {
                     }
                     out
                 });
-                (masked, keys.person_key(&insurer, &insured))
+                (masked, keys.identity_key(&insurer, &insured))
             })
             .clone();
         Self {
             insurer_number: insurer,
-            person_key,
+            identity_key,
             values,
             masked,
             event_month: identity.event_month.map(YearMonth::compact),
@@ -192,7 +187,7 @@ impl Tokens {
         }
     }
 
-    /// Append the token columns (after the lineage, extract and person key columns).
+    /// Append the token columns (after the lineage, extract and identity key columns).
     pub fn push(&self, rows: &mut TableRows) {
         const NAMES: [&str; 16] = [
             "insurer_number_token",
@@ -244,7 +239,7 @@ mod tests {
         Tokens::of(
             &identity,
             &tokenizer,
-            &InsurerScopedKeys::new(&key),
+            &IdentityKeys::new(&key),
             &mut TokenCache::default(),
         )
         .masked

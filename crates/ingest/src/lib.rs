@@ -4,7 +4,7 @@
 //! it with `kaigo-formats`, checks the rules of [`rules`] (check digits, code lists, statement
 //! totals, unit prices, dates, plausibility), and for each record either
 //! - loads it: identifiers become keyed tokens in the vault (`record_tokens`) and a pseudonymous
-//!   `person_key` in the warehouse tables, which keep only coarsened attributes (sex, birth
+//!   `identity_key` (per insurer and insured number) in the warehouse tables, which keep only coarsened attributes (sex, birth
 //!   year-month, municipality); or
 //! - quarantines it (`vault/quarantine`) with file, line, rule, field and a reason that never
 //!   quotes the record. A claim statement is loaded or quarantined whole.
@@ -26,8 +26,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What this crate does not do: link persons across insurers (that is linkage, which will replace
-//! the interim insurer-scoped [`identity::InsurerScopedKeys`]), or build SQL models.
+//! What this crate does not do: link persons across insurers (that is `kaigo-linkage`, which maps
+//! each `identity_key` to a `person_key`), or build SQL models.
 
 pub mod extract;
 pub mod identity;
@@ -62,7 +62,7 @@ pub use load::source_file_id;
 
 use crate::{
     extract::Extract,
-    identity::{PersonKeys, TokenCache},
+    identity::{IdentityKeys, TokenCache},
     load::{Context, FileOutput},
     quality::QualityReport,
 };
@@ -146,7 +146,6 @@ pub trait Progress: Send + Sync {
 pub struct Ingest<'k> {
     drop: PathBuf,
     key: &'k SecretKey,
-    person_keys: Option<Box<dyn PersonKeys + 'k>>,
     progress: Option<&'k dyn Progress>,
 }
 
@@ -187,15 +186,8 @@ impl<'k> Ingest<'k> {
         Self {
             drop: drop.into(),
             key,
-            person_keys: None,
             progress: None,
         }
-    }
-
-    /// Use another person-key assignment (linkage) instead of the insurer-scoped one.
-    pub fn with_person_keys(mut self, keys: Box<dyn PersonKeys + 'k>) -> Self {
-        self.person_keys = Some(keys);
-        self
     }
 
     /// Report progress to `progress`.
@@ -242,14 +234,7 @@ impl<'k> Ingest<'k> {
         }
 
         let tokenizer = Tokenizer::new(self.key, Purpose::LinkageToken);
-        let interim;
-        let keys: &dyn PersonKeys = match &self.person_keys {
-            Some(keys) => keys.as_ref(),
-            None => {
-                interim = identity::InsurerScopedKeys::new(self.key);
-                &interim
-            }
-        };
+        let keys = IdentityKeys::new(self.key);
         let mut report = IngestReport {
             delivery: delivery.clone(),
             files: Vec::new(),
@@ -282,7 +267,7 @@ impl<'k> Ingest<'k> {
                 delivery_month,
                 grades: &empty,
                 tokens: &tokenizer,
-                keys,
+                keys: &keys,
             };
             let (registry, rest): (Vec<_>, Vec<_>) =
                 files.into_iter().partition(|file| file.extract == Extract::Insurers);

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     extract::Extract,
-    identity::{Identity, PersonKeys, TokenCache, Tokens, birth_year_month},
+    identity::{Identity, IdentityKeys, TokenCache, Tokens, birth_year_month},
     rules::{self, Violation, format_rule},
 };
 
@@ -39,7 +39,7 @@ pub struct Context<'a> {
     /// Linkage-token maker.
     pub tokens: &'a Tokenizer,
     /// Person-key assignment.
-    pub keys: &'a dyn PersonKeys,
+    pub keys: &'a IdentityKeys,
 }
 
 /// The output of one file.
@@ -147,7 +147,7 @@ impl FileState<'_, '_> {
         let extract = self.extract.name();
         let rows = self.begin("record_tokens", line);
         rows.text("extract", Some(extract))
-            .text("person_key", Some(&tokens.person_key));
+            .text("identity_key", Some(&tokens.identity_key));
         tokens.push(rows);
         rows.end_row();
         tokens
@@ -344,7 +344,7 @@ fn register_row(state: &mut FileState<'_, '_>, line: u64, record: &RegisterRecor
         },
     );
     let rows = state.begin("register_events", line);
-    rows.text("person_key", Some(&tokens.person_key))
+    rows.text("identity_key", Some(&tokens.identity_key))
         .text("insurer_number", Some(&tokens.insurer_number))
         .date("event_on", date(record.event_date))
         .text("event_kind_code", Some(&record.event_kind))
@@ -396,7 +396,7 @@ fn certification_row(state: &mut FileState<'_, '_>, line: u64, record: &Certific
         },
     );
     let rows = state.begin("certifications", line);
-    rows.text("person_key", Some(&tokens.person_key))
+    rows.text("identity_key", Some(&tokens.identity_key))
         .text("insurer_number", Some(&tokens.insurer_number))
         .int("sex_code", sex_code(record.sex))
         .text("birth_year_month", Some(&birth_year_month(birth)))
@@ -499,7 +499,7 @@ fn life_row(state: &mut FileState<'_, '_>, line: u64, record: &LifeRecord) -> Re
     );
     let rows = state.begin("life_assessments", line);
     rows.text("provider_number", Some(&record.provider_number))
-        .text("person_key", Some(&tokens.person_key))
+        .text("identity_key", Some(&tokens.identity_key))
         .text("insurer_number", Some(&tokens.insurer_number))
         .int("sex_code", sex_code(record.sex))
         .text("birth_year_month", Some(&birth_year_month(birth)))
@@ -538,7 +538,7 @@ fn plan_sheet1_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSheet1
         },
     );
     let rows = state.begin("care_plans", line);
-    rows.text("person_key", Some(&tokens.person_key))
+    rows.text("identity_key", Some(&tokens.identity_key))
         .text("insurer_number", Some(&tokens.insurer_number))
         .text("office_number", Some(&record.office_number))
         .date("plan_on", date(record.plan_date))
@@ -564,7 +564,7 @@ fn plan_sheet2_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSheet2
         },
     );
     let rows = state.begin("care_plan_services", line);
-    rows.text("person_key", Some(&tokens.person_key))
+    rows.text("identity_key", Some(&tokens.identity_key))
         .text("insurer_number", Some(&tokens.insurer_number))
         .date("plan_on", date(record.plan_date))
         .int("support_number", Some(i64::from(record.support_number)))
@@ -594,7 +594,7 @@ fn plan_use_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanMonth) ->
         },
     );
     let rows = state.begin("care_plan_uses", line);
-    rows.text("person_key", Some(&tokens.person_key))
+    rows.text("identity_key", Some(&tokens.identity_key))
         .text("insurer_number", Some(&tokens.insurer_number))
         .text("target_month", Some(&record.target_month.compact()))
         .text("office_number", Some(&record.office_number))
@@ -685,11 +685,11 @@ fn statement(
     match check_statement(state, &records, seen) {
         Ok(()) => {
             let statement_line = lines[0];
-            let mut person_key = String::new();
+            let mut identity_key = String::new();
             let mut insurer = String::new();
             for (line, record) in &records {
                 let Ok(record) = record else { unreachable!("checked") };
-                emit_claim(state, *line, statement_line, record, &mut person_key, &mut insurer);
+                emit_claim(state, *line, statement_line, record, &mut identity_key, &mut insurer);
                 state.loaded += 1;
             }
         }
@@ -830,7 +830,7 @@ fn emit_claim(
     line: u64,
     statement_line: u64,
     record: &ClaimRecord,
-    person_key: &mut String,
+    identity_key: &mut String,
     insurer: &mut String,
 ) {
     match record {
@@ -844,7 +844,7 @@ fn emit_claim(
                 basic.sex,
                 basic.service_month,
             );
-            *person_key = tokens.person_key.clone();
+            *identity_key = tokens.identity_key.clone();
             *insurer = tokens.insurer_number.clone();
             let rows = state.begin("claim_statements", line);
             claim_key(
@@ -852,7 +852,7 @@ fn emit_claim(
                 &basic.exchange_id,
                 basic.service_month,
                 &basic.provider_number,
-                person_key,
+                identity_key,
                 insurer,
                 statement_line,
             );
@@ -878,7 +878,7 @@ fn emit_claim(
             rows.end_row();
         }
         ClaimRecord::Detail(detail) => {
-            let (key, insurer) = (person_key.clone(), insurer.clone());
+            let (key, insurer) = (identity_key.clone(), insurer.clone());
             let rows = state.begin("claim_lines", line);
             claim_key(
                 rows,
@@ -897,7 +897,7 @@ fn emit_claim(
             rows.end_row();
         }
         ClaimRecord::Totals(totals) => {
-            let (key, insurer) = (person_key.clone(), insurer.clone());
+            let (key, insurer) = (identity_key.clone(), insurer.clone());
             let rows = state.begin("claim_service_totals", line);
             claim_key(
                 rows,
@@ -933,7 +933,7 @@ fn emit_claim(
             rows.text("exchange_id", Some(&care.exchange_id))
                 .text("service_month", Some(&care.service_month.compact()))
                 .text("provider_number", Some(&care.provider_number))
-                .text("person_key", Some(&tokens.person_key))
+                .text("identity_key", Some(&tokens.identity_key))
                 .text("insurer_number", Some(&tokens.insurer_number))
                 .int("sex_code", sex_code(care.sex))
                 .text("birth_year_month", Some(&birth_year_month(birth)))
@@ -958,7 +958,7 @@ fn emit_claim(
             let rows = state.begin("benefit_management_lines", line);
             rows.text("target_month", Some(&benefit.target_month.compact()))
                 .text("office_number", Some(&benefit.office_number))
-                .text("person_key", Some(&tokens.person_key))
+                .text("identity_key", Some(&tokens.identity_key))
                 .text("insurer_number", Some(&tokens.insurer_number))
                 .text("care_level_code", Some(benefit.care_level.code()))
                 .int("limit_units", Some(i64::from(benefit.limit_units)))
@@ -976,14 +976,14 @@ fn claim_key(
     exchange_id: &str,
     month: YearMonth,
     provider: &str,
-    person_key: &str,
+    identity_key: &str,
     insurer: &str,
     statement_line: u64,
 ) {
     rows.text("exchange_id", Some(exchange_id))
         .text("service_month", Some(&month.compact()))
         .text("provider_number", Some(provider))
-        .text("person_key", Some(person_key))
+        .text("identity_key", Some(identity_key))
         .text("insurer_number", Some(insurer))
         .int("statement_line", Some(statement_line as i64));
 }

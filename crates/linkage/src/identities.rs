@@ -41,6 +41,26 @@ impl Values {
         }
     }
 
+    /// Add `other`'s counts.
+    fn absorb(&mut self, other: &Self) {
+        for &(value, count) in &other.0 {
+            match self.0.binary_search_by_key(&value, |(token, _)| *token) {
+                Ok(index) => self.0[index].1 += count,
+                Err(index) => self.0.insert(index, (value, count)),
+            }
+        }
+    }
+
+    /// Values with their counts, sorted by value.
+    pub fn counts(&self) -> &[(Short, u32)] {
+        &self.0
+    }
+
+    /// Values from (value, count) pairs sorted by value.
+    pub fn from_counts(counts: Vec<(Short, u32)>) -> Self {
+        Self(counts)
+    }
+
     /// No value seen.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -150,8 +170,8 @@ pub struct Identity {
     pub death_month: Option<u32>,
     /// Records.
     pub records: u32,
-    /// The interim person key the load wrote for these records.
-    pub interim_key: String,
+    /// The `identity_key` the load wrote for these records.
+    pub identity_key: String,
 }
 
 impl Identity {
@@ -219,6 +239,9 @@ pub struct Identities {
     pub files: Vec<String>,
     file_index: HashMap<String, u32>,
     index: HashMap<[u8; 32], u32>,
+    /// Keep no [`RecordRef`]s (linking needs only the identities; evaluation and explanations
+    /// need the records).
+    summaries_only: bool,
 }
 
 fn month_index(text: &str) -> Option<u32> {
@@ -228,6 +251,45 @@ fn month_index(text: &str) -> Option<u32> {
 }
 
 impl Identities {
+    /// Identities that keep no per-record references (for incremental linking: memory grows with
+    /// identities, not records).
+    pub fn summaries_only() -> Self {
+        Self {
+            summaries_only: true,
+            ..Self::default()
+        }
+    }
+
+    /// Fold in `other`'s identities (built from other records): counts add up, months and
+    /// deaths combine, so folding per-delivery summaries gives what reading every delivery at
+    /// once gives. Records are not carried over.
+    pub fn absorb(&mut self, other: Identities) {
+        for identity in other.identities {
+            let next = self.identities.len() as u32;
+            let index = *self.index.entry(identity.token).or_insert(next);
+            if index == next {
+                self.identities.push(identity);
+                continue;
+            }
+            let target = &mut self.identities[index as usize];
+            for (slot, values) in target.values.iter_mut().zip(identity.values) {
+                slot.absorb(&values);
+            }
+            target.first_month = target.first_month.min(identity.first_month);
+            target.last_month = target.last_month.max(identity.last_month);
+            for month in identity.claim_months {
+                if let Err(position) = target.claim_months.binary_search(&month) {
+                    target.claim_months.insert(position, month);
+                }
+            }
+            target.death_month = match (target.death_month, identity.death_month) {
+                (Some(left), Some(right)) => Some(left.min(right)),
+                (left, right) => left.or(right),
+            };
+            target.records += identity.records;
+        }
+    }
+
     /// Add the rows of one `record_tokens` batch. Rows without an insurer + insured number token
     /// are skipped.
     pub fn add_batch(&mut self, batch: &RecordBatch) -> Result<(), LinkageError> {
@@ -257,7 +319,7 @@ impl Identities {
         let deaths = column("ends_person")?.as_boolean();
         let files = column("source_file_id")?.as_string::<i32>();
         let lines = column("source_line")?.as_primitive::<arrow::datatypes::Int64Type>();
-        let interim = column("person_key")?.as_string::<i32>();
+        let identity_keys = column("identity_key")?.as_string::<i32>();
         for row in 0..batch.num_rows() {
             if identity_tokens.is_null(row) || insurers.is_null(row) {
                 continue;
@@ -280,7 +342,7 @@ impl Identities {
                     claim_months: Vec::new(),
                     death_month: None,
                     records: 0,
-                    interim_key: interim.value(row).to_string(),
+                    identity_key: identity_keys.value(row).to_string(),
                 });
             }
             let identity = &mut self.identities[index as usize];
@@ -307,6 +369,9 @@ impl Identities {
                 value(fields[Field::BirthDate as usize]),
                 value(fields[Field::Sex as usize]),
             );
+            if self.summaries_only {
+                continue;
+            }
             let file = self.intern_file(files.value(row));
             self.records.push(RecordRef {
                 file,

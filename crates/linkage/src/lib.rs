@@ -10,20 +10,28 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kaigo_linkage::LinkageError> {
-//! use kaigo_linkage::{LinkageConfig, load_identities, resolve};
+//! use kaigo_linkage::{LinkageConfig, link};
 //! let warehouse = kaigo_warehouse::Warehouse::new("wh");
-//! let resolution = resolve(load_identities(&warehouse).await?, &LinkageConfig::default());
-//! println!("{} identities → {} persons", resolution.identities.identities.len(), resolution.persons());
+//! let key = kaigo_pseudonymize::key::SecretKey::load(std::path::Path::new("kaigo.key")).expect("key");
+//! let run = link(&warehouse, &key, &LinkageConfig::default()).await?;
+//! println!("{} identities → {} persons", run.resolution.identities.identities.len(), run.resolution.persons());
 //! # Ok(()) }
 //! ```
 //!
-//! What this crate does not do: read clear identifiers, or write the warehouse tables (the CLI
-//! and later stages decide where the person map goes).
+//! [`link`] is the production entry point: it reads only deliveries not yet summarized
+//! ([`incremental`]), resolves, and rewrites the warehouse's `person_map` (`identity_key →
+//! person_key`). [`load_identities`] + [`resolve`] is the bulk path evaluation and
+//! explanations use, as they need every record.
+//!
+//! What this crate does not do: read clear identifiers, or write any table but `person_map`.
 
 pub mod cluster;
 pub mod evaluate;
 pub mod identities;
+pub mod incremental;
 pub mod model;
+
+pub use incremental::{LinkRun, link};
 
 use kaigo_pseudonymize::{
     key::{Purpose, SecretKey},
@@ -46,6 +54,14 @@ pub enum LinkageError {
     /// The vault's tables are not what linkage expects.
     #[error("record_tokens: {0}")]
     Input(String),
+    /// A kept per-delivery summary could not be read or written.
+    #[error("linkage summary {path}: {problem}")]
+    Summary {
+        /// File.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// Ground truth for evaluation could not be read.
     #[error("truth {path}: {problem}")]
     Truth {

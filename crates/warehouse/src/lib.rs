@@ -4,15 +4,18 @@
 //! Japanese and English descriptions — and stored as a Delta Lake table (zstd Parquet, statistics
 //! on), partitioned by `delivery_month`, the unit of loading:
 //!
-//! - `<root>/warehouse/<table>`: what analysts may read: pseudonymous `person_key` only, no names,
-//!   insured numbers or exact birth dates.
+//! - `<root>/warehouse/<table>`: what analysts may read: pseudonymous keys only (`identity_key` per
+//!   insurer and insured number on the loaded tables, `person_key` per linked person in
+//!   `person_map`), no names, insured numbers or exact birth dates.
 //! - `<root>/vault/<table>`: restricted: per-field linkage tokens and the quarantine.
 //! - `<root>/manifests/<delivery>.json`: what each load read, checked and wrote.
 //!
 //! A load of one delivery ([`DeliveryLoad`]) streams rows into every table and replaces that
 //! delivery's partition of each in one Delta commit (`replaceWhere delivery_month = …`): a crash
 //! leaves each table at its previous or its new version, and loading the same delivery again
-//! gives the same content, without duplicates.
+//! gives the same content, without duplicates. Tables derived after loading
+//! ([`derived_tables`], e.g. linkage's `person_map`) are rewritten whole in one commit
+//! ([`Warehouse::replace_table`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kaigo_warehouse::WarehouseError> {
@@ -36,7 +39,7 @@ pub mod schema;
 mod store;
 mod stream;
 
-pub use schema::{Column, ColumnType, TableSpec, Zone, table, tables};
+pub use schema::{Column, ColumnType, TableSpec, Zone, derived_tables, table, tables};
 pub use store::Warehouse;
 pub use stream::{DeliveryLoad, TableCommit};
 

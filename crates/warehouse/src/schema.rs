@@ -100,11 +100,11 @@ impl TableSpec {
     }
 
     /// Columns rows are sorted by within one insurer's part of a delivery: those of
-    /// `service_month`, `person_key`, `source_file_id`, `source_line` the table has. With the
+    /// `service_month`, `identity_key`, `source_file_id`, `source_line` the table has. With the
     /// insurers written one after another, Parquet min/max statistics prune on service month,
     /// insurer and person, and the order is deterministic.
     pub fn sort_columns(&self) -> Vec<usize> {
-        ["service_month", "person_key", "source_file_id", "source_line"]
+        ["service_month", "identity_key", "source_file_id", "source_line"]
             .iter()
             .filter_map(|name| self.column_index(name))
             .collect()
@@ -184,6 +184,33 @@ fn lineage() -> Vec<Column> {
     ]
 }
 
+/// A table of exactly `columns`: derived tables, rewritten whole (no delivery partition, no
+/// lineage); loaded tables go through [`spec`], which puts the lineage columns first.
+fn derived(
+    name: &'static str,
+    zone: Zone,
+    grain: &'static str,
+    key: &'static [&'static str],
+    description: &'static str,
+    columns: Vec<Column>,
+) -> TableSpec {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|column| Field::new(&column.name, column.kind.arrow(), column.nullable))
+            .collect::<Vec<_>>(),
+    ));
+    TableSpec {
+        name,
+        zone,
+        grain,
+        key,
+        description,
+        columns,
+        schema,
+    }
+}
+
 fn spec(
     name: &'static str,
     zone: Zone,
@@ -194,20 +221,7 @@ fn spec(
 ) -> TableSpec {
     let mut all = lineage();
     all.extend(columns);
-    let schema = Arc::new(Schema::new(
-        all.iter()
-            .map(|column| Field::new(&column.name, column.kind.arrow(), column.nullable))
-            .collect::<Vec<_>>(),
-    ));
-    TableSpec {
-        name,
-        zone,
-        grain,
-        key,
-        description,
-        columns: all,
-        schema,
-    }
+    derived(name, zone, grain, key, description, all)
 }
 
 const LINE_KEY: &[&str] = &["delivery_month", "source_file_id", "source_line"];
@@ -215,9 +229,10 @@ const LINE_KEY: &[&str] = &["delivery_month", "source_file_id", "source_line"];
 fn person_columns() -> Vec<Column> {
     vec![
         c::text(
-            "person_key",
-            "仮名化個人キー",
-            "pseudonymous person key (keyed; no identifier can be recovered from it)",
+            "identity_key",
+            "仮名化被保険者キー",
+            "pseudonymous key of the insurer + insured number (keyed; one per insurer a person \
+             was insured by; person_map gives the linked person_key)",
         ),
         c::text("insurer_number", "保険者番号", "insurer number (6 digits)"),
     ]
@@ -491,7 +506,7 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
     ]);
     let mut token_columns = vec![
         c::text("extract", "抽出種別", "extract the record came from"),
-        c::text("person_key", "仮名化個人キー", "person key assigned at load"),
+        c::text("identity_key", "仮名化被保険者キー", "identity key assigned at load"),
         c::text_null(
             "event_month",
             "事象年月",
@@ -748,14 +763,42 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
     ]
 });
 
-/// Every table, in load order.
+static DERIVED: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
+    vec![derived(
+        "person_map",
+        Zone::Warehouse,
+        "one identity (insurer + insured number) seen in any delivery",
+        &["identity_key"],
+        "Linkage result: the person each identity_key belongs to. Rewritten whole by each linkage \
+         run; a person_key stays the same while the person's earliest identity does.",
+        vec![
+            c::text(
+                "identity_key",
+                "仮名化被保険者キー",
+                "identity key, as on the loaded tables",
+            ),
+            c::text(
+                "person_key",
+                "仮名化個人キー",
+                "pseudonymous key of the linked person (keyed; reveals nothing without the key)",
+            ),
+        ],
+    )]
+});
+
+/// Every table a delivery load writes, in load order.
 pub fn tables() -> &'static [TableSpec] {
     &TABLES
 }
 
-/// A table by name.
+/// Tables derived after loading (linkage), each rewritten whole.
+pub fn derived_tables() -> &'static [TableSpec] {
+    &DERIVED
+}
+
+/// A table by name, loaded or derived.
 pub fn table(name: &str) -> Option<&'static TableSpec> {
-    TABLES.iter().find(|spec| spec.name == name)
+    TABLES.iter().chain(DERIVED.iter()).find(|spec| spec.name == name)
 }
 
 #[cfg(test)]
@@ -764,8 +807,9 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_keys_exist() {
-        for (index, spec) in tables().iter().enumerate() {
-            assert!(tables()[index + 1..].iter().all(|other| other.name != spec.name));
+        let all: Vec<&TableSpec> = tables().iter().chain(derived_tables()).collect();
+        for (index, spec) in all.iter().enumerate() {
+            assert!(all[index + 1..].iter().all(|other| other.name != spec.name));
             for key in spec.key {
                 assert!(spec.column_index(key).is_some(), "{}.{key}", spec.name);
             }
@@ -788,7 +832,11 @@ mod tests {
             "postal",
             "token",
         ];
-        for spec in tables().iter().filter(|spec| spec.zone == Zone::Warehouse) {
+        for spec in tables()
+            .iter()
+            .chain(derived_tables())
+            .filter(|spec| spec.zone == Zone::Warehouse)
+        {
             for column in &spec.columns {
                 assert!(
                     !forbidden.iter().any(|word| column.name.contains(word)),

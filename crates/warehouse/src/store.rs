@@ -12,7 +12,7 @@ use deltalake::{
     datafusion::{
         catalog::Session,
         logical_expr::LogicalPlan,
-        prelude::{col, lit},
+        prelude::{SessionContext, col, lit},
     },
     delta_datafusion::DeltaSessionContext,
     kernel::transaction::CommitProperties,
@@ -23,7 +23,7 @@ use parquet::{
     file::properties::{EnabledStatistics, WriterProperties},
 };
 
-use crate::{Result, TableSpec, WarehouseError, schema::DELIVERY_MONTH};
+use crate::{Result, TableSpec, WarehouseError, Zone, schema::DELIVERY_MONTH};
 
 /// The warehouse root: `warehouse/`, `vault/` and `manifests/` below it.
 #[derive(Debug, Clone)]
@@ -38,12 +38,37 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(1 << 20))
         .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")));
-    // Person keys are unique per person: a dictionary only costs time. (Token columns keep
+    // Identity keys are unique per person: a dictionary only costs time. (Token columns keep
     // theirs: sex, insurer and birth-year tokens repeat on every record.)
-    for column in spec.columns.iter().filter(|column| column.name == "person_key") {
+    for column in spec.columns.iter().filter(|column| column.name == "identity_key") {
         builder = builder.set_column_dictionary_enabled(column.name.as_str().into(), false);
     }
     builder.build()
+}
+
+/// Overwrite a whole (unpartitioned) table in one commit.
+async fn overwrite(
+    table: DeltaTable,
+    name: &str,
+    description: &str,
+    batches: Vec<RecordBatch>,
+    properties: WriterProperties,
+) -> Result<u64> {
+    let commit =
+        CommitProperties::default().with_metadata([("kaigo.table".to_string(), serde_json::Value::from(name))]);
+    let table = table
+        .write(batches)
+        .with_save_mode(SaveMode::Overwrite)
+        .with_writer_properties(properties)
+        .with_commit_properties(commit)
+        .with_table_name(name)
+        .with_description(description)
+        .await
+        .map_err(|source| WarehouseError::Delta {
+            table: name.to_string(),
+            source: Box::new(source),
+        })?;
+    Ok(table.version().unwrap_or(0))
 }
 
 /// A session that keeps the input's row order: one partition, so DataFusion does not
@@ -82,7 +107,11 @@ impl Warehouse {
     }
 
     async fn open(&self, spec: &TableSpec) -> Result<DeltaTable> {
-        let path = self.table_path(spec);
+        self.open_folder(spec.name, &self.table_path(spec)).await
+    }
+
+    async fn open_folder(&self, name: &str, path: &Path) -> Result<DeltaTable> {
+        let path = path.to_path_buf();
         std::fs::create_dir_all(&path).map_err(|source| WarehouseError::Io {
             path: path.clone(),
             source,
@@ -95,7 +124,10 @@ impl Warehouse {
             .map_err(|()| WarehouseError::Location { path: absolute.clone() })?;
         DeltaTable::try_from_url(url)
             .await
-            .map_err(|source| Self::delta_error(spec, source))
+            .map_err(|source| WarehouseError::Delta {
+                table: name.to_string(),
+                source: Box::new(source),
+            })
     }
 
     /// Replace the rows of one delivery in a table with the rows `input` produces, in one Delta
@@ -130,6 +162,62 @@ impl Warehouse {
         Ok(table.version().unwrap_or(0))
     }
 
+    /// Replace every row of a derived table (see [`crate::derived_tables`]) with `batches`, in one
+    /// Delta commit: readers see the old table or the new one. Returns the new version.
+    pub async fn replace_table(&self, spec: &TableSpec, batches: Vec<RecordBatch>) -> Result<u64> {
+        if batches.iter().any(|batch| batch.schema() != spec.schema()) {
+            return Err(WarehouseError::Schema {
+                table: spec.name.to_string(),
+            });
+        }
+        let table = self.open(spec).await?;
+        overwrite(table, spec.name, spec.description, batches, writer_properties(spec)).await
+    }
+
+    /// Replace the SQL model `name` (`<root>/warehouse/<name>`, its schema the query's) with
+    /// `batches`, in one Delta commit. Returns the new version.
+    pub async fn replace_model(&self, name: &str, description: &str, batches: Vec<RecordBatch>) -> Result<u64> {
+        let table = self
+            .open_folder(name, &self.root.join(Zone::Warehouse.folder()).join(name))
+            .await?;
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        overwrite(table, name, description, batches, properties).await
+    }
+
+    /// Register every table of the analysts' zone (`<root>/warehouse/*`: loaded tables, derived
+    /// tables, models) in `context` under its folder name. The vault is never registered.
+    /// Returns the names, sorted.
+    pub async fn register_tables(&self, context: &SessionContext) -> Result<Vec<String>> {
+        let folder = self.root.join(Zone::Warehouse.folder());
+        let mut names: Vec<String> = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries
+                .filter_map(|entry| entry.ok())
+                .filter(|entry| entry.path().join("_delta_log").is_dir())
+                .filter_map(|entry| entry.file_name().to_str().map(String::from))
+                .collect(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => return Err(WarehouseError::Io { path: folder, source }),
+        };
+        names.sort();
+        for name in &names {
+            let table = self.open_folder(name, &folder.join(name)).await?;
+            let error = |source: deltalake::DeltaTableError| WarehouseError::Delta {
+                table: name.clone(),
+                source: Box::new(source),
+            };
+            table.update_datafusion_session(&context.state()).map_err(error)?;
+            let provider = table.table_provider().await.map_err(|source| error(source.into()))?;
+            context
+                .register_table(name.as_str(), provider)
+                .map_err(|source| error(source.into()))?;
+        }
+        Ok(names)
+    }
+
     /// Current version of a table, `None` if it does not exist yet.
     pub async fn version(&self, spec: &TableSpec) -> Result<Option<u64>> {
         if !self.table_path(spec).join("_delta_log").exists() {
@@ -148,12 +236,39 @@ impl Warehouse {
 
     /// Hand every batch of the current version to `visit`, file by file, holding one batch at a
     /// time (for readers that aggregate, like linkage).
-    pub async fn visit_rows(&self, spec: &TableSpec, mut visit: impl FnMut(RecordBatch)) -> Result<()> {
-        for uri in self.data_files(spec).await? {
-            let path = url::Url::parse(&uri)
+    pub async fn visit_rows(&self, spec: &TableSpec, visit: impl FnMut(RecordBatch)) -> Result<()> {
+        let files = self.data_files(spec).await?;
+        Self::visit_files(spec, &files, visit)
+    }
+
+    /// The Parquet files of one delivery's partition in the current version, sorted. Their names
+    /// change whenever the delivery is loaded again, so they also tell whether it was.
+    pub async fn delivery_files(&self, spec: &TableSpec, delivery: &str) -> Result<Vec<String>> {
+        let table = self.open(spec).await?;
+        if table.version().is_none() {
+            return Ok(Vec::new());
+        }
+        let filter = (
+            DELIVERY_MONTH,
+            deltalake::FilterOp::Eq,
+            deltalake::FilterValue::Scalar(delivery),
+        );
+        let mut files = table
+            .get_file_uris_by_partitions(&[filter])
+            .await
+            .map_err(|source| Self::delta_error(spec, source))?;
+        files.sort();
+        Ok(files)
+    }
+
+    /// Hand every batch of `files` (from [`Warehouse::data_files`] or
+    /// [`Warehouse::delivery_files`]) to `visit`, one batch at a time.
+    pub fn visit_files(spec: &TableSpec, files: &[String], mut visit: impl FnMut(RecordBatch)) -> Result<()> {
+        for uri in files {
+            let path = url::Url::parse(uri)
                 .ok()
                 .and_then(|url| url.to_file_path().ok())
-                .unwrap_or_else(|| PathBuf::from(&uri));
+                .unwrap_or_else(|| PathBuf::from(uri));
             let io = |source| WarehouseError::Io {
                 path: path.clone(),
                 source,
@@ -209,13 +324,26 @@ impl Warehouse {
 
     /// Paths of the Parquet files of the current version (relative to the table folder).
     pub async fn data_files(&self, spec: &TableSpec) -> Result<Vec<String>> {
-        let table = self.open(spec).await?;
+        self.files_in(spec.name, &self.table_path(spec)).await
+    }
+
+    /// Like [`Warehouse::data_files`], for any table of the analysts' zone by name (models too).
+    pub async fn model_files(&self, name: &str) -> Result<Vec<String>> {
+        self.files_in(name, &self.root.join(Zone::Warehouse.folder()).join(name))
+            .await
+    }
+
+    async fn files_in(&self, name: &str, path: &Path) -> Result<Vec<String>> {
+        let table = self.open_folder(name, path).await?;
         if table.version().is_none() {
             return Ok(Vec::new());
         }
         let mut files: Vec<String> = table
             .get_file_uris()
-            .map_err(|source| Self::delta_error(spec, source))?
+            .map_err(|source| WarehouseError::Delta {
+                table: name.to_string(),
+                source: Box::new(source),
+            })?
             .map(|uri| uri.to_string())
             .collect();
         files.sort();

@@ -322,7 +322,7 @@ fn data_files_are_sorted_by_insurer_service_month_and_person() {
                     .unwrap()
                     .clone()
             };
-            let (insurers, months, persons) = (text("insurer_number"), text("service_month"), text("person_key"));
+            let (insurers, months, persons) = (text("insurer_number"), text("service_month"), text("identity_key"));
             for row in 0..batch.num_rows() {
                 let current = (
                     insurers.value(row).to_string(),

@@ -67,7 +67,8 @@ fn duckdb_and_pyarrow_read_the_same_rows_and_sums() {
     }
     assert!(expected["claim_lines"].0 > 1000);
 
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/readback.py");
+    let script = PathBuf::from(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("tests/it/readback.py");
     let mut child = std::process::Command::new(python())
         .arg(&script)
         .stdin(Stdio::piped())

@@ -26,6 +26,10 @@ struct Linked {
     evaluation: Evaluation,
     person_keys: Vec<String>,
     resolution: Resolution,
+    /// The incremental run after each delivery: (deliveries read, deliveries reused).
+    runs: Vec<(Vec<String>, Vec<String>)>,
+    /// The last incremental run.
+    incremental: kaigo_linkage::LinkRun,
 }
 
 fn key() -> SecretKey {
@@ -61,9 +65,25 @@ fn linked() -> &'static Linked {
             })
             .collect();
         folders.sort();
-        for folder in folders {
+        // Link after every delivery, as production does, then once in bulk below.
+        let mut runs = Vec::new();
+        let mut incremental = None;
+        for folder in &folders {
             runtime.block_on(Ingest::new(folder, &key).run(&warehouse)).unwrap();
+            let run = runtime
+                .block_on(kaigo_linkage::link(&warehouse, &key, &LinkageConfig::default()))
+                .unwrap();
+            runs.push((run.deliveries_read.clone(), run.deliveries_reused.clone()));
+            incremental = Some(run);
         }
+        // A delivery loaded again gets new files in its partition: its summary is made again.
+        runtime
+            .block_on(Ingest::new(&folders[0], &key).run(&warehouse))
+            .unwrap();
+        let run = runtime
+            .block_on(kaigo_linkage::link(&warehouse, &key, &LinkageConfig::default()))
+            .unwrap();
+        runs.push((run.deliveries_read.clone(), run.deliveries_reused.clone()));
         let identities = runtime.block_on(load_identities(&warehouse)).unwrap();
         let resolution = resolve(identities, &LinkageConfig::default());
         let person_keys = resolution.person_keys(&key);
@@ -83,6 +103,8 @@ fn linked() -> &'static Linked {
             evaluation,
             person_keys,
             resolution,
+            runs,
+            incremental: incremental.expect("deliveries"),
         }
     })
 }
@@ -115,6 +137,62 @@ fn linking_again_gives_the_same_persons_and_keys() {
     // Keys are keyed: another key gives other person keys for the same persons.
     let other = again.person_keys(&SecretKey::from_bytes([10; 32]));
     assert!(other.iter().zip(&linked.person_keys).all(|(a, b)| a != b));
+}
+
+#[test]
+fn linking_month_by_month_equals_linking_all_months_at_once() {
+    let linked = linked();
+    // Each run read only the new delivery and reused every earlier summary; after the first
+    // delivery was loaded again, only it was read again.
+    let deliveries = linked.runs.len() - 1;
+    assert!(deliveries >= 12, "{deliveries} deliveries");
+    for (index, (read, reused)) in linked.runs[..deliveries].iter().enumerate() {
+        assert_eq!(read.len(), 1, "run {index}");
+        assert_eq!(reused.len(), index, "run {index}");
+    }
+    assert_eq!(linked.runs[deliveries].0, linked.runs[0].0);
+    assert_eq!(linked.runs[deliveries].1.len(), deliveries - 1);
+    let incremental = &linked.incremental.resolution;
+    assert_eq!(incremental.cluster, linked.resolution.cluster);
+    assert_eq!(incremental.person_keys(&key()), linked.person_keys);
+    for (left, right) in incremental
+        .identities
+        .identities
+        .iter()
+        .zip(&linked.resolution.identities.identities)
+    {
+        assert_eq!(left.token, right.token);
+        assert_eq!(left.values, right.values);
+        assert_eq!(left.claim_months, right.claim_months);
+        assert_eq!(left.records, right.records);
+    }
+}
+
+#[test]
+fn the_person_map_covers_every_loaded_identity() {
+    use arrow::array::AsArray;
+    let linked = linked();
+    let map_spec = kaigo_warehouse::table("person_map").unwrap();
+    let mut map: HashMap<String, String> = HashMap::new();
+    for batch in runtime().block_on(linked.warehouse.read_rows(map_spec)).unwrap() {
+        let (identities, persons) = (batch.column(0).as_string::<i32>(), batch.column(1).as_string::<i32>());
+        for row in 0..batch.num_rows() {
+            map.insert(identities.value(row).to_string(), persons.value(row).to_string());
+        }
+    }
+    assert_eq!(map.len(), linked.resolution.identities.identities.len());
+    let expected: std::collections::HashSet<&String> = linked.person_keys.iter().collect();
+    assert_eq!(map.values().collect::<std::collections::HashSet<_>>(), expected);
+    let statements = kaigo_warehouse::table("claim_statements").unwrap();
+    let mut checked = 0;
+    for batch in runtime().block_on(linked.warehouse.read_rows(statements)).unwrap() {
+        let keys = batch.column_by_name("identity_key").unwrap().as_string::<i32>();
+        for row in 0..batch.num_rows() {
+            assert!(map.contains_key(keys.value(row)));
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000);
 }
 
 #[test]
