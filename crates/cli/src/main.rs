@@ -4,6 +4,7 @@
 mod linkage;
 mod load;
 mod pipeline;
+mod sql;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -51,17 +52,21 @@ enum Command {
     /// Person linkage over the vault's tokens.
     #[command(subcommand)]
     Linkage(LinkageCommand),
-    /// Build the SQL models (sql/) over the warehouse with DataFusion, checking each model's
-    /// grain; run after ingest and `kaigo linkage run`.
+    /// Build the SQL models (sql/) over the warehouse with DataFusion in dependency order,
+    /// running each model's checks on its rows; run after ingest and `kaigo linkage run`. A
+    /// failed check fails the build (exit 1) and leaves that model's previous version.
     Build {
         /// Warehouse root.
         #[arg(long)]
         warehouse: PathBuf,
     },
-    /// Write the extract-format documentation (docs/formats/*.md).
+    /// Query the warehouse, read-only: -c, -f, stdin, or an interactive prompt.
+    Sql(sql::SqlArgs),
+    /// Write the generated documentation: extract formats (docs/formats/*.md) and the data
+    /// dictionary (docs/tables.md).
     Docs {
-        /// Output folder.
-        #[arg(long, default_value = "docs/formats")]
+        /// Documentation folder.
+        #[arg(long, default_value = "docs")]
         out: PathBuf,
     },
 }
@@ -360,20 +365,11 @@ fn key_fingerprint(path: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
 
 /// Delivery folders to load: the folder itself, or every `YYYYMM` folder of a hub root in order.
 fn delivery_folders(path: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
-    let is_delivery = |path: &std::path::Path| {
-        path.file_name()
-            .and_then(|name| name.to_str())
-            .is_some_and(|name| name.len() == 6 && name.bytes().all(|b| b.is_ascii_digit()))
-    };
-    if is_delivery(path) {
+    if kaigo_formats::is_delivery_folder(path) {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path).map_err(|error| UserError(format!("--drop {}: {error}", path.display())))?;
-    let mut folders: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.is_dir() && is_delivery(path))
-        .collect();
-    folders.sort();
+    let folders = kaigo_formats::delivery_folders(path)
+        .map_err(|error| UserError(format!("--drop {}: {error}", path.display())))?;
     if folders.is_empty() {
         bail!(UserError(format!(
             "--drop {}: neither a delivery folder (YYYYMM) nor a hub root holding any",
@@ -401,14 +397,39 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Build the models; one line per model on stderr.
+/// Build the models; one line per model on stderr. A failed check is a data problem (exit 1).
 fn build_models(runtime: &tokio::runtime::Runtime, warehouse: &kaigo_warehouse::Warehouse) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    for built in runtime.block_on(kaigo_models::build(warehouse))? {
-        eprintln!("build: {} — {} rows, version {}", built.name, built.rows, built.version);
+    let built = runtime
+        .block_on(kaigo_query::runner::build(warehouse))
+        .map_err(|error| match error {
+            kaigo_query::QueryError::Checks { .. } => anyhow::Error::new(UserError(error.to_string())),
+            other => anyhow::Error::new(other),
+        })?;
+    for table in built {
+        eprintln!(
+            "build: {:<40} {:>10} rows  {:>2} checks  version {:<3} {:>6.1}s",
+            table.name, table.rows, table.checks, table.version, table.seconds
+        );
     }
     eprintln!("build: done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `kaigo docs`: the extract formats and the data dictionary.
+fn docs(out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let formats = out.join("formats");
+    let files = kaigo_formats::docs::write_all(&formats)?;
+    let models = kaigo_query::model::shipped(&kaigo_query::runner::sources())?;
+    let dictionary = out.join("tables.md");
+    std::fs::write(&dictionary, kaigo_query::dictionary::render(&models))
+        .with_context(|| format!("writing {}", dictionary.display()))?;
+    eprintln!(
+        "kaigo docs: wrote {files} files to {} and {}",
+        formats.display(),
+        dictionary.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn build(warehouse: &std::path::Path) -> anyhow::Result<ExitCode> {
@@ -450,12 +471,8 @@ fn main() -> ExitCode {
             linkage::explain_command(&warehouse, &left, &right)
         }
         Command::Key(KeyCommand::Fingerprint { key }) => key_fingerprint(key.as_deref()),
-        Command::Docs { out } => kaigo_formats::docs::write_all(&out)
-            .map(|files| {
-                eprintln!("kaigo docs: wrote {} files to {}", files, out.display());
-                ExitCode::SUCCESS
-            })
-            .map_err(anyhow::Error::from),
+        Command::Sql(args) => sql::sql(args),
+        Command::Docs { out } => docs(&out),
     };
     match result {
         Ok(code) => code,

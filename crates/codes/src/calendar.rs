@@ -277,6 +277,47 @@ impl EraDate {
         Ok(era_date)
     }
 
+    /// Parse the written form `令和8年11月26日` (元年 for year 1; ASCII or full-width digits).
+    pub fn parse_kanji(text: &str) -> Result<Self, CodeError> {
+        const WHAT: &str = "era date (令和8年11月26日)";
+        let shape = CodeError::Date { what: WHAT };
+        let era = Era::ALL
+            .into_iter()
+            .find(|era| text.starts_with(era.name_ja()))
+            .ok_or(CodeError::Unknown { what: WHAT })?;
+        let rest: String = text[era.name_ja().len()..]
+            .chars()
+            .map(|c| match c {
+                '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).expect("digit"),
+                c => c,
+            })
+            .collect();
+        let rest = rest.replacen("元年", "1年", 1);
+        let positions = ['年', '月', '日'].map(|mark| rest.find(mark));
+        if !(positions[0] < positions[1] && positions[1] < positions[2] && positions[0].is_some()) {
+            return Err(shape);
+        }
+        let mut numbers = rest.split(['年', '月', '日']);
+        let mut next = || -> Result<u32, CodeError> {
+            numbers
+                .next()
+                .filter(|part| !part.is_empty() && part.len() <= 2)
+                .and_then(|part| part.parse().ok())
+                .ok_or(shape.clone())
+        };
+        let era_date = Self {
+            era,
+            year: next()?,
+            month: next()?,
+            day: next()?,
+        };
+        if !rest.ends_with('日') || numbers.any(|part| !part.is_empty()) {
+            return Err(shape);
+        }
+        era_date.to_date()?;
+        Ok(era_date)
+    }
+
     /// The 7-digit form `GYYMMDD`.
     pub fn compact(&self) -> String {
         format!("{}{:02}{:02}{:02}", self.era.number(), self.year, self.month, self.day)
@@ -297,6 +338,17 @@ impl std::fmt::Display for EraDate {
                 self.day
             )
         }
+    }
+}
+
+/// The 5-year age band analysts tabulate by: `<65`, `65-69`, …, `90-94`, `95+` (the bands of
+/// the certification statistics, domain.md §2.2.1).
+pub fn age_band(age: i64) -> &'static str {
+    const BANDS: [&str; 7] = ["65-69", "70-74", "75-79", "80-84", "85-89", "90-94", "95+"];
+    if age < 65 {
+        "<65"
+    } else {
+        BANDS[(((age - 65) / 5) as usize).min(6)]
     }
 }
 
@@ -328,6 +380,31 @@ mod tests {
 
     fn date(year: i32, month: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn written_era_dates_parse_and_reject_what_does_not_exist() {
+        let parse = |text| EraDate::parse_kanji(text).and_then(EraDate::to_date);
+        assert_eq!(parse("令和8年11月26日"), Ok(date(2026, 11, 26)));
+        assert_eq!(parse("令和元年5月1日"), Ok(date(2019, 5, 1)));
+        assert_eq!(parse("昭和２２年３月５日"), Ok(date(1947, 3, 5)));
+        for bad in [
+            "令和元年4月30日",
+            "平成31年5月1日",
+            "令和8年2月30日",
+            "令和8月11年26日",
+            "令和8年11月",
+            "R8.11.26",
+            "令和8年11月26日x",
+        ] {
+            assert!(EraDate::parse_kanji(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn age_bands_are_five_years_wide_from_65() {
+        let bands: Vec<&str> = [40, 64, 65, 69, 70, 94, 95, 104].map(age_band).to_vec();
+        assert_eq!(bands, ["<65", "<65", "65-69", "65-69", "70-74", "90-94", "95+", "95+"]);
     }
 
     #[test]

@@ -24,6 +24,18 @@ pub enum ServiceGroup {
 }
 
 impl ServiceGroup {
+    /// Stable snake-case code for SQL (`in_home`, `community`, `facility`, `care_management`,
+    /// `preventive`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InHome => "in_home",
+            Self::Community => "community",
+            Self::Facility => "facility",
+            Self::CareManagement => "care_management",
+            Self::Preventive => "preventive",
+        }
+    }
+
     /// Japanese label.
     pub fn label_ja(self) -> &'static str {
         match self {

@@ -49,3 +49,24 @@ pub mod sensitive;
 
 pub use error::{FormatError, Result, RowError};
 pub use sensitive::Sensitive;
+
+/// Whether `path` names a delivery folder of a hub drop (`<YYYYMM>`: the extract processed in
+/// that month).
+pub fn is_delivery_folder(path: &std::path::Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.len() == 6 && name.bytes().all(|byte| byte.is_ascii_digit()))
+}
+
+/// The delivery folders of a hub drop's root, oldest first (the order they must be loaded in).
+pub fn delivery_folders(root: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(root)? {
+        let path = entry?.path();
+        if path.is_dir() && is_delivery_folder(&path) {
+            folders.push(path);
+        }
+    }
+    folders.sort();
+    Ok(folders)
+}

@@ -154,10 +154,10 @@ fn summary_error(path: &Path, problem: impl std::fmt::Display) -> LinkageError {
 }
 
 /// The files' names without their folder, one per line (what the summary was made from).
-fn file_names(files: &[String]) -> String {
+fn file_names(files: &[std::path::PathBuf]) -> String {
     files
         .iter()
-        .map(|uri| uri.rsplit('/').next().unwrap_or(uri))
+        .filter_map(|path| path.file_name().and_then(|name| name.to_str()))
         .collect::<Vec<_>>()
         .join("\n")
 }

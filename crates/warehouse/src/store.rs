@@ -210,7 +210,12 @@ impl Warehouse {
                 source: Box::new(source),
             };
             table.update_datafusion_session(&context.state()).map_err(error)?;
-            let provider = table.table_provider().await.map_err(|source| error(source.into()))?;
+            // The scan takes the session's Parquet options (view types, pushdown) from it.
+            let provider = table
+                .table_provider()
+                .with_session(Arc::new(context.state()))
+                .await
+                .map_err(|source| error(source.into()))?;
             context
                 .register_table(name.as_str(), provider)
                 .map_err(|source| error(source.into()))?;
@@ -243,7 +248,7 @@ impl Warehouse {
 
     /// The Parquet files of one delivery's partition in the current version, sorted. Their names
     /// change whenever the delivery is loaded again, so they also tell whether it was.
-    pub async fn delivery_files(&self, spec: &TableSpec, delivery: &str) -> Result<Vec<String>> {
+    pub async fn delivery_files(&self, spec: &TableSpec, delivery: &str) -> Result<Vec<PathBuf>> {
         let table = self.open(spec).await?;
         if table.version().is_none() {
             return Ok(Vec::new());
@@ -253,27 +258,26 @@ impl Warehouse {
             deltalake::FilterOp::Eq,
             deltalake::FilterValue::Scalar(delivery),
         );
-        let mut files = table
+        let mut files: Vec<PathBuf> = table
             .get_file_uris_by_partitions(&[filter])
             .await
-            .map_err(|source| Self::delta_error(spec, source))?;
+            .map_err(|source| Self::delta_error(spec, source))?
+            .iter()
+            .map(|uri| local_path(uri))
+            .collect();
         files.sort();
         Ok(files)
     }
 
     /// Hand every batch of `files` (from [`Warehouse::data_files`] or
     /// [`Warehouse::delivery_files`]) to `visit`, one batch at a time.
-    pub fn visit_files(spec: &TableSpec, files: &[String], mut visit: impl FnMut(RecordBatch)) -> Result<()> {
-        for uri in files {
-            let path = url::Url::parse(uri)
-                .ok()
-                .and_then(|url| url.to_file_path().ok())
-                .unwrap_or_else(|| PathBuf::from(uri));
+    pub fn visit_files(spec: &TableSpec, files: &[PathBuf], mut visit: impl FnMut(RecordBatch)) -> Result<()> {
+        for path in files {
             let io = |source| WarehouseError::Io {
                 path: path.clone(),
                 source,
             };
-            let file = std::fs::File::open(&path).map_err(io)?;
+            let file = std::fs::File::open(path).map_err(io)?;
             let parquet_error = |source: parquet::errors::ParquetError| WarehouseError::Io {
                 path: path.clone(),
                 source: std::io::Error::other(source),
@@ -323,30 +327,38 @@ impl Warehouse {
     }
 
     /// Paths of the Parquet files of the current version (relative to the table folder).
-    pub async fn data_files(&self, spec: &TableSpec) -> Result<Vec<String>> {
+    pub async fn data_files(&self, spec: &TableSpec) -> Result<Vec<PathBuf>> {
         self.files_in(spec.name, &self.table_path(spec)).await
     }
 
     /// Like [`Warehouse::data_files`], for any table of the analysts' zone by name (models too).
-    pub async fn model_files(&self, name: &str) -> Result<Vec<String>> {
+    pub async fn model_files(&self, name: &str) -> Result<Vec<PathBuf>> {
         self.files_in(name, &self.root.join(Zone::Warehouse.folder()).join(name))
             .await
     }
 
-    async fn files_in(&self, name: &str, path: &Path) -> Result<Vec<String>> {
+    async fn files_in(&self, name: &str, path: &Path) -> Result<Vec<PathBuf>> {
         let table = self.open_folder(name, path).await?;
         if table.version().is_none() {
             return Ok(Vec::new());
         }
-        let mut files: Vec<String> = table
+        let mut files: Vec<PathBuf> = table
             .get_file_uris()
             .map_err(|source| WarehouseError::Delta {
                 table: name.to_string(),
                 source: Box::new(source),
             })?
-            .map(|uri| uri.to_string())
+            .map(|uri| local_path(&uri))
             .collect();
         files.sort();
         Ok(files)
     }
+}
+
+/// The local path of a file URI Delta reports (the warehouse lives on a local file system).
+fn local_path(uri: &str) -> PathBuf {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|url| url.to_file_path().ok())
+        .unwrap_or_else(|| PathBuf::from(uri))
 }

@@ -112,6 +112,70 @@ fn run_executes_a_pipeline_file() {
     assert!(root.join("reports/calibration.txt").exists() && root.join("hub/truth/persons.csv").exists());
     assert!(root.join("warehouse/warehouse/claim_statements/_delta_log").exists());
     assert!(root.join("reports/ingest.json").exists());
+
+    // kaigo sql over the warehouse the run built: formats, stdin, files, refusals.
+    let warehouse = root.join("warehouse");
+    let sql = |arguments: &[&str], stdin: Option<&str>| {
+        let mut command = kaigo();
+        command.arg("sql").arg("--warehouse").arg(&warehouse).args(arguments);
+        command.stdin(std::process::Stdio::piped());
+        command.stdout(std::process::Stdio::piped());
+        command.stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().unwrap();
+            input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let csv = sql(
+        &["-c", "select count(*) as n from fct_person_months", "--format", "csv"],
+        None,
+    );
+    assert!(csv.status.success(), "{}", String::from_utf8_lossy(&csv.stderr));
+    let text = String::from_utf8(csv.stdout).unwrap();
+    let rows: u64 = text.strip_prefix("n\n").unwrap().trim().parse().unwrap();
+    assert!(rows > 100, "{text}");
+    let json = sql(
+        &[
+            "-c",
+            "select insurer_number, is_live from rollout_status_by_insurer_month order by 1 limit 2",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed.as_array().unwrap().len(), 2, "{parsed}");
+    let piped = sql(&["--format", "csv"], Some("select 1 as one;\nselect 'two' as two;"));
+    assert_eq!(String::from_utf8(piped.stdout).unwrap(), "one\n1\ntwo\ntwo\n");
+    let query = dir.path().join("query.sql");
+    std::fs::write(&query, "select wareki(date '2026-11-27') as day;").unwrap();
+    let parquet = dir.path().join("out.parquet");
+    let written = sql(
+        &[
+            "-f",
+            query.to_str().unwrap(),
+            "--format",
+            "parquet",
+            "--out",
+            parquet.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    assert!(std::fs::read(&parquet).unwrap().starts_with(b"PAR1"));
+    for refused in ["drop table insurers", "copy (select 1) to '/tmp/kaigo-cli-leak.csv'"] {
+        let output = sql(&["-c", refused], None);
+        assert_eq!(output.status.code(), Some(1), "{refused}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("read-only"),
+            "{refused}"
+        );
+    }
+    let vault = sql(&["-c", "select * from record_tokens"], None);
+    assert_eq!(vault.status.code(), Some(1));
 }
 
 #[test]
@@ -120,10 +184,12 @@ fn docs_command_writes_the_format_pages() {
     let output = kaigo().args(["docs", "--out"]).arg(dir.path()).output().unwrap();
     assert!(output.status.success());
     assert!(
-        std::fs::read_to_string(dir.path().join("claims.md"))
+        std::fs::read_to_string(dir.path().join("formats/claims.md"))
             .unwrap()
             .contains("基本情報")
     );
+    let dictionary = std::fs::read_to_string(dir.path().join("tables.md")).unwrap();
+    assert!(dictionary.contains("### `fct_person_months`") && dictionary.contains("要介護状態区分コード"));
 }
 
 #[test]

@@ -12,6 +12,7 @@ use arrow::{array::AsArray, record_batch::RecordBatch};
 use kaigo_codes::calendar::YearMonth;
 use kaigo_ingest::{Ingest, IngestReport, quality::Finding};
 use kaigo_pseudonymize::key::SecretKey;
+use kaigo_testkit::runtime;
 use kaigo_warehouse::{Warehouse, Zone, tables};
 
 mod fixtures;
@@ -29,31 +30,8 @@ fn key() -> SecretKey {
     SecretKey::from_bytes([42; 32])
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn deliveries(hub: &Path) -> Vec<PathBuf> {
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(hub)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            path.is_dir()
-                && path
-                    .file_name()
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-        })
-        .collect();
-    folders.sort();
-    folders
+    kaigo_formats::delivery_folders(hub).unwrap()
 }
 
 /// A hub of 2,000 persons over a year around the first go-lives, loaded delivery by delivery.
@@ -302,10 +280,7 @@ fn data_files_are_sorted_by_insurer_service_month_and_person() {
     let files = runtime().block_on(loaded.warehouse.data_files(spec)).unwrap();
     assert!(!files.is_empty());
     let mut checked = 0;
-    for uri in files {
-        let path = url::Url::parse(&uri)
-            .map(|url| url.to_file_path().unwrap())
-            .unwrap_or_else(|_| PathBuf::from(&uri));
+    for path in files {
         let reader =
             parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
                 .unwrap()

@@ -6,19 +6,9 @@ use std::{collections::BTreeMap, path::PathBuf, process::Stdio};
 use arrow::{array::AsArray, datatypes::DataType};
 use kaigo_warehouse::tables;
 
-use crate::{loaded, runtime};
+use kaigo_testkit::{python, runtime};
 
-fn python() -> PathBuf {
-    if let Some(path) = std::env::var_os("KAIGO_PYTHON") {
-        return PathBuf::from(path);
-    }
-    let default = PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kaigo/venv/bin/python");
-    assert!(
-        default.exists(),
-        "no Python environment: run `bash scripts/python-env.sh` (scripts/test.sh does) or set KAIGO_PYTHON"
-    );
-    default
-}
+use crate::loaded;
 
 #[test]
 fn duckdb_and_pyarrow_read_the_same_rows_and_sums() {
@@ -31,11 +21,7 @@ fn duckdb_and_pyarrow_read_the_same_rows_and_sums() {
             .block_on(loaded.warehouse.data_files(spec))
             .unwrap()
             .into_iter()
-            .map(|uri| {
-                url::Url::parse(&uri)
-                    .map(|url| url.to_file_path().unwrap().display().to_string())
-                    .unwrap_or(uri)
-            })
+            .map(|path| path.display().to_string())
             .collect();
         let mut rows = 0;
         let mut sums: BTreeMap<String, i64> = BTreeMap::new();

@@ -1,6 +1,6 @@
 //! Linkage on a generated hub, measured against its ground truth.
 
-use std::{collections::HashMap, path::PathBuf, sync::OnceLock};
+use std::{collections::HashMap, sync::OnceLock};
 
 use kaigo_codes::calendar::YearMonth;
 use kaigo_ingest::Ingest;
@@ -10,15 +10,8 @@ use kaigo_linkage::{
     load_identities, resolve,
 };
 use kaigo_pseudonymize::key::SecretKey;
+use kaigo_testkit::runtime;
 use kaigo_warehouse::Warehouse;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 struct Linked {
     _dir: tempfile::TempDir,
@@ -52,19 +45,7 @@ fn linked() -> &'static Linked {
         let warehouse = Warehouse::new(dir.path().join("warehouse"));
         let key = key();
         let runtime = runtime();
-        let mut folders: Vec<PathBuf> = std::fs::read_dir(&hub)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| {
-                path.file_name()
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-            })
-            .collect();
-        folders.sort();
+        let folders = kaigo_formats::delivery_folders(&hub).unwrap();
         // Link after every delivery, as production does, then once in bulk below.
         let mut runs = Vec::new();
         let mut incremental = None;

@@ -1,0 +1,235 @@
+//! `kaigo sql`: the read-only session of kaigo-query from the command line — one query (`-c`),
+//! a file of statements (`-f`), statements on stdin, or an interactive prompt with history,
+//! multi-line input and `\d` to describe tables. Results go to stdout as a table, CSV, JSON or
+//! Parquet; row counts and timings to stderr.
+
+use std::{
+    io::{IsTerminal, Write},
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::Context;
+use arrow::array::RecordBatch;
+use kaigo_query::{QueryError, session::Session};
+use kaigo_warehouse::Warehouse;
+
+use crate::UserError;
+
+/// Output format of results.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Aligned table (the default).
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// A JSON array of objects, one per row.
+    Json,
+    /// Parquet (binary: redirect stdout or use --out).
+    Parquet,
+}
+
+/// Arguments of `kaigo sql`.
+#[derive(clap::Args)]
+pub(crate) struct SqlArgs {
+    /// Warehouse root.
+    #[arg(long)]
+    warehouse: PathBuf,
+    /// Run this statement (repeatable) and exit.
+    #[arg(short = 'c', long = "command")]
+    commands: Vec<String>,
+    /// Run the statements of this file and exit.
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write results to this file instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// A query error is the user's (exit 1) unless the warehouse itself failed.
+fn query_error(error: QueryError) -> anyhow::Error {
+    match error {
+        QueryError::Warehouse(_) => anyhow::Error::new(error),
+        other => anyhow::Error::new(UserError(other.to_string())),
+    }
+}
+
+fn render(batches: &[RecordBatch], format: Format, sink: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    match format {
+        Format::Table => writeln!(sink, "{}", arrow::util::pretty::pretty_format_batches(batches)?)?,
+        Format::Csv => {
+            let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut *sink);
+            for batch in batches {
+                writer.write(batch)?;
+            }
+        }
+        Format::Json => {
+            let mut writer = arrow::json::ArrayWriter::new(&mut *sink);
+            writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
+            writer.finish()?;
+            writeln!(sink)?;
+        }
+        Format::Parquet => {
+            let schema = batches
+                .first()
+                .map(RecordBatch::schema)
+                .context("no rows to write as Parquet")?;
+            let mut writer = parquet::arrow::ArrowWriter::try_new(&mut *sink, schema, None)?;
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.close()?;
+        }
+    }
+    Ok(())
+}
+
+/// Run every statement of `sql`, writing each result.
+async fn run_statements(
+    session: &Session,
+    sql: &str,
+    format: Format,
+    sink: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    for frame in session.statements(sql).await.map_err(query_error)? {
+        let started = std::time::Instant::now();
+        let batches = frame
+            .collect()
+            .await
+            .map_err(|error| anyhow::Error::new(UserError(format!("query: {error}"))))?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        if !batches.is_empty() {
+            render(&batches, format, sink)?;
+        }
+        sink.flush()?;
+        eprintln!("({rows} rows, {:.3}s)", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// `\d` (tables) and `\d name` (columns) as SQL over information_schema.
+fn describe_sql(argument: &str) -> String {
+    if argument.is_empty() {
+        "select table_name from information_schema.tables where table_schema = 'warehouse' order by table_name".into()
+    } else {
+        format!(
+            "select column_name, data_type, is_nullable from information_schema.columns \
+             where table_schema = 'warehouse' and table_name = '{}' order by ordinal_position",
+            argument.replace('\'', "''")
+        )
+    }
+}
+
+const HELP: &str = "Statements end with ';' and may span lines. Read-only: CREATE, DROP, INSERT, COPY … are refused.
+  \\d          list tables          \\d TABLE    describe a table
+  \\q          quit                 \\?          this help
+Functions: wareki, wareki_to_date, fiscal_year, age_band, care_level_ordinal, care_level_label(_en),
+service_kind_label, service_kind_group, is_valid_insurer_number. Tables: docs/tables.md.";
+
+/// The interactive prompt: history in the cache folder, statements until `;`.
+async fn repl(session: &Session, format: Format) -> anyhow::Result<()> {
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let history = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/kaigo/sql_history"));
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    eprintln!(
+        "kaigo sql — {} tables, read-only. \\? for help, \\q to quit.",
+        session.tables().len()
+    );
+    let mut buffer = String::new();
+    loop {
+        let prompt = if buffer.is_empty() { "kaigo> " } else { "  ...> " };
+        let line = match editor.readline(prompt) {
+            Ok(line) => line,
+            Err(rustyline::error::ReadlineError::Interrupted) => {
+                buffer.clear();
+                continue;
+            }
+            Err(rustyline::error::ReadlineError::Eof) => break,
+            Err(error) => return Err(error.into()),
+        };
+        let trimmed = line.trim();
+        if buffer.is_empty() && trimmed.starts_with('\\') {
+            let _ = editor.add_history_entry(trimmed);
+            let (command, argument) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
+            let outcome = match command {
+                "\\q" => break,
+                "\\?" | "\\h" => {
+                    eprintln!("{HELP}");
+                    Ok(())
+                }
+                "\\d" => run_statements(session, &describe_sql(argument.trim()), format, &mut std::io::stdout()).await,
+                other => Err(anyhow::anyhow!("unknown command {other}; \\? for help")),
+            };
+            if let Err(error) = outcome {
+                eprintln!("error: {error:#}");
+            }
+            continue;
+        }
+        if !buffer.is_empty() {
+            buffer.push('\n');
+        }
+        buffer.push_str(&line);
+        if trimmed.ends_with(';') {
+            let _ = editor.add_history_entry(buffer.as_str());
+            if let Err(error) = run_statements(session, &buffer, format, &mut std::io::stdout()).await {
+                eprintln!("error: {error:#}");
+            }
+            buffer.clear();
+        }
+    }
+    if let Some(path) = &history {
+        if let Some(folder) = path.parent() {
+            let _ = std::fs::create_dir_all(folder);
+        }
+        let _ = editor.save_history(path);
+    }
+    Ok(())
+}
+
+fn open_sink(out: Option<&Path>, format: Format) -> anyhow::Result<Box<dyn Write + Send>> {
+    match out {
+        Some(path) => Ok(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ))),
+        None if format == Format::Parquet && std::io::stdout().is_terminal() => Err(anyhow::Error::new(UserError(
+            "Parquet output is binary: redirect stdout or use --out FILE".into(),
+        ))),
+        None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout()))),
+    }
+}
+
+pub(crate) fn sql(args: SqlArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let warehouse = Warehouse::new(&args.warehouse);
+        if !args.warehouse.join("warehouse").is_dir() {
+            return Err(anyhow::Error::new(UserError(format!(
+                "{}: not a warehouse (no warehouse/ folder); load one with kaigo ingest",
+                args.warehouse.display()
+            ))));
+        }
+        let session = Session::open(&warehouse).await.map_err(query_error)?;
+        let mut sink = open_sink(args.out.as_deref(), args.format)?;
+        if !args.commands.is_empty() || args.file.is_some() {
+            for command in &args.commands {
+                run_statements(&session, command, args.format, &mut sink).await?;
+            }
+            if let Some(file) = &args.file {
+                let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+                run_statements(&session, &text, args.format, &mut sink).await?;
+            }
+        } else if std::io::stdin().is_terminal() && args.out.is_none() {
+            repl(&session, args.format).await?;
+        } else {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            run_statements(&session, &text, args.format, &mut sink).await?;
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,91 @@
+//! SQL over the warehouse: the read-only session analysts get, the functions they need, and the
+//! model runner that turns `sql/` into checked, documented warehouse tables.
+//!
+//! - [`session::Session`]: every table of the analysts' zone plus the kaigo functions
+//!   ([`udf`]); statements that write or define anything are refused. `kaigo sql` and
+//!   `kaigo serve` are built on it.
+//! - [`model`]: a model is one SELECT in `sql/<layer>/<name>.sql` with a TOML sidecar declaring
+//!   its grain, typed and described columns (JA + EN) and checks; layers run staging → marts →
+//!   rollout / outcomes and a model reads only to its left.
+//! - [`runner::build`] (`kaigo build`): reference tables, then each model in dependency order,
+//!   its column contract and checks run on the real rows before it replaces the previous
+//!   version; a failed check fails the build with the failing row count.
+//! - [`dictionary::render`]: `docs/tables.md`, from the Rust table layouts and the sidecars.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), kaigo_query::QueryError> {
+//! let warehouse = kaigo_warehouse::Warehouse::new("wh");
+//! for built in kaigo_query::runner::build(&warehouse).await? {
+//!     println!("{}: {} rows, {} checks", built.name, built.rows, built.checks);
+//! }
+//! let session = kaigo_query::session::Session::open(&warehouse).await?;
+//! session.query("select fiscal_year(started_on), count(*) from insurers group by 1").await?.show().await.ok();
+//! # Ok(()) }
+//! ```
+//!
+//! What this crate does not do: load or link (ingest, linkage), or decide what may be published
+//! (disclosure control).
+
+pub mod dictionary;
+pub mod model;
+pub mod runner;
+pub mod session;
+pub mod udf;
+
+use deltalake::datafusion::error::DataFusionError;
+
+/// Errors of queries and builds.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// Reading or writing the warehouse failed.
+    #[error(transparent)]
+    Warehouse(#[from] kaigo_warehouse::WarehouseError),
+    /// DataFusion could not plan or run a statement.
+    #[error("{context}: {source}")]
+    DataFusion {
+        /// What was running (`query`, `model fct_x`, `model fct_x, check unique(a)`).
+        context: String,
+        /// Cause.
+        source: Box<DataFusionError>,
+    },
+    /// A model or its sidecar is not well formed, or breaks the layering.
+    #[error("model {model}: {reason}")]
+    Model {
+        /// Model.
+        model: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Checks failed on a model's rows; the model was not written.
+    #[error("model {model}: {} check(s) failed: {}", failures.len(), failures.iter().map(|(check, rows)| format!("{check} on {rows} rows")).collect::<Vec<_>>().join("; "))]
+    Checks {
+        /// Model.
+        model: String,
+        /// Each failing check with its failing row count.
+        failures: Vec<(String, u64)>,
+    },
+    /// A statement would write or define something.
+    #[error(
+        "refused: {statement} — kaigo SQL is read-only (tables change only through kaigo ingest, kaigo linkage run and kaigo build)"
+    )]
+    ReadOnly {
+        /// The kind of statement.
+        statement: String,
+    },
+    /// One statement was expected.
+    #[error("expected one statement, found {count}")]
+    Statements {
+        /// Statements found.
+        count: usize,
+    },
+}
+
+/// Result alias.
+pub type Result<T, E = QueryError> = std::result::Result<T, E>;
+
+pub(crate) fn datafusion_error(context: &str, source: DataFusionError) -> QueryError {
+    QueryError::DataFusion {
+        context: context.to_string(),
+        source: Box::new(source),
+    }
+}

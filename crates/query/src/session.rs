@@ -1,0 +1,104 @@
+//! The read-only SQL session analysts get (`kaigo sql`, `kaigo serve`, notebooks through
+//! extracts): every table of the analysts' zone, the kaigo functions, and nothing that writes.
+//!
+//! Statements that would change or create anything — `CREATE`, `DROP`, `INSERT`, `UPDATE`,
+//! `DELETE`, `COPY … TO` (also under `EXPLAIN ANALYZE`) — are refused before they run; tables
+//! change only through `kaigo ingest`, `kaigo linkage run` and `kaigo build`. The vault and the
+//! landing zone are not registered, and with external tables refused and URL tables off there is
+//! no statement that reaches a file by path.
+
+use deltalake::datafusion::{
+    common::tree_node::{TreeNode, TreeNodeRecursion},
+    dataframe::DataFrame,
+    logical_expr::LogicalPlan,
+    prelude::{SessionConfig, SessionContext},
+    sql::parser::DFParser,
+};
+use kaigo_warehouse::Warehouse;
+
+use crate::{QueryError, datafusion_error};
+
+/// A read-only session over a warehouse.
+pub struct Session {
+    context: SessionContext,
+    tables: Vec<String>,
+}
+
+impl Session {
+    /// Register every table of the analysts' zone and the kaigo functions.
+    pub async fn open(warehouse: &Warehouse) -> Result<Self, QueryError> {
+        let mut config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema("kaigo", "warehouse");
+        config.options_mut().execution.parquet.schema_force_view_types = false;
+        let context = SessionContext::new_with_config(config);
+        crate::udf::register(&context);
+        let tables = warehouse.register_tables(&context).await?;
+        Ok(Self { context, tables })
+    }
+
+    /// The DataFusion context (for callers that plan themselves; writes are theirs to refuse).
+    pub fn context(&self) -> &SessionContext {
+        &self.context
+    }
+
+    /// The tables registered, sorted.
+    pub fn tables(&self) -> &[String] {
+        &self.tables
+    }
+
+    /// Plan every statement of `sql` in order, refusing writes; `SET` takes effect as it is
+    /// planned. The frames are lazy: nothing has been read yet.
+    pub async fn statements(&self, sql: &str) -> Result<Vec<DataFrame>, QueryError> {
+        let statements = DFParser::parse_sql(sql).map_err(|error| datafusion_error("query", error))?;
+        let mut frames = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let plan = self
+                .context
+                .state()
+                .statement_to_plan(statement)
+                .await
+                .map_err(|error| datafusion_error("query", error))?;
+            refuse_writes(&plan)?;
+            frames.push(
+                self.context
+                    .execute_logical_plan(plan)
+                    .await
+                    .map_err(|error| datafusion_error("query", error))?,
+            );
+        }
+        Ok(frames)
+    }
+
+    /// The one statement of `sql` (see [`Session::statements`]).
+    pub async fn query(&self, sql: &str) -> Result<DataFrame, QueryError> {
+        let mut frames = self.statements(sql).await?;
+        match frames.len() {
+            1 => Ok(frames.pop().expect("one frame")),
+            count => Err(QueryError::Statements { count }),
+        }
+    }
+}
+
+/// Refuse a plan that writes or defines anything, wherever it sits in the plan.
+pub fn refuse_writes(plan: &LogicalPlan) -> Result<(), QueryError> {
+    let mut refused = None;
+    plan.apply(|node| {
+        refused = match node {
+            LogicalPlan::Ddl(ddl) => Some(ddl.name().to_string()),
+            LogicalPlan::Dml(dml) => Some(dml.op.to_string()),
+            LogicalPlan::Copy(_) => Some("COPY".to_string()),
+            _ => None,
+        };
+        Ok(if refused.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    })
+    .map_err(|error| datafusion_error("query", error))?;
+    match refused {
+        Some(statement) => Err(QueryError::ReadOnly { statement }),
+        None => Ok(()),
+    }
+}

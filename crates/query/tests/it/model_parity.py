@@ -1,0 +1,58 @@
+"""DuckDB (a real, independent engine) builds kaigo's models from the same Parquet files and
+compares each with the table DataFusion built.
+
+stdin: {"tables": {name: [parquet files]}, "models": [{"name": ..., "sql": path}] in build order,
+        "functions": path of DuckDB macros standing in for kaigo's SQL functions}
+stdout: {model: {"rows": ours, "theirs": rows, "only_ours": n, "only_theirs": n}}
+
+Each source table becomes a view over exactly its committed files (Delta keeps replaced files on
+disk until vacuum, so a folder glob would read stale rows); partition columns come from the paths,
+typed as text as in the Delta schema. DuckDB runs every model itself, in order, over its own
+results: nothing DataFusion built is read except to compare. Doubles are compared to 6 decimals
+(the engines may sum floating point in a different order).
+"""
+
+import json
+import sys
+
+import duckdb
+
+request = json.load(sys.stdin)
+models = [model["name"] for model in request["models"]]
+con = duckdb.connect()
+con.execute(open(request["functions"], encoding="utf-8").read())
+
+
+def view(name, files):
+    listed = ", ".join(f"'{path}'" for path in files)
+    partitioned = any("delivery_month=" in path for path in files)
+    hive = ", hive_partitioning = true, hive_types = {'delivery_month': VARCHAR}" if partitioned else ""
+    con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}]{hive})")
+
+
+for name, files in request["tables"].items():
+    if name in models:
+        view(f"ours_{name}", files)
+    else:
+        view(name, files)
+
+report = {}
+for model in request["models"]:
+    name = model["name"]
+    con.execute(f"CREATE TABLE {name} AS {open(model['sql'], encoding='utf-8').read()}")
+    columns = con.execute(f"DESCRIBE ours_{name}").fetchall()
+    select = ", ".join(
+        f"round(cast({column} AS DOUBLE), 6) AS {column}"
+        if kind.startswith(("DOUBLE", "FLOAT", "DECIMAL"))
+        else column
+        for column, kind, *_ in columns
+    )
+    ours = f"SELECT {select} FROM ours_{name}"
+    theirs = f"SELECT {select} FROM {name}"
+    report[name] = {
+        "rows": con.execute(f"SELECT count(*) FROM ours_{name}").fetchone()[0],
+        "theirs": con.execute(f"SELECT count(*) FROM {name}").fetchone()[0],
+        "only_ours": con.execute(f"SELECT count(*) FROM ({ours} EXCEPT ALL {theirs})").fetchone()[0],
+        "only_theirs": con.execute(f"SELECT count(*) FROM ({theirs} EXCEPT ALL {ours})").fetchone()[0],
+    }
+print(json.dumps(report))
