@@ -6,13 +6,16 @@ use std::{fmt::Write, path::Path};
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let sql = Path::new(&manifest).join("../../sql");
+    // Only paths that exist: cargo reruns a build script whose rerun-if-changed path is
+    // missing on every build. The sql/ folder itself catches a layer folder being created.
+    println!("cargo:rerun-if-changed={}", sql.display());
     let mut entries = Vec::new();
     for layer in ["staging", "marts", "rollout", "outcomes"] {
         let folder = sql.join(layer);
-        println!("cargo:rerun-if-changed={}", folder.display());
         let Ok(files) = std::fs::read_dir(&folder) else {
             continue;
         };
+        println!("cargo:rerun-if-changed={}", folder.display());
         for file in files {
             let path = file.expect("readable sql folder").path();
             println!("cargo:rerun-if-changed={}", path.display());

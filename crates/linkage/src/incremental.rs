@@ -33,6 +33,8 @@ use parquet::{
     file::{metadata::KeyValue, properties::WriterProperties},
 };
 
+use rayon::prelude::*;
+
 use crate::{
     LinkageConfig, LinkageError, Resolution,
     identities::{Field, Identities, Identity, Values},
@@ -68,36 +70,31 @@ pub async fn link(warehouse: &Warehouse, key: &SecretKey, config: &LinkageConfig
         .collect();
     remove_orphans(&folder, &deliveries)?;
 
-    let mut identities = Identities::summaries_only();
-    let (mut read, mut reused) = (Vec::new(), Vec::new());
+    let mut planned = Vec::with_capacity(deliveries.len());
     for delivery in &deliveries {
         let files = warehouse.delivery_files(tokens, delivery).await?;
         let sources = file_names(&files);
         let path = folder.join(format!("{delivery}.parquet"));
-        let summary = match read_summary(&path, &sources)? {
-            Some(summary) => {
-                reused.push(delivery.clone());
-                summary
+        planned.push((delivery, files, sources, path));
+    }
+    // Summaries are made (or read) a few deliveries at a time, one per core, and folded in
+    // delivery order: as fast as the cores allow, with at most one summary per core in memory.
+    let mut identities = Identities::summaries_only();
+    let (mut read, mut reused) = (Vec::new(), Vec::new());
+    for chunk in planned.chunks(rayon::current_num_threads().max(1)) {
+        let summaries: Vec<Result<(Identities, bool), LinkageError>> = chunk
+            .par_iter()
+            .map(|(_, files, sources, path)| summarize(tokens, files, sources, path))
+            .collect();
+        for ((delivery, ..), summary) in chunk.iter().zip(summaries) {
+            let (summary, was_kept) = summary?;
+            if was_kept {
+                reused.push(delivery.to_string());
+            } else {
+                read.push(delivery.to_string());
             }
-            None => {
-                let mut summary = Identities::summaries_only();
-                let mut failure = None;
-                Warehouse::visit_files(tokens, &files, |batch| {
-                    if failure.is_none()
-                        && let Err(error) = summary.add_batch(&batch)
-                    {
-                        failure = Some(error);
-                    }
-                })?;
-                if let Some(error) = failure {
-                    return Err(error);
-                }
-                write_summary(&path, &summary, &sources)?;
-                read.push(delivery.clone());
-                summary
-            }
-        };
-        identities.absorb(summary);
+            identities.absorb(summary);
+        }
     }
     identities.finish();
     let resolution = resolve(identities, config);
@@ -114,6 +111,33 @@ pub async fn link(warehouse: &Warehouse, key: &SecretKey, config: &LinkageConfig
         deliveries_reused: reused,
         person_map_version,
     })
+}
+
+/// The summary of one delivery: the kept one if it was made from `files`, else made from the
+/// tokens and kept. Returns it and whether it was kept.
+fn summarize(
+    tokens: &kaigo_warehouse::TableSpec,
+    files: &[PathBuf],
+    sources: &str,
+    path: &Path,
+) -> Result<(Identities, bool), LinkageError> {
+    if let Some(summary) = read_summary(path, sources)? {
+        return Ok((summary, true));
+    }
+    let mut summary = Identities::summaries_only();
+    let mut failure = None;
+    Warehouse::visit_files(tokens, files, |batch| {
+        if failure.is_none()
+            && let Err(error) = summary.add_batch(&batch)
+        {
+            failure = Some(error);
+        }
+    })?;
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    write_summary(path, &summary, sources)?;
+    Ok((summary, false))
 }
 
 /// Folder of the per-delivery summaries.

@@ -293,8 +293,8 @@ async fn build_model(warehouse: &Warehouse, model: &Model) -> Result<Built, Quer
     check_contract(model, &schema)?;
     // The checks see the new rows under the model's own name (so an invariant may refer to
     // the model), in place of the previous version.
-    let table =
-        MemTable::try_new(schema, vec![batches.clone()]).map_err(|error| datafusion_error(&context_name, error))?;
+    let table = MemTable::try_new(schema.clone(), vec![batches.clone()])
+        .map_err(|error| datafusion_error(&context_name, error))?;
     context
         .deregister_table(model.name.as_str())
         .map_err(|error| datafusion_error(&context_name, error))?;
@@ -309,8 +309,15 @@ async fn build_model(warehouse: &Warehouse, model: &Model) -> Result<Built, Quer
             failures,
         });
     }
+    // A model may rightly be empty (an outcome whose follow-up the data does not cover yet);
+    // it is still written, with its columns, so that it can be queried.
+    let written = if batches.is_empty() {
+        vec![RecordBatch::new_empty(schema)]
+    } else {
+        batches
+    };
     let version = warehouse
-        .replace_model(&model.name, &model.sidecar.description, batches)
+        .replace_model(&model.name, &model.sidecar.description, written)
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(model = model.name, rows, checks = checks.len(), seconds, "model built");

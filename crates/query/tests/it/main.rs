@@ -2,6 +2,8 @@
 //! from the same Parquet files gets the same rows; the rollout models reproduce the generator's
 //! registry; the panel is consistent; the session is read-only and blind to the vault.
 
+mod slt;
+
 use std::{collections::BTreeMap, path::PathBuf, process::Stdio, sync::OnceLock};
 
 use arrow::{
@@ -22,7 +24,8 @@ struct Fixture {
     built: Vec<Built>,
 }
 
-/// 2,500 persons over 18 months (the first go-lives included): loaded, linked and built once.
+/// 2,500 persons over 24 months (the first go-lives, and one April cohort with its year of
+/// follow-up): loaded, linked and built once.
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
@@ -30,7 +33,7 @@ fn fixture() -> &'static Fixture {
         let hub = dir.path().join("hub");
         let config = kaigo_synth::SynthConfig::new(
             2_500,
-            YearMonth::new(2026, 10).unwrap(),
+            YearMonth::new(2026, 4).unwrap(),
             YearMonth::new(2028, 3).unwrap(),
             5,
         );
