@@ -8,12 +8,18 @@
 //! grain = ["person_key", "month_key"]          # ⇒ each not null, and unique together
 //!
 //! [[columns]]                                  # every output column, in output order
-//! name = "care_level_code"
+//! name = "person_key"
 //! type = "text"                                 # enforced: the build fails on another type
+//! ja = "仮名化個人キー"
+//! en = "pseudonymous person key"
+//! relationships = { table = "person_map", column = "person_key" }
+//!
+//! [[columns]]
+//! name = "care_level_code"
+//! type = "text"
 //! ja = "要介護状態区分コード"
 //! en = "care level of the certification in force"
 //! accepted_values = ["12", "13", "21", "22", "23", "24", "25"]
-//! relationships = { table = "person_map", column = "person_key" }
 //! not_null = true
 //!
 //! [[invariants]]                                # rows matching `fails_when` fail the build
