@@ -4,7 +4,11 @@
 //!
 //! What this crate does not do: generate or load hubs — each test suite sizes its own fixture.
 
-use std::path::PathBuf;
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
 
 /// A two-worker runtime (this machine's core count; the same scheduling in CI).
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -15,9 +19,27 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
+/// Run the Python `script` with `request` as JSON on stdin and parse its JSON stdout; panics
+/// (failing the test) when the script fails.
+pub fn run_python<T: serde::de::DeserializeOwned>(script: &Path, request: &serde_json::Value) -> T {
+    let mut child = Command::new(python())
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the Python interpreter starts");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    serde_json::to_writer(&mut stdin, request).expect("the request is written");
+    stdin.flush().expect("the request is written");
+    drop(stdin);
+    let output = child.wait_with_output().expect("the script ends");
+    assert!(output.status.success(), "{} failed", script.display());
+    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
+}
+
 /// The Python interpreter with the test clients: `KAIGO_PYTHON`, else the environment
 /// `scripts/python-env.sh` creates under `~/.cache/kaigo/venv`.
-pub fn python() -> PathBuf {
+fn python() -> PathBuf {
     if let Some(path) = std::env::var_os("KAIGO_PYTHON") {
         return PathBuf::from(path);
     }

@@ -1,12 +1,12 @@
 //! DuckDB and pyarrow (real clients, installed by `scripts/python-env.sh`) read the committed
 //! Parquet files of every table and get kaigo's row counts and integer sums.
 
-use std::{collections::BTreeMap, path::PathBuf, process::Stdio};
+use std::{collections::BTreeMap, path::PathBuf};
 
 use arrow::{array::AsArray, datatypes::DataType};
 use kaigo_warehouse::tables;
 
-use kaigo_testkit::{python, runtime};
+use kaigo_testkit::{run_python, runtime};
 
 use crate::loaded;
 
@@ -55,16 +55,7 @@ fn duckdb_and_pyarrow_read_the_same_rows_and_sums() {
 
     let script = PathBuf::from(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .join("tests/it/readback.py");
-    let mut child = std::process::Command::new(python())
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    serde_json::to_writer(child.stdin.take().unwrap(), &request).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "readback.py failed");
-    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let answer: serde_json::Value = run_python(&script, &serde_json::Value::Object(request));
     for (table, (rows, sums)) in &expected {
         let theirs = &answer[*table];
         assert_eq!(theirs["duckdb_rows"].as_u64(), Some(*rows), "{table}: DuckDB row count");

@@ -4,7 +4,7 @@
 
 mod slt;
 
-use std::{collections::BTreeMap, path::PathBuf, process::Stdio, sync::OnceLock};
+use std::{collections::BTreeMap, path::PathBuf, sync::OnceLock};
 
 use arrow::{
     array::{Array, AsArray},
@@ -15,7 +15,7 @@ use kaigo_ingest::Ingest;
 use kaigo_linkage::LinkageConfig;
 use kaigo_pseudonymize::key::SecretKey;
 use kaigo_query::{QueryError, runner::Built, session::Session};
-use kaigo_testkit::{python, runtime};
+use kaigo_testkit::{run_python, runtime};
 use kaigo_warehouse::Warehouse;
 
 struct Fixture {
@@ -123,16 +123,8 @@ fn duckdb_building_the_same_models_gets_the_same_rows() {
         })).collect::<Vec<_>>(),
         "functions": manifest_dir().join("tests/it/duckdb_functions.sql"),
     });
-    let mut child = std::process::Command::new(python())
-        .arg(manifest_dir().join("tests/it/model_parity.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    serde_json::to_writer(child.stdin.take().unwrap(), &request).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "model_parity.py failed");
-    let report: BTreeMap<String, BTreeMap<String, u64>> = serde_json::from_slice(&output.stdout).unwrap();
+    let report: BTreeMap<String, BTreeMap<String, u64>> =
+        run_python(&manifest_dir().join("tests/it/model_parity.py"), &request);
     assert_eq!(report.len(), models.len());
     for (model, counts) in &report {
         assert!(counts["rows"] > 0, "{model}: {counts:?}");
