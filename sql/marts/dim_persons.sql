@@ -18,7 +18,8 @@ with certified_attributes as (
 first_certified as (
     select
         person_map.person_key,
-        min(certifications.board_on) as first_board_on
+        min(certifications.board_on) as first_board_on,
+        min(case when certifications.application_kind_code = '1' then certifications.board_on end) as new_board_on
     from certifications
     inner join person_map on person_map.identity_key = certifications.identity_key
     group by person_map.person_key
@@ -30,7 +31,9 @@ final as (
         certified_attributes.sex_code,
         certified_attributes.birth_year_month,
         cast(extract(year from first_certified.first_board_on) * 100
-            + extract(month from first_certified.first_board_on) as int) as first_certified_month_key
+            + extract(month from first_certified.first_board_on) as int) as first_certified_month_key,
+        cast(extract(year from first_certified.new_board_on) * 100
+            + extract(month from first_certified.new_board_on) as int) as new_certification_month_key
     from certified_attributes
     inner join first_certified on first_certified.person_key = certified_attributes.person_key
     where certified_attributes.recency = 1

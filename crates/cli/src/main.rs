@@ -413,6 +413,12 @@ fn build_models(runtime: &tokio::runtime::Runtime, warehouse: &kaigo_warehouse::
         );
     }
     eprintln!("build: done in {:.1}s", started.elapsed().as_secs_f64());
+    for name in kaigo_query::runner::stale_tables(warehouse)? {
+        eprintln!(
+            "build: warning: warehouse/{name} is no model any more (renamed or removed?): it was not rebuilt and \
+             still answers queries with old rows; delete its folder to drop it"
+        );
+    }
     Ok(())
 }
 

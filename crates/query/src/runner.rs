@@ -357,6 +357,19 @@ pub async fn build(warehouse: &Warehouse) -> Result<Vec<Built>, QueryError> {
     Ok(built)
 }
 
+/// Tables of the analysts' zone that are neither loaded nor a shipped model: left by a model that
+/// was renamed or removed. The build does not touch them, so they would go on answering queries
+/// with old rows; the CLI names them.
+pub fn stale_tables(warehouse: &Warehouse) -> Result<Vec<String>, QueryError> {
+    let sources = sources();
+    let models: BTreeSet<String> = model::shipped(&sources)?.into_iter().map(|model| model.name).collect();
+    Ok(warehouse
+        .table_names()?
+        .into_iter()
+        .filter(|name| !sources.contains(name) && !models.contains(name))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use arrow::array::Int64Array;
@@ -460,6 +473,22 @@ fails_when = "month_key < 202601"
             Field::new("person_key", DataType::Utf8, true),
         ]);
         assert!(check_contract(&model, &reordered).is_err());
+    }
+
+    #[test]
+    fn a_table_no_model_builds_any_more_is_stale() {
+        let folder = tempfile::tempdir().unwrap();
+        let warehouse = Warehouse::new(folder.path());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for name in ["dim_persons", "outcomes_renamed_long_ago", "dim_service_kinds"] {
+            runtime
+                .block_on(warehouse.replace_model(name, "", vec![service_kinds()]))
+                .unwrap();
+        }
+        assert_eq!(stale_tables(&warehouse).unwrap(), ["outcomes_renamed_long_ago"]);
     }
 
     #[test]

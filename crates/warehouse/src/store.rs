@@ -16,6 +16,7 @@ use deltalake::{
     },
     delta_datafusion::DeltaSessionContext,
     kernel::transaction::CommitProperties,
+    operations::write::SchemaMode,
     protocol::SaveMode,
 };
 use parquet::{
@@ -46,18 +47,23 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
     builder.build()
 }
 
-/// Overwrite a whole (unpartitioned) table in one commit.
+/// Overwrite a whole (unpartitioned) table in one commit; with `replace_schema`, its schema too
+/// (a model whose SQL gained or lost a column).
 async fn overwrite(
     table: DeltaTable,
     name: &str,
     description: &str,
     batches: Vec<RecordBatch>,
     properties: WriterProperties,
+    replace_schema: bool,
 ) -> Result<u64> {
     let commit =
         CommitProperties::default().with_metadata([("kaigo.table".to_string(), serde_json::Value::from(name))]);
-    let table = table
-        .write(batches)
+    let mut write = table.write(batches);
+    if replace_schema {
+        write = write.with_schema_mode(SchemaMode::Overwrite);
+    }
+    let table = write
         .with_save_mode(SaveMode::Overwrite)
         .with_writer_properties(properties)
         .with_commit_properties(commit)
@@ -171,11 +177,20 @@ impl Warehouse {
             });
         }
         let table = self.open(spec).await?;
-        overwrite(table, spec.name, spec.description, batches, writer_properties(spec)).await
+        overwrite(
+            table,
+            spec.name,
+            spec.description,
+            batches,
+            writer_properties(spec),
+            false,
+        )
+        .await
     }
 
-    /// Replace the SQL model `name` (`<root>/warehouse/<name>`, its schema the query's) with
-    /// `batches`, in one Delta commit. Returns the new version.
+    /// Replace the SQL model `name` (`<root>/warehouse/<name>`, its schema the query's, which may
+    /// differ from the table's last version) with `batches`, in one Delta commit. Returns the
+    /// new version.
     pub async fn replace_model(&self, name: &str, description: &str, batches: Vec<RecordBatch>) -> Result<u64> {
         let table = self
             .open_folder(name, &self.root.join(Zone::Warehouse.folder()).join(name))
@@ -185,13 +200,12 @@ impl Warehouse {
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
             .build();
-        overwrite(table, name, description, batches, properties).await
+        overwrite(table, name, description, batches, properties, true).await
     }
 
-    /// Register every table of the analysts' zone (`<root>/warehouse/*`: loaded tables, derived
-    /// tables, models) in `context` under its folder name. The vault is never registered.
-    /// Returns the names, sorted.
-    pub async fn register_tables(&self, context: &SessionContext) -> Result<Vec<String>> {
+    /// The tables of the analysts' zone (`<root>/warehouse/*`: loaded tables, derived tables,
+    /// models): the folders holding a Delta log, sorted.
+    pub fn table_names(&self) -> Result<Vec<String>> {
         let folder = self.root.join(Zone::Warehouse.folder());
         let mut names: Vec<String> = match std::fs::read_dir(&folder) {
             Ok(entries) => entries
@@ -203,6 +217,14 @@ impl Warehouse {
             Err(source) => return Err(WarehouseError::Io { path: folder, source }),
         };
         names.sort();
+        Ok(names)
+    }
+
+    /// Register every table of the analysts' zone ([`Self::table_names`]) in `context` under
+    /// its folder name. The vault is never registered. Returns the names, sorted.
+    pub async fn register_tables(&self, context: &SessionContext) -> Result<Vec<String>> {
+        let folder = self.root.join(Zone::Warehouse.folder());
+        let names = self.table_names()?;
         for name in &names {
             let table = self.open_folder(name, &folder.join(name)).await?;
             let error = |source: deltalake::DeltaTableError| WarehouseError::Delta {
@@ -361,4 +383,59 @@ fn local_path(uri: &str) -> PathBuf {
         .ok()
         .and_then(|url| url.to_file_path().ok())
         .unwrap_or_else(|| PathBuf::from(uri))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::{
+        array::{Int32Array, StringArray},
+        datatypes::{DataType, Field, Schema},
+    };
+
+    use super::*;
+
+    fn batch(columns: &[&str]) -> RecordBatch {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|name| Field::new(*name, DataType::Int32, true))
+            .chain([Field::new("label", DataType::Utf8, true)])
+            .collect();
+        let mut arrays: Vec<arrow::array::ArrayRef> = columns
+            .iter()
+            .map(|_| Arc::new(Int32Array::from(vec![1, 2])) as _)
+            .collect();
+        arrays.push(Arc::new(StringArray::from(vec!["a", "b"])));
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
+    }
+
+    #[test]
+    fn a_model_whose_sql_gained_a_column_replaces_its_table_schema() {
+        let folder = tempfile::tempdir().unwrap();
+        let warehouse = Warehouse::new(folder.path());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let first = warehouse
+                .replace_model("dim_example", "example", vec![batch(&["a"])])
+                .await
+                .unwrap();
+            let second = warehouse
+                .replace_model("dim_example", "example", vec![batch(&["a", "b"])])
+                .await
+                .unwrap();
+            assert_eq!(second, first + 1);
+            let context = SessionContext::new();
+            warehouse.register_tables(&context).await.unwrap();
+            let frame = context
+                .sql("select a, b, label from dim_example order by a")
+                .await
+                .unwrap();
+            let rows: usize = frame.collect().await.unwrap().iter().map(RecordBatch::num_rows).sum();
+            assert_eq!(rows, 2);
+        });
+    }
 }

@@ -1,0 +1,79 @@
+-- outcomes_adl_maintenance_by_provider: the ADL維持等加算 result of each provider and fiscal year —
+-- the trimmed mean ADL利得 and the tier it reaches (domain.md §5.1; sidecar:
+-- outcomes_adl_maintenance_by_provider.toml).
+with evaluations as (
+    select person_key, provider_number, fiscal_year, adl_gain
+    from fct_adl_evaluations
+),
+
+-- Users ranked by ADL利得 within the provider and year; the order among equal gains does not
+-- change the trimmed mean, person_key only makes it deterministic.
+ranked as (
+    select
+        provider_number,
+        fiscal_year,
+        adl_gain,
+        row_number() over (partition by provider_number, fiscal_year order by adl_gain, person_key) as gain_rank,
+        count(*) over (partition by provider_number, fiscal_year) as n_assessed
+    from evaluations
+    where adl_gain is not null
+),
+
+-- 10 % off each end, fractions truncated.
+trimmed as (
+    select
+        provider_number,
+        fiscal_year,
+        adl_gain,
+        n_assessed,
+        cast((n_assessed - n_assessed % 10) / 10 as bigint) as n_trimmed_each_end,
+        gain_rank
+    from ranked
+),
+
+assessed as (
+    select
+        provider_number,
+        fiscal_year,
+        max(n_trimmed_each_end) as n_trimmed_each_end,
+        1.0 * sum(adl_gain) / count(*) as mean_adl_gain,
+        1.0 * sum(case when gain_rank > n_trimmed_each_end and gain_rank <= n_assessed - n_trimmed_each_end then adl_gain end)
+        / sum(case when gain_rank > n_trimmed_each_end and gain_rank <= n_assessed - n_trimmed_each_end then 1 end)
+            as trimmed_mean_adl_gain
+    from trimmed
+    group by provider_number, fiscal_year
+),
+
+population as (
+    select
+        provider_number,
+        fiscal_year,
+        count(*) as n_users,
+        sum(case when adl_gain is not null then 1 else 0 end) as n_assessed
+    from evaluations
+    group by provider_number, fiscal_year
+),
+
+final as (
+    select
+        population.provider_number,
+        population.fiscal_year,
+        population.n_users,
+        population.n_assessed,
+        100.0 * population.n_assessed / population.n_users as assessed_pct,
+        coalesce(assessed.n_trimmed_each_end, 0) as n_trimmed_each_end,
+        assessed.mean_adl_gain,
+        assessed.trimmed_mean_adl_gain,
+        case
+            when population.n_assessed < 10 then 'too_few_users'
+            when assessed.trimmed_mean_adl_gain >= 3 then 'II'
+            when assessed.trimmed_mean_adl_gain >= 1 then 'I'
+            else 'not_reached'
+        end as add_on_tier
+    from population
+    left join assessed
+        on assessed.provider_number = population.provider_number and assessed.fiscal_year = population.fiscal_year
+)
+
+select * from final
+order by fiscal_year, provider_number

@@ -1,0 +1,343 @@
+-- outcomes_by_area: every outcome measure per insurer, prefecture and the nation, crude and directly
+-- age–sex standardized, with 95 % confidence intervals and funnel-plot control limits
+-- (sidecar: outcomes_by_area.toml). Each measure is a ratio Σ numerator / Σ denominator over
+-- observations — a proportion (denominator 1, numerator 0 or 1), a mean (denominator 1) or a rate
+-- per person-year — so one standardization serves them all.
+with cohorts as (
+    select
+        base_month_key,
+        insurer_number,
+        sex_code,
+        age_band,
+        base_care_level_code,
+        is_in_home_user,
+        is_continuously_certified,
+        end_care_level_code,
+        died_month_key,
+        first_facility_month_key,
+        n_months_alive,
+        n_facility_months
+    from fct_outcome_cohorts
+),
+
+user_months as (
+    select
+        panel.person_key,
+        panel.insurer_number,
+        panel.insurance_units,
+        panel.cost_yen,
+        cast((panel.month_key - panel.month_key % 100) / 100 as bigint)
+        - case when panel.month_key % 100 < 4 then 1 else 0 end as fiscal_year,
+        persons.sex_code,
+        persons.birth_year_month
+    from fct_person_months as panel
+    inner join dim_persons as persons on persons.person_key = panel.person_key
+    where panel.n_statements > 0
+),
+
+-- Units and cost: one observation per person, insurer and fiscal year; the age band is that of
+-- the fiscal year's April.
+user_years as (
+    select
+        cast(fiscal_year * 100 + 4 as int) as period_key,
+        insurer_number,
+        sex_code,
+        age_band(
+            fiscal_year - cast(substr(birth_year_month, 1, 4) as bigint)
+            - case when 4 < cast(substr(birth_year_month, 6, 2) as bigint) then 1 else 0 end
+        ) as age_band,
+        cast(sum(insurance_units) as double) as insurance_units,
+        cast(sum(cost_yen) as double) as cost_yen,
+        cast(count(*) as double) as n_user_months
+    from user_months
+    group by person_key, insurer_number, fiscal_year, sex_code, birth_year_month
+),
+
+observations as (
+    select
+        'care_level_improved' as measure_code,
+        base_month_key as period_key,
+        insurer_number,
+        sex_code,
+        age_band,
+        cast(case when care_level_ordinal(end_care_level_code) < care_level_ordinal(base_care_level_code) then 1 else 0 end
+            as double) as numerator,
+        cast(1 as double) as denominator
+    from cohorts
+    where is_continuously_certified
+    union all
+    select
+        'care_level_maintained', base_month_key, insurer_number, sex_code, age_band,
+        case when care_level_ordinal(end_care_level_code) = care_level_ordinal(base_care_level_code) then 1.0 else 0.0 end,
+        1.0
+    from cohorts
+    where is_continuously_certified
+    union all
+    select
+        'care_level_worsened', base_month_key, insurer_number, sex_code, age_band,
+        case when care_level_ordinal(end_care_level_code) > care_level_ordinal(base_care_level_code) then 1.0 else 0.0 end,
+        1.0
+    from cohorts
+    where is_continuously_certified
+    union all
+    select
+        'died', base_month_key, insurer_number, sex_code, age_band,
+        case when died_month_key is not null then 1.0 else 0.0 end,
+        1.0
+    from cohorts
+    union all
+    select
+        'facility_admission', base_month_key, insurer_number, sex_code, age_band,
+        case when first_facility_month_key is not null then 1.0 else 0.0 end,
+        1.0
+    from cohorts
+    where is_in_home_user
+    union all
+    -- A month counts 365 / 12 days.
+    select
+        'home_days_per_person_year', base_month_key, insurer_number, sex_code, age_band,
+        cast(n_months_alive - n_facility_months as double) * 365 / 12,
+        cast(n_months_alive as double) / 12
+    from cohorts
+    union all
+    select 'units_per_user_month', period_key, insurer_number, sex_code, age_band, insurance_units, n_user_months
+    from user_years
+    union all
+    select 'cost_yen_per_user_month', period_key, insurer_number, sex_code, age_band, cost_yen, n_user_months
+    from user_years
+    union all
+    select
+        'adl_gain', cast(fiscal_year * 100 + 4 as int), insurer_number, sex_code, age_band,
+        cast(adl_gain as double),
+        1.0
+    from fct_adl_evaluations
+    where adl_gain is not null
+),
+
+-- What each measure is and the range its values and limits are clipped to.
+measures as (
+    select * from (values
+        ('care_level_improved', 'proportion', 0.0, 1.0),
+        ('care_level_maintained', 'proportion', 0.0, 1.0),
+        ('care_level_worsened', 'proportion', 0.0, 1.0),
+        ('died', 'proportion', 0.0, 1.0),
+        ('facility_admission', 'proportion', 0.0, 1.0),
+        ('home_days_per_person_year', 'rate', 0.0, 365.0),
+        ('units_per_user_month', 'mean', 0.0, null),
+        ('cost_yen_per_user_month', 'mean', 0.0, null),
+        ('adl_gain', 'mean', null, null)
+    ) as measure_list(measure_code, measure_kind, lower_bound, upper_bound)
+),
+
+insurers as (
+    select distinct insurer_number
+    from observations
+),
+
+-- Each insurer belongs to three areas: itself, its prefecture (the insurer number's first two
+-- digits) and the nation.
+areas as (
+    select insurer_number, 'insurer' as area_level, insurer_number as area_code from insurers
+    union all
+    select insurer_number, 'prefecture', substr(insurer_number, 1, 2) from insurers
+    union all
+    select insurer_number, 'national', '00' from insurers
+),
+
+located as (
+    select areas.area_level, areas.area_code, observations.*
+    from observations
+    inner join areas on areas.insurer_number = observations.insurer_number
+),
+
+-- The standard population: the nation's observations of the same period and measure, in units
+-- of the denominator (persons, person-years, user-months), so that the nation standardized to
+-- itself gives its crude value.
+standard as (
+    select period_key, measure_code, sex_code, age_band, sum(denominator) as standard_denominator
+    from observations
+    group by period_key, measure_code, sex_code, age_band
+),
+
+national as (
+    select
+        period_key,
+        measure_code,
+        sum(numerator) / sum(denominator) as national_value,
+        sum(denominator) as national_denominator
+    from observations
+    group by period_key, measure_code
+),
+
+-- The funnel's spread: the nation's residual variance per unit of denominator,
+-- Σ (y − R d)² / Σ d, which is p (1 − p) for a proportion.
+national_spread as (
+    select
+        national.period_key,
+        national.measure_code,
+        national.national_value,
+        sum(power(observations.numerator - national.national_value * observations.denominator, 2))
+        / max(national.national_denominator) as residual_variance
+    from observations
+    inner join national
+        on national.period_key = observations.period_key and national.measure_code = observations.measure_code
+    group by national.period_key, national.measure_code, national.national_value
+),
+
+strata as (
+    select
+        area_level,
+        area_code,
+        period_key,
+        measure_code,
+        sex_code,
+        age_band,
+        count(*) as n_observations,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(numerator) / sum(denominator) as stratum_value
+    from located
+    group by area_level, area_code, period_key, measure_code, sex_code, age_band
+),
+
+-- A stratum's variance by linearization: Σ (y − r d)² / (Σ d)², which is r (1 − r) / n for a
+-- proportion.
+stratum_spread as (
+    select
+        strata.area_level,
+        strata.area_code,
+        strata.period_key,
+        strata.measure_code,
+        strata.sex_code,
+        strata.age_band,
+        sum(power(located.numerator - strata.stratum_value * located.denominator, 2))
+        / power(max(strata.denominator), 2) as stratum_variance
+    from strata
+    inner join located
+        on located.area_level = strata.area_level
+        and located.area_code = strata.area_code
+        and located.period_key = strata.period_key
+        and located.measure_code = strata.measure_code
+        and located.sex_code = strata.sex_code
+        and located.age_band = strata.age_band
+    group by strata.area_level, strata.area_code, strata.period_key, strata.measure_code, strata.sex_code,
+        strata.age_band
+),
+
+-- Direct standardization over the strata the area has: weights are the standard population's
+-- shares, renormalized over those strata.
+weighted as (
+    select
+        strata.area_level,
+        strata.area_code,
+        strata.period_key,
+        strata.measure_code,
+        strata.n_observations,
+        strata.numerator,
+        strata.denominator,
+        strata.stratum_value,
+        stratum_spread.stratum_variance,
+        standard.standard_denominator
+        / sum(standard.standard_denominator) over (
+            partition by strata.area_level, strata.area_code, strata.period_key, strata.measure_code
+        ) as weight
+    from strata
+    inner join stratum_spread
+        on stratum_spread.area_level = strata.area_level
+        and stratum_spread.area_code = strata.area_code
+        and stratum_spread.period_key = strata.period_key
+        and stratum_spread.measure_code = strata.measure_code
+        and stratum_spread.sex_code = strata.sex_code
+        and stratum_spread.age_band = strata.age_band
+    inner join standard
+        on standard.period_key = strata.period_key
+        and standard.measure_code = strata.measure_code
+        and standard.sex_code = strata.sex_code
+        and standard.age_band = strata.age_band
+),
+
+area_values as (
+    select
+        area_level,
+        area_code,
+        period_key,
+        measure_code,
+        sum(n_observations) as n_observations,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(weight * stratum_value) as standardized_value,
+        sqrt(sum(weight * weight * stratum_variance)) as standardized_standard_error
+    from weighted
+    group by area_level, area_code, period_key, measure_code
+),
+
+unclipped as (
+    select
+        area_values.area_level,
+        area_values.area_code,
+        area_values.period_key,
+        area_values.measure_code,
+        measures.measure_kind,
+        measures.lower_bound,
+        measures.upper_bound,
+        area_values.n_observations,
+        area_values.numerator,
+        area_values.denominator,
+        area_values.numerator / area_values.denominator as crude_value,
+        area_values.standardized_value,
+        area_values.standardized_value - 1.96 * area_values.standardized_standard_error as standardized_lower_95,
+        area_values.standardized_value + 1.96 * area_values.standardized_standard_error as standardized_upper_95,
+        national_spread.national_value,
+        sqrt(national_spread.residual_variance / area_values.denominator) as funnel_standard_error
+    from area_values
+    inner join measures on measures.measure_code = area_values.measure_code
+    inner join national_spread
+        on national_spread.period_key = area_values.period_key
+        and national_spread.measure_code = area_values.measure_code
+),
+
+limits as (
+    select
+        area_level,
+        area_code,
+        period_key,
+        measure_code,
+        measure_kind,
+        n_observations,
+        numerator,
+        denominator,
+        crude_value,
+        standardized_value,
+        case when lower_bound is null then standardized_lower_95 else greatest(lower_bound, standardized_lower_95) end
+            as standardized_lower_95,
+        case when upper_bound is null then standardized_upper_95 else least(upper_bound, standardized_upper_95) end
+            as standardized_upper_95,
+        national_value,
+        case when lower_bound is null then national_value - 1.96 * funnel_standard_error
+            else greatest(lower_bound, national_value - 1.96 * funnel_standard_error) end as funnel_lower_95,
+        case when upper_bound is null then national_value + 1.96 * funnel_standard_error
+            else least(upper_bound, national_value + 1.96 * funnel_standard_error) end as funnel_upper_95,
+        case when lower_bound is null then national_value - 3.09 * funnel_standard_error
+            else greatest(lower_bound, national_value - 3.09 * funnel_standard_error) end as funnel_lower_998,
+        case when upper_bound is null then national_value + 3.09 * funnel_standard_error
+            else least(upper_bound, national_value + 3.09 * funnel_standard_error) end as funnel_upper_998
+    from unclipped
+),
+
+-- A value on a limit is within it: the tolerance keeps floating-point noise in the last digit (a
+-- rate of exactly 365 days against a limit clipped to 365) from deciding the position.
+final as (
+    select
+        limits.*,
+        case
+            when standardized_value > funnel_upper_998 + 1e-9 * greatest(1.0, abs(funnel_upper_998)) then 'above_998'
+            when standardized_value > funnel_upper_95 + 1e-9 * greatest(1.0, abs(funnel_upper_95)) then 'above_95'
+            when standardized_value < funnel_lower_998 - 1e-9 * greatest(1.0, abs(funnel_lower_998)) then 'below_998'
+            when standardized_value < funnel_lower_95 - 1e-9 * greatest(1.0, abs(funnel_lower_95)) then 'below_95'
+            else 'within'
+        end as funnel_position
+    from limits
+)
+
+select * from final
+order by area_level, area_code, period_key, measure_code
