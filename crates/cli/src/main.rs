@@ -62,6 +62,10 @@ enum Command {
     },
     /// Query the warehouse, read-only: -c, -f, stdin, or an interactive prompt.
     Sql(sql::SqlArgs),
+    /// Serve the warehouse over the Postgres wire protocol (psql, DBeaver, Metabase, ODBC),
+    /// read-only, with password authentication and roles from a config file; loopback by
+    /// default. `--hash-password` turns a password read from stdin into a config line instead.
+    Serve(ServeArgs),
     /// Write the generated documentation: extract formats (docs/formats/*.md) and the data
     /// dictionary (docs/tables.md).
     Docs {
@@ -69,6 +73,24 @@ enum Command {
         #[arg(long, default_value = "docs")]
         out: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["warehouse", "hash_password"]))]
+struct ServeArgs {
+    /// Warehouse root.
+    #[arg(long, requires = "config")]
+    warehouse: Option<PathBuf>,
+    /// Users, roles, listen address and TLS (see crates/serve/src/config.rs); keep it outside
+    /// the repository.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Listen here instead of the config's address (default 127.0.0.1:5433).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Read a password from stdin and print its `password_hash` for the config file.
+    #[arg(long)]
+    hash_password: bool,
 }
 
 #[derive(clap::Args)]
@@ -444,6 +466,39 @@ fn build(warehouse: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `kaigo serve`: run the Postgres endpoint until interrupted, or hash a password.
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.hash_password {
+        let mut password = String::new();
+        std::io::stdin().read_line(&mut password)?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        if password.is_empty() {
+            return Err(UserError("no password on stdin".into()).into());
+        }
+        println!("password_hash = \"{}\"", kaigo_serve::hash_password(password));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(warehouse), Some(config)) = (args.warehouse, args.config) else {
+        unreachable!("clap requires --warehouse with --config")
+    };
+    let config = kaigo_serve::ServeConfig::read(&config).map_err(|error| UserError(error.to_string()))?;
+    let address = args.listen.unwrap_or(config.listen);
+    let roles: Vec<&str> = config.roles().map(|(name, _)| name).collect();
+    eprintln!(
+        "serve: listening on {address} (roles: {}); Ctrl-C stops",
+        roles.join(", ")
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let warehouse = kaigo_warehouse::Warehouse::new(warehouse);
+    runtime.block_on(async {
+        tokio::select! {
+            served = kaigo_serve::serve(&warehouse, &config, Some(address)) => served.map_err(anyhow::Error::from),
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Two library messages are noise at the default level: deltalake warns once per binary column
@@ -478,6 +533,7 @@ fn main() -> ExitCode {
         }
         Command::Key(KeyCommand::Fingerprint { key }) => key_fingerprint(key.as_deref()),
         Command::Sql(args) => sql::sql(args),
+        Command::Serve(args) => serve(args),
         Command::Docs { out } => docs(&out),
     };
     match result {

@@ -3,6 +3,7 @@
 use std::process::Command;
 
 mod crash;
+mod serve;
 
 fn kaigo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kaigo"))
@@ -176,6 +177,8 @@ fn run_executes_a_pipeline_file() {
     }
     let vault = sql(&["-c", "select * from record_tokens"], None);
     assert_eq!(vault.status.code(), Some(1));
+
+    serve::psql_sees_what_kaigo_sql_sees(dir.path(), &warehouse);
 }
 
 #[test]

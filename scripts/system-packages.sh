@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# System programs the tests drive as real clients: psql (the Postgres endpoint). Installed with
+# apt when missing (Debian/Ubuntu; sudo when not root); anything else must be installed by hand.
+set -euo pipefail
+missing=()
+command -v psql >/dev/null || missing+=(postgresql-client)
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if ! command -v apt-get >/dev/null; then
+    echo "scripts/system-packages.sh: install ${missing[*]} (no apt-get here)" >&2
+    exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+echo "scripts/system-packages.sh: installing ${missing[*]}" >&2
+$sudo apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
