@@ -2,116 +2,23 @@
 -- age–sex standardized, with 95 % confidence intervals and funnel-plot control limits
 -- (sidecar: outcomes_by_area.toml). Each measure is a ratio Σ numerator / Σ denominator over
 -- observations — a proportion (denominator 1, numerator 0 or 1), a mean (denominator 1) or a rate
--- per person-year — so one standardization serves them all.
-with cohorts as (
+-- per person-year — so one standardization serves them all. The observations arrive summed per
+-- insurer × sex × age band (fct_outcome_strata); areas add those parts up.
+with insurer_strata as (
     select
-        base_month_key,
+        measure_code,
+        period_key,
         insurer_number,
         sex_code,
         age_band,
-        base_care_level_code,
-        is_in_home_user,
-        is_continuously_certified,
-        end_care_level_code,
-        died_month_key,
-        first_facility_month_key,
-        n_months_alive,
-        n_facility_months
-    from fct_outcome_cohorts
-),
-
-user_months as (
-    select
-        panel.person_key,
-        panel.insurer_number,
-        panel.insurance_units,
-        panel.cost_yen,
-        cast((panel.month_key - panel.month_key % 100) / 100 as bigint)
-        - case when panel.month_key % 100 < 4 then 1 else 0 end as fiscal_year,
-        persons.sex_code,
-        persons.birth_year_month
-    from fct_person_months as panel
-    inner join dim_persons as persons on persons.person_key = panel.person_key
-    where panel.n_statements > 0
-),
-
--- Units and cost: one observation per person, insurer and fiscal year; the age band is that of
--- the fiscal year's April.
-user_years as (
-    select
-        cast(fiscal_year * 100 + 4 as int) as period_key,
-        insurer_number,
-        sex_code,
-        age_band(
-            fiscal_year - cast(substr(birth_year_month, 1, 4) as bigint)
-            - case when 4 < cast(substr(birth_year_month, 6, 2) as bigint) then 1 else 0 end
-        ) as age_band,
-        cast(sum(insurance_units) as double) as insurance_units,
-        cast(sum(cost_yen) as double) as cost_yen,
-        cast(count(*) as double) as n_user_months
-    from user_months
-    group by person_key, insurer_number, fiscal_year, sex_code, birth_year_month
-),
-
-observations as (
-    select
-        'care_level_improved' as measure_code,
-        base_month_key as period_key,
-        insurer_number,
-        sex_code,
-        age_band,
-        cast(case when care_level_ordinal(end_care_level_code) < care_level_ordinal(base_care_level_code) then 1 else 0 end
-            as double) as numerator,
-        cast(1 as double) as denominator
-    from cohorts
-    where is_continuously_certified
-    union all
-    select
-        'care_level_maintained', base_month_key, insurer_number, sex_code, age_band,
-        case when care_level_ordinal(end_care_level_code) = care_level_ordinal(base_care_level_code) then 1.0 else 0.0 end,
-        1.0
-    from cohorts
-    where is_continuously_certified
-    union all
-    select
-        'care_level_worsened', base_month_key, insurer_number, sex_code, age_band,
-        case when care_level_ordinal(end_care_level_code) > care_level_ordinal(base_care_level_code) then 1.0 else 0.0 end,
-        1.0
-    from cohorts
-    where is_continuously_certified
-    union all
-    select
-        'died', base_month_key, insurer_number, sex_code, age_band,
-        case when died_month_key is not null then 1.0 else 0.0 end,
-        1.0
-    from cohorts
-    union all
-    select
-        'facility_admission', base_month_key, insurer_number, sex_code, age_band,
-        case when first_facility_month_key is not null then 1.0 else 0.0 end,
-        1.0
-    from cohorts
-    where is_in_home_user
-    union all
-    -- A month counts 365 / 12 days.
-    select
-        'home_days_per_person_year', base_month_key, insurer_number, sex_code, age_band,
-        cast(n_months_alive - n_facility_months as double) * 365 / 12,
-        cast(n_months_alive as double) / 12
-    from cohorts
-    union all
-    select 'units_per_user_month', period_key, insurer_number, sex_code, age_band, insurance_units, n_user_months
-    from user_years
-    union all
-    select 'cost_yen_per_user_month', period_key, insurer_number, sex_code, age_band, cost_yen, n_user_months
-    from user_years
-    union all
-    select
-        'adl_gain', cast(fiscal_year * 100 + 4 as int), insurer_number, sex_code, age_band,
-        cast(adl_gain as double),
-        1.0
-    from fct_adl_evaluations
-    where adl_gain is not null
+        n_observations,
+        numerator,
+        denominator,
+        denominator_squares,
+        residual_squares,
+        residual_cross,
+        numerator / denominator as insurer_ratio
+    from fct_outcome_strata
 ),
 
 -- What each measure is and the range its values and limits are clipped to.
@@ -131,7 +38,7 @@ measures as (
 
 insurers as (
     select distinct insurer_number
-    from observations
+    from insurer_strata
 ),
 
 -- Each insurer belongs to three areas: itself, its prefecture (the insurer number's first two
@@ -145,9 +52,9 @@ areas as (
 ),
 
 located as (
-    select areas.area_level, areas.area_code, observations.*
-    from observations
-    inner join areas on areas.insurer_number = observations.insurer_number
+    select areas.area_level, areas.area_code, insurer_strata.*
+    from insurer_strata
+    inner join areas on areas.insurer_number = insurer_strata.insurer_number
 ),
 
 -- The standard population: the nation's observations of the same period and measure, in units
@@ -155,7 +62,7 @@ located as (
 -- itself gives its crude value.
 standard as (
     select period_key, measure_code, sex_code, age_band, sum(denominator) as standard_denominator
-    from observations
+    from insurer_strata
     group by period_key, measure_code, sex_code, age_band
 ),
 
@@ -165,9 +72,13 @@ national as (
         measure_code,
         sum(numerator) / sum(denominator) as national_value,
         sum(denominator) as national_denominator
-    from observations
+    from insurer_strata
     group by period_key, measure_code
 ),
+
+-- A sum of squared residuals about a pooled ratio R from its parts' sums about their own ratios
+-- r_i: Σ_i S_i + 2 (r_i − R) C_i + (r_i − R)² D_i, with S_i = Σ (y − r_i d)², C_i = Σ d (y − r_i d)
+-- and D_i = Σ d² (fct_outcome_strata). Exact, and free of the cancellation of Σ y² − (Σ y)² / n.
 
 -- The funnel's spread: the nation's residual variance per unit of denominator,
 -- Σ (y − R d)² / Σ d, which is p (1 − p) for a proportion.
@@ -176,11 +87,14 @@ national_spread as (
         national.period_key,
         national.measure_code,
         national.national_value,
-        sum(power(observations.numerator - national.national_value * observations.denominator, 2))
-        / max(national.national_denominator) as residual_variance
-    from observations
+        sum(
+            insurer_strata.residual_squares
+            + 2 * (insurer_strata.insurer_ratio - national.national_value) * insurer_strata.residual_cross
+            + power(insurer_strata.insurer_ratio - national.national_value, 2) * insurer_strata.denominator_squares
+        ) / max(national.national_denominator) as residual_variance
+    from insurer_strata
     inner join national
-        on national.period_key = observations.period_key and national.measure_code = observations.measure_code
+        on national.period_key = insurer_strata.period_key and national.measure_code = insurer_strata.measure_code
     group by national.period_key, national.measure_code, national.national_value
 ),
 
@@ -192,7 +106,7 @@ strata as (
         measure_code,
         sex_code,
         age_band,
-        count(*) as n_observations,
+        sum(n_observations) as n_observations,
         sum(numerator) as numerator,
         sum(denominator) as denominator,
         sum(numerator) / sum(denominator) as stratum_value
@@ -210,8 +124,11 @@ stratum_spread as (
         strata.measure_code,
         strata.sex_code,
         strata.age_band,
-        sum(power(located.numerator - strata.stratum_value * located.denominator, 2))
-        / power(max(strata.denominator), 2) as stratum_variance
+        sum(
+            located.residual_squares
+            + 2 * (located.insurer_ratio - strata.stratum_value) * located.residual_cross
+            + power(located.insurer_ratio - strata.stratum_value, 2) * located.denominator_squares
+        ) / power(max(strata.denominator), 2) as stratum_variance
     from strata
     inner join located
         on located.area_level = strata.area_level

@@ -105,7 +105,7 @@ async fn run_statements(
             render(&batches, format, sink)?;
         }
         sink.flush()?;
-        eprintln!("({rows} rows, {:.3}s)", started.elapsed().as_secs_f64());
+        eprintln!("({rows} rows, {:.4}s)", started.elapsed().as_secs_f64());
     }
     Ok(())
 }
