@@ -110,19 +110,6 @@ async fn run_statements(
     Ok(())
 }
 
-/// `\d` (tables) and `\d name` (columns) as SQL over information_schema.
-fn describe_sql(argument: &str) -> String {
-    if argument.is_empty() {
-        "select table_name from information_schema.tables where table_schema = 'warehouse' order by table_name".into()
-    } else {
-        format!(
-            "select column_name, data_type, is_nullable from information_schema.columns \
-             where table_schema = 'warehouse' and table_name = '{}' order by ordinal_position",
-            argument.replace('\'', "''")
-        )
-    }
-}
-
 const HELP: &str = "Statements end with ';' and may span lines. Read-only: CREATE, DROP, INSERT, COPY … are refused.
   \\d          list tables          \\d TABLE    describe a table
   \\q          quit                 \\?          this help
@@ -162,7 +149,15 @@ async fn repl(session: &Session, format: Format) -> anyhow::Result<()> {
                     eprintln!("{HELP}");
                     Ok(())
                 }
-                "\\d" => run_statements(session, &describe_sql(argument.trim()), format, &mut std::io::stdout()).await,
+                "\\d" => {
+                    let table = argument.trim();
+                    let models = kaigo_query::model::shipped(&kaigo_query::runner::sources()).unwrap_or_default();
+                    if let Some(doc) = kaigo_query::dictionary::table_doc(table, &models) {
+                        println!("{}\n", doc.description);
+                    }
+                    let sql = kaigo_query::dictionary::describe_sql(table, &models);
+                    run_statements(session, &sql, format, &mut std::io::stdout()).await
+                }
                 other => Err(anyhow::anyhow!("unknown command {other}; \\? for help")),
             };
             if let Err(error) = outcome {

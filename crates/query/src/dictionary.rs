@@ -132,8 +132,147 @@ pub fn render(models: &[Model]) -> String {
     out
 }
 
+/// One table's documentation: its description and `(column, 項目, description)` per column.
+pub struct TableDoc {
+    /// What the table holds.
+    pub description: String,
+    /// Per column: name, Japanese and English description.
+    pub columns: Vec<(String, String, String)>,
+}
+
+/// The documentation of `table` among the loaded and derived tables, the reference tables and
+/// `models`; `None` for a name the dictionary does not know.
+pub fn table_doc(table: &str, models: &[Model]) -> Option<TableDoc> {
+    let loaded = kaigo_warehouse::tables()
+        .iter()
+        .chain(kaigo_warehouse::derived_tables())
+        .filter(|spec| spec.zone == Zone::Warehouse)
+        .find(|spec| spec.name == table)
+        .map(|spec| TableDoc {
+            description: spec.description.to_string(),
+            columns: spec
+                .columns
+                .iter()
+                .map(|column| (column.name.clone(), column.ja.clone(), column.en.clone()))
+                .collect(),
+        });
+    let reference = || {
+        REFERENCE
+            .iter()
+            .find(|reference| reference.name == table)
+            .map(|reference| TableDoc {
+                description: reference.description.to_string(),
+                columns: reference
+                    .columns
+                    .iter()
+                    .map(|[column, _, ja, en]| (column.to_string(), ja.to_string(), en.to_string()))
+                    .collect(),
+            })
+    };
+    let model = || {
+        models.iter().find(|model| model.name == table).map(|model| TableDoc {
+            description: model.sidecar.description.clone(),
+            columns: model
+                .sidecar
+                .columns
+                .iter()
+                .map(|column| (column.name.clone(), column.ja.clone(), column.en.clone()))
+                .collect(),
+        })
+    };
+    loaded.or_else(reference).or_else(model)
+}
+
+/// The SQL of `kaigo sql`'s `\d` (no table: the tables) and `\d table` (its columns with type,
+/// nullability, 項目 and description), over information_schema.
+pub fn describe_sql(table: &str, models: &[Model]) -> String {
+    if table.is_empty() {
+        return "select table_name from information_schema.tables where table_schema = 'warehouse' order by table_name"
+            .into();
+    }
+    let documented: Vec<String> = table_doc(table, models)
+        .map(|doc| doc.columns)
+        .unwrap_or_default()
+        .iter()
+        .map(|(name, ja, en)| format!("({}, {}, {})", sql_text(name), sql_text(ja), sql_text(en)))
+        .collect();
+    let docs = if documented.is_empty() {
+        "select cast(null as varchar) as column_name, cast(null as varchar) as ja, cast(null as varchar) as en".into()
+    } else {
+        format!(
+            "select * from (values {}) as listed(column_name, ja, en)",
+            documented.join(", ")
+        )
+    };
+    format!(
+        "select columns.column_name, columns.data_type, columns.is_nullable, docs.ja as \"項目\", \
+         docs.en as description from information_schema.columns as columns \
+         left join ({docs}) as docs on docs.column_name = columns.column_name \
+         where columns.table_schema = 'warehouse' and columns.table_name = {} order by columns.ordinal_position",
+        sql_text(table)
+    )
+}
+
+fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use deltalake::datafusion::{
+        arrow::{
+            array::{Array, AsArray, RecordBatch},
+            datatypes::{DataType, Field, Schema},
+        },
+        datasource::MemTable,
+        prelude::{SessionConfig, SessionContext},
+    };
+
+    #[test]
+    fn describe_joins_types_to_the_dictionary() {
+        let models = crate::model::shipped(&crate::runner::sources()).unwrap();
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema("kaigo", "warehouse");
+        let context = SessionContext::new_with_config(config);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_key", DataType::Utf8, false),
+            Field::new("undocumented", DataType::Int32, true),
+        ]));
+        let table = MemTable::try_new(schema.clone(), vec![vec![RecordBatch::new_empty(schema)]]).unwrap();
+        context.register_table("dim_persons", Arc::new(table)).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let batches = runtime.block_on(async {
+            context
+                .sql(&super::describe_sql("dim_persons", &models))
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+        });
+        let batch = &batches[0];
+        assert_eq!(batch.num_rows(), 2);
+        assert_eq!(batch.column(3).as_string::<i32>().value(0), "仮名化個人キー");
+        assert!(batch.column(3).is_null(1));
+        assert!(!super::describe_sql("", &models).contains("columns"));
+    }
+
+    #[test]
+    fn every_source_reference_and_model_table_is_documented() {
+        let models = crate::model::shipped(&crate::runner::sources()).unwrap();
+        for table in crate::runner::sources()
+            .iter()
+            .chain(models.iter().map(|model| &model.name))
+        {
+            let doc = super::table_doc(table, &models).unwrap_or_else(|| panic!("{table} undocumented"));
+            assert!(!doc.description.is_empty() && !doc.columns.is_empty(), "{table}");
+        }
+        assert!(super::table_doc("record_tokens", &models).is_none());
+    }
+
     #[test]
     fn the_committed_dictionary_is_current() {
         let models = crate::model::shipped(&crate::runner::sources()).unwrap();
