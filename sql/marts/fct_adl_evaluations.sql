@@ -87,12 +87,7 @@ adjusted as (
     select
         evaluations.*,
         persons.sex_code,
-        age_band(
-            cast((evaluations.start_month_key - evaluations.start_month_key % 100) / 100 as bigint)
-            - cast(substr(persons.birth_year_month, 1, 4) as bigint)
-            - case when evaluations.start_month_key % 100 < cast(substr(persons.birth_year_month, 6, 2) as bigint)
-                then 1 else 0 end
-        ) as age_band,
+        age_band(age_at_month(persons.birth_year_month, evaluations.start_month_key)) as age_band,
         coalesce(
             evaluations.start_month_index
             - (cast((persons.new_certification_month_key - persons.new_certification_month_key % 100) / 100 as bigint) * 12

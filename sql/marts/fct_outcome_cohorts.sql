@@ -34,12 +34,7 @@ cohort as (
         cohort_months.base_month_index,
         panel.insurer_number,
         persons.sex_code,
-        age_band(
-            cast((cohort_months.base_month_key - cohort_months.base_month_key % 100) / 100 as bigint)
-            - cast(substr(persons.birth_year_month, 1, 4) as bigint)
-            - case when cohort_months.base_month_key % 100 < cast(substr(persons.birth_year_month, 6, 2) as bigint)
-                then 1 else 0 end
-        ) as age_band,
+        age_band(age_at_month(persons.birth_year_month, cohort_months.base_month_key)) as age_band,
         panel.care_level_code as base_care_level_code,
         not panel.is_facility and panel.home_care_units > 0 as is_in_home_user
     from panel

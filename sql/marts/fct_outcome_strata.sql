@@ -41,10 +41,7 @@ user_years as (
         cast(fiscal_year * 100 + 4 as int) as period_key,
         insurer_number,
         sex_code,
-        age_band(
-            fiscal_year - cast(substr(birth_year_month, 1, 4) as bigint)
-            - case when 4 < cast(substr(birth_year_month, 6, 2) as bigint) then 1 else 0 end
-        ) as age_band,
+        age_band(age_at_month(birth_year_month, cast(fiscal_year * 100 + 4 as int))) as age_band,
         cast(sum(insurance_units) as double) as insurance_units,
         cast(sum(cost_yen) as double) as cost_yen,
         cast(count(*) as double) as n_user_months

@@ -113,7 +113,7 @@ async fn run_statements(
 const HELP: &str = "Statements end with ';' and may span lines. Read-only: CREATE, DROP, INSERT, COPY … are refused.
   \\d          list tables          \\d TABLE    describe a table
   \\q          quit                 \\?          this help
-Functions: wareki, wareki_to_date, fiscal_year, age_band, care_level_ordinal, care_level_label(_en),
+Functions: wareki, wareki_to_date, fiscal_year, age_at_month, age_band, care_level_ordinal, care_level_label(_en),
 service_kind_label, service_kind_group, is_valid_insurer_number. Tables: docs/tables.md.";
 
 /// The interactive prompt: history in the cache folder, statements until `;`.

@@ -7,6 +7,7 @@
 //! | `wareki(date)` | `令和8年11月27日` (元年 for year 1) |
 //! | `wareki_to_date(text)` | the date of `GYYMMDD` (`5081127`) or `令和8年11月27日` |
 //! | `fiscal_year(date)` | the fiscal year (April–March) the date falls in |
+//! | `age_at_month(birth_year_month, month_key)` | completed years in month `YYYYMM` of a person born in `YYYY-MM` (the birth month counts as reached) |
 //! | `age_band(age)` | `<65`, `65-69`, …, `90-94`, `95+` |
 //! | `care_level_ordinal(code)` | 0 非該当, 1 要支援1 (and 経過的要介護) … 7 要介護5 |
 //! | `care_level_label(code)`, `care_level_label_en(code)` | `要介護3`, `care 3` |
@@ -19,13 +20,15 @@
 use std::sync::Arc;
 
 use arrow::{
-    array::{ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, StringArray},
+    array::{ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, StringArray},
     datatypes::{DataType, Date32Type, Int64Type},
 };
 use chrono::NaiveDate;
 use deltalake::datafusion::{
     common::Result,
-    logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf},
+    logical_expr::{
+        ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility, create_udf,
+    },
     prelude::SessionContext,
 };
 use kaigo_codes::{
@@ -73,6 +76,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 .collect();
             Arc::new(valid)
         }),
+        age_at_month(),
         unary("age_band", DataType::Int64, DataType::Utf8, |values| {
             let ages = values.as_primitive::<Int64Type>();
             let bands: StringArray = ages.iter().map(|age| age.map(age_band)).collect();
@@ -106,6 +110,57 @@ pub fn functions() -> Vec<ScalarUDF> {
             Arc::new(dates)
         }),
     ]
+}
+
+/// `age_at_month(birth_year_month 'YYYY-MM', month_key YYYYMM)`: the age the models stratify by,
+/// from the birth year-month the warehouse keeps (never the day). The month key may be `int` (a
+/// column) or `bigint` (a literal), so the signature lists both rather than being exact.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct AgeAtMonth {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for AgeAtMonth {
+    fn name(&self) -> &str {
+        "age_at_month"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arguments: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, arguments: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&arguments.args)?;
+        let births = arrays[0].as_string::<i32>();
+        let month_keys = arrow::compute::cast(&arrays[1], &DataType::Int64)?;
+        let ages: Int64Array = births
+            .iter()
+            .zip(month_keys.as_primitive::<Int64Type>().iter())
+            .map(|(birth, month_key)| {
+                let (year, month) = birth?.split_once('-')?;
+                let (year, month): (i64, i64) = (year.parse().ok()?, month.parse().ok()?);
+                let month_key = month_key?;
+                Some(month_key / 100 - year - i64::from(month_key % 100 < month))
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(ages)))
+    }
+}
+
+fn age_at_month() -> ScalarUDF {
+    ScalarUDF::from(AgeAtMonth {
+        signature: Signature::one_of(
+            vec![
+                TypeSignature::Exact(vec![DataType::Utf8, DataType::Int32]),
+                TypeSignature::Exact(vec![DataType::Utf8, DataType::Int64]),
+            ],
+            Volatility::Immutable,
+        ),
+    })
 }
 
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
@@ -191,6 +246,14 @@ mod tests {
                 "2026",
                 "2027"
             ]
+        );
+        assert_eq!(
+            row(
+                "SELECT age_at_month('1940-06', 202505), age_at_month('1940-06', 202506), \
+                 age_at_month('1940-6x', 202506), age_band(age_at_month('1960-04', 202604))"
+            )
+            .await,
+            ["84", "85", "NULL", "65-69"]
         );
         assert_eq!(
             row(

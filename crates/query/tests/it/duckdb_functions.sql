@@ -11,3 +11,6 @@ CREATE MACRO care_level_ordinal(code) AS CASE code
     WHEN '01' THEN 0 WHEN '11' THEN 1 WHEN '12' THEN 1 WHEN '13' THEN 2 WHEN '21' THEN 3
     WHEN '22' THEN 4 WHEN '23' THEN 5 WHEN '24' THEN 6 WHEN '25' THEN 7
 END;
+CREATE MACRO age_at_month(birth_year_month, month_key) AS
+    CAST(month_key // 100 - CAST(substr(birth_year_month, 1, 4) AS BIGINT)
+        - CASE WHEN month_key % 100 < CAST(substr(birth_year_month, 6, 2) AS BIGINT) THEN 1 ELSE 0 END AS BIGINT);
