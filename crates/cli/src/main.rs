@@ -483,16 +483,22 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let config = kaigo_serve::ServeConfig::read(&config).map_err(|error| UserError(error.to_string()))?;
     let address = args.listen.unwrap_or(config.listen);
-    let roles: Vec<&str> = config.roles().map(|(name, _)| name).collect();
+    let roles: Vec<String> = config
+        .roles()
+        .map(|(name, description)| match description {
+            "" => name.to_string(),
+            description => format!("{name}: {description}"),
+        })
+        .collect();
     eprintln!(
-        "serve: listening on {address} (roles: {}); Ctrl-C stops",
-        roles.join(", ")
+        "serve: listening on {address} (roles — {}); Ctrl-C stops",
+        roles.join("; ")
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let warehouse = kaigo_warehouse::Warehouse::new(warehouse);
     runtime.block_on(async {
         tokio::select! {
-            served = kaigo_serve::serve(&warehouse, &config, Some(address)) => served.map_err(anyhow::Error::from),
+            served = kaigo_serve::serve(&warehouse, &config, address) => served.map_err(anyhow::Error::from),
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })?;

@@ -110,9 +110,8 @@ impl PgWireServerHandlers for Handlers {
     }
 }
 
-/// Serve `warehouse` on `address` (the config's `listen` when `None`) until the process ends.
-pub async fn serve(warehouse: &Warehouse, config: &ServeConfig, address: Option<SocketAddr>) -> Result<(), ServeError> {
-    let address = address.unwrap_or(config.listen);
+/// Serve `warehouse` on `address` (normally the config's `listen`) until the process ends.
+pub async fn serve(warehouse: &Warehouse, config: &ServeConfig, address: SocketAddr) -> Result<(), ServeError> {
     if !address.ip().is_loopback() && config.tls.is_none() {
         return Err(ServeError::NeedsTls { address });
     }
