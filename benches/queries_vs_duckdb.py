@@ -1,5 +1,6 @@
 """DuckDB side of benches/queries_vs_duckdb.sh: run each query of the suite over the same committed
-Parquet files kaigo reads, hot, and print the minimum of the runs.
+Parquet files kaigo reads, `runs` times in a row, and print every run's seconds (the shell script
+drops the first, cold run and takes the minimum of the rest).
 
 argv: warehouse root, DuckDB macros file, runs, then the .sql files of the suite.
 stdout: {"threads": n, "queries": {name: {"rows": n, "seconds": [..]}}}

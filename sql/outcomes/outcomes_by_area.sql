@@ -76,12 +76,11 @@ national as (
     group by period_key, measure_code
 ),
 
--- A sum of squared residuals about a pooled ratio R from its parts' sums about their own ratios
--- r_i: Σ_i S_i + 2 (r_i − R) C_i + (r_i − R)² D_i, with S_i = Σ (y − r_i d)², C_i = Σ d (y − r_i d)
--- and D_i = Σ d² (fct_outcome_strata). Exact, and free of the cancellation of Σ y² − (Σ y)² / n.
-
 -- The funnel's spread: the nation's residual variance per unit of denominator,
--- Σ (y − R d)² / Σ d, which is p (1 − p) for a proportion.
+-- Σ (y − R d)² / Σ d, which is p (1 − p) for a proportion. Here and in stratum_spread a sum of
+-- squares about a pooled ratio R comes from the parts' sums about their own ratios r_i:
+-- Σ_i S_i + 2 (r_i − R) C_i + (r_i − R)² D_i, with S_i = Σ (y − r_i d)², C_i = Σ d (y − r_i d) and
+-- D_i = Σ d² (fct_outcome_strata). Exact, and free of the cancellation of Σ y² − (Σ y)² / n.
 national_spread as (
     select
         national.period_key,
