@@ -60,6 +60,34 @@ enum Command {
         #[arg(long)]
         warehouse: PathBuf,
     },
+    /// Publish the public release to <warehouse>/publish/: the counts of the release spec by
+    /// municipality, prefecture and nation × month and fiscal year, with the disclosure rules
+    /// applied, secondary suppression, and the attacker's audit (the release fails, exit 1, if
+    /// any suppressed cell stays recoverable). Run after `kaigo build`.
+    Release {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// A release spec (see crates/disclosure/release.toml, the default).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+    },
+    /// Write a researcher extract for an approved request (see docs/extracts.md): re-keyed per
+    /// project, generalized, refused (exit 1, nothing written) below k or ℓ or for a forbidden
+    /// column; every attempt is appended to <warehouse>/extracts/audit.log.
+    Extract {
+        /// The request (TOML).
+        request: PathBuf,
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Key file (else KAIGO_KEY).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Reproduce an earlier extract: read the tables at the versions its manifest pins.
+        #[arg(long, value_name = "MANIFEST")]
+        as_of: Option<PathBuf>,
+    },
     /// Query the warehouse, read-only: -c, -f, stdin, or an interactive prompt.
     Sql(sql::SqlArgs),
     /// Serve the warehouse over the Postgres wire protocol (psql, DBeaver, Metabase, ODBC),
@@ -226,7 +254,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
 
     eprintln!(
-        "kaigo run: 1/4 synthetic hub ({} persons, {first}..{last}, seed {})",
+        "kaigo run: 1/5 synthetic hub ({} persons, {first}..{last}, seed {})",
         config.persons, config.seed
     );
     let hub = root.join("hub");
@@ -239,7 +267,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     )?;
     let failures = summary.calibration.failures().len();
 
-    eprintln!("kaigo run: 2/4 ingest → {}", root.join("warehouse").display());
+    eprintln!("kaigo run: 2/5 ingest → {}", root.join("warehouse").display());
     let key_path = pipeline.ingest.key;
     if !key_path.exists() {
         if let Some(parent) = key_path.parent() {
@@ -260,11 +288,13 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let rejected = sum(|load| load.files_rejected as u64);
     let flagged = sum(|load| load.quality.insurers_flagged as u64);
 
-    eprintln!("kaigo run: 3/4 linkage");
+    eprintln!("kaigo run: 3/5 linkage");
     linkage::link(&runtime, &warehouse, &key)?;
     let linkage = linkage::evaluate_against_truth(&runtime, &warehouse, &hub)?;
-    eprintln!("kaigo run: 4/4 models");
+    eprintln!("kaigo run: 4/5 models");
     build_models(&runtime, &warehouse)?;
+    eprintln!("kaigo run: 5/5 public release");
+    let release = publish_release(&runtime, &warehouse, None)?;
     std::fs::write(reports.join("ingest.json"), serde_json::to_vec_pretty(&loads)?)?;
 
     println!("synthetic hub   {}", hub.display());
@@ -298,6 +328,15 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         linkage.kaigo.f1,
         linkage.baselines["ID1 ∪ ID2"].f1,
         linkage.lookalike_false_merges
+    );
+    let cells: usize = release.indicators.iter().map(|indicator| indicator.n_cells).sum();
+    let by_rule: usize = release.indicators.iter().map(|indicator| indicator.n_primary).sum();
+    let to_protect: usize = release.indicators.iter().map(|indicator| indicator.n_secondary).sum();
+    let recoverable: usize = release.indicators.iter().map(|indicator| indicator.n_recoverable).sum();
+    println!("release         {}", release.folder.display());
+    println!(
+        "  cells         {cells} counts: {by_rule} suppressed by rule + {to_protect} to protect them; \
+         audit: {recoverable} recoverable"
     );
     println!("reports         {}", reports.display());
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
@@ -466,6 +505,97 @@ fn build(warehouse: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `kaigo release`: protect and write the public release.
+fn release(warehouse: &std::path::Path, spec: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    publish_release(&runtime, &kaigo_warehouse::Warehouse::new(warehouse), spec)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Protect and write the release; one summary line per indicator on stderr. A spec error or an
+/// unprotectable table is the user's to fix (exit 1).
+fn publish_release(
+    runtime: &tokio::runtime::Runtime,
+    warehouse: &kaigo_warehouse::Warehouse,
+    spec: Option<&std::path::Path>,
+) -> anyhow::Result<kaigo_disclosure::release::ReleaseReport> {
+    use kaigo_disclosure::{DisclosureError, release::ReleaseSpec};
+    let spec = match spec {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            ReleaseSpec::parse(&text, &path.display().to_string()).map_err(|error| UserError(error.to_string()))?
+        }
+        None => ReleaseSpec::shipped(),
+    };
+    let started = std::time::Instant::now();
+    let report = runtime
+        .block_on(kaigo_disclosure::release::release(
+            warehouse,
+            &spec,
+            &Default::default(),
+        ))
+        .map_err(|error| match error {
+            DisclosureError::Spec { .. } | DisclosureError::Unprotectable { .. } => {
+                anyhow::Error::new(UserError(error.to_string()))
+            }
+            other => anyhow::Error::new(other),
+        })?;
+    for indicator in &report.indicators {
+        eprintln!(
+            "release: {:<32} {:>7} cells  {:>6} suppressed by rule  {:>6} to protect them  {:>7} LPs",
+            indicator.indicator,
+            indicator.n_cells,
+            indicator.n_primary,
+            indicator.n_secondary,
+            indicator.n_linear_programs
+        );
+    }
+    let recoverable: usize = report.indicators.iter().map(|indicator| indicator.n_recoverable).sum();
+    eprintln!(
+        "release: audited, {recoverable} recoverable cells; wrote {} in {:.1}s (digest {})",
+        report.folder.display(),
+        started.elapsed().as_secs_f64(),
+        &report.digest[..16]
+    );
+    Ok(report)
+}
+
+/// `kaigo extract`: check, write and log a researcher extract; the manifest goes to stdout.
+fn extract(
+    request: &std::path::Path,
+    warehouse: &std::path::Path,
+    key: Option<&std::path::Path>,
+    as_of: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use kaigo_extracts::{Extract, ExtractError, ExtractRequest, Manifest};
+    let key = kaigo_pseudonymize::key::SecretKey::resolve(key).map_err(key_error)?;
+    let text = std::fs::read_to_string(request).with_context(|| format!("reading {}", request.display()))?;
+    let request =
+        ExtractRequest::parse(&text, &request.display().to_string()).map_err(|error| UserError(error.to_string()))?;
+    let warehouse = kaigo_warehouse::Warehouse::new(warehouse);
+    let mut extract = Extract::new(&warehouse, &key, request);
+    if let Some(path) = as_of {
+        let manifest: Manifest =
+            serde_json::from_slice(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+                .with_context(|| format!("{} is not an extract manifest", path.display()))?;
+        extract = extract.pinned(manifest.warehouse_versions);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(extract.run()).map_err(|error| match error {
+        ExtractError::Refused { .. } | ExtractError::Request { .. } => anyhow::Error::new(UserError(error.to_string())),
+        other => anyhow::Error::new(other),
+    })?;
+    eprintln!(
+        "kaigo extract: {} persons (smallest class {}, k = {}) → {}",
+        report.manifest.anonymity.n_persons,
+        report.manifest.anonymity.smallest_class,
+        report.manifest.anonymity.k,
+        report.folder.display()
+    );
+    println!("{}", serde_json::to_string_pretty(&report.manifest)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `kaigo serve`: run the Postgres endpoint until interrupted, or hash a password.
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.hash_password {
@@ -532,6 +662,13 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest(args),
         Command::Key(KeyCommand::New { out }) => key_new(&out),
         Command::Build { warehouse } => build(&warehouse),
+        Command::Release { warehouse, spec } => release(&warehouse, spec.as_deref()),
+        Command::Extract {
+            request,
+            warehouse,
+            key,
+            as_of,
+        } => extract(&request, &warehouse, key.as_deref(), as_of.as_deref()),
         Command::Linkage(LinkageCommand::Run { warehouse, key }) => linkage::run_command(&warehouse, key.as_deref()),
         Command::Linkage(LinkageCommand::Evaluate { warehouse, hub }) => linkage::evaluate_command(&warehouse, &hub),
         Command::Linkage(LinkageCommand::Explain { warehouse, left, right }) => {

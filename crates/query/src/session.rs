@@ -7,6 +7,8 @@
 //! landing zone are not registered, and with external tables refused and URL tables off there is
 //! no statement that reaches a file by path.
 
+use std::collections::BTreeMap;
+
 use deltalake::datafusion::{
     common::tree_node::{TreeNode, TreeNodeRecursion},
     dataframe::DataFrame,
@@ -22,19 +24,30 @@ use crate::{QueryError, datafusion_error};
 pub struct Session {
     context: SessionContext,
     tables: Vec<String>,
+    versions: BTreeMap<String, u64>,
 }
 
 impl Session {
     /// Register every table of the analysts' zone and the kaigo functions.
     pub async fn open(warehouse: &Warehouse) -> Result<Self, QueryError> {
+        Self::open_at(warehouse, &BTreeMap::new()).await
+    }
+
+    /// Like [`Self::open`], with the tables named in `pinned` as they were at those versions
+    /// (an extract repeated exactly after later loads).
+    pub async fn open_at(warehouse: &Warehouse, pinned: &BTreeMap<String, u64>) -> Result<Self, QueryError> {
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("kaigo", "warehouse");
         config.options_mut().execution.parquet.schema_force_view_types = false;
         let context = SessionContext::new_with_config(config);
         crate::udf::register(&context);
-        let tables = warehouse.register_tables(&context).await?;
-        Ok(Self { context, tables })
+        let versions = warehouse.register_tables_at(&context, pinned).await?;
+        Ok(Self {
+            context,
+            tables: versions.keys().cloned().collect(),
+            versions,
+        })
     }
 
     /// The DataFusion context (for callers that plan themselves; writes are theirs to refuse).
@@ -45,6 +58,11 @@ impl Session {
     /// The tables registered, sorted.
     pub fn tables(&self) -> &[String] {
         &self.tables
+    }
+
+    /// The version each table was registered at.
+    pub fn versions(&self) -> &BTreeMap<String, u64> {
+        &self.versions
     }
 
     /// Plan every statement of `sql` in order, refusing writes; `SET` takes effect as it is

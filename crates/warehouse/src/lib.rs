@@ -70,7 +70,7 @@ pub enum WarehouseError {
         /// Cause.
         source: std::io::Error,
     },
-    /// Rows were sent to a table that is not declared (a bug).
+    /// No table of that name: asked for by a reader, or rows sent to an undeclared table (a bug).
     #[error("no table named {table}")]
     Unknown {
         /// Table name.

@@ -1,7 +1,7 @@
 //! Delta Lake storage of the tables: one atomic, idempotent replacement per table and delivery.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -223,14 +223,30 @@ impl Warehouse {
     /// Register every table of the analysts' zone ([`Self::table_names`]) in `context` under
     /// its folder name. The vault is never registered. Returns the names, sorted.
     pub async fn register_tables(&self, context: &SessionContext) -> Result<Vec<String>> {
+        let versions = self.register_tables_at(context, &BTreeMap::new()).await?;
+        Ok(versions.into_keys().collect())
+    }
+
+    /// Like [`Self::register_tables`], but a table named in `pinned` is registered as it was at
+    /// that version (Delta time travel), so a read can be repeated exactly after later loads.
+    /// Returns the version registered for each table.
+    pub async fn register_tables_at(
+        &self,
+        context: &SessionContext,
+        pinned: &BTreeMap<String, u64>,
+    ) -> Result<BTreeMap<String, u64>> {
         let folder = self.root.join(Zone::Warehouse.folder());
-        let names = self.table_names()?;
-        for name in &names {
-            let table = self.open_folder(name, &folder.join(name)).await?;
+        let mut versions = BTreeMap::new();
+        for name in self.table_names()? {
+            let mut table = self.open_folder(&name, &folder.join(&name)).await?;
             let error = |source: deltalake::DeltaTableError| WarehouseError::Delta {
                 table: name.clone(),
                 source: Box::new(source),
             };
+            if let Some(version) = pinned.get(&name) {
+                table.load_version(*version).await.map_err(error)?;
+            }
+            versions.insert(name.clone(), table.version().unwrap_or(0));
             table.update_datafusion_session(&context.state()).map_err(error)?;
             // The scan takes the session's Parquet options (view types, pushdown) from it.
             let provider = table
@@ -242,7 +258,12 @@ impl Warehouse {
                 .register_table(name.as_str(), provider)
                 .map_err(|source| error(source.into()))?;
         }
-        Ok(names)
+        for name in pinned.keys() {
+            if !versions.contains_key(name) {
+                return Err(WarehouseError::Unknown { table: name.clone() });
+            }
+        }
+        Ok(versions)
     }
 
     /// Current version of a table, `None` if it does not exist yet.

@@ -113,6 +113,11 @@ fn run_executes_a_pipeline_file() {
     assert!(root.join("reports/calibration.txt").exists() && root.join("hub/truth/persons.csv").exists());
     assert!(root.join("warehouse/warehouse/claim_statements/_delta_log").exists());
     assert!(root.join("reports/ingest.json").exists());
+    // The public release: audited, written, summarized.
+    assert!(stdout.contains("audit: 0 recoverable"), "{stdout}");
+    assert!(
+        root.join("warehouse/publish/cells.parquet").exists() && root.join("warehouse/publish/manifest.json").exists()
+    );
 
     // kaigo sql over the warehouse the run built: formats, stdin, files, refusals.
     let warehouse = root.join("warehouse");
@@ -177,6 +182,50 @@ fn run_executes_a_pipeline_file() {
     }
     let vault = sql(&["-c", "select * from record_tokens"], None);
     assert_eq!(vault.status.code(), Some(1));
+
+    // kaigo extract refuses a birth date with exit 1, and logs the attempt.
+    let key = dir.path().join("extract.key");
+    assert!(
+        kaigo()
+            .args(["key", "new", "--out"])
+            .arg(&key)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let request = dir.path().join("request.toml");
+    let manifest_dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let example = std::fs::read_to_string(manifest_dir.join("../../pipelines/extract_request.example.toml")).unwrap();
+    std::fs::write(
+        &request,
+        example.replace(
+            "\"sex_code\", \"age_band\", \"first_certified_month_key\"",
+            "\"birth_year_month\"",
+        ),
+    )
+    .unwrap();
+    let refused = kaigo()
+        .arg("extract")
+        .arg(&request)
+        .arg("--warehouse")
+        .arg(&warehouse)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("birth date"));
+    assert!(
+        std::fs::read_to_string(warehouse.join("extracts/audit.log"))
+            .unwrap()
+            .contains("\"refused\"")
+    );
 
     serve::psql_sees_what_kaigo_sql_sees(dir.path(), &warehouse);
 }

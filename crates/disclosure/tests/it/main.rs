@@ -1,0 +1,5 @@
+//! Integration tests of kaigo-disclosure: hand-computed and random tables, and the release of a
+//! generated hub.
+
+mod protect;
+mod release;

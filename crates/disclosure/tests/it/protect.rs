@@ -1,0 +1,235 @@
+//! Suppression patterns and audit intervals on hand-computed tables, and properties over random
+//! hierarchical tables.
+
+use kaigo_disclosure::{
+    AreaUnit, CellStatus, CountUnit, Hierarchy, Rules, Table, audit, audit_exact, primary_pattern, protect,
+};
+use proptest::prelude::*;
+
+/// A prefecture P of municipalities A, B, C × fiscal year FY of months m1, m2.
+fn prefecture_by_months(values: [[u64; 2]; 3]) -> Table {
+    let mut area = Hierarchy::new("area");
+    let prefecture = area.add("P", None).unwrap();
+    for code in ["A", "B", "C"] {
+        area.add(code, Some(prefecture)).unwrap();
+    }
+    let mut period = Hierarchy::new("period");
+    let year = period.add("FY", None).unwrap();
+    period.add("m1", Some(year)).unwrap();
+    period.add("m2", Some(year)).unwrap();
+    let mut table = Table::new(vec![area, period]).unwrap();
+    for (row, months) in values.iter().enumerate() {
+        for (column, value) in months.iter().enumerate() {
+            table.set(&[row + 1, column + 1], *value);
+        }
+    }
+    table.aggregate();
+    let rules = Rules::default();
+    table.apply_rule(|_, value| rules.primary_protection(CountUnit::Persons, AreaUnit::Wider, value));
+    table
+}
+
+fn cell(table: &Table, area: &str, period: &str) -> usize {
+    let dimensions = table.dimensions();
+    table.cell(&[
+        dimensions[0].index_of(area).unwrap(),
+        dimensions[1].index_of(period).unwrap(),
+    ])
+}
+
+#[test]
+fn totals_are_sums_at_every_level() {
+    let table = prefecture_by_months([[3, 25], [30, 40], [50, 60]]);
+    assert_eq!(table.value(cell(&table, "A", "FY")), 28);
+    assert_eq!(table.value(cell(&table, "P", "m1")), 83);
+    assert_eq!(table.value(cell(&table, "P", "FY")), 208);
+    // P over A–C for FY, m1 and m2; FY over m1 and m2 for P, A, B and C.
+    assert_eq!(table.relations().len(), 3 + 4);
+}
+
+/// Hand-computed: A-m1 = 3 is the only sensitive cell. Primary suppression alone gives it away
+/// (83 − 30 − 50). The pattern closes a 2 × 2 rectangle A/B × m1/m2, and the attacker can only
+/// say A-m1 = t with t ∈ [0, 28] (B-m1 = 33 − t ≥ 0, A-m2 = 28 − t ≥ 0, B-m2 = 37 + t).
+#[test]
+fn a_single_sensitive_cell_is_recovered_unless_a_rectangle_protects_it() {
+    let table = prefecture_by_months([[3, 25], [30, 40], [50, 60]]);
+    let sensitive = cell(&table, "A", "m1");
+
+    let primary = primary_pattern(&table);
+    let attack = audit(&table, &primary).unwrap();
+    let exposed = attack
+        .intervals
+        .iter()
+        .find(|interval| interval.cell == sensitive)
+        .unwrap();
+    assert_eq!((exposed.lower, exposed.upper), (3.0, 3.0), "the total minus the others");
+    assert!(!attack.passed());
+
+    let protection = protect(&table).unwrap();
+    let suppressed: Vec<(usize, CellStatus)> = protection
+        .status
+        .iter()
+        .enumerate()
+        .filter(|(_, status)| **status != CellStatus::Published)
+        .map(|(cell, status)| (cell, *status))
+        .collect();
+    assert_eq!(
+        suppressed,
+        vec![
+            (cell(&table, "A", "m1"), CellStatus::Primary),
+            (cell(&table, "A", "m2"), CellStatus::Secondary),
+            (cell(&table, "B", "m1"), CellStatus::Secondary),
+            (cell(&table, "B", "m2"), CellStatus::Secondary),
+        ]
+    );
+    let exact = audit_exact(&table, &protection.status).unwrap();
+    let interval = |area, period| {
+        let target = cell(&table, area, period);
+        let found = exact.intervals.iter().find(|interval| interval.cell == target).unwrap();
+        (found.lower.round(), found.upper.round())
+    };
+    assert_eq!(interval("A", "m1"), (0.0, 28.0));
+    assert_eq!(interval("B", "m1"), (5.0, 33.0));
+    assert_eq!(interval("A", "m2"), (0.0, 28.0));
+    assert_eq!(interval("B", "m2"), (37.0, 65.0));
+    assert!(protection.audit.passed());
+}
+
+/// Two small cells in one row: "at least two suppressed per total" holds, yet their sum is
+/// published (53 − 50 = 3), so each lies in [0, 3] — narrower than the 10 the rule protects.
+/// The audit catches it; secondary suppression adds the 50.
+#[test]
+fn two_small_cells_protecting_each_other_are_not_enough() {
+    let mut area = Hierarchy::new("area");
+    let prefecture = area.add("P", None).unwrap();
+    for code in ["A", "B", "C"] {
+        area.add(code, Some(prefecture)).unwrap();
+    }
+    let mut table = Table::new(vec![area]).unwrap();
+    for (node, value) in [(1, 1), (2, 2), (3, 50)] {
+        table.set(&[node], value);
+    }
+    table.aggregate();
+    table.apply_rule(|_, value| (value > 0 && value < 10).then_some(10));
+
+    let attack = audit_exact(&table, &primary_pattern(&table)).unwrap();
+    let widths: Vec<f64> = attack
+        .intervals
+        .iter()
+        .map(|interval| interval.upper - interval.lower)
+        .collect();
+    assert_eq!(widths, vec![3.0, 3.0]);
+    assert_eq!(attack.failures().count(), 2);
+
+    let protection = protect(&table).unwrap();
+    assert_eq!(protection.status[3], CellStatus::Secondary);
+    assert_eq!(protection.status[0], CellStatus::Published, "the total stays");
+    assert!(protection.audit.passed());
+}
+
+/// A municipality under 2,000 people shows nothing, even a zero or a large count.
+#[test]
+fn a_small_municipality_is_hidden_whole_and_its_total_cannot_give_it_away() {
+    let rules = Rules::default();
+    let table = {
+        let mut table = prefecture_by_months([[0, 120], [300, 310], [400, 420]]);
+        let small = table.dimensions()[0].index_of("A").unwrap();
+        table.apply_rule(|coordinates, value| {
+            let area = if coordinates[0] == small {
+                AreaUnit::Municipality { population: 1_500 }
+            } else {
+                AreaUnit::Wider
+            };
+            rules.primary_protection(CountUnit::Persons, area, value)
+        });
+        table
+    };
+    let protection = protect(&table).unwrap();
+    for period in ["FY", "m1", "m2"] {
+        assert_eq!(
+            protection.status[cell(&table, "A", period)],
+            CellStatus::Primary,
+            "A {period}"
+        );
+    }
+    assert!(protection.audit.passed());
+}
+
+/// Random tables: 1–3 prefectures of 1–4 municipalities (some under 2,000 people or in the
+/// 2,000–24,999 band) × 1–2 fiscal years of 1–4 months, persons or providers.
+fn random_table() -> impl Strategy<Value = Table> {
+    (
+        prop::collection::vec(prop::collection::vec((0u64..4, 0u64..60), 1..=4), 1..=3),
+        prop::collection::vec(1usize..=4, 1..=2),
+        any::<bool>(),
+    )
+        .prop_map(|(prefectures, years, providers)| {
+            let mut area = Hierarchy::new("area");
+            let nation = area.add("00", None).unwrap();
+            let mut populations = vec![None];
+            let mut leaves = Vec::new();
+            for (p, municipalities) in prefectures.iter().enumerate() {
+                let prefecture = area.add(format!("P{p}"), Some(nation)).unwrap();
+                populations.push(None);
+                for (m, (band, value)) in municipalities.iter().enumerate() {
+                    let node = area.add(format!("P{p}M{m}"), Some(prefecture)).unwrap();
+                    populations.push(Some([1_000, 10_000, 50_000, 50_000][*band as usize]));
+                    leaves.push((node, *value));
+                }
+            }
+            let mut period = Hierarchy::new("period");
+            let mut months = Vec::new();
+            for (y, n_months) in years.iter().enumerate() {
+                let year = period.add(format!("FY{y}"), None).unwrap();
+                for m in 0..*n_months {
+                    months.push(period.add(format!("FY{y}M{m}"), Some(year)).unwrap());
+                }
+            }
+            let mut table = Table::new(vec![area, period]).unwrap();
+            for (index, (node, base)) in leaves.iter().enumerate() {
+                for (offset, month) in months.iter().enumerate() {
+                    // Vary by month around the municipality's base, small values included.
+                    let value = (base * (offset as u64 + 1) + index as u64 * 7) % 60;
+                    table.set(&[*node, *month], if value < 25 { value / 3 } else { value });
+                }
+            }
+            table.aggregate();
+            let rules = Rules::default();
+            let unit = if providers {
+                CountUnit::Providers
+            } else {
+                CountUnit::Persons
+            };
+            table.apply_rule(|coordinates, value| {
+                let area = match populations[coordinates[0]] {
+                    Some(population) => AreaUnit::Municipality { population },
+                    None => AreaUnit::Wider,
+                };
+                rules.primary_protection(unit, area, value)
+            });
+            table
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// After suppression no shown cell breaks a rule, every sensitive cell is hidden, the audit
+    /// (rerun independently) leaves each suppressed cell its protection, and a second run gives
+    /// the same pattern.
+    #[test]
+    fn suppression_leaves_no_violation_and_no_recoverable_cell(table in random_table()) {
+        let protection = protect(&table).unwrap();
+        for cell in 0..table.len() {
+            if table.protection(cell).is_some() {
+                prop_assert_eq!(protection.status[cell], CellStatus::Primary);
+            }
+        }
+        let rerun = audit(&table, &protection.status).unwrap();
+        prop_assert!(rerun.passed(), "recoverable: {:?}", rerun.failures().collect::<Vec<_>>());
+        prop_assert_eq!(rerun.intervals.len(), protection.status.iter().filter(|s| **s != CellStatus::Published).count());
+        prop_assert_eq!(&protect(&table).unwrap().status, &protection.status);
+        // The fast proof agrees with the exact programs on every pattern it passes.
+        prop_assert!(audit_exact(&table, &protection.status).unwrap().passed());
+    }
+}

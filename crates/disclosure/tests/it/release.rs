@@ -1,0 +1,247 @@
+//! The release of a generated hub, attacked from its published files.
+
+use std::{collections::BTreeMap, sync::OnceLock};
+
+use arrow::array::{Array, AsArray};
+use kaigo_codes::calendar::YearMonth;
+use kaigo_disclosure::{
+    AreaUnit, CellStatus, Rules, audit,
+    release::{ReleaseReport, ReleaseSpec, SourceRows, protect_release, read_source, release, write},
+};
+use kaigo_ingest::Ingest;
+use kaigo_linkage::LinkageConfig;
+use kaigo_pseudonymize::key::SecretKey;
+use kaigo_testkit::runtime;
+use kaigo_warehouse::Warehouse;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    warehouse: Warehouse,
+    source: SourceRows,
+    report: ReleaseReport,
+}
+
+/// 2,000 persons over 18 months (two fiscal years): loaded, linked, built and released once.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = dir.path().join("hub");
+        let config = kaigo_synth::SynthConfig::new(
+            2_000,
+            YearMonth::new(2026, 4).unwrap(),
+            YearMonth::new(2027, 9).unwrap(),
+            11,
+        );
+        kaigo_synth::generate(&config, &hub).unwrap();
+        let warehouse = Warehouse::new(dir.path().join("warehouse"));
+        let key = SecretKey::from_bytes([5; 32]);
+        let runtime = runtime();
+        for folder in kaigo_formats::delivery_folders(&hub).unwrap() {
+            runtime.block_on(Ingest::new(folder, &key).run(&warehouse)).unwrap();
+        }
+        runtime
+            .block_on(kaigo_linkage::link(&warehouse, &key, &LinkageConfig::default()))
+            .unwrap();
+        runtime.block_on(kaigo_query::runner::build(&warehouse)).unwrap();
+        let spec = ReleaseSpec::shipped();
+        let report = runtime.block_on(release(&warehouse, &spec, &Rules::default())).unwrap();
+        let (source, _) = runtime.block_on(read_source(&warehouse, &spec)).unwrap();
+        Fixture {
+            _dir: dir,
+            warehouse,
+            source,
+            report,
+        }
+    })
+}
+
+/// One published row: (indicator, area code, period key) → (value, is suppressed, is unstable).
+type Published = BTreeMap<(String, String, u32), (Option<f64>, bool, bool)>;
+
+fn published(warehouse: &Warehouse) -> Published {
+    let file = std::fs::File::open(warehouse.root().join("publish/cells.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = BTreeMap::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let text = |name: &str| batch.column_by_name(name).unwrap().as_string::<i32>().clone();
+        let (indicator, area) = (text("indicator"), text("area_code"));
+        let period = batch
+            .column_by_name("period_key")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::UInt32Type>()
+            .clone();
+        let value = batch
+            .column_by_name("value")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Float64Type>()
+            .clone();
+        let suppressed = batch.column_by_name("is_suppressed").unwrap().as_boolean().clone();
+        let unstable = batch.column_by_name("is_unstable").unwrap().as_boolean().clone();
+        for row in 0..batch.num_rows() {
+            let key = (
+                indicator.value(row).to_string(),
+                area.value(row).to_string(),
+                period.value(row),
+            );
+            let cell = (
+                (!value.is_null(row)).then(|| value.value(row)),
+                suppressed.value(row),
+                unstable.value(row),
+            );
+            assert!(
+                rows.insert(key, cell).is_none(),
+                "one row per indicator, area and period"
+            );
+        }
+    }
+    rows
+}
+
+/// The attacker's view: the published files, the additive structure, and nothing else. For every
+/// count the cube is rebuilt from the warehouse model (the truth), the suppression pattern is read
+/// from the files, and the audit's linear programs must leave every hidden cell its protection.
+#[test]
+fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
+    let fixture = fixture();
+    let published = published(&fixture.warehouse);
+    let spec = ReleaseSpec::shipped();
+    let rules = Rules::default();
+    let truth = protect_release(&spec, &fixture.source, &rules).unwrap();
+    let population: BTreeMap<&str, u64> = fixture
+        .source
+        .areas
+        .iter()
+        .map(|area| (area.code.as_str(), area.population))
+        .collect();
+    let mut n_suppressed = 0;
+    for (count, table, _) in truth.indicators() {
+        let [area, period] = table.dimensions() else {
+            panic!("two dimensions")
+        };
+        let status: Vec<CellStatus> = (0..table.len())
+            .map(|cell| {
+                let coordinates = table.coordinates(cell);
+                let (area_code, period_code) = (area.code(coordinates[0]), period.code(coordinates[1]));
+                let period_key: u32 = period_code.trim_start_matches("FY").parse().unwrap();
+                let (value, is_suppressed, _) = published[&(count.column.clone(), area_code.to_string(), period_key)];
+                let area_unit = match population.get(area_code) {
+                    Some(population) => AreaUnit::Municipality {
+                        population: *population,
+                    },
+                    None => AreaUnit::Wider,
+                };
+                if is_suppressed {
+                    assert_eq!(value, None);
+                    CellStatus::Secondary
+                } else {
+                    assert_eq!(
+                        value,
+                        Some(table.value(cell) as f64),
+                        "{} {area_code} {period_code}",
+                        count.column
+                    );
+                    assert!(
+                        !rules.violates(count.unit, area_unit, table.value(cell)),
+                        "{} {area_code} {period_code} breaks the rule",
+                        count.column
+                    );
+                    CellStatus::Published
+                }
+            })
+            .collect();
+        // Hidden cells whose own rule is broken need their full protection.
+        let status: Vec<CellStatus> = status
+            .iter()
+            .enumerate()
+            .map(|(cell, status)| match (status, table.protection(cell)) {
+                (CellStatus::Secondary, Some(_)) => CellStatus::Primary,
+                (status, _) => *status,
+            })
+            .collect();
+        n_suppressed += status.iter().filter(|status| **status != CellStatus::Published).count();
+        let attack = audit(table, &status).unwrap();
+        assert!(
+            attack.passed(),
+            "{}: recoverable cells {:?}",
+            count.column,
+            attack.failures().collect::<Vec<_>>()
+        );
+    }
+    assert!(n_suppressed > 0, "a 2,000-person hub has small cells to hide");
+    let recoverable: usize = fixture
+        .report
+        .indicators
+        .iter()
+        .map(|indicator| indicator.n_recoverable)
+        .sum();
+    assert_eq!(recoverable, 0);
+}
+
+#[test]
+fn rates_show_only_where_both_counts_show_and_flag_few_events() {
+    let fixture = fixture();
+    let published = published(&fixture.warehouse);
+    for rate in &ReleaseSpec::shipped().rates {
+        for ((indicator, area, period), (value, is_suppressed, is_unstable)) in &published {
+            if *indicator != rate.name {
+                continue;
+            }
+            let count = |name: &str| published[&(name.to_string(), area.clone(), *period)];
+            let (numerator, denominator) = (count(&rate.numerator), count(&rate.denominator));
+            assert_eq!(
+                *is_suppressed,
+                numerator.1 || denominator.1,
+                "{indicator} {area} {period}"
+            );
+            if let (Some(events), Some(base)) = (numerator.0, denominator.0)
+                && base > 0.0
+            {
+                assert!((value.unwrap() - events / base * rate.per).abs() < 1e-9);
+                assert_eq!(*is_unstable, events < 20.0);
+            }
+        }
+    }
+}
+
+/// 20 protections of the same source give one digest of the published cells, the release's own.
+#[test]
+fn twenty_runs_give_one_hash() {
+    let fixture = fixture();
+    let spec = ReleaseSpec::shipped();
+    let dir = tempfile::tempdir().unwrap();
+    let digests: std::collections::BTreeSet<String> = (0..20)
+        .map(|run| {
+            let release = protect_release(&spec, &fixture.source, &Rules::default()).unwrap();
+            write(&release, &dir.path().join(format!("run{run}")), &spec.source, 0)
+                .unwrap()
+                .digest
+        })
+        .collect();
+    assert_eq!(digests.len(), 1);
+    assert!(digests.contains(&fixture.report.digest));
+}
+
+#[test]
+fn the_manifest_lists_every_file_with_its_digest() {
+    let fixture = fixture();
+    let folder = fixture.warehouse.root().join("publish");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    let files = manifest["release"]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        let bytes = std::fs::read(folder.join(file["name"].as_str().unwrap())).unwrap();
+        assert_eq!(file["sha256"].as_str().unwrap(), sha256_hex(&bytes));
+    }
+    assert!(manifest["footnotes"]["―"].as_str().unwrap().contains("Suppressed"));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

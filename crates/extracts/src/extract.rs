@@ -1,0 +1,520 @@
+//! Running a request: cohort → persons with generalized quasi-identifiers → k-anonymity and
+//! ℓ-diversity → the approved tables, re-keyed per project → Parquet, manifest, audit entry.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use arrow::{
+    array::{Array, ArrayRef, RecordBatch, StringArray},
+    compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch},
+    datatypes::{DataType, Field, Schema},
+};
+use kaigo_pseudonymize::{
+    key::{Purpose, SecretKey},
+    token::{Field as TokenField, Tokenizer},
+};
+use kaigo_query::session::Session;
+use kaigo_warehouse::Warehouse;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tracing::info;
+
+use crate::{
+    ExtractError, Result,
+    audit_log::{AuditEntry, AuditLog},
+    request::{EXTRACTABLE_TABLES, ExtractRequest},
+};
+
+/// An extract to run: `Extract::new(&warehouse, &key, request).run().await`.
+pub struct Extract<'a> {
+    warehouse: &'a Warehouse,
+    key: &'a SecretKey,
+    request: ExtractRequest,
+    pinned: BTreeMap<String, u64>,
+    operator: String,
+}
+
+/// What an extract wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtractReport {
+    /// The folder written: `<root>/extracts/<project>/<request hash, 12 hex>/`.
+    pub folder: PathBuf,
+    /// The manifest (also `manifest.json` in the folder).
+    pub manifest: Manifest,
+}
+
+/// The extract's manifest: enough to check the files and to reproduce them.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Project id.
+    pub project: String,
+    /// SHA-256 of the request's canonical form.
+    pub request_sha256: String,
+    /// The request itself.
+    pub request: ExtractRequest,
+    /// Fingerprint of the master key the project key derives from (never the key).
+    pub key_fingerprint: String,
+    /// The warehouse tables read and their Delta versions: `kaigo extract --as-of` reads them
+    /// again at exactly these versions.
+    pub warehouse_versions: BTreeMap<String, u64>,
+    /// The anonymity checks.
+    pub anonymity: AnonymityReport,
+    /// Files with rows and SHA-256.
+    pub files: Vec<ExtractFile>,
+}
+
+/// One written file.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ExtractFile {
+    /// Name within the folder.
+    pub name: String,
+    /// Rows.
+    pub rows: usize,
+    /// SHA-256 of the bytes.
+    pub sha256: String,
+}
+
+/// k-anonymity and ℓ-diversity of the persons table.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct AnonymityReport {
+    /// Persons in the cohort.
+    pub n_persons: usize,
+    /// The quasi-identifiers the classes are formed over.
+    pub quasi_identifiers: Vec<String>,
+    /// k asked for.
+    pub k: u64,
+    /// Equivalence classes.
+    pub n_classes: usize,
+    /// Persons in the smallest class.
+    pub smallest_class: usize,
+    /// Classes by size: "10-19", "20-49", "50-99", "100+" (and "<10" when refused).
+    pub class_sizes: BTreeMap<String, usize>,
+    /// ℓ asked for and the fewest distinct values of the attribute in a class.
+    pub l_diversity: Option<(String, u64, usize)>,
+}
+
+impl<'a> Extract<'a> {
+    /// An extract of a request with the master key (the project key is derived from it).
+    pub fn new(warehouse: &'a Warehouse, key: &'a SecretKey, request: ExtractRequest) -> Self {
+        Self {
+            warehouse,
+            key,
+            request,
+            pinned: BTreeMap::new(),
+            operator: std::env::var("USER").unwrap_or_else(|_| "unknown".to_string()),
+        }
+    }
+
+    /// Read these tables at these versions (from an earlier extract's manifest).
+    pub fn pinned(mut self, versions: BTreeMap<String, u64>) -> Self {
+        self.pinned = versions;
+        self
+    }
+
+    /// Who runs it, for the audit log (default: `$USER`).
+    pub fn operator(mut self, operator: impl Into<String>) -> Self {
+        self.operator = operator.into();
+        self
+    }
+
+    /// Check, extract and write; refused or written, the attempt is appended to the audit log.
+    pub async fn run(self) -> Result<ExtractReport> {
+        let log = AuditLog::new(self.warehouse.root().join("extracts").join("audit.log"));
+        let outcome = self.extract().await;
+        let mut entry = AuditEntry {
+            operator: self.operator.clone(),
+            requested_by: self.request.requested_by.clone(),
+            project: self.request.project.clone(),
+            request_sha256: self.request.digest(),
+            key_fingerprint: self.key.fingerprint().to_string(),
+            outcome: "written".to_string(),
+            reason: None,
+            manifest_sha256: None,
+            ..AuditEntry::default()
+        };
+        match &outcome {
+            Ok(report) => {
+                entry.manifest_sha256 = Some(hex::encode(Sha256::digest(manifest_bytes(&report.manifest))));
+            }
+            Err(ExtractError::Refused { reason }) => {
+                entry.outcome = "refused".to_string();
+                entry.reason = Some(reason.clone());
+            }
+            Err(error) => {
+                entry.outcome = "failed".to_string();
+                entry.reason = Some(error.to_string());
+            }
+        }
+        log.append(entry)?;
+        outcome
+    }
+
+    async fn extract(&self) -> Result<ExtractReport> {
+        let request = &self.request;
+        let session = Session::open_at(self.warehouse, &self.pinned).await?;
+        let columns = table_columns(&session).await?;
+        request.check(&columns)?;
+        if request.cohort.contains(';') || request.cohort.to_ascii_lowercase().contains("select") {
+            return Err(ExtractError::Refused {
+                reason: "cohort: one condition over fct_person_months, without ';' or subqueries".into(),
+            });
+        }
+        let (first, last) = request.months()?;
+        let (first_key, last_key) = (month_key(first), month_key(last));
+
+        // The cohort and its persons table: generalized quasi-identifiers, one row per person.
+        let cohort = format!(
+            "select distinct person_key from fct_person_months \
+             where month_key between {first_key} and {last_key} and ({})",
+            request.cohort
+        );
+        let persons_sql = format!(
+            "with cohort_months as ( \
+                 select person_key, month_key, insurer_number, care_level_code from fct_person_months \
+                 where month_key between {first_key} and {last_key} and ({cohort_condition}) \
+             ), \
+             entry as (select person_key, min(month_key) as entry_month_key from cohort_months group by person_key) \
+             select entry.person_key, \
+                 cast(persons.sex_code as varchar) as sex_code, \
+                 age_band(age_at_month(persons.birth_year_month, {first_key})) as age_band, \
+                 substr(months.insurer_number, 1, 2) as prefecture_code, \
+                 months.insurer_number, \
+                 coalesce(months.care_level_code, 'none') as care_level_code \
+             from entry \
+             join cohort_months as months \
+                 on months.person_key = entry.person_key and months.month_key = entry.entry_month_key \
+             join dim_persons as persons on persons.person_key = entry.person_key",
+            cohort_condition = request.cohort
+        );
+        let persons = collect(&session, &persons_sql).await?;
+        let anonymity = check_anonymity(request, &persons)?;
+
+        let tokenizer = Tokenizer::new(self.key, Purpose::Project(request.project.clone()));
+        let mut person_columns = vec!["person_key".to_string()];
+        person_columns.extend(request.quasi_identifiers.iter().cloned());
+        if let Some(diversity) = &request.l_diversity
+            && !person_columns.contains(&diversity.attribute)
+        {
+            person_columns.push(diversity.attribute.clone());
+        }
+        let persons = select_columns(&persons, &person_columns)?;
+        let mut outputs = vec![("persons".to_string(), rekey_and_sort(&persons, &tokenizer)?)];
+
+        for table in &request.tables {
+            let period_column = EXTRACTABLE_TABLES
+                .iter()
+                .find(|(name, _)| *name == table.name)
+                .and_then(|(_, period)| *period);
+            let schema = session
+                .context()
+                .table_provider(table.name.as_str())
+                .await
+                .map_err(|error| ExtractError::Query {
+                    reason: error.to_string(),
+                })?
+                .schema();
+            let mut select = vec!["person_key".to_string()];
+            for column in table.columns.iter().filter(|column| *column != "person_key") {
+                select.push(
+                    match schema.field_with_name(column).map(|field| field.data_type().clone()) {
+                        // Generalized: a day becomes its month.
+                        Ok(DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)) => {
+                            format!("to_char(\"{column}\", '%Y-%m') as \"{column}\"")
+                        }
+                        Ok(_) => format!("\"{column}\""),
+                        // Only dim_persons.age_band is derived (checked by the request).
+                        Err(_) => format!("age_band(age_at_month(birth_year_month, {first_key})) as \"{column}\""),
+                    },
+                );
+            }
+            let period = match period_column {
+                Some(column) => match schema.field_with_name(column).map(|field| field.data_type().clone()) {
+                    Ok(DataType::Int32 | DataType::Int64) => {
+                        format!(" and \"{column}\" between {first_key} and {last_key}")
+                    }
+                    _ => String::new(),
+                },
+                None => String::new(),
+            };
+            let sql = format!(
+                "select {} from \"{}\" where person_key in ({cohort}){period}",
+                select.join(", "),
+                table.name
+            );
+            let batch = collect(&session, &sql).await?;
+            outputs.push((table.name.clone(), rekey_and_sort(&batch, &tokenizer)?));
+        }
+
+        // Write beside the final folder, then swap in: a failure leaves the previous extract.
+        let request_sha256 = request.digest();
+        let folder = self
+            .warehouse
+            .root()
+            .join("extracts")
+            .join(&request.project)
+            .join(&request_sha256[..12]);
+        let staging = folder.with_extension("staging");
+        remove_dir(&staging)?;
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+        let mut files = Vec::new();
+        for (name, batch) in &outputs {
+            let bytes = parquet_bytes(batch)?;
+            let file_name = format!("{name}.parquet");
+            std::fs::write(staging.join(&file_name), &bytes).map_err(io(&staging.join(&file_name)))?;
+            files.push(ExtractFile {
+                name: file_name,
+                rows: batch.num_rows(),
+                sha256: hex::encode(Sha256::digest(&bytes)),
+            });
+        }
+        let read: BTreeSet<&str> = ["dim_persons", "fct_person_months"]
+            .into_iter()
+            .chain(request.tables.iter().map(|table| table.name.as_str()))
+            .collect();
+        let manifest = Manifest {
+            project: request.project.clone(),
+            request_sha256,
+            request: request.clone(),
+            key_fingerprint: self.key.fingerprint().to_string(),
+            warehouse_versions: session
+                .versions()
+                .iter()
+                .filter(|(name, _)| read.contains(name.as_str()))
+                .map(|(name, version)| (name.clone(), *version))
+                .collect(),
+            anonymity,
+            files,
+        };
+        std::fs::write(staging.join("manifest.json"), manifest_bytes(&manifest)).map_err(io(&staging))?;
+        remove_dir(&folder)?;
+        std::fs::rename(&staging, &folder).map_err(io(&folder))?;
+        info!(
+            project = request.project,
+            persons = manifest.anonymity.n_persons,
+            folder = %folder.display(),
+            "extract written"
+        );
+        Ok(ExtractReport { folder, manifest })
+    }
+}
+
+/// The manifest as written (pretty JSON, fields in declaration order).
+fn manifest_bytes(manifest: &Manifest) -> Vec<u8> {
+    serde_json::to_vec_pretty(manifest).expect("a manifest serializes")
+}
+
+fn month_key(month: kaigo_codes::calendar::YearMonth) -> u32 {
+    month.year() * 100 + month.month()
+}
+
+async fn table_columns(session: &Session) -> Result<BTreeMap<String, Vec<String>>> {
+    let mut columns = BTreeMap::new();
+    for name in session.tables() {
+        let provider = session
+            .context()
+            .table_provider(name.as_str())
+            .await
+            .map_err(|error| ExtractError::Query {
+                reason: error.to_string(),
+            })?;
+        columns.insert(
+            name.clone(),
+            provider
+                .schema()
+                .fields()
+                .iter()
+                .map(|field| field.name().clone())
+                .collect(),
+        );
+    }
+    Ok(columns)
+}
+
+async fn collect(session: &Session, sql: &str) -> Result<RecordBatch> {
+    let frame = session.query(sql).await?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await.map_err(|error| ExtractError::Query {
+        reason: error.to_string(),
+    })?;
+    concat_batches(&schema, &batches).map_err(arrow_error)
+}
+
+fn arrow_error(error: arrow::error::ArrowError) -> ExtractError {
+    ExtractError::Query {
+        reason: error.to_string(),
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExtractError + use<> {
+    let path = path.to_path_buf();
+    move |source| ExtractError::Io { path, source }
+}
+
+fn remove_dir(path: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(io(path)(error)),
+        _ => Ok(()),
+    }
+}
+
+fn select_columns(batch: &RecordBatch, names: &[String]) -> Result<RecordBatch> {
+    let indices: Vec<usize> = names
+        .iter()
+        .map(|name| batch.schema().index_of(name).map_err(arrow_error))
+        .collect::<Result<_>>()?;
+    batch.project(&indices).map_err(arrow_error)
+}
+
+fn text_values(array: &ArrayRef) -> Result<StringArray> {
+    let array = arrow::compute::cast(array, &DataType::Utf8).map_err(arrow_error)?;
+    Ok(array.as_any().downcast_ref::<StringArray>().expect("utf8").clone())
+}
+
+/// Equivalence classes over the requested quasi-identifiers: refuse below k (cohort or class)
+/// or below ℓ. Messages give counts only, never a class's values.
+fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<AnonymityReport> {
+    let n_persons = persons.num_rows();
+    if (n_persons as u64) < request.k {
+        return Err(ExtractError::Refused {
+            reason: format!("the cohort has {n_persons} persons, fewer than k = {}", request.k),
+        });
+    }
+    let identifiers: Vec<StringArray> = request
+        .quasi_identifiers
+        .iter()
+        .map(|name| text_values(persons.column_by_name(name).expect("selected by the persons query")))
+        .collect::<Result<_>>()?;
+    let sensitive = match &request.l_diversity {
+        Some(diversity) => Some(text_values(
+            persons
+                .column_by_name(&diversity.attribute)
+                .expect("selected by the persons query"),
+        )?),
+        None => None,
+    };
+    // Class (quasi-identifier values) → persons and the distinct sensitive values.
+    type Classes<'a> = BTreeMap<Vec<Option<&'a str>>, (usize, BTreeSet<Option<&'a str>>)>;
+    let mut classes: Classes = BTreeMap::new();
+    for row in 0..n_persons {
+        let class: Vec<Option<&str>> = identifiers
+            .iter()
+            .map(|array| (!array.is_null(row)).then(|| array.value(row)))
+            .collect();
+        let entry = classes.entry(class).or_default();
+        entry.0 += 1;
+        if let Some(sensitive) = &sensitive {
+            entry.1.insert((!sensitive.is_null(row)).then(|| sensitive.value(row)));
+        }
+    }
+    let bucket = |size: usize| match size {
+        0..10 => "<10",
+        10..20 => "10-19",
+        20..50 => "20-49",
+        50..100 => "50-99",
+        _ => "100+",
+    };
+    let mut class_sizes = BTreeMap::new();
+    for (size, _) in classes.values() {
+        *class_sizes.entry(bucket(*size).to_string()).or_insert(0) += 1;
+    }
+    let smallest_class = classes.values().map(|(size, _)| *size).min().unwrap_or(0);
+    let report = AnonymityReport {
+        n_persons,
+        quasi_identifiers: request.quasi_identifiers.clone(),
+        k: request.k,
+        n_classes: classes.len(),
+        smallest_class,
+        class_sizes,
+        l_diversity: request.l_diversity.as_ref().map(|diversity| {
+            (
+                diversity.attribute.clone(),
+                diversity.l,
+                classes.values().map(|(_, values)| values.len()).min().unwrap_or(0),
+            )
+        }),
+    };
+    let below_k = classes.values().filter(|(size, _)| (*size as u64) < request.k).count();
+    if below_k > 0 {
+        return Err(ExtractError::Refused {
+            reason: format!(
+                "{below_k} of {} equivalence classes over ({}) hold fewer than k = {} persons (smallest: {smallest_class}); \
+                 drop or coarsen a quasi-identifier (prefecture_code instead of insurer_number) or widen the cohort",
+                classes.len(),
+                request.quasi_identifiers.join(", "),
+                request.k
+            ),
+        });
+    }
+    if let Some((attribute, l, fewest)) = &report.l_diversity
+        && (*fewest as u64) < *l
+    {
+        let below_l = classes
+            .values()
+            .filter(|(_, values)| (values.len() as u64) < *l)
+            .count();
+        return Err(ExtractError::Refused {
+            reason: format!(
+                "{below_l} equivalence classes hold fewer than l = {l} distinct values of {attribute} \
+                 (fewest: {fewest}); coarsen the quasi-identifiers"
+            ),
+        });
+    }
+    Ok(report)
+}
+
+/// The project's person keys in place of the warehouse's, rows sorted by every column (project
+/// key first) so the same rows give the same file.
+fn rekey_and_sort(batch: &RecordBatch, tokenizer: &Tokenizer) -> Result<RecordBatch> {
+    let index = batch.schema().index_of("person_key").map_err(arrow_error)?;
+    let keys = text_values(batch.column(index))?;
+    let rekeyed: StringArray = keys
+        .iter()
+        .map(|key| key.map(|key| tokenizer.token(TokenField::PersonKey, key).to_hex()))
+        .collect();
+    let mut columns = batch.columns().to_vec();
+    columns[index] = Arc::new(rekeyed);
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(position, field)| {
+            if position == index {
+                Field::new("person_key", DataType::Utf8, field.is_nullable())
+            } else {
+                field.as_ref().clone()
+            }
+        })
+        .collect();
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_error)?;
+    let mut order = vec![index];
+    order.extend((0..batch.num_columns()).filter(|position| *position != index));
+    let sort: Vec<SortColumn> = order
+        .into_iter()
+        .map(|position| SortColumn {
+            values: batch.column(position).clone(),
+            options: None,
+        })
+        .collect();
+    let indices = lexsort_to_indices(&sort, None).map_err(arrow_error)?;
+    take_record_batch(&batch, &indices).map_err(arrow_error)
+}
+
+fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut bytes = Vec::new();
+    let parquet_error = |error: parquet::errors::ParquetError| ExtractError::Query {
+        reason: error.to_string(),
+    };
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(properties)).map_err(parquet_error)?;
+    writer.write(batch).map_err(parquet_error)?;
+    writer.close().map_err(parquet_error)?;
+    Ok(bytes)
+}

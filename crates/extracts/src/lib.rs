@@ -1,0 +1,39 @@
+//! Researcher extracts (`kaigo extract REQUEST.toml`), like MHLW's third-party provision of the
+//! 介護DB: an approved request names the project, the tables and columns, a cohort, a period,
+//! the quasi-identifiers and k. The extract leaves the warehouse only if it is safe, and leaves
+//! a trace:
+//!
+//! - **Policy first** ([`request`]): only person-level marts; names, insured numbers, birth
+//!   dates, tokens, facility identifiers and vault tables are refused by name; a column that is
+//!   a quasi-identifier must be declared one.
+//! - **Generalized**: age band at the period's first month instead of the birth month, month
+//!   instead of day.
+//! - **Project keys**: `person_key` is replaced by HMAC(HKDF(master, project), person_key), so
+//!   two projects' extracts of the same persons share no key and cannot be joined.
+//! - **k-anonymity and ℓ-diversity** over the persons table: any class below k (or below ℓ
+//!   distinct sensitive values) refuses the whole extract; nothing is written.
+//! - **Reproducible**: the manifest pins the Delta version of every table read; rerun with those
+//!   pins, the files come out byte for byte the same after later loads.
+//! - **Audited**: every attempt, written or refused, is appended to a hash-chained log.
+//!
+//! ```no_run
+//! # async fn example(warehouse: &kaigo_warehouse::Warehouse, key: &kaigo_pseudonymize::key::SecretKey)
+//! # -> Result<(), kaigo_extracts::ExtractError> {
+//! use kaigo_extracts::{Extract, ExtractRequest};
+//! let request = ExtractRequest::parse(&std::fs::read_to_string("REQUEST.toml").unwrap(), "REQUEST.toml")?;
+//! let report = Extract::new(warehouse, key, request).run().await?;
+//! println!("{}", report.folder.display());
+//! # Ok(()) }
+//! ```
+//!
+//! Not here: aggregate tables for the public (that is kaigo-disclosure) and approving requests
+//! (a human decision recorded outside kaigo).
+
+pub mod audit_log;
+mod error;
+mod extract;
+pub mod request;
+
+pub use error::{ExtractError, Result};
+pub use extract::{AnonymityReport, Extract, ExtractFile, ExtractReport, Manifest};
+pub use request::ExtractRequest;
