@@ -1,6 +1,8 @@
-//! The attacker's audit: for every suppressed cell, the smallest and largest value it can take
-//! given everything published — each by a linear program over the suppressed cells of its
-//! component (cells joined by a shared relation), the published cells being constants.
+//! The attacker's audit: for every suppressed cell, how far apart the smallest and largest value
+//! it can take given everything published are — by linear programs over the suppressed cells of
+//! its component (cells joined by a shared relation), the published cells being constants.
+//! [`audit`] proves each cell's protection with as few programs as it can (exact where a cell
+//! fails); [`audit_exact`] optimizes both bounds of every cell.
 //!
 //! The attacker knows that every cell is a non-negative count and that every relation of the
 //! table holds. The program is the linear relaxation (as in τ-ARGUS's audit): the interval it
