@@ -137,7 +137,11 @@ fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
                 };
                 if is_suppressed {
                     assert_eq!(value, None);
-                    CellStatus::Secondary
+                    // A hidden cell whose own rule is broken needs its full protection.
+                    match table.protection(cell) {
+                        Some(_) => CellStatus::Primary,
+                        None => CellStatus::Secondary,
+                    }
                 } else {
                     assert_eq!(
                         value,
@@ -152,15 +156,6 @@ fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
                     );
                     CellStatus::Published
                 }
-            })
-            .collect();
-        // Hidden cells whose own rule is broken need their full protection.
-        let status: Vec<CellStatus> = status
-            .iter()
-            .enumerate()
-            .map(|(cell, status)| match (status, table.protection(cell)) {
-                (CellStatus::Secondary, Some(_)) => CellStatus::Primary,
-                (status, _) => *status,
             })
             .collect();
         n_suppressed += status.iter().filter(|status| **status != CellStatus::Published).count();
