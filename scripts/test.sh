@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command of the README and of CI: installs what the tests need, then runs them all.
 # Python clients (DuckDB, pyarrow) go into a virtual environment outside the clone
-# (scripts/python-env.sh); psql for the Postgres endpoint comes from scripts/system-packages.sh
-# (Chromium for the dashboard will join it), so a fresh machine passes.
+# (scripts/python-env.sh); psql for the Postgres endpoint and Chromium for the dashboard come from
+# scripts/system-packages.sh, so a fresh machine passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-packages.sh

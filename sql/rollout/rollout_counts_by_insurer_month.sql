@@ -34,7 +34,8 @@ new_certifications as (
 ),
 
 onboarding as (
-    select insurer_number, month_key, n_providers, n_client_certificate, n_users_with_consent
+    select insurer_number, month_key, n_providers, n_client_certificate, n_users as n_provider_reported_users,
+        n_users_with_consent
     from rollout_onboarding_by_insurer_month
 )
 
@@ -50,6 +51,7 @@ select
     coalesce(person_counts.n_in_home_users, 0) as n_in_home_users,
     coalesce(person_counts.n_facility_users, 0) as n_facility_users,
     coalesce(person_counts.n_deaths, 0) as n_deaths,
+    coalesce(onboarding.n_provider_reported_users, 0) as n_provider_reported_users,
     coalesce(onboarding.n_users_with_consent, 0) as n_users_with_consent,
     coalesce(onboarding.n_providers, 0) as n_providers,
     coalesce(onboarding.n_client_certificate, 0) as n_providers_client_certificate

@@ -72,6 +72,17 @@ enum Command {
         #[arg(long)]
         spec: Option<PathBuf>,
     },
+    /// Build the policymakers' dashboard from the public release (<warehouse>/publish/): a static
+    /// site that opens from file:// with no network; every count it shows is checked against the
+    /// release before the command succeeds. Run after `kaigo release`.
+    Publish {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// The site's folder (replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a researcher extract for an approved request (see docs/extracts.md): re-keyed per
     /// project, generalized, refused (exit 1, nothing written) below k or ℓ or for a forbidden
     /// column; every attempt is appended to <warehouse>/extracts/audit.log.
@@ -254,7 +265,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
 
     eprintln!(
-        "kaigo run: 1/5 synthetic hub ({} persons, {first}..{last}, seed {})",
+        "kaigo run: 1/6 synthetic hub ({} persons, {first}..{last}, seed {})",
         config.persons, config.seed
     );
     let hub = root.join("hub");
@@ -267,7 +278,7 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     )?;
     let failures = summary.calibration.failures().len();
 
-    eprintln!("kaigo run: 2/5 ingest → {}", root.join("warehouse").display());
+    eprintln!("kaigo run: 2/6 ingest → {}", root.join("warehouse").display());
     let key_path = pipeline.ingest.key;
     if !key_path.exists() {
         if let Some(parent) = key_path.parent() {
@@ -288,13 +299,15 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let rejected = sum(|load| load.files_rejected as u64);
     let flagged = sum(|load| load.quality.insurers_flagged as u64);
 
-    eprintln!("kaigo run: 3/5 linkage");
+    eprintln!("kaigo run: 3/6 linkage");
     linkage::link(&runtime, &warehouse, &key)?;
     let linkage = linkage::evaluate_against_truth(&runtime, &warehouse, &hub)?;
-    eprintln!("kaigo run: 4/5 models");
+    eprintln!("kaigo run: 4/6 models");
     build_models(&runtime, &warehouse)?;
-    eprintln!("kaigo run: 5/5 public release");
+    eprintln!("kaigo run: 5/6 public release");
     let release = publish_release(&runtime, &warehouse, None)?;
+    eprintln!("kaigo run: 6/6 dashboard");
+    let site = publish_site(&warehouse, &root.join("site"))?;
     std::fs::write(reports.join("ingest.json"), serde_json::to_vec_pretty(&loads)?)?;
 
     println!("synthetic hub   {}", hub.display());
@@ -337,6 +350,17 @@ fn run(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     println!(
         "  cells         {cells} counts: {by_rule} suppressed by rule + {to_protect} to protect them; \
          audit: {recoverable} recoverable"
+    );
+    println!(
+        "roll-out        {} of {} insurers live in {}-{:02}",
+        site.n_live,
+        site.n_insurers,
+        site.as_of / 100,
+        site.as_of % 100
+    );
+    println!(
+        "dashboard       {} (open index.html)",
+        site.folder.join("index.html").display()
     );
     println!("reports         {}", reports.display());
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
@@ -506,6 +530,32 @@ fn build(warehouse: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `kaigo release`: protect and write the public release.
+/// Build the site and scan it against the release; a count that should not be there fails.
+fn publish_site(
+    warehouse: &kaigo_warehouse::Warehouse,
+    out: &std::path::Path,
+) -> anyhow::Result<kaigo_site::SiteReport> {
+    let publish = warehouse.root().join("publish");
+    let report = kaigo_site::build(&publish, out)?;
+    let scan = kaigo_site::scan(out, &publish)?;
+    if !scan.violations.is_empty() {
+        bail!(
+            "the site shows what the release does not ({} problems): {}",
+            scan.violations.len(),
+            scan.violations.join("; ")
+        );
+    }
+    let largest = report.pages.iter().map(|(_, bytes)| *bytes).max().unwrap_or(0);
+    eprintln!(
+        "publish: {} pages ({} counts checked against the release), largest {:.0} KB, in {}",
+        report.pages.len(),
+        scan.n_counts,
+        largest as f64 / 1024.0,
+        out.display()
+    );
+    Ok(report)
+}
+
 fn release(warehouse: &std::path::Path, spec: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     publish_release(&runtime, &kaigo_warehouse::Warehouse::new(warehouse), spec)?;
@@ -663,6 +713,9 @@ fn main() -> ExitCode {
         Command::Key(KeyCommand::New { out }) => key_new(&out),
         Command::Build { warehouse } => build(&warehouse),
         Command::Release { warehouse, spec } => release(&warehouse, spec.as_deref()),
+        Command::Publish { warehouse, out } => {
+            publish_site(&kaigo_warehouse::Warehouse::new(warehouse), &out).map(|_| ExitCode::SUCCESS)
+        }
         Command::Extract {
             request,
             warehouse,

@@ -87,6 +87,8 @@ fn main() {
                 unit: *unit,
                 ja: String::new(),
                 en: String::new(),
+                // Drawn independently, so none is declared within another.
+                within: None,
             })
             .collect(),
         rates: Vec::new(),

@@ -15,15 +15,40 @@ use serde::Serialize;
 
 use crate::{CellStatus, DisclosureError, Result, table::Table};
 
-/// A relation as a constraint over suppressed cells: (cell, coefficient) terms = right-hand side.
-type Constraint = (Vec<(usize, f64)>, f64);
+/// A relation as a constraint over suppressed cells (by global index): Σ coefficient × cell,
+/// compared by `Sense` with the right-hand side.
+type Constraint = (Vec<(usize, f64)>, Sense, f64);
+
+/// How a constraint compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sense {
+    /// A total and its parts: Σ = right-hand side.
+    Equal,
+    /// A subset and its superset: Σ ≤ right-hand side.
+    AtMost,
+}
 
 /// Slack for the simplex's floating point: a width within this of the requirement passes.
 const TOLERANCE: f64 = 1e-6;
 
+/// Two tables of one shape whose counts nest: at every cell, `subset`'s count is at most
+/// `superset`'s (persons at care level 3+ within persons certified). An attacker who knows the
+/// definitions knows this, so tables linked this way are audited together: a published subset
+/// count is a floor under a hidden superset cell, a published superset count a ceiling over a
+/// hidden subset cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Within {
+    /// Index of the table whose counts are the smaller.
+    pub subset: usize,
+    /// Index of the table whose counts contain them.
+    pub superset: usize,
+}
+
 /// The interval an attacker can narrow one suppressed cell to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellInterval {
+    /// The table the cell is in (0 for a table audited alone).
+    pub table: usize,
     /// The cell.
     pub cell: usize,
     /// Smallest feasible value found (the smallest there is when `is_exact`).
@@ -50,7 +75,7 @@ impl CellInterval {
 /// What the audit found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AuditReport {
-    /// One interval per suppressed cell, by cell.
+    /// One interval per suppressed cell, by table and cell.
     pub intervals: Vec<CellInterval>,
     /// Components (groups of suppressed cells linked through relations).
     pub n_components: usize,
@@ -74,79 +99,220 @@ impl AuditReport {
 /// with as few linear programs as it takes. An interval is exact for a cell that fails; for a
 /// cell that passes it is the widest range seen, which the true interval contains.
 pub fn audit(table: &Table, status: &[CellStatus]) -> Result<AuditReport> {
-    audit_with(table, status, Mode::Prove)
+    audit_with(&[table], &[status], &[], Mode::Prove, None)
 }
 
 /// Like [`audit`], with the exact minimum and maximum of every suppressed cell (two linear
 /// programs per cell: slow on large components; for reports and hand-checked fixtures).
 pub fn audit_exact(table: &Table, status: &[CellStatus]) -> Result<AuditReport> {
-    audit_with(table, status, Mode::Exact)
+    audit_with(&[table], &[status], &[], Mode::Exact, None)
 }
 
-fn audit_with(table: &Table, status: &[CellStatus], mode: Mode) -> Result<AuditReport> {
-    let relations = table.relations();
-    let is_suppressed = |cell: usize| status[cell] != CellStatus::Published;
+/// Audits tables published together whose counts nest ([`Within`]): the attacker's programs hold
+/// every table's relations and every link's inequalities at once. `statuses[t]` is the pattern
+/// of `tables[t]`; intervals name their table.
+pub fn audit_linked(tables: &[&Table], statuses: &[&[CellStatus]], links: &[Within]) -> Result<AuditReport> {
+    audit_with(tables, statuses, links, Mode::Prove, None)
+}
 
-    // Components: suppressed cells sharing a relation can trade value between them.
-    let mut components = UnionFind::new(table.len());
-    for relation in &relations {
-        let mut suppressed = relation.cells().filter(|cell| is_suppressed(*cell));
-        if let Some(first) = suppressed.next() {
-            for other in suppressed {
-                components.union(first, other);
-            }
+/// [`audit_linked`] starting from the intervals an audit of a sub-pattern found (the same
+/// tables with fewer cells suppressed). Every table feasible then is feasible now — a cell
+/// suppressed since is a variable that may keep its true value — so those intervals are still
+/// inner bounds and a cell proven then needs no program now. What protection's rounds use.
+pub(crate) fn audit_linked_from(
+    tables: &[&Table],
+    statuses: &[&[CellStatus]],
+    links: &[Within],
+    earlier: &AuditReport,
+) -> Result<AuditReport> {
+    audit_with(tables, statuses, links, Mode::Prove, Some(earlier))
+}
+
+/// [`audit_linked`] with the exact interval of every suppressed cell.
+pub fn audit_linked_exact(tables: &[&Table], statuses: &[&[CellStatus]], links: &[Within]) -> Result<AuditReport> {
+    audit_with(tables, statuses, links, Mode::Exact, None)
+}
+
+fn audit_with(
+    tables: &[&Table],
+    statuses: &[&[CellStatus]],
+    links: &[Within],
+    mode: Mode,
+    earlier: Option<&AuditReport>,
+) -> Result<AuditReport> {
+    check_shapes(tables, statuses, links)?;
+    // Every table's cells side by side: table t's cell c is cell offsets[t] + c.
+    let mut offsets = Vec::with_capacity(tables.len());
+    let mut n_cells = 0;
+    for table in tables {
+        offsets.push(n_cells);
+        n_cells += table.len();
+    }
+    let mut values = Vec::with_capacity(n_cells);
+    let mut required = Vec::with_capacity(n_cells);
+    for (table, status) in tables.iter().zip(statuses) {
+        for cell in 0..table.len() {
+            values.push(table.value(cell));
+            // None: published.
+            required.push(match status[cell] {
+                CellStatus::Published => None,
+                CellStatus::Primary => Some(table.protection(cell).unwrap_or(1)),
+                CellStatus::Secondary => Some(1),
+            });
         }
     }
-    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for cell in (0..table.len()).filter(|cell| is_suppressed(*cell)) {
-        members.entry(components.find(cell)).or_default().push(cell);
-    }
-    // Each relation that touches a component, as a constraint over its suppressed cells:
-    // Σ coefficient × cell = what the published cells leave (total +1, parts −1).
-    let mut constraints: std::collections::BTreeMap<usize, Vec<Constraint>> = Default::default();
-    for relation in &relations {
+    let is_suppressed = |cell: usize| required[cell].is_some();
+    // Inner bounds already known, by global cell.
+    let known: std::collections::HashMap<usize, (f64, f64)> = earlier
+        .into_iter()
+        .flat_map(|report| &report.intervals)
+        .filter(|interval| interval.table < tables.len())
+        .map(|interval| {
+            let upper = if interval.upper.is_finite() {
+                interval.upper
+            } else {
+                f64::MAX
+            };
+            (offsets[interval.table] + interval.cell, (interval.lower, upper))
+        })
+        .collect();
+
+    // Each relation and link as a constraint over suppressed cells — what the published cells
+    // leave on the right-hand side: a total minus its parts = 0, a subset minus its superset ≤ 0.
+    let mut constraints: Vec<Constraint> = Vec::new();
+    let mut add = |cells_and_coefficients: &mut dyn Iterator<Item = (usize, f64)>, sense: Sense| {
         let mut terms = Vec::new();
         let mut right_hand_side = 0.0;
-        for (cell, coefficient) in relation
-            .cells()
-            .zip(std::iter::once(1.0).chain(std::iter::repeat(-1.0)))
-        {
+        for (cell, coefficient) in cells_and_coefficients {
             if is_suppressed(cell) {
                 terms.push((cell, coefficient));
             } else {
-                right_hand_side -= coefficient * table.value(cell) as f64;
+                right_hand_side -= coefficient * values[cell] as f64;
             }
         }
-        if let Some((first, _)) = terms.first() {
-            constraints
-                .entry(components.find(*first))
-                .or_default()
-                .push((terms, right_hand_side));
+        if !terms.is_empty() {
+            constraints.push((terms, sense, right_hand_side));
+        }
+    };
+    for (table, offset) in tables.iter().zip(&offsets) {
+        for relation in table.relations() {
+            let signs = std::iter::once(1.0).chain(std::iter::repeat(-1.0));
+            add(&mut relation.cells().map(|cell| cell + offset).zip(signs), Sense::Equal);
+        }
+    }
+    for link in links {
+        let (subset, superset) = (offsets[link.subset], offsets[link.superset]);
+        for cell in 0..tables[link.subset].len() {
+            add(
+                &mut [(subset + cell, 1.0), (superset + cell, -1.0)].into_iter(),
+                Sense::AtMost,
+            );
         }
     }
 
+    // Components: suppressed cells sharing a constraint can trade value between them.
+    let mut components = UnionFind::new(n_cells);
+    for (terms, _, _) in &constraints {
+        for (cell, _) in &terms[1..] {
+            components.union(terms[0].0, *cell);
+        }
+    }
+    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for cell in (0..n_cells).filter(|cell| is_suppressed(*cell)) {
+        members.entry(components.find(cell)).or_default().push(cell);
+    }
+    let mut constraints_of: std::collections::BTreeMap<usize, Vec<Constraint>> = Default::default();
+    for constraint in constraints {
+        constraints_of
+            .entry(components.find(constraint.0[0].0))
+            .or_default()
+            .push(constraint);
+    }
     let components: Vec<(Vec<usize>, Vec<Constraint>)> = members
         .into_iter()
-        .map(|(root, cells)| (cells, constraints.remove(&root).unwrap_or_default()))
+        .map(|(root, cells)| (cells, constraints_of.remove(&root).unwrap_or_default()))
         .collect();
+    // A finite ceiling keeps every program bounded; a cell that reaches it is as unbounded as
+    // any protection needs (the ceiling exceeds every published value and protection).
+    let ceiling = 2.0 * values.iter().copied().max().unwrap_or(0) as f64 + 1_000.0;
     let n_components = components.len();
-    let per_component: Vec<Result<(Vec<CellInterval>, usize)>> = components
+    tracing::trace!(
+        n_components,
+        largest = components.iter().map(|(cells, _)| cells.len()).max().unwrap_or(0),
+        "audit components"
+    );
+    let per_component: Vec<Result<ComponentAudit>> = components
         .par_iter()
-        .map(|(cells, constraints)| audit_component(table, status, cells, constraints, mode))
+        .map(|(cells, constraints)| {
+            let required: Vec<u64> = cells.iter().map(|cell| required[*cell].unwrap_or(1)).collect();
+            let known: Vec<Option<(f64, f64)>> = cells.iter().map(|cell| known.get(cell).copied()).collect();
+            audit_component(cells, &required, &known, constraints, ceiling, mode)
+        })
         .collect();
     let mut intervals = Vec::new();
     let mut n_linear_programs = 0;
     for component in per_component {
         let (component, n_programs) = component?;
-        intervals.extend(component);
+        for (cell, bounds) in component {
+            let table = offsets.partition_point(|offset| *offset <= cell) - 1;
+            intervals.push(CellInterval {
+                table,
+                cell: cell - offsets[table],
+                lower: bounds.lower,
+                upper: if bounds.upper >= ceiling - TOLERANCE {
+                    f64::INFINITY
+                } else {
+                    bounds.upper
+                },
+                required_width: required[cell].unwrap_or(1),
+                is_exact: bounds.is_exact,
+            });
+        }
         n_linear_programs += n_programs;
     }
-    intervals.sort_by_key(|interval| interval.cell);
+    intervals.sort_by_key(|interval| (interval.table, interval.cell));
     Ok(AuditReport {
         intervals,
         n_components,
         n_linear_programs,
     })
+}
+
+/// Patterns must match their tables, and linked tables must have one shape.
+fn check_shapes(tables: &[&Table], statuses: &[&[CellStatus]], links: &[Within]) -> Result<()> {
+    let mismatch = |reason: String| Err(DisclosureError::Table { reason });
+    if tables.len() != statuses.len() {
+        return mismatch(format!("{} tables but {} patterns", tables.len(), statuses.len()));
+    }
+    for (index, (table, status)) in tables.iter().zip(statuses).enumerate() {
+        if table.len() != status.len() {
+            return mismatch(format!(
+                "table {index} has {} cells, its pattern {}",
+                table.len(),
+                status.len()
+            ));
+        }
+    }
+    for link in links {
+        let (Some(subset), Some(superset)) = (tables.get(link.subset), tables.get(link.superset)) else {
+            return mismatch(format!("link {link:?} names a table that is not given"));
+        };
+        if link.subset == link.superset || subset.len() != superset.len() {
+            return mismatch(format!("link {link:?} does not join two tables of one shape"));
+        }
+    }
+    Ok(())
+}
+
+/// A component's audit: each cell (global index) with its bounds, and the programs solved.
+type ComponentAudit = (Vec<(usize, Bounds)>, usize);
+
+/// A cell's interval as found.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    lower: f64,
+    upper: f64,
+    is_exact: bool,
 }
 
 /// The two ways to audit a component.
@@ -164,23 +330,14 @@ enum Mode {
 }
 
 fn audit_component(
-    table: &Table,
-    status: &[CellStatus],
     cells: &[usize],
+    required: &[u64],
+    known: &[Option<(f64, f64)>],
     constraints: &[Constraint],
+    ceiling: f64,
     mode: Mode,
-) -> Result<(Vec<CellInterval>, usize)> {
+) -> Result<ComponentAudit> {
     let position = |cell: usize| cells.binary_search(&cell).expect("cell of the component");
-    let required: Vec<u64> = cells
-        .iter()
-        .map(|&cell| match status[cell] {
-            CellStatus::Primary => table.protection(cell).unwrap_or(1),
-            _ => 1,
-        })
-        .collect();
-    // A finite ceiling keeps every program bounded; a cell that reaches it is as unbounded as
-    // any protection needs (the ceiling exceeds every published value and protection).
-    let ceiling = 2.0 * table.values().iter().copied().max().unwrap_or(0) as f64 + 1_000.0;
     let mut n_programs = 0;
     // Solve with objective coefficients `weights` (by position) in `direction`, and with
     // `reach`: for each (position, floor, width) a variable y ≤ width, y ≤ x − floor, whose sum
@@ -197,12 +354,16 @@ fn audit_component(
             .iter()
             .map(|weight| problem.add_var(*weight, (0.0, ceiling)))
             .collect();
-        for (terms, right_hand_side) in constraints {
+        for (terms, sense, right_hand_side) in constraints {
             let expression: Vec<_> = terms
                 .iter()
                 .map(|(cell, coefficient)| (variables[position(*cell)], *coefficient))
                 .collect();
-            problem.add_constraint(expression.as_slice(), ComparisonOp::Eq, *right_hand_side);
+            let comparison = match sense {
+                Sense::Equal => ComparisonOp::Eq,
+                Sense::AtMost => ComparisonOp::Le,
+            };
+            problem.add_constraint(expression.as_slice(), comparison, *right_hand_side);
         }
         for (index, floor, width) in reach {
             let lift = problem.add_var(1.0, (-ceiling, *width));
@@ -219,8 +380,14 @@ fn audit_component(
         Ok(variables.iter().map(|variable| solution.var_value(*variable)).collect())
     };
 
-    let mut lower = vec![f64::INFINITY; cells.len()];
-    let mut upper = vec![f64::NEG_INFINITY; cells.len()];
+    let mut lower: Vec<f64> = known
+        .iter()
+        .map(|bounds| bounds.map_or(f64::INFINITY, |b| b.0))
+        .collect();
+    let mut upper: Vec<f64> = known
+        .iter()
+        .map(|bounds| bounds.map_or(f64::NEG_INFINITY, |b| b.1.min(ceiling)))
+        .collect();
     let record = |point: &[f64], lower: &mut [f64], upper: &mut [f64]| {
         for (index, value) in point.iter().enumerate() {
             lower[index] = lower[index].min(*value);
@@ -231,10 +398,13 @@ fn audit_component(
         |index: usize, lower: &[f64], upper: &[f64]| upper[index] - lower[index] + TOLERANCE >= required[index] as f64;
     let mut exact = vec![false; cells.len()];
     if mode == Mode::Prove {
-        // One low point, then programs lifting every unproven cell at once, while they help.
-        let everything: Vec<(usize, f64)> = (0..cells.len()).map(|index| (index, 1.0)).collect();
-        let point = solve(&everything, &[], OptimizationDirection::Minimize)?;
-        record(&point, &mut lower, &mut upper);
+        // One low point (unless every cell has bounds already), then programs lifting every
+        // unproven cell at once, while they help.
+        if known.iter().any(Option::is_none) {
+            let everything: Vec<(usize, f64)> = (0..cells.len()).map(|index| (index, 1.0)).collect();
+            let point = solve(&everything, &[], OptimizationDirection::Minimize)?;
+            record(&point, &mut lower, &mut upper);
+        }
         let mut n_unproven = cells.len() + 1;
         loop {
             let unproven: Vec<usize> = (0..cells.len())
@@ -265,22 +435,19 @@ fn audit_component(
         }
         exact[index] = mode == Mode::Exact || !proven(index, &lower, &upper);
     }
-    let intervals = cells
+    let bounds = cells
         .iter()
         .enumerate()
-        .map(|(index, &cell)| CellInterval {
-            cell,
-            lower: lower[index],
-            upper: if upper[index] >= ceiling - TOLERANCE {
-                f64::INFINITY
-            } else {
-                upper[index]
-            },
-            required_width: required[index],
-            is_exact: exact[index],
+        .map(|(index, &cell)| {
+            let bounds = Bounds {
+                lower: lower[index],
+                upper: upper[index],
+                is_exact: exact[index],
+            };
+            (cell, bounds)
         })
         .collect();
-    Ok((intervals, n_programs))
+    Ok((bounds, n_programs))
 }
 
 /// Disjoint sets over cell indices (path halving, union by index so roots are deterministic).

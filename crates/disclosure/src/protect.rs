@@ -9,17 +9,19 @@
 //! 2. The audit solves the attacker's linear programs over the whole table. For each cell it can
 //!    still narrow too far, the candidate of that cell's least-suppressed relation is suppressed,
 //!    and the two steps are repeated until the audit passes.
+//! 3. Tables whose counts nest (level 3+ within certified) are audited together, and a cell that
+//!    a linked table's published count bounds gets that count suppressed before step 2's choice.
 //!
 //! The candidate is always chosen by the same key — a non-zero cell before a zero (a zero adds
 //! no uncertainty), a part before a total, the smallest value that closes the gap, then the lowest cell index — so the
-//! same table gives the same pattern.
+//! same tables give the same pattern.
 
 use serde::Serialize;
 use tracing::debug;
 
 use crate::{
     DisclosureError, Result,
-    audit::{AuditReport, audit},
+    audit::{AuditReport, Within, audit_linked_from},
     table::{Relation, Table},
 };
 
@@ -67,37 +69,76 @@ pub fn primary_pattern(table: &Table) -> Vec<CellStatus> {
 /// below its protection. Fails when even suppressing every candidate cannot protect a cell (a
 /// sensitive grand total with nothing around it).
 pub fn protect(table: &Table) -> Result<Protection> {
-    let relations = table.relations();
-    let mut relations_of_cell: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
-    for (index, relation) in relations.iter().enumerate() {
-        for cell in relation.cells() {
-            relations_of_cell[cell].push(index);
-        }
-    }
-    let mut status = primary_pattern(table);
+    let mut protections = protect_linked(&[table], &[])?;
+    Ok(protections.remove(0))
+}
+
+/// Suppresses tables whose counts nest ([`Within`]) together: each is protected as [`protect`]
+/// does, and the audit attacks them jointly. When a cell fails only because a linked table
+/// bounds it — a published subset count under a hidden superset cell, a published superset
+/// count over a hidden subset cell — that counterpart is suppressed (it is the bound); otherwise
+/// the cell is widened within its own table. Returns one protection per table, each with the
+/// joint audit's intervals of its own cells and the joint counts of programs and rounds.
+pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protection>> {
+    let relations: Vec<Vec<Relation>> = tables.iter().map(|table| table.relations()).collect();
+    let relations_of_cell: Vec<Vec<Vec<usize>>> = tables
+        .iter()
+        .zip(&relations)
+        .map(|(table, relations)| {
+            let mut of_cell = vec![Vec::new(); table.len()];
+            for (index, relation) in relations.iter().enumerate() {
+                for cell in relation.cells() {
+                    of_cell[cell].push(index);
+                }
+            }
+            of_cell
+        })
+        .collect();
+    let mut statuses: Vec<Vec<CellStatus>> = tables.iter().map(|table| primary_pattern(table)).collect();
     let mut n_rounds = 0;
+    let mut attempts: std::collections::BTreeMap<(usize, usize), usize> = Default::default();
+    let mut earlier = AuditReport::default();
     loop {
         n_rounds += 1;
-        secure_relations(table, &relations, &mut status);
-        let report = audit(table, &status)?;
-        let failures: Vec<usize> = report.failures().map(|interval| interval.cell).collect();
+        for ((table, relations), status) in tables.iter().zip(&relations).zip(&mut statuses) {
+            secure_relations(table, relations, status);
+        }
+        let patterns: Vec<&[CellStatus]> = statuses.iter().map(Vec::as_slice).collect();
+        let report = audit_linked_from(tables, &patterns, links, &earlier)?;
+        let failures: Vec<(usize, usize)> = report
+            .failures()
+            .map(|interval| (interval.table, interval.cell))
+            .collect();
         debug!(
             round = n_rounds,
-            suppressed = status.iter().filter(|s| **s != CellStatus::Published).count(),
+            suppressed = statuses
+                .iter()
+                .flatten()
+                .filter(|s| **s != CellStatus::Published)
+                .count(),
             failures = failures.len(),
             "disclosure audit round"
         );
         if failures.is_empty() {
-            return Ok(Protection {
-                status,
-                audit: report,
-                n_rounds,
-            });
+            return Ok(split(report, statuses, n_rounds));
         }
         let mut added = false;
-        for cell in failures {
-            if let Some(candidate) = widening_candidate(table, &relations, &relations_of_cell, &status, cell) {
-                status[candidate] = CellStatus::Secondary;
+        for (table, cell) in failures {
+            // A cell that fails again gets the candidate of its next relation: the one tried
+            // first did not hold the bound that pins it.
+            let attempt = attempts.entry((table, cell)).or_insert(0);
+            let candidate = choose_candidate(
+                tables,
+                &relations,
+                &relations_of_cell,
+                &statuses,
+                links,
+                (table, cell),
+                *attempt,
+            );
+            *attempt += 1;
+            if let Some((table, candidate)) = candidate {
+                statuses[table][candidate] = CellStatus::Secondary;
                 added = true;
             }
         }
@@ -106,32 +147,136 @@ pub fn protect(table: &Table) -> Result<Protection> {
                 n_cells: report.failures().count(),
             });
         }
+        earlier = report;
     }
 }
 
-/// Step 2's choice for a cell the audit can narrow: the candidate of its relation with the
-/// fewest suppressed cells (where the attacker's bound is tightest); when every relation of the
-/// cell is fully suppressed, the relations reached through its suppressed neighbours, nearest
-/// first (the published cells that pin it down sit there).
-fn widening_candidate(
+/// One protection per table from a joint audit.
+fn split(report: AuditReport, statuses: Vec<Vec<CellStatus>>, n_rounds: usize) -> Vec<Protection> {
+    statuses
+        .into_iter()
+        .enumerate()
+        .map(|(table, status)| Protection {
+            status,
+            audit: AuditReport {
+                intervals: report
+                    .intervals
+                    .iter()
+                    .filter(|interval| interval.table == table)
+                    .cloned()
+                    .collect(),
+                ..report.clone()
+            },
+            n_rounds,
+        })
+        .collect()
+}
+
+/// The published cell of a linked table that bounds a failing cell: its superset's count (a
+/// ceiling), else a non-zero count of one of its subsets (a floor; a zero floors nothing).
+fn bounding_counterpart(
+    tables: &[&Table],
+    statuses: &[Vec<CellStatus>],
+    links: &[Within],
+    table: usize,
+    cell: usize,
+) -> Option<(usize, usize)> {
+    let published = |other: usize| statuses[other][cell] == CellStatus::Published;
+    let ceilings = links
+        .iter()
+        .filter(|link| link.subset == table && published(link.superset))
+        .map(|link| link.superset);
+    let floors = links
+        .iter()
+        .filter(|link| link.superset == table && published(link.subset) && tables[link.subset].value(cell) > 0)
+        .map(|link| link.subset);
+    ceilings.chain(floors).next().map(|other| (other, cell))
+}
+
+/// Step 2's choice for a cell the audit can narrow, in this order: the published count of a
+/// linked table that bounds it; the candidate of its own relation with the fewest suppressed
+/// cells (where the attacker's bound is tightest; on the cell's `attempt`-th failure, of the
+/// `attempt`-th such relation, cycling); when every relation of the cell is fully
+/// suppressed, the same for its hidden counterparts in linked tables (a counterpart pinned in
+/// its own table pins the cell through the inequality); else the relations reached through its
+/// suppressed neighbours, nearest first (the published cells that pin it down sit there).
+fn choose_candidate(
+    tables: &[&Table],
+    relations: &[Vec<Relation>],
+    relations_of_cell: &[Vec<Vec<usize>>],
+    statuses: &[Vec<CellStatus>],
+    links: &[Within],
+    (table, cell): (usize, usize),
+    attempt: usize,
+) -> Option<(usize, usize)> {
+    let own = |table: usize, cell: usize| {
+        own_relation_candidate(
+            tables[table],
+            &relations[table],
+            &relations_of_cell[table],
+            &statuses[table],
+            cell,
+            attempt,
+        )
+        .map(|candidate| (table, candidate))
+    };
+    let counterparts = links.iter().filter_map(|link| {
+        if link.subset == table {
+            Some(link.superset)
+        } else if link.superset == table {
+            Some(link.subset)
+        } else {
+            None
+        }
+    });
+    bounding_counterpart(tables, statuses, links, table, cell)
+        .or_else(|| own(table, cell))
+        .or_else(|| counterparts.into_iter().find_map(|other| own(other, cell)))
+        .or_else(|| {
+            neighbourhood_candidate(
+                tables[table],
+                &relations[table],
+                &relations_of_cell[table],
+                &statuses[table],
+                cell,
+            )
+            .map(|candidate| (table, candidate))
+        })
+}
+
+/// The candidate of the cell's relation with the fewest suppressed cells, or on a later attempt
+/// of the next relation with a candidate (cycling).
+fn own_relation_candidate(
+    table: &Table,
+    relations: &[Relation],
+    relations_of_cell: &[Vec<usize>],
+    status: &[CellStatus],
+    cell: usize,
+    attempt: usize,
+) -> Option<usize> {
+    let n_suppressed = |relation: &Relation| relation.cells().filter(|c| status[*c] != CellStatus::Published).count();
+    let mut own: Vec<usize> = relations_of_cell[cell].clone();
+    own.sort_by_key(|index| (n_suppressed(&relations[*index]), *index));
+    let candidates: Vec<usize> = own
+        .iter()
+        .filter_map(|index| best_candidate(table, &relations[*index], status, 1))
+        .collect();
+    (!candidates.is_empty()).then(|| candidates[attempt % candidates.len()])
+}
+
+/// The first candidate of the relations reached through the cell's suppressed neighbours,
+/// breadth first.
+fn neighbourhood_candidate(
     table: &Table,
     relations: &[Relation],
     relations_of_cell: &[Vec<usize>],
     status: &[CellStatus],
     cell: usize,
 ) -> Option<usize> {
-    let n_suppressed = |relation: &Relation| relation.cells().filter(|c| status[*c] != CellStatus::Published).count();
-    let mut own: Vec<usize> = relations_of_cell[cell].clone();
-    own.sort_by_key(|index| (n_suppressed(&relations[*index]), *index));
-    if let Some(candidate) = own
-        .iter()
-        .find_map(|index| best_candidate(table, &relations[*index], status, 1))
-    {
-        return Some(candidate);
-    }
+    let own = &relations_of_cell[cell];
     let mut seen_cells = std::collections::BTreeSet::from([cell]);
     let mut seen_relations: std::collections::BTreeSet<usize> = own.iter().copied().collect();
-    let mut queue: std::collections::VecDeque<usize> = own.into_iter().collect();
+    let mut queue: std::collections::VecDeque<usize> = own.iter().copied().collect();
     while let Some(index) = queue.pop_front() {
         for neighbour in relations[index].cells() {
             if status[neighbour] == CellStatus::Published || !seen_cells.insert(neighbour) {

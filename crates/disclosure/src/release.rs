@@ -27,7 +27,7 @@ use tracing::info;
 
 use crate::{
     AreaUnit, CellStatus, CountUnit, DisclosureError, Hierarchy, Protection, Result, Rules, SUPPRESSED_MARK, Table,
-    protect,
+    Within, protect_linked,
 };
 
 /// What a release publishes (the shipped one is `release.toml`).
@@ -63,6 +63,10 @@ pub struct CountSpec {
     pub ja: String,
     /// English label.
     pub en: String,
+    /// A count of the release this one never exceeds by definition (level 3+ within certified):
+    /// an attacker knows it, so the two are audited together.
+    #[serde(default)]
+    pub within: Option<String>,
 }
 
 /// One published rate: numerator / denominator × per.
@@ -96,17 +100,85 @@ impl ReleaseSpec {
             reason: error.to_string(),
         })?;
         let counts: Vec<&str> = spec.counts.iter().map(|count| count.column.as_str()).collect();
+        let invalid = |reason: String| DisclosureError::Spec {
+            origin: origin.to_string(),
+            reason,
+        };
+        for count in &spec.counts {
+            let Some(within) = &count.within else { continue };
+            let Some(superset) = spec.counts.iter().find(|other| &other.column == within) else {
+                return Err(invalid(format!(
+                    "count {} is within {within}, which is not a count of the release",
+                    count.column
+                )));
+            };
+            if superset.unit != count.unit {
+                return Err(invalid(format!(
+                    "count {} is within {within}, which counts something else",
+                    count.column
+                )));
+            }
+            // Following `within` from any count must end: a cycle would make counts equal.
+            let mut next = Some(within);
+            for _ in 0..spec.counts.len() {
+                next = next.and_then(|name| spec.counts.iter().find(|other| &other.column == name)?.within.as_ref());
+            }
+            if next.is_some() {
+                return Err(invalid(format!(
+                    "count {} is within itself through `within`",
+                    count.column
+                )));
+            }
+        }
         for rate in &spec.rates {
             for column in [&rate.numerator, &rate.denominator] {
                 if !counts.contains(&column.as_str()) {
-                    return Err(DisclosureError::Spec {
-                        origin: origin.to_string(),
-                        reason: format!("rate {} uses {column}, which is not a count of the release", rate.name),
-                    });
+                    return Err(invalid(format!(
+                        "rate {} uses {column}, which is not a count of the release",
+                        rate.name
+                    )));
                 }
             }
         }
         Ok(spec)
+    }
+
+    /// The `within` links, by count index.
+    pub fn links(&self) -> Vec<Within> {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter_map(|(subset, count)| {
+                let within = count.within.as_ref()?;
+                let superset = self.counts.iter().position(|other| &other.column == within)?;
+                Some(Within { subset, superset })
+            })
+            .collect()
+    }
+
+    /// The counts audited together: those joined by `within` links, each group in count order.
+    pub fn linked_groups(&self) -> Vec<Vec<usize>> {
+        let mut group_of: Vec<usize> = (0..self.counts.len()).collect();
+        // Few counts: relabel until every link's ends share the smaller label.
+        let links = self.links();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for link in &links {
+                let label = group_of[link.subset].min(group_of[link.superset]);
+                for end in [link.subset, link.superset] {
+                    if group_of[end] != label {
+                        group_of[end] = label;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (count, label) in group_of.into_iter().enumerate() {
+            groups.entry(label).or_default().push(count);
+        }
+        groups.into_values().collect()
     }
 }
 
@@ -225,43 +297,78 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
                 .and_then(|month| source.months.iter().position(|m| *m == month))
         })
         .collect();
-    let indicators: Vec<(Table, Protection)> = spec
-        .counts
-        .par_iter()
-        .zip(&source.counts)
-        .map(|(count, values)| {
-            let mut table = Table::new(vec![area.clone(), period.clone()])?;
-            for (area_node, source_area) in source_area_of_node.iter().enumerate() {
-                let Some(source_area) = source_area else { continue };
-                for (period_node, month) in month_of_node.iter().enumerate() {
-                    if let Some(month) = month {
-                        table.set(&[area_node, period_node], values[*source_area][*month]);
-                    }
+    check_links(spec, source)?;
+    let build_table = |values: &Vec<Vec<u64>>, unit: CountUnit| -> Result<Table> {
+        let mut table = Table::new(vec![area.clone(), period.clone()])?;
+        for (area_node, source_area) in source_area_of_node.iter().enumerate() {
+            let Some(source_area) = source_area else { continue };
+            for (period_node, month) in month_of_node.iter().enumerate() {
+                if let Some(month) = month {
+                    table.set(&[area_node, period_node], values[*source_area][*month]);
                 }
             }
-            table.aggregate();
-            table.apply_rule(|coordinates, value| {
-                let area_unit = match source_area_of_node[coordinates[0]] {
-                    Some(index) => AreaUnit::Municipality {
-                        population: source.areas[index].population,
-                    },
-                    None => AreaUnit::Wider,
-                };
-                rules.primary_protection(count.unit, area_unit, value)
-            });
-            let protection = protect(&table)?;
-            info!(
-                indicator = count.column,
-                cells = table.len(),
-                primary = protection.count(CellStatus::Primary),
-                secondary = protection.count(CellStatus::Secondary),
-                linear_programs = protection.audit.n_linear_programs,
-                rounds = protection.n_rounds,
-                "protected"
-            );
-            Ok((table, protection))
+        }
+        table.aggregate();
+        table.apply_rule(|coordinates, value| {
+            let area_unit = match source_area_of_node[coordinates[0]] {
+                Some(index) => AreaUnit::Municipality {
+                    population: source.areas[index].population,
+                },
+                None => AreaUnit::Wider,
+            };
+            rules.primary_protection(unit, area_unit, value)
+        });
+        Ok(table)
+    };
+    let links = spec.links();
+    let groups = spec.linked_groups();
+    let protected_groups: Vec<Vec<(usize, Table, Protection)>> = groups
+        .par_iter()
+        .map(|group| {
+            let tables: Vec<Table> = group
+                .iter()
+                .map(|count| build_table(&source.counts[*count], spec.counts[*count].unit))
+                .collect::<Result<_>>()?;
+            // The group's links, by position in the group.
+            let local = |count: usize| group.iter().position(|member| *member == count);
+            let group_links: Vec<Within> = links
+                .iter()
+                .filter_map(|link| {
+                    Some(Within {
+                        subset: local(link.subset)?,
+                        superset: local(link.superset)?,
+                    })
+                })
+                .collect();
+            let table_refs: Vec<&Table> = tables.iter().collect();
+            let protections = protect_linked(&table_refs, &group_links)?;
+            for (count, (table, protection)) in group.iter().zip(tables.iter().zip(&protections)) {
+                info!(
+                    indicator = spec.counts[*count].column,
+                    cells = table.len(),
+                    primary = protection.count(CellStatus::Primary),
+                    secondary = protection.count(CellStatus::Secondary),
+                    linear_programs = protection.audit.n_linear_programs,
+                    rounds = protection.n_rounds,
+                    linked = group.len(),
+                    "protected"
+                );
+            }
+            Ok(group
+                .iter()
+                .copied()
+                .zip(tables)
+                .zip(protections)
+                .map(|((count, table), protection)| (count, table, protection))
+                .collect())
         })
         .collect::<Result<_>>()?;
+    let mut indicators: Vec<(usize, Table, Protection)> = protected_groups.into_iter().flatten().collect();
+    indicators.sort_by_key(|(count, _, _)| *count);
+    let indicators = indicators
+        .into_iter()
+        .map(|(_, table, protection)| (table, protection))
+        .collect();
     Ok(Release {
         spec: spec.clone(),
         rules: *rules,
@@ -270,6 +377,28 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
         period,
         indicators,
     })
+}
+
+/// A count declared `within` another must not exceed it in any source row: the audit assumes it.
+fn check_links(spec: &ReleaseSpec, source: &SourceRows) -> Result<()> {
+    for link in spec.links() {
+        let (subset, superset) = (&source.counts[link.subset], &source.counts[link.superset]);
+        for (area, (small, large)) in subset.iter().zip(superset).enumerate() {
+            if let Some(month) = small.iter().zip(large).position(|(small, large)| small > large) {
+                return Err(DisclosureError::Spec {
+                    origin: spec.source.clone(),
+                    reason: format!(
+                        "{} exceeds {} for {} in {}, but the release spec declares it within",
+                        spec.counts[link.subset].column,
+                        spec.counts[link.superset].column,
+                        source.areas[area].code,
+                        source.months[month]
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One published cell, count or rate.
@@ -428,9 +557,10 @@ pub struct IndicatorReport {
     pub n_primary: usize,
     /// Suppressed to protect them.
     pub n_secondary: usize,
-    /// Audit rounds.
+    /// Audit rounds (of its linked group: counts joined by `within` are protected together).
     pub n_rounds: usize,
-    /// Linear programs solved by the final audit.
+    /// Linear programs solved by the final audit round of its linked group (a cell proven in an
+    /// earlier round needs none: later rounds only hide more, which cannot narrow it).
     pub n_linear_programs: usize,
     /// Suppressed cells the final audit could narrow below their protection (always 0 when
     /// written: a release with any is refused).
@@ -557,13 +687,45 @@ fn source_error(error: arrow::error::ArrowError) -> DisclosureError {
 pub async fn release(warehouse: &Warehouse, spec: &ReleaseSpec, rules: &Rules) -> Result<ReleaseReport> {
     let (source, source_version) = read_source(warehouse, spec).await?;
     let release = protect_release(spec, &source, rules)?;
+    let registry = read_registry(warehouse).await?;
     let folder = warehouse.root().join("publish");
-    write(&release, &folder, &spec.source, source_version)
+    write(&release, &folder, &spec.source, source_version, &registry)
+}
+
+/// The model of public roll-out facts the release carries unchanged.
+pub const REGISTRY_MODEL: &str = "rollout_public_registry_by_insurer_month";
+
+/// The public registry (no counts of persons or providers), ordered by insurer and month.
+async fn read_registry(warehouse: &Warehouse) -> Result<Vec<RecordBatch>> {
+    let session = Session::open(warehouse).await?;
+    if !session.versions().contains_key(REGISTRY_MODEL) {
+        return Err(DisclosureError::Spec {
+            origin: "release".into(),
+            reason: format!("the warehouse has no table {REGISTRY_MODEL}: run `kaigo build` first"),
+        });
+    }
+    session
+        .query(&format!(
+            "select * from {REGISTRY_MODEL} order by insurer_number, month_key"
+        ))
+        .await?
+        .collect()
+        .await
+        .map_err(|error| DisclosureError::Source {
+            reason: error.to_string(),
+        })
 }
 
 /// Write a protected release to `folder`: `cells.parquet`, `cells.csv` (UTF-8, what a
-/// spreadsheet opens) and `manifest.json`.
-pub fn write(release: &Release, folder: &Path, source: &str, source_version: u64) -> Result<ReleaseReport> {
+/// spreadsheet opens), `registry.parquet` (the public roll-out registry, when given) and
+/// `manifest.json`.
+pub fn write(
+    release: &Release,
+    folder: &Path,
+    source: &str,
+    source_version: u64,
+    registry: &[RecordBatch],
+) -> Result<ReleaseReport> {
     let cells = release.cells();
     let staging = folder.with_extension("staging");
     let io = |path: &Path| {
@@ -613,9 +775,14 @@ pub fn write(release: &Release, folder: &Path, source: &str, source_version: u64
     files.push(write_file(
         &staging,
         "cells.parquet",
-        &parquet_bytes(&cells)?,
+        &parquet_bytes(&cells_batch(&cells)?)?,
         cells.len(),
     )?);
+    if !registry.is_empty() {
+        let rows = registry.iter().map(RecordBatch::num_rows).sum();
+        let batch = arrow::compute::concat_batches(&registry[0].schema(), registry).map_err(source_error)?;
+        files.push(write_file(&staging, "registry.parquet", &parquet_bytes(&batch)?, rows)?);
+    }
 
     let report = ReleaseReport {
         folder: folder.to_path_buf(),
@@ -640,7 +807,7 @@ pub fn write(release: &Release, folder: &Path, source: &str, source_version: u64
     let manifest = serde_json::to_vec_pretty(&serde_json::json!({
         "release": &report,
         "indicators": release.spec.counts.iter().map(|count| serde_json::json!({
-            "name": count.column, "unit": count.unit, "ja": count.ja, "en": count.en,
+            "name": count.column, "unit": count.unit, "ja": count.ja, "en": count.en, "within": count.within,
         })).chain(release.spec.rates.iter().map(|rate| serde_json::json!({
             "name": rate.name, "unit": "rate", "per": rate.per, "ja": rate.ja, "en": rate.en,
             "numerator": rate.numerator, "denominator": rate.denominator,
@@ -688,7 +855,7 @@ fn write_file(folder: &Path, name: &str, bytes: &[u8], rows: usize) -> Result<Pu
     })
 }
 
-fn parquet_bytes(cells: &[PublishedCell]) -> Result<Vec<u8>> {
+fn cells_batch(cells: &[PublishedCell]) -> Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("indicator", DataType::Utf8, false),
         Field::new("area_level", DataType::Utf8, false),
@@ -718,18 +885,22 @@ fn parquet_bytes(cells: &[PublishedCell]) -> Result<Vec<u8>> {
         )),
         Arc::new(BooleanArray::from_iter(cells.iter().map(|cell| Some(cell.is_unstable)))),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(source_error)?;
+    RecordBatch::try_new(schema, columns).map_err(source_error)
+}
+
+fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
     let properties = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
         .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
         .build();
     let mut bytes = Vec::new();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, Some(properties)).map_err(|error| {
-        DisclosureError::Source {
-            reason: error.to_string(),
-        }
-    })?;
-    writer.write(&batch).map_err(|error| DisclosureError::Source {
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(properties)).map_err(|error| {
+            DisclosureError::Source {
+                reason: error.to_string(),
+            }
+        })?;
+    writer.write(batch).map_err(|error| DisclosureError::Source {
         reason: error.to_string(),
     })?;
     writer.close().map_err(|error| DisclosureError::Source {

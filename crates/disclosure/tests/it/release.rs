@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, sync::OnceLock};
 use arrow::array::{Array, AsArray};
 use kaigo_codes::calendar::YearMonth;
 use kaigo_disclosure::{
-    AreaUnit, CellStatus, Rules, audit,
+    AreaUnit, CellStatus, Rules, Table, audit_linked,
     release::{ReleaseReport, ReleaseSpec, SourceRows, protect_release, read_source, release, write},
 };
 use kaigo_ingest::Ingest;
@@ -102,9 +102,10 @@ fn published(warehouse: &Warehouse) -> Published {
     rows
 }
 
-/// The attacker's view: the published files, the additive structure, and nothing else. For every
-/// count the cube is rebuilt from the warehouse model (the truth), the suppression pattern is read
-/// from the files, and the audit's linear programs must leave every hidden cell its protection.
+/// The attacker's view: the published files, the additive structure, the counts that nest, and
+/// nothing else. For every count the cube is rebuilt from the warehouse model (the truth), the
+/// suppression pattern is read from the files, and the audit's linear programs over all counts at
+/// once must leave every hidden cell its protection.
 #[test]
 fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
     let fixture = fixture();
@@ -119,6 +120,8 @@ fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
         .map(|area| (area.code.as_str(), area.population))
         .collect();
     let mut n_suppressed = 0;
+    let mut tables: Vec<&Table> = Vec::new();
+    let mut patterns: Vec<Vec<CellStatus>> = Vec::new();
     for (count, table, _) in truth.indicators() {
         let [area, period] = table.dimensions() else {
             panic!("two dimensions")
@@ -159,14 +162,18 @@ fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
             })
             .collect();
         n_suppressed += status.iter().filter(|status| **status != CellStatus::Published).count();
-        let attack = audit(table, &status).unwrap();
-        assert!(
-            attack.passed(),
-            "{}: recoverable cells {:?}",
-            count.column,
-            attack.failures().collect::<Vec<_>>()
-        );
+        tables.push(table);
+        patterns.push(status);
     }
+    let patterns: Vec<&[CellStatus]> = patterns.iter().map(Vec::as_slice).collect();
+    let links = spec.links();
+    assert!(links.len() >= 4, "the shipped spec declares its nested counts");
+    let attack = audit_linked(&tables, &patterns, &links).unwrap();
+    assert!(
+        attack.passed(),
+        "recoverable cells (table, cell): {:?}",
+        attack.failures().collect::<Vec<_>>()
+    );
     assert!(n_suppressed > 0, "a 2,000-person hub has small cells to hide");
     let recoverable: usize = fixture
         .report
@@ -212,7 +219,7 @@ fn twenty_runs_give_one_hash() {
     let digests: std::collections::BTreeSet<String> = (0..20)
         .map(|run| {
             let release = protect_release(&spec, &fixture.source, &Rules::default()).unwrap();
-            write(&release, &dir.path().join(format!("run{run}")), &spec.source, 0)
+            write(&release, &dir.path().join(format!("run{run}")), &spec.source, 0, &[])
                 .unwrap()
                 .digest
         })
@@ -228,12 +235,25 @@ fn the_manifest_lists_every_file_with_its_digest() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
     let files = manifest["release"]["files"].as_array().unwrap();
-    assert_eq!(files.len(), 2);
+    let names: Vec<&str> = files.iter().map(|file| file["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cells.csv", "cells.parquet", "registry.parquet"]);
     for file in files {
         let bytes = std::fs::read(folder.join(file["name"].as_str().unwrap())).unwrap();
         assert_eq!(file["sha256"].as_str().unwrap(), sha256_hex(&bytes));
     }
     assert!(manifest["footnotes"]["―"].as_str().unwrap().contains("Suppressed"));
+    // The registry carries roll-out facts only: no count of persons or providers.
+    let registry = std::fs::File::open(folder.join("registry.parquet")).unwrap();
+    let schema = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(registry)
+        .unwrap()
+        .schema()
+        .clone();
+    let columns: Vec<&str> = schema.fields().iter().map(|field| field.name().as_str()).collect();
+    assert!(
+        columns.contains(&"is_live") && columns.contains(&"insurer_name"),
+        "{columns:?}"
+    );
+    assert!(!columns.iter().any(|name| name.starts_with("n_")), "{columns:?}");
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
