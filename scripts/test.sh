@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command of the README and of CI: installs what the tests need, then runs them all.
+# The test command of the README and of CI: installs what the tests need, runs them all, then
+# the main job on a small pipeline (pipelines/ci.toml) and every notebook against its warehouse.
 # Python clients (DuckDB, pyarrow) go into a virtual environment outside the clone
 # (scripts/python-env.sh); psql for the Postgres endpoint and Chromium for the dashboard come from
 # scripts/system-packages.sh, so a fresh machine passes.
@@ -9,3 +10,6 @@ bash scripts/system-packages.sh
 KAIGO_PYTHON="$(bash scripts/python-env.sh)"
 export KAIGO_PYTHON
 cargo test --workspace --locked "$@"
+# The main job on a small pipeline, then every notebook against its warehouse.
+cargo run --locked -q -p kaigo-cli -- run pipelines/ci.toml
+bash scripts/notebooks.sh out/ci/warehouse out/ci/figures
