@@ -162,10 +162,14 @@ pub fn index(published: &Published) -> String {
             let code = format!("{:02}", prefecture.code);
             Tile {
                 code: prefecture.code,
-                // 北海道 keeps its 道 (北海 alone is not its name).
+                // One suffix off (京都府 → 京都, not 京); 北海道 keeps its 道 (北海 is not its name).
                 label: match prefecture.code {
                     1 => prefecture.name_ja.to_string(),
-                    _ => prefecture.name_ja.trim_end_matches(['都', '府', '県']).to_string(),
+                    _ => prefecture
+                        .name_ja
+                        .strip_suffix(['都', '府', '県'])
+                        .unwrap_or(prefecture.name_ja)
+                        .to_string(),
                 },
                 value: coverage(latest.iter().copied().filter(|row| row.prefecture_code == code)),
                 href: format!("pref/{code}.html"),

@@ -142,6 +142,10 @@ fn headlines_equal_the_release_and_the_scan_passes() {
     // Only A's certified count is shown, and A is live: 1,200 / 1,200.
     assert_eq!(headline(&index, "certified_covered_pct"), "100.0");
     assert_eq!(headline(&index, "as_of"), "2026-04");
+    // Tile labels lose one suffix only.
+    for label in [">北海道<", ">京都<", ">東京<", ">大阪<", ">沖縄<"] {
+        assert!(index.contains(label), "{label}");
+    }
     // 47 tiles, each linking to a page that exists.
     assert_eq!(index.matches("data-prefecture=").count(), 47);
     for code in 1..=47 {
