@@ -12,4 +12,7 @@ export KAIGO_PYTHON
 cargo test --workspace --locked "$@"
 # The main job on a small pipeline, then every notebook against its warehouse.
 cargo run --locked -q -p kaigo-cli -- run pipelines/ci.toml
+# A headless Chromium visit to the dashboard that run built, against its release.
+KAIGO_SITE="$PWD/out/ci/site" KAIGO_PUBLISH="$PWD/out/ci/warehouse/publish" \
+    cargo test --locked -q -p kaigo-site --test site -- --ignored a_visitor_sees_the_main_jobs_site
 bash scripts/notebooks.sh out/ci/warehouse out/ci/figures

@@ -94,7 +94,12 @@ fn main() {
         rates: Vec::new(),
         ..ReleaseSpec::shipped()
     };
-    let source = SourceRows { areas, months, counts };
+    let source = SourceRows {
+        areas,
+        months,
+        counts,
+        ..SourceRows::default()
+    };
     let started = Instant::now();
     let release = protect_release(&spec, &source, &Rules::default()).expect("protects");
     let seconds = started.elapsed().as_secs_f64();

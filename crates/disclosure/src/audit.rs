@@ -22,9 +22,9 @@ type Constraint = (Vec<(usize, f64)>, Sense, f64);
 /// How a constraint compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sense {
-    /// A total and its parts: Σ = right-hand side.
+    /// A total and its parts, or a superset, its subset and their difference: Σ = right-hand side.
     Equal,
-    /// A subset and its superset: Σ ≤ right-hand side.
+    /// A subset and its superset where the difference needs no width: Σ ≤ right-hand side.
     AtMost,
 }
 
@@ -32,16 +32,25 @@ enum Sense {
 const TOLERANCE: f64 = 1e-6;
 
 /// Two tables of one shape whose counts nest: at every cell, `subset`'s count is at most
-/// `superset`'s (persons at care level 3+ within persons certified). An attacker who knows the
-/// definitions knows this, so tables linked this way are audited together: a published subset
-/// count is a floor under a hidden superset cell, a published superset count a ceiling over a
-/// hidden subset cell.
+/// `superset`'s (persons at care level 3+ within persons certified), and `complement` holds the
+/// difference (persons certified below level 3). An attacker who knows the definitions knows
+/// the inequality, and subtracts two published counts to get the difference — a count of persons
+/// like any other, which the rules protect too. So tables linked this way are audited together:
+/// a published subset count is a floor under a hidden superset cell, a published superset count
+/// a ceiling over a hidden subset cell, and a sensitive difference must stay as uncertain as a
+/// sensitive published cell.
+///
+/// The complement is never published; its pattern only says which of its cells are sensitive
+/// (`Primary`). Whether a complement cell is hidden follows from its subset and superset: it is
+/// known exactly when both are published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Within {
     /// Index of the table whose counts are the smaller.
     pub subset: usize,
     /// Index of the table whose counts contain them.
     pub superset: usize,
+    /// Index of the table of differences, superset − subset ([`Table::difference`]).
+    pub complement: usize,
 }
 
 /// The interval an attacker can narrow one suppressed cell to.
@@ -161,6 +170,18 @@ fn audit_with(
             });
         }
     }
+    // A sensitive complement cell is an unknown of the programs, audited like a hidden cell —
+    // even when its subset and superset are both published: then it is pinned, and fails. The
+    // others need no width, so the link's inequality stands in for them (fewer variables).
+    for link in links {
+        let complement = &statuses[link.complement];
+        for cell in 0..tables[link.complement].len() {
+            required[offsets[link.complement] + cell] = match complement[cell] {
+                CellStatus::Primary => Some(tables[link.complement].protection(cell).unwrap_or(1)),
+                _ => None,
+            };
+        }
+    }
     let is_suppressed = |cell: usize| required[cell].is_some();
     // Inner bounds already known, by global cell.
     let known: std::collections::HashMap<usize, (f64, f64)> = earlier
@@ -178,7 +199,10 @@ fn audit_with(
         .collect();
 
     // Each relation and link as a constraint over suppressed cells — what the published cells
-    // leave on the right-hand side: a total minus its parts = 0, a subset minus its superset ≤ 0.
+    // leave on the right-hand side: a total minus its parts = 0; a subset plus its sensitive
+    // complement minus its superset = 0 (the complement being non-negative, the subset is at
+    // most the superset), else a subset minus its superset ≤ 0. A complement's own relations
+    // follow from its subset's and superset's.
     let mut constraints: Vec<Constraint> = Vec::new();
     let mut add = |cells_and_coefficients: &mut dyn Iterator<Item = (usize, f64)>, sense: Sense| {
         let mut terms = Vec::new();
@@ -194,19 +218,30 @@ fn audit_with(
             constraints.push((terms, sense, right_hand_side));
         }
     };
-    for (table, offset) in tables.iter().zip(&offsets) {
+    let complements: std::collections::BTreeSet<usize> = links.iter().map(|link| link.complement).collect();
+    for (index, (table, offset)) in tables.iter().zip(&offsets).enumerate() {
+        if complements.contains(&index) {
+            continue;
+        }
         for relation in table.relations() {
             let signs = std::iter::once(1.0).chain(std::iter::repeat(-1.0));
             add(&mut relation.cells().map(|cell| cell + offset).zip(signs), Sense::Equal);
         }
     }
     for link in links {
-        let (subset, superset) = (offsets[link.subset], offsets[link.superset]);
+        let [subset, superset, complement] = [link.subset, link.superset, link.complement].map(|t| offsets[t]);
         for cell in 0..tables[link.subset].len() {
-            add(
-                &mut [(subset + cell, 1.0), (superset + cell, -1.0)].into_iter(),
-                Sense::AtMost,
-            );
+            if is_suppressed(complement + cell) {
+                add(
+                    &mut [(subset + cell, 1.0), (complement + cell, 1.0), (superset + cell, -1.0)].into_iter(),
+                    Sense::Equal,
+                );
+            } else {
+                add(
+                    &mut [(subset + cell, 1.0), (superset + cell, -1.0)].into_iter(),
+                    Sense::AtMost,
+                );
+            }
         }
     }
 
@@ -294,11 +329,32 @@ fn check_shapes(tables: &[&Table], statuses: &[&[CellStatus]], links: &[Within])
         }
     }
     for link in links {
-        let (Some(subset), Some(superset)) = (tables.get(link.subset), tables.get(link.superset)) else {
+        let ends = [link.subset, link.superset, link.complement];
+        let Some(lengths) = ends
+            .iter()
+            .map(|end| tables.get(*end).map(|table| table.len()))
+            .collect::<Option<Vec<_>>>()
+        else {
             return mismatch(format!("link {link:?} names a table that is not given"));
         };
-        if link.subset == link.superset || subset.len() != superset.len() {
-            return mismatch(format!("link {link:?} does not join two tables of one shape"));
+        let distinct = ends[0] != ends[1] && ends[1] != ends[2] && ends[0] != ends[2];
+        if !distinct || lengths.iter().any(|length| *length != lengths[0]) {
+            return mismatch(format!("link {link:?} does not join three tables of one shape"));
+        }
+        if links.iter().filter(|other| other.complement == link.complement).count() > 1
+            || links
+                .iter()
+                .any(|other| other.subset == link.complement || other.superset == link.complement)
+        {
+            return mismatch(format!(
+                "link {link:?}: a complement belongs to one link and is not published"
+            ));
+        }
+        let [subset, superset, complement] = ends.map(|end| tables[end]);
+        if (0..subset.len()).any(|cell| subset.value(cell) + complement.value(cell) != superset.value(cell)) {
+            return mismatch(format!(
+                "link {link:?}: the complement is not the superset minus the subset"
+            ));
         }
     }
     Ok(())

@@ -9,8 +9,10 @@
 //! 2. The audit solves the attacker's linear programs over the whole table. For each cell it can
 //!    still narrow too far, the candidate of that cell's least-suppressed relation is suppressed,
 //!    and the two steps are repeated until the audit passes.
-//! 3. Tables whose counts nest (level 3+ within certified) are audited together, and a cell that
-//!    a linked table's published count bounds gets that count suppressed before step 2's choice.
+//! 3. Tables whose counts nest (level 3+ within certified) are audited together with their
+//!    difference (certified below level 3): a cell that a linked table's published count bounds
+//!    gets that count suppressed before step 2's choice, and a sensitive difference gets its
+//!    subset's count suppressed (else its superset's).
 //!
 //! The candidate is always chosen by the same key — a non-zero cell before a zero (a zero adds
 //! no uncertainty), a part before a total, the smallest value that closes the gap, then the lowest cell index — so the
@@ -76,9 +78,11 @@ pub fn protect(table: &Table) -> Result<Protection> {
 /// Suppresses tables whose counts nest ([`Within`]) together: each is protected as [`protect`]
 /// does, and the audit attacks them jointly. When a cell fails only because a linked table
 /// bounds it — a published subset count under a hidden superset cell, a published superset
-/// count over a hidden subset cell — that counterpart is suppressed (it is the bound); otherwise
-/// the cell is widened within its own table. Returns one protection per table, each with the
-/// joint audit's intervals of its own cells and the joint counts of programs and rounds.
+/// count over a hidden subset cell — that counterpart is suppressed (it is the bound); a
+/// sensitive difference gets its subset or superset count suppressed; otherwise the cell is
+/// widened within its own table. Returns one protection per table, each with the joint audit's
+/// intervals of its own cells and the joint counts of programs and rounds; a complement's says
+/// which of its sensitive cells the pattern hides (`Primary`, proven by the audit).
 pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protection>> {
     let relations: Vec<Vec<Relation>> = tables.iter().map(|table| table.relations()).collect();
     let relations_of_cell: Vec<Vec<Vec<usize>>> = tables
@@ -100,8 +104,22 @@ pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protect
     let mut earlier = AuditReport::default();
     loop {
         n_rounds += 1;
-        for ((table, relations), status) in tables.iter().zip(&relations).zip(&mut statuses) {
-            secure_relations(table, relations, status);
+        // Step 1 over the counts and their differences together, to a fixpoint: hiding a count
+        // to protect a difference opens a relation of the count's own table.
+        loop {
+            let mut changed = false;
+            for (index, table) in tables.iter().enumerate() {
+                // A complement's pattern is not chosen: it follows from its subset and superset.
+                if !links.iter().any(|link| link.complement == index) {
+                    changed |= secure_relations(table, &relations[index], &mut statuses[index]);
+                }
+            }
+            for link in links {
+                changed |= secure_difference(tables, &relations[link.complement], link, &mut statuses);
+            }
+            if !changed {
+                break;
+            }
         }
         let patterns: Vec<&[CellStatus]> = statuses.iter().map(Vec::as_slice).collect();
         let report = audit_linked_from(tables, &patterns, links, &earlier)?;
@@ -119,13 +137,23 @@ pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protect
             failures = failures.len(),
             "disclosure audit round"
         );
+        for interval in report.failures().take(8) {
+            tracing::trace!(
+                table = interval.table,
+                cell = interval.cell,
+                lower = interval.lower,
+                upper = interval.upper,
+                required = interval.required_width,
+                "narrowed"
+            );
+        }
         if failures.is_empty() {
             return Ok(split(report, statuses, n_rounds));
         }
         let mut added = false;
         for (table, cell) in failures {
-            // A cell that fails again gets the candidate of its next relation: the one tried
-            // first did not hold the bound that pins it.
+            // A cell that fails again gets the next place's candidate: the one tried first did
+            // not hold the bound that pins it.
             let attempt = attempts.entry((table, cell)).or_insert(0);
             let candidate = choose_candidate(
                 tables,
@@ -137,6 +165,7 @@ pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protect
                 *attempt,
             );
             *attempt += 1;
+            tracing::trace!(table, cell, ?candidate, "widened by suppressing");
             if let Some((table, candidate)) = candidate {
                 statuses[table][candidate] = CellStatus::Secondary;
                 added = true;
@@ -193,13 +222,13 @@ fn bounding_counterpart(
     ceilings.chain(floors).next().map(|other| (other, cell))
 }
 
-/// Step 2's choice for a cell the audit can narrow, in this order: the published count of a
-/// linked table that bounds it; the candidate of its own relation with the fewest suppressed
-/// cells (where the attacker's bound is tightest; on the cell's `attempt`-th failure, of the
-/// `attempt`-th such relation, cycling); when every relation of the cell is fully
-/// suppressed, the same for its hidden counterparts in linked tables (a counterpart pinned in
-/// its own table pins the cell through the inequality); else the relations reached through its
-/// suppressed neighbours, nearest first (the published cells that pin it down sit there).
+/// Step 2's choice for a cell the audit can narrow: the published count of a linked table that
+/// bounds it; else, by turns as it keeps failing, the candidate of a relation with the fewest
+/// suppressed cells (where the attacker's bound is tightest) of its own table, of each hidden
+/// counterpart in a linked table (pinned in its table, it pins the cell through the
+/// inequality), and of the relations reached through its suppressed neighbours, nearest first
+/// (the published cells that pin it down may sit there) — the next such relation on each round
+/// of turns. A difference takes turns between its difference table and its two counts' tables.
 fn choose_candidate(
     tables: &[&Table],
     relations: &[Vec<Relation>],
@@ -209,7 +238,7 @@ fn choose_candidate(
     (table, cell): (usize, usize),
     attempt: usize,
 ) -> Option<(usize, usize)> {
-    let own = |table: usize, cell: usize| {
+    let own = |table: usize, attempt: usize| {
         own_relation_candidate(
             tables[table],
             &relations[table],
@@ -220,28 +249,67 @@ fn choose_candidate(
         )
         .map(|candidate| (table, candidate))
     };
-    let counterparts = links.iter().filter_map(|link| {
-        if link.subset == table {
-            Some(link.superset)
-        } else if link.superset == table {
-            Some(link.subset)
-        } else {
-            None
-        }
-    });
-    bounding_counterpart(tables, statuses, links, table, cell)
-        .or_else(|| own(table, cell))
-        .or_else(|| counterparts.into_iter().find_map(|other| own(other, cell)))
-        .or_else(|| {
-            neighbourhood_candidate(
+    // A difference the audit narrows: widen it in the difference table (its relations are the
+    // counts' relations subtracted), hiding a difference cell by hiding one of its counts, or
+    // widen its counts in their own tables — by turns, as it keeps failing.
+    if let Some(link) = links.iter().find(|link| link.complement == table) {
+        let derived: Vec<CellStatus> = (0..tables[table].len())
+            .map(|other| difference_status(link, statuses, other))
+            .collect();
+        let difference = |attempt: usize| {
+            own_relation_candidate(
                 tables[table],
                 &relations[table],
                 &relations_of_cell[table],
-                &statuses[table],
+                &derived,
                 cell,
+                attempt,
             )
-            .map(|candidate| (table, candidate))
-        })
+            .map(|other| (count_hiding_difference(link, statuses, other), other))
+        };
+        let hidden = |count: usize| statuses[count][cell] != CellStatus::Published;
+        return (0..3).find_map(|offset| match (attempt + offset) % 3 {
+            0 => difference(attempt / 3),
+            1 if hidden(link.subset) => own(link.subset, attempt / 3),
+            2 if hidden(link.superset) => own(link.superset, attempt / 3),
+            _ => None,
+        });
+    }
+    if let Some(bound) = bounding_counterpart(tables, statuses, links, table, cell) {
+        return Some(bound);
+    }
+    // Its own table first, then the tables it is linked with (a hidden superset cell pinned in
+    // its table pins the cell through the inequality), by turns as it keeps failing.
+    // Only a hidden counterpart can: a published one is a bound, taken above.
+    let places: Vec<usize> = std::iter::once(table)
+        .chain(links.iter().filter_map(|link| {
+            if link.subset == table {
+                Some(link.superset)
+            } else if link.superset == table {
+                Some(link.subset)
+            } else {
+                None
+            }
+        }))
+        .filter(|place| *place == table || statuses[*place][cell] != CellStatus::Published)
+        .collect();
+    let neighbourhood = || {
+        neighbourhood_candidate(
+            tables[table],
+            &relations[table],
+            &relations_of_cell[table],
+            &statuses[table],
+            cell,
+        )
+        .map(|candidate| (table, candidate))
+    };
+    // The neighbourhood takes a turn too: what pins a cell whose relations are all hidden is
+    // further out (a prefecture of one municipality is pinned by the nation's relation).
+    let n_turns = places.len() + 1;
+    (0..n_turns).find_map(|offset| match (attempt + offset) % n_turns {
+        turn if turn < places.len() => own(places[turn], attempt / n_turns),
+        _ => neighbourhood(),
+    })
 }
 
 /// The candidate of the cell's relation with the fewest suppressed cells, or on a later attempt
@@ -257,15 +325,18 @@ fn own_relation_candidate(
     let n_suppressed = |relation: &Relation| relation.cells().filter(|c| status[*c] != CellStatus::Published).count();
     let mut own: Vec<usize> = relations_of_cell[cell].clone();
     own.sort_by_key(|index| (n_suppressed(&relations[*index]), *index));
+    // A zero can only rise, so it widens no upper bound: only non-zero candidates here; the
+    // neighbourhood falls back on zeros.
     let candidates: Vec<usize> = own
         .iter()
         .filter_map(|index| best_candidate(table, &relations[*index], status, 1))
+        .filter(|candidate| table.value(*candidate) > 0)
         .collect();
     (!candidates.is_empty()).then(|| candidates[attempt % candidates.len()])
 }
 
-/// The first candidate of the relations reached through the cell's suppressed neighbours,
-/// breadth first.
+/// The first non-zero candidate of the relations reached through the cell's suppressed
+/// neighbours, breadth first; else the first zero.
 fn neighbourhood_candidate(
     table: &Table,
     relations: &[Relation],
@@ -277,6 +348,7 @@ fn neighbourhood_candidate(
     let mut seen_cells = std::collections::BTreeSet::from([cell]);
     let mut seen_relations: std::collections::BTreeSet<usize> = own.iter().copied().collect();
     let mut queue: std::collections::VecDeque<usize> = own.iter().copied().collect();
+    let mut first_zero = None;
     while let Some(index) = queue.pop_front() {
         for neighbour in relations[index].cells() {
             if status[neighbour] == CellStatus::Published || !seen_cells.insert(neighbour) {
@@ -284,23 +356,33 @@ fn neighbourhood_candidate(
             }
             for next in &relations_of_cell[neighbour] {
                 if seen_relations.insert(*next) {
-                    if let Some(candidate) = best_candidate(table, &relations[*next], status, 1) {
-                        return Some(candidate);
+                    match best_candidate(table, &relations[*next], status, 1) {
+                        Some(candidate) if table.value(candidate) > 0 => return Some(candidate),
+                        Some(candidate) => {
+                            first_zero.get_or_insert(candidate);
+                        }
+                        None => {}
                     }
                     queue.push_back(*next);
                 }
             }
         }
     }
-    None
+    first_zero
 }
 
-/// Step 1: until no relation narrows one of its suppressed cells on its own.
-fn secure_relations(table: &Table, relations: &[Relation], status: &mut [CellStatus]) {
+/// Step 1: until no relation narrows one of its suppressed cells on its own. True when it
+/// suppressed anything.
+fn secure_relations(table: &Table, relations: &[Relation], status: &mut [CellStatus]) -> bool {
+    let required = |cell: usize, status: CellStatus| match status {
+        CellStatus::Primary => Some(table.protection(cell).unwrap_or(1)),
+        _ => Some(1),
+    };
+    let mut any = false;
     loop {
         let mut changed = false;
         for relation in relations {
-            while let Some(gap) = relation_gap(table, relation, status) {
+            while let Some(gap) = relation_gap(table, relation, status, &required) {
                 match best_candidate(table, relation, status, gap) {
                     Some(candidate) => {
                         status[candidate] = CellStatus::Secondary;
@@ -311,13 +393,88 @@ fn secure_relations(table: &Table, relations: &[Relation], status: &mut [CellSta
             }
         }
         if !changed {
-            return;
+            return any;
         }
+        any = true;
     }
 }
 
-/// How much more suppressed value the relation needs for its neediest suppressed cell, if any.
-fn relation_gap(table: &Table, relation: &Relation, status: &[CellStatus]) -> Option<u64> {
+/// Step 1 for a link's difference: a sensitive difference of two published counts gets one of
+/// them hidden, and in every relation of the difference table (implied by the counts'), a
+/// hidden sensitive difference gets company as a hidden cell does. A difference cell is hidden
+/// when its subset's or superset's count is; hiding one hides the subset's count (the less read
+/// of the two) unless it is hidden already. True when it suppressed anything.
+fn secure_difference(
+    tables: &[&Table],
+    relations: &[Relation],
+    link: &Within,
+    statuses: &mut [Vec<CellStatus>],
+) -> bool {
+    let complement = tables[link.complement];
+    let mut changed = false;
+    for cell in 0..complement.len() {
+        if complement.protection(cell).is_some() && difference_status(link, statuses, cell) == CellStatus::Published {
+            hide_difference(link, statuses, cell);
+            changed = true;
+        }
+    }
+    let mut derived: Vec<CellStatus> = (0..complement.len())
+        .map(|cell| difference_status(link, statuses, cell))
+        .collect();
+    // Only a sensitive difference needs width; the others are company.
+    let required = |cell: usize, _| complement.protection(cell);
+    for relation in relations {
+        while let Some(gap) = relation_gap(complement, relation, &derived, &required) {
+            match best_candidate(complement, relation, &derived, gap) {
+                Some(candidate) => {
+                    hide_difference(link, statuses, candidate);
+                    derived[candidate] = CellStatus::Secondary;
+                    changed = true;
+                }
+                None => break,
+            }
+        }
+    }
+    changed
+}
+
+/// A difference cell as the attacker sees it: `Primary` when sensitive and hidden, `Secondary`
+/// when hidden, `Published` when both its counts are.
+fn difference_status(link: &Within, statuses: &[Vec<CellStatus>], cell: usize) -> CellStatus {
+    let hidden = |table: usize| statuses[table][cell] != CellStatus::Published;
+    match (
+        hidden(link.subset) || hidden(link.superset),
+        statuses[link.complement][cell],
+    ) {
+        (false, _) => CellStatus::Published,
+        (true, CellStatus::Primary) => CellStatus::Primary,
+        (true, _) => CellStatus::Secondary,
+    }
+}
+
+/// Hides a difference cell: its subset's count, else its superset's.
+fn hide_difference(link: &Within, statuses: &mut [Vec<CellStatus>], cell: usize) {
+    let table = count_hiding_difference(link, statuses, cell);
+    statuses[table][cell] = CellStatus::Secondary;
+}
+
+/// The count to hide to hide a difference cell: its subset's, unless that is hidden already.
+fn count_hiding_difference(link: &Within, statuses: &[Vec<CellStatus>], cell: usize) -> usize {
+    if statuses[link.subset][cell] == CellStatus::Published {
+        link.subset
+    } else {
+        link.superset
+    }
+}
+
+/// How much more suppressed value the relation needs for its neediest suppressed cell, if any;
+/// `required` gives a suppressed cell's width by its status (None: it needs none).
+fn relation_gap(
+    table: &Table,
+    relation: &Relation,
+    status: &[CellStatus],
+    required: &dyn Fn(usize, CellStatus) -> Option<u64>,
+) -> Option<u64> {
     let suppressed: Vec<usize> = relation
         .cells()
         .filter(|cell| status[*cell] != CellStatus::Published)
@@ -325,15 +482,12 @@ fn relation_gap(table: &Table, relation: &Relation, status: &[CellStatus]) -> Op
     let total: u64 = suppressed.iter().map(|cell| table.value(*cell)).sum();
     suppressed
         .iter()
-        .map(|&cell| {
-            let required = match status[cell] {
-                CellStatus::Primary => table.protection(cell).unwrap_or(1),
-                _ => 1,
-            };
+        .filter_map(|&cell| {
+            let required = required(cell, status[cell])?;
             let own = table.value(cell);
             let others = total - own;
             let needed = required.saturating_sub(own).max(1);
-            needed.saturating_sub(others)
+            Some(needed.saturating_sub(others))
         })
         .max()
         .filter(|gap| *gap > 0)

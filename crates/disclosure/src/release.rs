@@ -143,7 +143,8 @@ impl ReleaseSpec {
         Ok(spec)
     }
 
-    /// The `within` links, by count index.
+    /// The `within` links, by count index; the complement of the k-th link (superset − subset,
+    /// never published) is table `counts.len() + k`.
     pub fn links(&self) -> Vec<Within> {
         self.counts
             .iter()
@@ -151,7 +152,13 @@ impl ReleaseSpec {
             .filter_map(|(subset, count)| {
                 let within = count.within.as_ref()?;
                 let superset = self.counts.iter().position(|other| &other.column == within)?;
-                Some(Within { subset, superset })
+                Some((subset, superset))
+            })
+            .enumerate()
+            .map(|(index, (subset, superset))| Within {
+                subset,
+                superset,
+                complement: self.counts.len() + index,
             })
             .collect()
     }
@@ -191,6 +198,10 @@ pub struct SourceRows {
     pub months: Vec<u32>,
     /// Per count of the spec: values by area (outer) and month (inner); a missing row is 0.
     pub counts: Vec<Vec<Vec<u64>>>,
+    /// Per count of the spec: months it is not known for yet (null in the source: an outcome
+    /// whose follow-up year the data does not cover). Published as not available, with every
+    /// total over them; protected as the zeros they are stored as.
+    pub unavailable_months: Vec<Vec<u32>>,
 }
 
 /// A municipal unit.
@@ -235,6 +246,18 @@ pub struct Release {
     area_levels: Vec<AreaLevel>,
     period: Hierarchy,
     indicators: Vec<(Table, Protection)>,
+    /// Per count, [`IndicatorReport::n_sensitive_differences`].
+    sensitive_differences: Vec<usize>,
+    /// Per count, by period node: not known for the period (see [`SourceRows::unavailable_months`]).
+    unavailable_periods: Vec<Vec<bool>>,
+}
+
+/// One protected count, as a linked group's protection gives it.
+struct Indicator {
+    count: usize,
+    table: Table,
+    protection: Protection,
+    sensitive_differences: usize,
 }
 
 /// Area hierarchy, each area node's level, the source area of each municipal node, period hierarchy.
@@ -298,6 +321,17 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
         })
         .collect();
     check_links(spec, source)?;
+    let apply_rules = |table: &mut Table, unit: CountUnit| {
+        table.apply_rule(|coordinates, value| {
+            let area_unit = match source_area_of_node[coordinates[0]] {
+                Some(index) => AreaUnit::Municipality {
+                    population: source.areas[index].population,
+                },
+                None => AreaUnit::Wider,
+            };
+            rules.primary_protection(unit, area_unit, value)
+        });
+    };
     let build_table = |values: &Vec<Vec<u64>>, unit: CountUnit| -> Result<Table> {
         let mut table = Table::new(vec![area.clone(), period.clone()])?;
         for (area_node, source_area) in source_area_of_node.iter().enumerate() {
@@ -309,40 +343,45 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
             }
         }
         table.aggregate();
-        table.apply_rule(|coordinates, value| {
-            let area_unit = match source_area_of_node[coordinates[0]] {
-                Some(index) => AreaUnit::Municipality {
-                    population: source.areas[index].population,
-                },
-                None => AreaUnit::Wider,
-            };
-            rules.primary_protection(unit, area_unit, value)
-        });
+        apply_rules(&mut table, unit);
         Ok(table)
     };
     let links = spec.links();
     let groups = spec.linked_groups();
-    let protected_groups: Vec<Vec<(usize, Table, Protection)>> = groups
+    let protected_groups: Vec<Vec<Indicator>> = groups
         .par_iter()
         .map(|group| {
-            let tables: Vec<Table> = group
+            let mut tables: Vec<Table> = group
                 .iter()
                 .map(|count| build_table(&source.counts[*count], spec.counts[*count].unit))
                 .collect::<Result<_>>()?;
-            // The group's links, by position in the group.
+            // The group's links by position in the group, each with its complement table
+            // (counted like its superset) after the group's counts.
             let local = |count: usize| group.iter().position(|member| *member == count);
-            let group_links: Vec<Within> = links
-                .iter()
-                .filter_map(|link| {
-                    Some(Within {
-                        subset: local(link.subset)?,
-                        superset: local(link.superset)?,
-                    })
-                })
-                .collect();
+            let mut group_links = Vec::new();
+            for link in &links {
+                let (Some(subset), Some(superset)) = (local(link.subset), local(link.superset)) else {
+                    continue;
+                };
+                let mut complement = Table::difference(&tables[superset], &tables[subset])?;
+                apply_rules(&mut complement, spec.counts[link.superset].unit);
+                group_links.push(Within {
+                    subset,
+                    superset,
+                    complement: tables.len(),
+                });
+                tables.push(complement);
+            }
             let table_refs: Vec<&Table> = tables.iter().collect();
-            let protections = protect_linked(&table_refs, &group_links)?;
-            for (count, (table, protection)) in group.iter().zip(tables.iter().zip(&protections)) {
+            let mut protections = protect_linked(&table_refs, &group_links)?;
+            // Per count of the group: the sensitive cells of its difference from its superset.
+            let mut sensitive_differences = vec![0; group.len()];
+            for link in &group_links {
+                sensitive_differences[link.subset] = protections[link.complement].count(CellStatus::Primary);
+            }
+            protections.truncate(group.len());
+            tables.truncate(group.len());
+            for (index, (count, (table, protection))) in group.iter().zip(tables.iter().zip(&protections)).enumerate() {
                 info!(
                     indicator = spec.counts[*count].column,
                     cells = table.len(),
@@ -351,6 +390,7 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
                     linear_programs = protection.audit.n_linear_programs,
                     rounds = protection.n_rounds,
                     linked = group.len(),
+                    sensitive_differences = sensitive_differences[index],
                     "protected"
                 );
             }
@@ -359,15 +399,39 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
                 .copied()
                 .zip(tables)
                 .zip(protections)
-                .map(|((count, table), protection)| (count, table, protection))
+                .zip(sensitive_differences)
+                .map(|(((count, table), protection), differences)| Indicator {
+                    count,
+                    table,
+                    protection,
+                    sensitive_differences: differences,
+                })
                 .collect())
         })
         .collect::<Result<_>>()?;
-    let mut indicators: Vec<(usize, Table, Protection)> = protected_groups.into_iter().flatten().collect();
-    indicators.sort_by_key(|(count, _, _)| *count);
-    let indicators = indicators
+    // A period is unavailable when a month of it is: a fiscal year's total over known months
+    // alone would read as the year's.
+    let unavailable_periods = (0..spec.counts.len())
+        .map(|count| {
+            let unavailable = source.unavailable_months.get(count);
+            let is_unavailable = |node: usize| {
+                month_of_node[node]
+                    .is_some_and(|month| unavailable.is_some_and(|months| months.contains(&source.months[month])))
+            };
+            (0..period.len())
+                .map(|node| is_unavailable(node) || period.children(node).iter().any(|child| is_unavailable(*child)))
+                .collect()
+        })
+        .collect();
+    let mut protected: Vec<Indicator> = protected_groups.into_iter().flatten().collect();
+    protected.sort_by_key(|indicator| indicator.count);
+    let sensitive_differences = protected
+        .iter()
+        .map(|indicator| indicator.sensitive_differences)
+        .collect();
+    let indicators = protected
         .into_iter()
-        .map(|(_, table, protection)| (table, protection))
+        .map(|indicator| (indicator.table, indicator.protection))
         .collect();
     Ok(Release {
         spec: spec.clone(),
@@ -376,6 +440,8 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
         area_levels,
         period,
         indicators,
+        sensitive_differences,
+        unavailable_periods,
     })
 }
 
@@ -418,7 +484,7 @@ pub struct PublishedCell {
     pub period_key: u32,
     /// The value (None when suppressed or undefined).
     pub value: Option<f64>,
-    /// As shown: the number, "―" when suppressed, "…" for a rate over nothing.
+    /// As shown: the number, "―" when suppressed, "…" when not available.
     pub display: String,
     /// Suppressed (by the rules or to protect another cell: the release does not say which).
     pub is_suppressed: bool,
@@ -465,10 +531,15 @@ impl Release {
     /// Every published cell: counts, then rates, each by indicator, area and period.
     pub fn cells(&self) -> Vec<PublishedCell> {
         let mut cells = Vec::new();
-        for (spec, table, protection) in self.indicators() {
+        // Not known for the cell's period: shown as not available, whatever its pattern (the
+        // zero stored for it tells nothing).
+        let is_unavailable =
+            |count: usize, table: &Table, cell: usize| self.unavailable_periods[count][table.coordinates(cell)[1]];
+        for (index, (spec, table, protection)) in self.indicators().enumerate() {
             for cell in 0..table.len() {
                 let (area_level, area_code, prefecture_code, period_level, period_key) = self.locate(cell, table);
-                let is_suppressed = protection.status[cell] != CellStatus::Published;
+                let is_unavailable = is_unavailable(index, table, cell);
+                let is_suppressed = !is_unavailable && protection.status[cell] != CellStatus::Published;
                 let value = table.value(cell);
                 cells.push(PublishedCell {
                     indicator: spec.column.clone(),
@@ -477,8 +548,10 @@ impl Release {
                     prefecture_code,
                     period_level,
                     period_key,
-                    value: (!is_suppressed).then_some(value as f64),
-                    display: if is_suppressed {
+                    value: (!is_suppressed && !is_unavailable).then_some(value as f64),
+                    display: if is_unavailable {
+                        NOT_AVAILABLE_MARK.to_string()
+                    } else if is_suppressed {
                         SUPPRESSED_MARK.to_string()
                     } else {
                         value.to_string()
@@ -496,15 +569,20 @@ impl Release {
                 .expect("checked by the spec")
         };
         for rate in &self.spec.rates {
-            let (numerator_table, numerator) = &self.indicators[index_of(&rate.numerator)];
-            let (denominator_table, denominator) = &self.indicators[index_of(&rate.denominator)];
+            let (numerator_index, denominator_index) = (index_of(&rate.numerator), index_of(&rate.denominator));
+            let (numerator_table, numerator) = &self.indicators[numerator_index];
+            let (denominator_table, denominator) = &self.indicators[denominator_index];
             for cell in 0..numerator_table.len() {
                 let (area_level, area_code, prefecture_code, period_level, period_key) =
                     self.locate(cell, numerator_table);
-                let is_suppressed = numerator.status[cell] != CellStatus::Published
-                    || denominator.status[cell] != CellStatus::Published;
+                let is_unavailable = is_unavailable(numerator_index, numerator_table, cell)
+                    || is_unavailable(denominator_index, denominator_table, cell);
+                let is_suppressed = !is_unavailable
+                    && (numerator.status[cell] != CellStatus::Published
+                        || denominator.status[cell] != CellStatus::Published);
                 let (events, base) = (numerator_table.value(cell), denominator_table.value(cell));
-                let value = (!is_suppressed && base > 0).then(|| events as f64 / base as f64 * rate.per);
+                let value =
+                    (!is_suppressed && !is_unavailable && base > 0).then(|| events as f64 / base as f64 * rate.per);
                 cells.push(PublishedCell {
                     indicator: rate.name.clone(),
                     area_level,
@@ -516,16 +594,20 @@ impl Release {
                     display: match value {
                         _ if is_suppressed => SUPPRESSED_MARK.to_string(),
                         Some(value) => format!("{value:.1}"),
-                        None => "…".to_string(),
+                        None => NOT_AVAILABLE_MARK.to_string(),
                     },
                     is_suppressed,
-                    is_unstable: !is_suppressed && self.rules.is_unstable_rate(events),
+                    is_unstable: !is_suppressed && !is_unavailable && self.rules.is_unstable_rate(events),
                 });
             }
         }
         cells
     }
 }
+
+/// How a cell without a value that is not suppressed is shown: a rate over 0, or an outcome
+/// whose follow-up the data does not cover yet.
+pub const NOT_AVAILABLE_MARK: &str = "…";
 
 /// What `kaigo release` wrote.
 #[derive(Debug, Clone, Serialize)]
@@ -565,6 +647,9 @@ pub struct IndicatorReport {
     /// Suppressed cells the final audit could narrow below their protection (always 0 when
     /// written: a release with any is refused).
     pub n_recoverable: usize,
+    /// For a count `within` another: cells where the difference between them (certified below
+    /// level 3) is a sensitive count, which the pattern keeps as uncertain as a hidden cell.
+    pub n_sensitive_differences: usize,
 }
 
 /// A written file.
@@ -611,6 +696,7 @@ pub async fn read_source(warehouse: &Warehouse, spec: &ReleaseSpec) -> Result<(S
 
     let mut areas: BTreeMap<String, (String, u64)> = BTreeMap::new();
     let mut rows: Vec<(String, u32, Vec<u64>)> = Vec::new();
+    let mut unavailable_months: Vec<std::collections::BTreeSet<u32>> = vec![Default::default(); spec.counts.len()];
     for batch in &batches {
         let text = |index: usize| -> Result<StringArray> {
             let array = cast(batch.column(index), &DataType::Utf8).map_err(source_error)?;
@@ -636,8 +722,10 @@ pub async fn read_source(warehouse: &Warehouse, spec: &ReleaseSpec) -> Result<(S
             entry.1 = entry.1.min(population.value(row).max(0) as u64);
             let values = counts
                 .iter()
-                .map(|column| {
+                .enumerate()
+                .map(|(count, column)| {
                     if column.is_null(row) {
+                        unavailable_months[count].insert(month.value(row) as u32);
                         0
                     } else {
                         column.value(row).max(0) as u64
@@ -673,7 +761,19 @@ pub async fn read_source(warehouse: &Warehouse, spec: &ReleaseSpec) -> Result<(S
             population,
         })
         .collect();
-    Ok((SourceRows { areas, months, counts }, version))
+    let unavailable_months = unavailable_months
+        .into_iter()
+        .map(|months| months.into_iter().collect())
+        .collect();
+    Ok((
+        SourceRows {
+            areas,
+            months,
+            counts,
+            unavailable_months,
+        },
+        version,
+    ))
 }
 
 fn source_error(error: arrow::error::ArrowError) -> DisclosureError {
@@ -791,7 +891,8 @@ pub fn write(
         rules: release.rules,
         indicators: release
             .indicators()
-            .map(|(spec, table, protection)| IndicatorReport {
+            .zip(&release.sensitive_differences)
+            .map(|((spec, table, protection), sensitive_differences)| IndicatorReport {
                 indicator: spec.column.clone(),
                 n_cells: table.len(),
                 n_primary: protection.count(CellStatus::Primary),
@@ -799,6 +900,7 @@ pub fn write(
                 n_rounds: protection.n_rounds,
                 n_linear_programs: protection.audit.n_linear_programs,
                 n_recoverable: protection.audit.failures().count(),
+                n_sensitive_differences: *sensitive_differences,
             })
             .collect(),
         files,
@@ -814,11 +916,12 @@ pub fn write(
         }))).collect::<Vec<_>>(),
         "footnotes": {
             SUPPRESSED_MARK: "秘匿：最小集計単位の原則（10人未満、人口2,000人未満の市町村は全て、\
-    人口2万5千人未満の市町村は20人未満、事業所数3未満）により、または他の表や合計から逆算されないよう秘匿。 \
+    人口2万5千人未満の市町村は20人未満、事業所数3未満）により、または他の表や合計、2つの数の差から逆算されないよう秘匿。 \
     Suppressed: below the minimum cell (persons < 10; municipalities under 2,000 people: every count; \
-    under 25,000: < 20; providers < 3), or hidden so that such a cell cannot be worked out from totals \
-    or other tables.",
-            "…": "分母が0のため算出不能。 Not defined: the denominator is 0.",
+    under 25,000: < 20; providers < 3), or hidden so that such a cell cannot be worked out from totals, \
+    other tables or the difference of two counts.",
+            NOT_AVAILABLE_MARK: "算出不能：分母が0、または追跡期間（1年）がまだデータにない。 \
+    Not available: the denominator is 0, or the year of follow-up is not in the data yet.",
             "is_unstable": "分子が20未満の率は不安定。 A rate over fewer than 20 events is unstable.",
         },
     }))

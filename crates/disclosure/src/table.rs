@@ -218,6 +218,37 @@ impl Table {
         }
     }
 
+    /// The cell-by-cell difference `superset − subset` of two tables of one shape whose counts
+    /// nest (see [`crate::Within`]), without protection: apply the rule for what it counts.
+    pub fn difference(superset: &Table, subset: &Table) -> Result<Table> {
+        let same_shape = superset.dimensions.len() == subset.dimensions.len()
+            && superset
+                .dimensions
+                .iter()
+                .zip(&subset.dimensions)
+                .all(|(left, right)| left.codes == right.codes && left.parents == right.parents);
+        if !same_shape {
+            return Err(DisclosureError::Table {
+                reason: "a difference needs two tables over the same dimensions".into(),
+            });
+        }
+        let values = superset
+            .values
+            .iter()
+            .zip(&subset.values)
+            .map(|(large, small)| large.checked_sub(*small))
+            .collect::<Option<Vec<u64>>>()
+            .ok_or_else(|| DisclosureError::Table {
+                reason: "a subset count exceeds its superset's, so they do not nest".into(),
+            })?;
+        Ok(Table {
+            dimensions: superset.dimensions.clone(),
+            strides: superset.strides.clone(),
+            protection: vec![None; values.len()],
+            values,
+        })
+    }
+
     /// True when the cell is a leaf on every dimension (an input cell, not a total).
     pub fn is_leaf_cell(&self, cell: usize) -> bool {
         self.n_total_dimensions(cell) == 0

@@ -251,6 +251,15 @@ impl Published {
         months
     }
 
+    /// The latest month whose cell of `indicator` for `area_code` has a value (an outcome
+    /// followed for a year has none for the last year of the data).
+    pub fn latest_month_with_value(&self, indicator: &str, area_code: &str) -> Option<u32> {
+        self.months().into_iter().rev().find(|month| {
+            self.month_cell(indicator, area_code, *month)
+                .is_some_and(|cell| cell.value.is_some())
+        })
+    }
+
     /// A monthly cell.
     pub fn month_cell(&self, indicator: &str, area_code: &str, month_key: u32) -> Option<&Cell> {
         self.cells.get(&(

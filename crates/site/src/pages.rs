@@ -58,11 +58,11 @@ fn count(published: &Published, indicator: &str, area: &str, month: u32) -> Mark
     }
 }
 
-/// A rate as shown: its display, "*" when unstable.
+/// A rate as shown: its display, "*" when unstable; tagged like a count.
 fn rate(published: &Published, indicator: &str, area: &str, month: u32) -> Markup {
     match published.month_cell(indicator, area, month) {
         Some(cell) => html! {
-            td.num { (cell.display) @if cell.is_unstable { sup { "*" } } }
+            td.num data-rate={ (indicator) "|" (area) "|" (month) } { (cell.display) @if cell.is_unstable { sup { "*" } } }
         },
         None => html! { td.num { (SUPPRESSED) } },
     }
@@ -242,6 +242,50 @@ pub fn index(published: &Published) -> String {
     page("介護情報基盤 導入状況 | LTC information hub roll-out", "", body, as_of)
 }
 
+/// A funnel plot's data: the national proportion and one point per insurer of `rows` whose
+/// two counts are both shown in `month` (None: no national value, or no month).
+fn funnel(
+    published: &Published,
+    rows: &[&crate::Insurer],
+    numerator: &str,
+    denominator: &str,
+    month: Option<u32>,
+) -> Option<(f64, Vec<FunnelPoint>)> {
+    let month = month?;
+    let value = |indicator: &str, area: &str| published.month_cell(indicator, area, month)?.value;
+    let national = value(numerator, "00")
+        .zip(value(denominator, "00"))
+        .filter(|(_, all)| *all > 0.0)
+        .map(|(part, all)| part / all)?;
+    let points = rows
+        .iter()
+        .filter_map(|row| {
+            let part = value(numerator, &row.insurer_number)?;
+            let all = value(denominator, &row.insurer_number)?;
+            (all > 0.0).then(|| FunnelPoint {
+                label: row.insurer_name.clone(),
+                denominator: all,
+                proportion: part / all,
+            })
+        })
+        .collect();
+    Some((national, points))
+}
+
+fn funnel_section(title: &str, funnel: Option<(f64, Vec<FunnelPoint>)>) -> Markup {
+    html! {
+        @if let Some((national, points)) = funnel {
+            (funnel_plot(title, national, &points))
+            p.note {
+                "横軸は認定者数、線は全国値と95%・99.8%管理限界。両方の数が公表されている保険者のみ表示。 "
+                span.en { "x: certified persons; lines: the national share and its 95% and 99.8% control limits. Only insurers with both counts shown are plotted." }
+            }
+        } @else {
+            p { "全国値が公表されていません。 " span.en { "The national value is not shown." } }
+        }
+    }
+}
+
 const STATUS: [(&str, &str, &str); 3] = [
     ("1", "確定", "confirmed"),
     ("2", "日程調整中", "being arranged"),
@@ -256,31 +300,17 @@ pub fn prefecture(published: &Published, prefecture: &Prefecture) -> String {
         .filter(|row| row.prefecture_code == code)
         .collect();
     let n_live = rows.iter().filter(|row| row.is_live).count();
-    // Funnel plot: the share at care level 3+ where both counts are shown.
-    let national = published
-        .month_cell("n_certified_level_3_plus", "00", as_of)
-        .and_then(|cell| cell.value)
-        .zip(
-            published
-                .month_cell("n_certified", "00", as_of)
-                .and_then(|cell| cell.value),
-        )
-        .filter(|(_, all)| *all > 0.0)
-        .map(|(part, all)| part / all);
-    let points: Vec<FunnelPoint> = rows
-        .iter()
-        .filter_map(|row| {
-            let part = published
-                .month_cell("n_certified_level_3_plus", &row.insurer_number, as_of)?
-                .value?;
-            let all = published.month_cell("n_certified", &row.insurer_number, as_of)?.value?;
-            (all > 0.0).then(|| FunnelPoint {
-                label: row.insurer_name.clone(),
-                denominator: all,
-                proportion: part / all,
-            })
-        })
-        .collect();
+    // Outcomes a year on: of the persons certified in the latest month the data has followed
+    // for a year.
+    let outcome_month = published.latest_month_with_value("n_certified_died_within_year", "00");
+    let level_3_plus = funnel(published, &rows, "n_certified_level_3_plus", "n_certified", Some(as_of));
+    let died = funnel(
+        published,
+        &rows,
+        "n_certified_died_within_year",
+        "n_certified",
+        outcome_month,
+    );
     let body = html! {
         h1 { (prefecture.name_ja) " " span.en { (prefecture.name_en) } }
         @if rows.is_empty() {
@@ -299,6 +329,8 @@ pub fn prefecture(published: &Published, prefecture: &Prefecture) -> String {
                         th { "要介護3以上(%) " span.en { "level 3–5 (%)" } }
                         th { "死亡(認定者千人あたり) " span.en { "deaths per 1,000 certified" } }
                         th { "閲覧同意率(%) " span.en { "consent (%)" } }
+                        th { "1年以内死亡(%) " span.en { "died within a year (%)" } sup { "‡" } }
+                        th { "1年以内施設入所(%) " span.en { "admitted to a facility within a year (%)" } sup { "‡" } }
                     }
                 }
                 tbody {
@@ -313,6 +345,13 @@ pub fn prefecture(published: &Published, prefecture: &Prefecture) -> String {
                             (rate(published, "certified_level_3_plus_pct", &row.insurer_number, as_of))
                             (rate(published, "deaths_per_1000_certified", &row.insurer_number, as_of))
                             (rate(published, "consent_pct", &row.insurer_number, as_of))
+                            @match outcome_month {
+                                Some(month) => {
+                                    (rate(published, "died_within_year_pct", &row.insurer_number, month))
+                                    (rate(published, "admitted_within_year_pct", &row.insurer_number, month))
+                                }
+                                None => { td.num { "…" } td.num { "…" } }
+                            }
                         }
                     }
                 }
@@ -320,18 +359,25 @@ pub fn prefecture(published: &Published, prefecture: &Prefecture) -> String {
             p.note {
                 (SUPPRESSED) " " (published.footnotes.get(SUPPRESSED).cloned().unwrap_or_default()) br;
                 "* " (published.footnotes.get("is_unstable").cloned().unwrap_or_default()) br;
-                "データ: ○ 受領中 ×想定より著しく少ない ― 未開始。 " span.en { "Data: ○ flowing, × far fewer users than expected, ― not live." }
+                @if let Some(note) = published.footnotes.get("…") { "… " (note) br; }
+                "データ: ○ 受領中 ×想定より著しく少ない ― 未開始。 " span.en { "Data: ○ flowing, × far fewer users than expected, ― not live." } br;
+                @match outcome_month {
+                    Some(month) => {
+                        "‡ " (month_label(month)) "の認定者のうち、その後12か月以内に死亡／施設に入所した人の割合（粗率、年齢調整なし；施設入所は当月に施設サービスのない人が対象、分母は認定者全体）。 "
+                        span.en { "‡ Of the persons certified in " (month_label(month)) ", the share who died / entered facility care in the 12 months after (crude, not age-adjusted; admission counts those without a facility service in the month, over all certified persons)." }
+                    }
+                    None => {
+                        "‡ 1年間の追跡期間がまだデータにありません。 " span.en { "‡ No month has a year of follow-up in the data yet." }
+                    }
+                }
             }
             h2 { "要介護3以上の割合（ファネルプロット） " span.en { "Share at care level 3–5: funnel plot" } }
-            @if let Some(national) = national {
-                (funnel_plot("要介護3以上の割合 Share at care level 3–5", national, &points))
-                p.note {
-                    "横軸は認定者数、線は全国値と95%・99.8%管理限界。両方の数が公表されている保険者のみ表示。 "
-                    span.en { "x: certified persons; lines: the national share and its 95% and 99.8% control limits. Only insurers with both counts shown are plotted." }
-                }
-            } @else {
-                p { "全国値が公表されていません。 " span.en { "The national share is not shown." } }
+            (funnel_section("要介護3以上の割合 Share at care level 3–5", level_3_plus))
+            h2 { "1年以内死亡割合（ファネルプロット） " span.en { "Died within a year: funnel plot" } }
+            @if let Some(month) = outcome_month {
+                p { (month_label(month)) "の認定者の1年後。 " span.en { "Persons certified in " (month_label(month)) ", a year on." } }
             }
+            (funnel_section("1年以内死亡割合 Died within a year", died))
         }
     };
     page(
@@ -365,6 +411,7 @@ pub fn about(published: &Published) -> String {
             li { "市町村（保険者）: 人口2,000人未満は人数を一切表示せず、2万5千人未満は1〜19を表示しません。 " span.en { "For a municipality: under 2,000 people no counts at all; under 25,000 no count from 1 to 19." } }
             li { "事業所数・市町村数が1〜2のセルは表示しません。 " span.en { "A count of providers or municipalities of 1 or 2 is not shown." } }
             li { "合計や他の表から逆算できないよう、追加のセルも秘匿します（理由は区別しません）。 " span.en { "Further cells are hidden so that no hidden cell can be worked out from totals or other tables; which cells were hidden for which reason is not shown." } }
+            li { "2つの数の差（認定者数−要介護3以上認定者数など）も人数であり、同じ基準で守ります。 " span.en { "The difference of two counts (persons certified minus those at level 3+, …) is a count of persons too, and is protected by the same rules." } }
             li { "秘匿したセルは「―」で示し、空欄や0にはしません。 " span.en { "A hidden cell shows as ―, never blank or 0." } }
             li { "率は分子と分母が共に表示される場合のみ表示し、分子が20未満なら * を付けます。 " span.en { "A rate is shown only where both its counts are, and marked * when its numerator is below 20." } }
         }

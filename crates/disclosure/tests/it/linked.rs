@@ -1,13 +1,33 @@
-//! Counts that nest (level 3+ within certified) published side by side: the attack through the
-//! inequality between them, computed by hand, and properties over random nested tables.
+//! Counts that nest (level 3+ within certified) published side by side: the attacks through the
+//! inequality and through the difference between them, computed by hand, and properties over
+//! random nested tables.
 
 use kaigo_disclosure::{
-    AreaUnit, CellStatus, CountUnit, Hierarchy, Rules, Table, Within, audit, audit_linked_exact, protect,
-    protect_linked,
+    AreaUnit, CellStatus, CountUnit, Hierarchy, Rules, Table, Within, audit, audit_linked_exact, primary_pattern,
+    protect, protect_linked,
 };
 use proptest::prelude::*;
 
-const LEVEL_3_PLUS_WITHIN_CERTIFIED: Within = Within { subset: 1, superset: 0 };
+/// Tables: 0 certified, 1 level 3+, 2 certified below level 3 (the difference).
+const LEVEL_3_PLUS_WITHIN_CERTIFIED: Within = Within {
+    subset: 1,
+    superset: 0,
+    complement: 2,
+};
+
+/// The difference of two prefecture tables under the same rule.
+fn difference(superset: &Table, subset: &Table) -> Table {
+    let mut table = Table::difference(superset, subset).unwrap();
+    let rules = Rules::default();
+    table.apply_rule(|_, value| rules.primary_protection(CountUnit::Persons, AreaUnit::Wider, value));
+    table
+}
+
+/// Protects the three tables together; the patterns of the two published ones.
+fn protect_nested(tables: &[&Table; 3]) -> Vec<Vec<CellStatus>> {
+    let protections = protect_linked(tables, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
+    protections.into_iter().map(|protection| protection.status).collect()
+}
 
 /// A prefecture P of municipalities A, B, C, under the rule for wider areas (1–9 sensitive).
 fn prefecture(values: [u64; 3]) -> Table {
@@ -26,13 +46,65 @@ fn prefecture(values: [u64; 3]) -> Table {
     table
 }
 
-/// Certified A, B, C = 5, 30, 40 and at level 3+ 0, 28, 20. Alone, certified hides A (5) and B
-/// (30): A + B = 35 leaves A anywhere in [0, 35]. Level 3+ has no sensitive cell and publishes
-/// B = 28 — so certified B ≥ 28, and certified A = 35 − B ∈ [0, 7]: narrower than 10.
+/// Certified A, B, C = 25, 30, 40 and at level 3+ 20, 18, 20: nothing below 10 in either, so
+/// alone each publishes everything — and certified minus level 3+ gives A's 5 persons certified
+/// below level 3. Protected together, level 3+ hides A (the subset's count), then B (its relation
+/// would give A back): A + B = 38 at level 3+ with A ≤ 25 and B ≤ 30 leaves A ∈ [8, 25], so the
+/// difference 25 − A ∈ [0, 17], at least 10 wide.
+#[test]
+fn the_difference_of_two_published_counts_is_protected() {
+    let certified = prefecture([25, 30, 40]);
+    let level_3_plus = prefecture([20, 18, 20]);
+    let below_level_3 = difference(&certified, &level_3_plus);
+    assert_eq!(below_level_3.values(), [37, 5, 12, 20]);
+    let tables = [&certified, &level_3_plus, &below_level_3];
+    let alone = [protect(&certified).unwrap(), protect(&level_3_plus).unwrap()];
+    assert!(
+        alone
+            .iter()
+            .all(|protection| protection.count(CellStatus::Published) == 4)
+    );
+
+    let primary = primary_pattern(&below_level_3);
+    let patterns = [
+        alone[0].status.as_slice(),
+        alone[1].status.as_slice(),
+        primary.as_slice(),
+    ];
+    let attack = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
+    let exposed: Vec<_> = attack
+        .failures()
+        .map(|interval| (interval.table, interval.cell, interval.lower, interval.upper))
+        .collect();
+    assert_eq!(exposed, [(2, 1, 5.0, 5.0)]);
+
+    let linked = protect_nested(&tables);
+    use CellStatus::{Primary, Published, Secondary};
+    assert_eq!(linked[0], [Published; 4]);
+    assert_eq!(linked[1], [Published, Secondary, Secondary, Published]);
+    assert_eq!(linked[2], [Published, Primary, Published, Published]);
+    let patterns = [linked[0].as_slice(), linked[1].as_slice(), linked[2].as_slice()];
+    let rerun = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
+    assert!(rerun.passed());
+    let difference_a = rerun
+        .intervals
+        .iter()
+        .find(|interval| (interval.table, interval.cell) == (2, 1));
+    assert_eq!(
+        difference_a.map(|interval| (interval.lower, interval.upper)),
+        Some((0.0, 17.0))
+    );
+}
+
+/// Certified A, B, C = 5, 30, 40 and at level 3+ 0, 28, 20 (differences 5, 2, 20). Alone,
+/// certified hides A (5) and B (30): A + B = 35 leaves A anywhere in [0, 35]. Level 3+ has no
+/// sensitive cell and publishes B = 28 — so certified B ≥ 28, and certified A = 35 − B ∈ [0, 7]:
+/// narrower than 10, and so are the differences A − 0 and B − 28.
 #[test]
 fn a_published_subset_count_floors_a_hidden_superset_cell() {
     let certified = prefecture([5, 30, 40]);
     let level_3_plus = prefecture([0, 28, 20]);
+    let below_level_3 = difference(&certified, &level_3_plus);
     let alone = [protect(&certified).unwrap(), protect(&level_3_plus).unwrap()];
     assert_eq!(
         alone[0].status,
@@ -46,28 +118,36 @@ fn a_published_subset_count_floors_a_hidden_superset_cell() {
     assert_eq!(alone[1].count(CellStatus::Published), 4);
     assert!(audit(&certified, &alone[0].status).unwrap().passed());
 
-    let tables = [&certified, &level_3_plus];
-    let patterns = [alone[0].status.as_slice(), alone[1].status.as_slice()];
+    let tables = [&certified, &level_3_plus, &below_level_3];
+    let primary = primary_pattern(&below_level_3);
+    let patterns = [
+        alone[0].status.as_slice(),
+        alone[1].status.as_slice(),
+        primary.as_slice(),
+    ];
     let attack = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
-    let exposed: Vec<_> = attack.failures().collect();
-    assert_eq!(exposed.len(), 1);
-    assert_eq!((exposed[0].table, exposed[0].cell), (0, 1));
-    assert_eq!((exposed[0].lower, exposed[0].upper), (0.0, 7.0));
+    let exposed: Vec<_> = attack
+        .failures()
+        .map(|interval| (interval.table, interval.cell, interval.lower, interval.upper))
+        .collect();
+    assert_eq!(exposed, [(0, 1, 0.0, 7.0), (2, 1, 0.0, 7.0), (2, 2, 0.0, 7.0)]);
 
-    let linked = protect_linked(&tables, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
-    let patterns = [linked[0].status.as_slice(), linked[1].status.as_slice()];
+    let linked = protect_nested(&tables);
+    let patterns = [linked[0].as_slice(), linked[1].as_slice(), linked[2].as_slice()];
     let rerun = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
     assert!(rerun.passed(), "{:?}", rerun.failures().collect::<Vec<_>>());
-    assert_eq!(linked[0].status[1], CellStatus::Primary);
+    assert_eq!(linked[0][1], CellStatus::Primary);
 }
 
-/// Certified A, B, C = 10, 30, 40 (nothing sensitive) and at level 3+ 9, 25, 30. Alone, level 3+
-/// hides A (9) and B (25): A + B = 34, A ∈ [0, 34]. With certified published, A ≤ 10 and
-/// B ≤ 30, so A = 34 − B ≥ 4: A ∈ [4, 10], narrower than 10.
+/// Certified A, B, C = 10, 30, 40 (nothing sensitive) and at level 3+ 9, 25, 30 (differences 1,
+/// 5, 10). Alone, level 3+ hides A (9) and B (25): A + B = 34, A ∈ [0, 34]. With certified
+/// published, A ≤ 10 and B ≤ 30, so A = 34 − B ≥ 4: A ∈ [4, 10], narrower than 10; the
+/// differences 10 − A and 30 − B are in [0, 6].
 #[test]
 fn a_published_superset_count_ceils_a_hidden_subset_cell() {
     let certified = prefecture([10, 30, 40]);
     let level_3_plus = prefecture([9, 25, 30]);
+    let below_level_3 = difference(&certified, &level_3_plus);
     let alone = [protect(&certified).unwrap(), protect(&level_3_plus).unwrap()];
     assert_eq!(alone[0].count(CellStatus::Published), 4);
     assert_eq!(
@@ -80,34 +160,53 @@ fn a_published_superset_count_ceils_a_hidden_subset_cell() {
         ]
     );
 
-    let tables = [&certified, &level_3_plus];
-    let patterns = [alone[0].status.as_slice(), alone[1].status.as_slice()];
+    let tables = [&certified, &level_3_plus, &below_level_3];
+    let primary = primary_pattern(&below_level_3);
+    let patterns = [
+        alone[0].status.as_slice(),
+        alone[1].status.as_slice(),
+        primary.as_slice(),
+    ];
     let attack = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
     let exposed: Vec<_> = attack
         .failures()
         .map(|interval| (interval.table, interval.cell, interval.lower, interval.upper))
         .collect();
-    assert_eq!(exposed, [(1, 1, 4.0, 10.0)]);
+    assert_eq!(exposed, [(1, 1, 4.0, 10.0), (2, 1, 0.0, 6.0), (2, 2, 0.0, 6.0)]);
 
-    let linked = protect_linked(&tables, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
-    let patterns = [linked[0].status.as_slice(), linked[1].status.as_slice()];
+    let linked = protect_nested(&tables);
+    let patterns = [linked[0].as_slice(), linked[1].as_slice(), linked[2].as_slice()];
     assert!(
         audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED])
             .unwrap()
             .passed()
     );
-    // The ceiling was the published certified count of A: it is hidden now.
-    assert_eq!(linked[0].status[1], CellStatus::Secondary);
+    // The differences A (1) and B (5) hidden together leave only 6 of the 16 at P to share:
+    // level 3+ C is hidden too, which lifts the floor under level 3+ A (64 − 30 − 40 < 0) and so
+    // the ceiling over the difference A (10 − 0). Certified stays whole.
+    use CellStatus::{Primary, Published, Secondary};
+    assert_eq!(linked[0], [Published; 4]);
+    assert_eq!(linked[1], [Published, Primary, Secondary, Secondary]);
 }
 
 #[test]
-fn links_must_join_two_tables_of_one_shape() {
+fn links_must_join_three_tables_of_one_shape_whose_values_add_up() {
     let certified = prefecture([10, 30, 40]);
+    let level_3_plus = prefecture([9, 25, 30]);
     let status = vec![CellStatus::Published; certified.len()];
-    let tables = [&certified];
-    let to_itself = Within { subset: 0, superset: 0 };
-    assert!(audit_linked_exact(&tables, &[&status], &[to_itself]).is_err());
-    assert!(audit_linked_exact(&tables, &[&status], &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).is_err());
+    let to_itself = Within {
+        subset: 0,
+        superset: 0,
+        complement: 1,
+    };
+    assert!(audit_linked_exact(&[&certified, &level_3_plus], &[&status, &status], &[to_itself]).is_err());
+    let missing = [&certified, &level_3_plus];
+    assert!(audit_linked_exact(&missing, &[&status, &status], &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).is_err());
+    // A complement that is not the difference.
+    let wrong = [&certified, &level_3_plus, &level_3_plus];
+    assert!(audit_linked_exact(&wrong, &[&status, &status, &status], &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).is_err());
+    // A subset above its superset has no difference.
+    assert!(Table::difference(&level_3_plus, &certified).is_err());
 }
 
 /// Municipalities × months in one prefecture, a superset count and a subset of it taking a
@@ -153,7 +252,8 @@ proptest! {
     /// protection against the joint attack (exact programs), and give the same patterns twice.
     #[test]
     fn linked_suppression_leaves_no_recoverable_cell((superset, subset) in random_nested_tables()) {
-        let tables = [&superset, &subset];
+        let complement = difference(&superset, &subset);
+        let tables = [&superset, &subset, &complement];
         let links = [LEVEL_3_PLUS_WITHIN_CERTIFIED];
         let protections = protect_linked(&tables, &links).unwrap();
         for (table, protection) in tables.iter().zip(&protections) {
@@ -163,11 +263,21 @@ proptest! {
                 }
             }
         }
-        let patterns = [protections[0].status.as_slice(), protections[1].status.as_slice()];
+        // A sensitive difference is hidden: one of its two counts is.
+        for cell in 0..complement.len() {
+            if complement.protection(cell).is_some() {
+                prop_assert!(
+                    protections[0].status[cell] != CellStatus::Published
+                        || protections[1].status[cell] != CellStatus::Published
+                );
+            }
+        }
+        let patterns: Vec<&[CellStatus]> = protections.iter().map(|protection| protection.status.as_slice()).collect();
         let attack = audit_linked_exact(&tables, &patterns, &links).unwrap();
         prop_assert!(attack.passed(), "recoverable: {:?}", attack.failures().collect::<Vec<_>>());
         let again = protect_linked(&tables, &links).unwrap();
-        prop_assert_eq!(&again[0].status, &protections[0].status);
-        prop_assert_eq!(&again[1].status, &protections[1].status);
+        for (again, first) in again.iter().zip(&protections) {
+            prop_assert_eq!(&again.status, &first.status);
+        }
     }
 }
