@@ -278,9 +278,7 @@ fn choose_candidate(
     if let Some(bound) = bounding_counterpart(tables, statuses, links, table, cell) {
         return Some(bound);
     }
-    // Its own table first, then the tables it is linked with (a hidden superset cell pinned in
-    // its table pins the cell through the inequality), by turns as it keeps failing.
-    // Only a hidden counterpart can: a published one is a bound, taken above.
+    // Its own table, then its hidden counterparts (a published one is a bound, taken above).
     let places: Vec<usize> = std::iter::once(table)
         .chain(links.iter().filter_map(|link| {
             if link.subset == table {
