@@ -263,6 +263,29 @@ fn rates_show_only_where_both_counts_show_and_flag_few_events() {
     }
 }
 
+/// An outcome followed for a year is known only for months a year before the data ends
+/// (2027-09): the release's months start at the first go-live (2026-11), so in this hub every
+/// cell of it — months and fiscal years, every area, its rate too — shows "…": neither a value
+/// nor hidden.
+#[test]
+fn outcomes_show_not_available_until_their_year_of_follow_up_is_in_the_data() {
+    let fixture = fixture();
+    let published = published(&fixture.warehouse);
+    for indicator in ["n_certified_died_within_year", "died_within_year_pct"] {
+        let cells: Vec<_> = published.iter().filter(|((name, _, _), _)| name == indicator).collect();
+        assert!(cells.len() > 100, "{indicator}: {} cells", cells.len());
+        for ((_, area, period), cell) in cells {
+            assert_eq!(*cell, (None, false, false), "{indicator} {area} {period}");
+        }
+    }
+    // The counts known every month still show.
+    assert!(
+        published[&("n_certified".to_string(), "00".to_string(), 202611)]
+            .0
+            .is_some()
+    );
+}
+
 /// Two more protections of the same source (its linked groups in parallel) give one digest of the
 /// published cells, the release's own.
 #[test]
