@@ -3,8 +3,8 @@
 //! random nested tables.
 
 use kaigo_disclosure::{
-    AreaUnit, CellStatus, CountUnit, Hierarchy, Rules, Table, Within, audit, audit_linked_exact, primary_pattern,
-    protect, protect_linked,
+    AreaUnit, AuditReport, CellStatus, CountUnit, Hierarchy, Rules, Table, Within, audit, audit_linked_exact,
+    primary_pattern, protect, protect_linked,
 };
 use proptest::prelude::*;
 
@@ -23,7 +23,27 @@ fn difference(superset: &Table, subset: &Table) -> Table {
     table
 }
 
-/// Protects the three tables together; the patterns of the two published ones.
+/// The attacker's exact programs on the three tables, certified and level 3+ published with
+/// these patterns (the difference's are its sensitive cells).
+fn attack(tables: &[&Table; 3], certified: &[CellStatus], level_3_plus: &[CellStatus]) -> AuditReport {
+    let difference = primary_pattern(tables[2]);
+    audit_linked_exact(
+        tables,
+        &[certified, level_3_plus, &difference],
+        &[LEVEL_3_PLUS_WITHIN_CERTIFIED],
+    )
+    .unwrap()
+}
+
+/// The cells an attack narrows too far: (table, cell, lower, upper).
+fn narrowed(report: &AuditReport) -> Vec<(usize, usize, f64, f64)> {
+    report
+        .failures()
+        .map(|interval| (interval.table, interval.cell, interval.lower, interval.upper))
+        .collect()
+}
+
+/// Protects the three tables together; each one's pattern (the difference's is its primary one).
 fn protect_nested(tables: &[&Table; 3]) -> Vec<Vec<CellStatus>> {
     let protections = protect_linked(tables, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
     protections.into_iter().map(|protection| protection.status).collect()
@@ -65,26 +85,15 @@ fn the_difference_of_two_published_counts_is_protected() {
             .all(|protection| protection.count(CellStatus::Published) == 4)
     );
 
-    let primary = primary_pattern(&below_level_3);
-    let patterns = [
-        alone[0].status.as_slice(),
-        alone[1].status.as_slice(),
-        primary.as_slice(),
-    ];
-    let attack = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
-    let exposed: Vec<_> = attack
-        .failures()
-        .map(|interval| (interval.table, interval.cell, interval.lower, interval.upper))
-        .collect();
-    assert_eq!(exposed, [(2, 1, 5.0, 5.0)]);
+    let attacked = attack(&tables, &alone[0].status, &alone[1].status);
+    assert_eq!(narrowed(&attacked), [(2, 1, 5.0, 5.0)]);
 
     let linked = protect_nested(&tables);
     use CellStatus::{Primary, Published, Secondary};
     assert_eq!(linked[0], [Published; 4]);
     assert_eq!(linked[1], [Published, Secondary, Secondary, Published]);
     assert_eq!(linked[2], [Published, Primary, Published, Published]);
-    let patterns = [linked[0].as_slice(), linked[1].as_slice(), linked[2].as_slice()];
-    let rerun = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
+    let rerun = attack(&tables, &linked[0], &linked[1]);
     assert!(rerun.passed());
     let difference_a = rerun
         .intervals
@@ -119,22 +128,14 @@ fn a_published_subset_count_floors_a_hidden_superset_cell() {
     assert!(audit(&certified, &alone[0].status).unwrap().passed());
 
     let tables = [&certified, &level_3_plus, &below_level_3];
-    let primary = primary_pattern(&below_level_3);
-    let patterns = [
-        alone[0].status.as_slice(),
-        alone[1].status.as_slice(),
-        primary.as_slice(),
-    ];
-    let attack = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
-    let exposed: Vec<_> = attack
-        .failures()
-        .map(|interval| (interval.table, interval.cell, interval.lower, interval.upper))
-        .collect();
-    assert_eq!(exposed, [(0, 1, 0.0, 7.0), (2, 1, 0.0, 7.0), (2, 2, 0.0, 7.0)]);
+    let attacked = attack(&tables, &alone[0].status, &alone[1].status);
+    assert_eq!(
+        narrowed(&attacked),
+        [(0, 1, 0.0, 7.0), (2, 1, 0.0, 7.0), (2, 2, 0.0, 7.0)]
+    );
 
     let linked = protect_nested(&tables);
-    let patterns = [linked[0].as_slice(), linked[1].as_slice(), linked[2].as_slice()];
-    let rerun = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
+    let rerun = attack(&tables, &linked[0], &linked[1]);
     assert!(rerun.passed(), "{:?}", rerun.failures().collect::<Vec<_>>());
     assert_eq!(linked[0][1], CellStatus::Primary);
 }
@@ -161,26 +162,14 @@ fn a_published_superset_count_ceils_a_hidden_subset_cell() {
     );
 
     let tables = [&certified, &level_3_plus, &below_level_3];
-    let primary = primary_pattern(&below_level_3);
-    let patterns = [
-        alone[0].status.as_slice(),
-        alone[1].status.as_slice(),
-        primary.as_slice(),
-    ];
-    let attack = audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
-    let exposed: Vec<_> = attack
-        .failures()
-        .map(|interval| (interval.table, interval.cell, interval.lower, interval.upper))
-        .collect();
-    assert_eq!(exposed, [(1, 1, 4.0, 10.0), (2, 1, 0.0, 6.0), (2, 2, 0.0, 6.0)]);
+    let attacked = attack(&tables, &alone[0].status, &alone[1].status);
+    assert_eq!(
+        narrowed(&attacked),
+        [(1, 1, 4.0, 10.0), (2, 1, 0.0, 6.0), (2, 2, 0.0, 6.0)]
+    );
 
     let linked = protect_nested(&tables);
-    let patterns = [linked[0].as_slice(), linked[1].as_slice(), linked[2].as_slice()];
-    assert!(
-        audit_linked_exact(&tables, &patterns, &[LEVEL_3_PLUS_WITHIN_CERTIFIED])
-            .unwrap()
-            .passed()
-    );
+    assert!(attack(&tables, &linked[0], &linked[1]).passed());
     // The differences A (1) and B (5) hidden together leave only 6 of the 16 at P to share:
     // level 3+ C is hidden too, which lifts the floor under level 3+ A (64 − 30 − 40 < 0) and so
     // the ceiling over the difference A (10 − 0). Certified stays whole.
