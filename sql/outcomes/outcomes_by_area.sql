@@ -36,25 +36,14 @@ measures as (
     ) as measure_list(measure_code, measure_kind, lower_bound, upper_bound)
 ),
 
-insurers as (
-    select distinct insurer_number
-    from insurer_strata
-),
-
--- Each insurer belongs to three areas: itself, its prefecture (the insurer number's first two
--- digits) and the nation.
-areas as (
-    select insurer_number, 'insurer' as area_level, insurer_number as area_code from insurers
-    union all
-    select insurer_number, 'prefecture', substr(insurer_number, 1, 2) from insurers
-    union all
-    select insurer_number, 'national', '00' from insurers
-),
-
+-- Each insurer's strata count in three areas: the insurer, its prefecture (the insurer number's
+-- first two digits) and the nation.
 located as (
-    select areas.area_level, areas.area_code, insurer_strata.*
-    from insurer_strata
-    inner join areas on areas.insurer_number = insurer_strata.insurer_number
+    select 'insurer' as area_level, insurer_number as area_code, * from insurer_strata
+    union all
+    select 'prefecture', substr(insurer_number, 1, 2), * from insurer_strata
+    union all
+    select 'national', '00', * from insurer_strata
 ),
 
 -- The standard population: the nation's observations of the same period and measure, in units

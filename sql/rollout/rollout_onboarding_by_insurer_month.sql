@@ -1,23 +1,8 @@
 -- rollout_onboarding_by_insurer_month: providers', users' and physicians' take-up of the hub per
 -- insurer and registry month (sidecar: rollout_onboarding_by_insurer_month.toml).
-with registry as (
-    select
-        insurer_number,
-        prefecture_code,
-        cast(as_of_month as int) as month_key,
-        cast((cast(as_of_month as int) - cast(as_of_month as int) % 100) / 100 * 12
-            + cast(as_of_month as int) % 100 - 2 as int) as previous_month_index
-    from insurers
-),
-
-registry_months as (
-    select
-        insurer_number,
-        prefecture_code,
-        month_key,
-        cast((previous_month_index - previous_month_index % 12) / 12 * 100 + previous_month_index % 12 + 1 as int)
-            as previous_month_key
-    from registry
+with registry_months as (
+    select insurer_number, prefecture_code, month_key, previous_month_key
+    from dim_insurer_months
 ),
 
 provider_counts as (

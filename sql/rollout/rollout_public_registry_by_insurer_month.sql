@@ -16,6 +16,6 @@ select
     status.is_data_flowing,
     status.is_scheduled_by_target
 from rollout_status_by_insurer_month as status
-inner join insurers as registry
+inner join dim_insurer_months as registry
     on status.insurer_number = registry.insurer_number
-    and status.month_key = cast(registry.as_of_month as int)
+    and status.month_key = registry.month_key

@@ -1,30 +1,14 @@
 -- rollout_status_by_insurer_month: roll-out status and data flow per insurer and registry month
--- (sidecar: rollout_status_by_insurer_month.toml). Month arithmetic goes through a month index
--- (year * 12 + month - 1) so that it is plain integer arithmetic in any engine.
-with registry as (
-    select
-        insurer_number,
-        cast(as_of_month as int) as month_key,
-        prefecture_code,
-        size_class_code,
-        status_code,
-        standardisation_fiscal_year,
-        planned_start_on,
-        started_on,
-        population_65_plus
-    from insurers
-),
-
-claims as (
+-- (sidecar: rollout_status_by_insurer_month.toml). Month arithmetic goes through the month
+-- indexes of dim_insurer_months (year * 12 + month - 1).
+with claims as (
     select insurer_number, month_key, n_statements, n_users, first_delivery_month_key
     from fct_insurer_months
 ),
 
 certified_persons as (
-    select insurer_number, month_key, count(*) as n_certified
-    from fct_person_months
-    where care_level_code is not null
-    group by insurer_number, month_key
+    select insurer_number, month_key, n_certified
+    from fct_insurer_panel_months
 ),
 
 history as (
@@ -34,7 +18,7 @@ history as (
     from claims
 ),
 
-indexed as (
+keyed as (
     select
         registry.insurer_number,
         registry.month_key,
@@ -45,28 +29,16 @@ indexed as (
         registry.planned_start_on,
         registry.started_on,
         registry.population_65_plus,
+        registry.month_index,
+        registry.previous_month_key,
+        registry.planned_start_month_index,
+        registry.planned_start_month_key,
+        registry.started_month_index,
+        registry.started_month_key,
         history.first_month_index,
-        cast((registry.month_key - registry.month_key % 100) / 100 * 12 + registry.month_key % 100 - 1 as int)
-            as month_index,
-        cast(extract(year from registry.planned_start_on) * 12 + extract(month from registry.planned_start_on) - 1 as int)
-            as planned_month_index,
-        cast(extract(year from registry.started_on) * 12 + extract(month from registry.started_on) - 1 as int)
-            as started_month_index
-    from registry
+        registry.started_month_index is not null and registry.started_month_index <= registry.month_index as is_live
+    from dim_insurer_months as registry
     cross join history
-),
-
-keyed as (
-    select
-        indexed.*,
-        cast((month_index - 1 - (month_index - 1) % 12) / 12 * 100 + (month_index - 1) % 12 + 1 as int)
-            as previous_month_key,
-        cast((started_month_index - started_month_index % 12) / 12 * 100 + started_month_index % 12 + 1 as int)
-            as started_month_key,
-        cast((planned_month_index - planned_month_index % 12) / 12 * 100 + planned_month_index % 12 + 1 as int)
-            as planned_start_month_key,
-        started_month_index is not null and started_month_index <= month_index as is_live
-    from indexed
 ),
 
 last_month as (
@@ -109,7 +81,7 @@ final as (
         keyed.is_live,
         cast(case when keyed.is_live then keyed.month_index - keyed.started_month_index + 1 else 0 end as int)
             as n_months_live,
-        keyed.started_month_index - keyed.planned_month_index as start_delay_months,
+        keyed.started_month_index - keyed.planned_start_month_index as start_delay_months,
         keyed.started_on is not null or coalesce(keyed.planned_start_on <= date '2028-03-31', false)
             as is_scheduled_by_target,
         keyed.population_65_plus,

@@ -87,25 +87,32 @@ fn render(batches: &[RecordBatch], format: Format, sink: &mut (dyn Write + Send)
     Ok(())
 }
 
-/// Run every statement of `sql`, writing each result.
+/// Run every statement of `sql`, writing each result. Each statement is planned just before it
+/// runs (so a `SET` applies to the ones after it). The time printed runs from the parsed
+/// statement to the last row written; of it, planning (logical and physical) and writing the
+/// result (formatting, output) are printed on their own.
 async fn run_statements(
     session: &Session,
     sql: &str,
     format: Format,
     sink: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    for frame in session.statements(sql).await.map_err(query_error)? {
+    for statement in Session::parse(sql).map_err(query_error)? {
         let started = std::time::Instant::now();
-        let batches = frame
-            .collect()
-            .await
-            .map_err(|error| anyhow::Error::new(UserError(format!("query: {error}"))))?;
+        let (batches, planning) = session.run(statement).await.map_err(query_error)?;
+        let collected = started.elapsed();
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         if !batches.is_empty() {
             render(&batches, format, sink)?;
         }
         sink.flush()?;
-        eprintln!("({rows} rows, {:.4}s)", started.elapsed().as_secs_f64());
+        let total = started.elapsed();
+        eprintln!(
+            "({rows} rows, {:.4}s; planning {:.4}s, writing {:.4}s)",
+            total.as_secs_f64(),
+            planning.as_secs_f64(),
+            (total - collected).as_secs_f64()
+        );
     }
     Ok(())
 }

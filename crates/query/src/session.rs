@@ -7,14 +7,20 @@
 //! landing zone are not registered, and with external tables refused and URL tables off there is
 //! no statement that reaches a file by path.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use deltalake::datafusion::{
+    arrow::array::RecordBatch,
     common::tree_node::{TreeNode, TreeNodeRecursion},
     dataframe::DataFrame,
     logical_expr::LogicalPlan,
+    physical_plan::collect,
     prelude::{SessionConfig, SessionContext},
-    sql::parser::DFParser,
+    sql::parser::{DFParser, Statement},
 };
 use kaigo_warehouse::Warehouse;
 
@@ -65,25 +71,52 @@ impl Session {
         &self.versions
     }
 
-    /// Plan every statement of `sql` in order, refusing writes; `SET` takes effect as it is
-    /// planned. The frames are lazy: nothing has been read yet.
+    /// Parse `sql` into its statements, planning none of them yet.
+    pub fn parse(sql: &str) -> Result<Vec<Statement>, QueryError> {
+        Ok(DFParser::parse_sql(sql)
+            .map_err(|error| datafusion_error("query", error))?
+            .into_iter()
+            .collect())
+    }
+
+    /// Plan one statement, refusing writes; a `SET` takes effect as it is planned. The frame is
+    /// lazy: nothing has been read yet.
+    pub async fn plan(&self, statement: Statement) -> Result<DataFrame, QueryError> {
+        let plan = self
+            .context
+            .state()
+            .statement_to_plan(statement)
+            .await
+            .map_err(|error| datafusion_error("query", error))?;
+        refuse_writes(&plan)?;
+        self.context
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|error| datafusion_error("query", error))
+    }
+
+    /// Plan and run one statement: its rows, and how long planning took (from SQL to the
+    /// physical plan; the rest is execution).
+    pub async fn run(&self, statement: Statement) -> Result<(Vec<RecordBatch>, Duration), QueryError> {
+        let started = Instant::now();
+        let frame = self.plan(statement).await?;
+        let task = Arc::new(frame.task_ctx());
+        let plan = frame
+            .create_physical_plan()
+            .await
+            .map_err(|error| datafusion_error("query", error))?;
+        let planning = started.elapsed();
+        let batches = collect(plan, task)
+            .await
+            .map_err(|error| datafusion_error("query", error))?;
+        Ok((batches, planning))
+    }
+
+    /// Plan every statement of `sql` in order (see [`Session::plan`]).
     pub async fn statements(&self, sql: &str) -> Result<Vec<DataFrame>, QueryError> {
-        let statements = DFParser::parse_sql(sql).map_err(|error| datafusion_error("query", error))?;
-        let mut frames = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let plan = self
-                .context
-                .state()
-                .statement_to_plan(statement)
-                .await
-                .map_err(|error| datafusion_error("query", error))?;
-            refuse_writes(&plan)?;
-            frames.push(
-                self.context
-                    .execute_logical_plan(plan)
-                    .await
-                    .map_err(|error| datafusion_error("query", error))?,
-            );
+        let mut frames = Vec::new();
+        for statement in Self::parse(sql)? {
+            frames.push(self.plan(statement).await?);
         }
         Ok(frames)
     }

@@ -1,6 +1,6 @@
 //! Test support shared by the crates' integration tests (a dev-dependency only): the runtime they
-//! drive async library calls with, and the Python environment whose real clients (DuckDB,
-//! pyarrow) check what kaigo wrote.
+//! drive async library calls with, the folder a fixture shared by a test binary lives in, and the
+//! Python environment whose real clients (DuckDB, pyarrow) check what kaigo wrote.
 //!
 //! What this crate does not do: generate or load hubs — each test suite sizes its own fixture.
 
@@ -17,6 +17,32 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime")
+}
+
+/// A temporary folder for a fixture that the tests of one binary share through a `static`.
+///
+/// A static is never dropped, so its folder would outlive the process and every run would leave
+/// one behind (hundreds of MB each). The folder's name carries the process id, and creating one
+/// first removes the folders of the same `name` whose process has ended (Linux: `/proc/<pid>`),
+/// which keeps the folders of a concurrent run.
+pub fn shared_fixture_dir(name: &str) -> tempfile::TempDir {
+    let prefix = format!("kaigo-fixture-{name}-");
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(rest) = file_name.to_str().and_then(|file_name| file_name.strip_prefix(&prefix)) else {
+                continue;
+            };
+            let pid = rest.split('-').next().unwrap_or_default();
+            if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir()
+        .expect("a temporary folder")
 }
 
 /// Run the Python `script` with `request` as JSON on stdin and parse its JSON stdout; panics

@@ -23,7 +23,7 @@ const KEY: [u8; 32] = [6; 32];
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = kaigo_testkit::shared_fixture_dir("extracts");
         let hub = dir.path().join("hub");
         let config = kaigo_synth::SynthConfig::new(
             2_000,

@@ -38,7 +38,7 @@ fn deliveries(hub: &Path) -> Vec<PathBuf> {
 fn loaded() -> &'static Loaded {
     static LOADED: OnceLock<Loaded> = OnceLock::new();
     LOADED.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = kaigo_testkit::shared_fixture_dir("ingest");
         let hub = dir.path().join("hub");
         let mut config = kaigo_synth::SynthConfig::new(
             2_000,

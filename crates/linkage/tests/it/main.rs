@@ -33,7 +33,7 @@ fn key() -> SecretKey {
 fn linked() -> &'static Linked {
     static LINKED: OnceLock<Linked> = OnceLock::new();
     LINKED.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = kaigo_testkit::shared_fixture_dir("linkage");
         let hub = dir.path().join("hub");
         let config = kaigo_synth::SynthConfig::new(
             4_000,

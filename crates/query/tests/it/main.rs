@@ -29,7 +29,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = kaigo_testkit::shared_fixture_dir("query");
         let hub = dir.path().join("hub");
         let config = kaigo_synth::SynthConfig::new(
             2_500,

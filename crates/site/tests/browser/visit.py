@@ -12,6 +12,7 @@ element. Prints one JSON object: {"visits": [{"name", "url", "errors", "external
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,3 +169,4 @@ try:
 finally:
     browser.kill()
     browser.wait()
+    shutil.rmtree(profile, ignore_errors=True)

@@ -23,7 +23,7 @@ pub fn month(year: u32, month: u32) -> YearMonth {
 pub fn shared() -> &'static Hub {
     static HUB: OnceLock<Hub> = OnceLock::new();
     HUB.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = kaigo_testkit::shared_fixture_dir("synth");
         let root = dir.path().join("hub");
         let mut config = SynthConfig::new(3_000, month(2025, 4), month(2028, 3), 11);
         // Enough invalid records and noise to exercise every path at this small size.
