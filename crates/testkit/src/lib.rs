@@ -76,3 +76,30 @@ fn python() -> PathBuf {
     );
     default
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixture_folder_removes_those_of_ended_processes_and_keeps_live_ones() {
+        // No process has the largest pid; this process is alive.
+        let ended = std::env::temp_dir().join(format!("kaigo-fixture-selftest-{}-a", u32::MAX));
+        let live = std::env::temp_dir().join(format!("kaigo-fixture-selftest-{}-b", std::process::id()));
+        let other = std::env::temp_dir().join(format!("kaigo-fixture-selftestother-{}-c", u32::MAX));
+        for folder in [&ended, &live, &other] {
+            std::fs::create_dir_all(folder.join("inside")).unwrap();
+        }
+
+        let fixture = shared_fixture_dir("selftest");
+
+        assert!(!ended.exists(), "the folder of an ended process is removed");
+        assert!(live.exists(), "a live process's folder is kept");
+        assert!(other.exists(), "another fixture's folder is not touched");
+        let name = fixture.path().file_name().unwrap().to_str().unwrap().to_string();
+        assert!(name.starts_with(&format!("kaigo-fixture-selftest-{}-", std::process::id())));
+        for folder in [&live, &other] {
+            std::fs::remove_dir_all(folder).unwrap();
+        }
+    }
+}
