@@ -7,21 +7,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p kaigo-cli
+kaigo="${CARGO_TARGET_DIR:-target}/release/kaigo"
 python="$(bash scripts/python-env.sh)"
 BENCH_DIR="${BENCH_DIR:-/tmp/kaigo-bench}"
 SIZES="${SIZES:-1775000 3550000}"
 mkdir -p benches/results "$BENCH_DIR"
 rm -f "$BENCH_DIR/bench.key"
-./target/release/kaigo key new --out "$BENCH_DIR/bench.key" 2>/dev/null
+"$kaigo" key new --out "$BENCH_DIR/bench.key" 2>/dev/null
 results=()
 for persons in $SIZES; do
   rm -rf "$BENCH_DIR/hub" "$BENCH_DIR/wh" "$BENCH_DIR/duck"
-  ./target/release/kaigo synth --persons "$persons" --months 2028-03..2028-03 --seed 7 --out "$BENCH_DIR/hub" 2>/dev/null
+  "$kaigo" synth --persons "$persons" --months 2028-03..2028-03 --seed 7 --out "$BENCH_DIR/hub" 2>/dev/null
   delivery="$BENCH_DIR/hub/202804"
   bytes=$(du -sb "$delivery" | cut -f1)
   sync
   /usr/bin/time -f "%e %M" -o "$BENCH_DIR/kaigo.time" \
-    ./target/release/kaigo ingest --drop "$delivery" --warehouse "$BENCH_DIR/wh" --key "$BENCH_DIR/bench.key" \
+    "$kaigo" ingest --drop "$delivery" --warehouse "$BENCH_DIR/wh" --key "$BENCH_DIR/bench.key" \
     --report-json "$BENCH_DIR/ingest.json" 2> "$BENCH_DIR/kaigo.log" || true
   read -r kaigo_seconds kaigo_rss_kb < "$BENCH_DIR/kaigo.time"
   rows=$("$python" -c "import json; print(json.load(open('$BENCH_DIR/ingest.json'))[0]['rows_in'])")

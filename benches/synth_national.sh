@@ -6,13 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p kaigo-cli
+kaigo="${CARGO_TARGET_DIR:-target}/release/kaigo"
 BENCH_DIR="${BENCH_DIR:-/tmp/kaigo-bench}"
 mkdir -p benches/results
 results=()
 for persons in 1775000 3550000 7100000; do
   rm -rf "$BENCH_DIR/hub"
   /usr/bin/time -f "%e %M" -o "$BENCH_DIR.time" \
-    ./target/release/kaigo synth --persons "$persons" --months 2028-03..2028-03 --seed 7 --out "$BENCH_DIR/hub" \
+    "$kaigo" synth --persons "$persons" --months 2028-03..2028-03 --seed 7 --out "$BENCH_DIR/hub" \
     2> "$BENCH_DIR.log"
   read -r seconds rss_kb < "$BENCH_DIR.time"
   summary=$(grep "kaigo synth:" "$BENCH_DIR.log")

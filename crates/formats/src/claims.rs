@@ -644,6 +644,14 @@ impl<R: Read> ClaimsReader<R> {
     /// [`RowError`]; structural damage (missing end record, wrong counts, numbering gaps, data
     /// after the end) is a [`FormatError`] for the whole file.
     pub fn next_record(&mut self) -> Result<Option<(u64, std::result::Result<ClaimRecord, RowError>)>> {
+        Ok(self.next_line()?.map(|line| (line, self.decode_data(line))))
+    }
+
+    /// Like [`Self::next_record`] without parsing the data record's fields: the line of the next
+    /// data record, `Ok(None)` after a correct end record, and the same [`FormatError`]s. A pass
+    /// of this over a file tells whether it will be read to its end (see `kaigo-ingest`, which
+    /// loads a file only after such a pass).
+    pub fn next_line(&mut self) -> Result<Option<u64>> {
         if self.finished {
             return Ok(None);
         }
@@ -704,7 +712,7 @@ impl<R: Read> ClaimsReader<R> {
                     });
                 }
                 self.data_records += 1;
-                Ok(Some((line, self.decode_data(line))))
+                Ok(Some(line))
             }
             _ => Err(FormatError::RecordNumber {
                 layout: LAYOUT,

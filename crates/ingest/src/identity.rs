@@ -72,6 +72,9 @@ pub struct Tokens {
     ends_person: bool,
 }
 
+/// Values cached per identifier field, and insurer + insured numbers (see [`TokenCache`]).
+const TOKEN_CACHE_VALUES: usize = 1 << 16;
+
 /// Masked-number tokens and identity key of one insurer + insured number.
 type NumberTokens = (Option<[u8; 80]>, String);
 
@@ -94,6 +97,11 @@ impl TokenCache {
         let values = self.fields.entry(field).or_default();
         if let Some(token) = values.get(value) {
             return Some(*token);
+        }
+        // Start over when full: memory stays bounded in a large insurer's folder, and a token
+        // does not depend on the cache.
+        if values.len() >= TOKEN_CACHE_VALUES {
+            values.clear();
         }
         let token = tokens.token(field, value);
         values.insert(value.to_string(), token);
@@ -156,6 +164,9 @@ impl Tokens {
                 identity.municipality.and_then(normalize::digits).as_deref(),
             ),
         ];
+        if cache.numbers.len() >= TOKEN_CACHE_VALUES {
+            cache.numbers.clear();
+        }
         let (masked, identity_key) = cache
             .numbers
             .entry((insurer.clone(), insured.clone()))

@@ -15,6 +15,12 @@
 //! The load replaces the delivery in every table atomically (see `kaigo-warehouse`), so reruns
 //! converge and never duplicate.
 //!
+//! Memory does not grow with the delivery: insurer folders are loaded in parallel, one per core,
+//! and written in folder order; a file's rows go to the writers in chunks of a few thousand
+//! records (a first, cheap reading of the file makes sure it will not be rejected after its
+//! first rows went out); folders loaded ahead of the one being written hold a bounded amount of
+//! rows; and each table's writer holds at most one Parquet row group.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use kaigo_ingest::Ingest;
@@ -36,13 +42,16 @@ pub mod quality;
 pub mod rules;
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, VecDeque},
     path::{Path, PathBuf},
+    sync::{
+        Condvar, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use arrow::{
     array::{Array, StringArray},
-    compute::concat_batches,
     record_batch::RecordBatch,
 };
 use kaigo_codes::{calendar::YearMonth, unit_price::AreaGrade};
@@ -56,7 +65,6 @@ use kaigo_warehouse::{
     rows::{TableRows, sorted},
     table,
 };
-use rayon::prelude::*;
 
 pub use load::source_file_id;
 
@@ -149,35 +157,117 @@ pub struct Ingest<'k> {
     progress: Option<&'k dyn Progress>,
 }
 
-/// The files of one insurer folder (or of the delivery root), loaded and written together so
-/// the tables come out in insurer order.
+/// The files of one insurer folder (or of the delivery root), written together so the tables
+/// come out in insurer order.
 struct Unit {
     insurer: Option<String>,
     files: Vec<DiscoveredFile>,
 }
 
-/// Insurer folders are loaded in parallel in rounds, each handed to the writers in insurer
-/// order; a round ends at this many folders or this many input bytes, whichever comes first.
-/// Large rounds keep both cores busy (a round waits for its slowest folder); the byte limit
-/// bounds the rows held in memory whatever the delivery's size.
-const ROUND_UNITS: usize = 64;
-const ROUND_BYTES: u64 = 192 << 20;
+/// Rows that folders loaded ahead of the one being written may hold (Arrow memory), waiting
+/// for their turn. With the chunked reading of files (`load`), this bounds a load's memory
+/// whatever the size of the delivery, its folders or its files.
+const READ_AHEAD_BYTES: usize = 384 << 20;
 
-/// Cut `units` into rounds (see [`ROUND_UNITS`]).
-fn rounds(units: &[Unit]) -> Vec<&[Unit]> {
-    let mut rounds = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (index, unit) in units.iter().enumerate() {
-        bytes += unit.files.iter().map(|file| file.bytes).sum::<u64>();
-        if index + 1 - start >= ROUND_UNITS || bytes >= ROUND_BYTES {
-            rounds.push(&units[start..=index]);
-            (start, bytes) = (index + 1, 0);
+/// Part of a unit's output on its way to the writers.
+enum Piece {
+    /// A chunk of a file's rows, per table.
+    Rows(Vec<(&'static str, RecordBatch)>),
+    /// A file's accounts, after all its rows.
+    File(FileOutput),
+    /// The unit's last piece.
+    End,
+}
+
+/// Units are loaded in parallel and written in unit order. A loading thread may run ahead of
+/// the unit being written while the rows it holds stay within [`READ_AHEAD_BYTES`]; the unit
+/// being written always gets one piece through, so the load cannot stall.
+struct Reorder {
+    state: Mutex<ReorderState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct ReorderState {
+    /// The unit being written.
+    head: usize,
+    pieces: BTreeMap<usize, VecDeque<(Piece, usize)>>,
+    /// Arrow bytes held in `pieces`.
+    held: usize,
+    /// Set when either side fails: the other stops.
+    failed: Option<IngestError>,
+    stopped: bool,
+}
+
+fn piece_bytes(piece: &Piece) -> usize {
+    match piece {
+        Piece::Rows(batches) => batches.iter().map(|(_, batch)| batch.get_array_memory_size()).sum(),
+        Piece::File(_) | Piece::End => 0,
+    }
+}
+
+impl Reorder {
+    fn new() -> Self {
+        Self {
+            state: Mutex::new(ReorderState::default()),
+            changed: Condvar::new(),
         }
     }
-    if start < units.len() {
-        rounds.push(&units[start..]);
+
+    /// Queue a piece of `unit`, waiting for room. Err if the load stopped.
+    fn push(&self, unit: usize, piece: Piece) -> Result<(), IngestError> {
+        let bytes = piece_bytes(&piece);
+        let mut state = self.state.lock().expect("not poisoned");
+        loop {
+            if state.stopped {
+                return Err(IngestError::Internal("the load stopped".into()));
+            }
+            let queued = state.pieces.get(&unit).map_or(0, VecDeque::len);
+            if bytes == 0 || state.held + bytes <= READ_AHEAD_BYTES || (unit == state.head && queued == 0) {
+                break;
+            }
+            state = self.changed.wait(state).expect("not poisoned");
+        }
+        state.held += bytes;
+        state.pieces.entry(unit).or_default().push_back((piece, bytes));
+        self.changed.notify_all();
+        Ok(())
     }
-    rounds
+
+    /// A loading thread failed: the writing side stops at its next piece.
+    fn fail(&self, error: IngestError) {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.failed.get_or_insert(error);
+        state.stopped = true;
+        self.changed.notify_all();
+    }
+
+    /// The writing side is done or failed: loading threads stop waiting.
+    fn stop(&self) {
+        self.state.lock().expect("not poisoned").stopped = true;
+        self.changed.notify_all();
+    }
+
+    /// The next piece of the unit being written; after its `End`, the next unit's.
+    fn pop(&self) -> Result<Piece, IngestError> {
+        let mut state = self.state.lock().expect("not poisoned");
+        loop {
+            if let Some(error) = state.failed.take() {
+                return Err(error);
+            }
+            let head = state.head;
+            if let Some((piece, bytes)) = state.pieces.get_mut(&head).and_then(VecDeque::pop_front) {
+                state.held -= bytes;
+                if matches!(piece, Piece::End) {
+                    state.pieces.remove(&head);
+                    state.head += 1;
+                }
+                self.changed.notify_all();
+                return Ok(piece);
+            }
+            state = self.changed.wait(state).expect("not poisoned");
+        }
+    }
 }
 
 impl<'k> Ingest<'k> {
@@ -198,8 +288,9 @@ impl<'k> Ingest<'k> {
 
     /// Read, check, pseudonymize and load the delivery.
     ///
-    /// Files are parsed on the rayon pool and streamed into the tables' writers, which run as
-    /// tasks of the current Tokio runtime; it must be a multi-thread runtime.
+    /// Insurer folders are parsed on one thread per core and streamed, in folder order, into the
+    /// tables' writers, which run as tasks of the current Tokio runtime; it must be a
+    /// multi-thread runtime.
     pub async fn run(self, warehouse: &Warehouse) -> Result<IngestReport, IngestError> {
         let started = std::time::Instant::now();
         let drop_error = |problem: &str| IngestError::Drop {
@@ -272,7 +363,7 @@ impl<'k> Ingest<'k> {
             let (registry, rest): (Vec<_>, Vec<_>) =
                 files.into_iter().partition(|file| file.extract == Extract::Insurers);
             let mut grades: HashMap<String, AreaGrade> = HashMap::new();
-            let mut outputs = Vec::new();
+            let mut volume = InsurerVolume::default();
             for file in &registry {
                 let output = load::load_file(
                     &context,
@@ -281,7 +372,8 @@ impl<'k> Ingest<'k> {
                     file.extract,
                     None,
                     &mut TokenCache::default(),
-                );
+                    &mut |batches| writer.rows(&mut volume, batches),
+                )?;
                 if output.entry.rejected.is_none() {
                     for (insurer, (grade, live)) in read_registry(&root.join(&file.relative)) {
                         if let Some(grade) = grade {
@@ -290,38 +382,60 @@ impl<'k> Ingest<'k> {
                         go_live.insert(insurer, live);
                     }
                 }
-                outputs.push(output);
+                writer.file(&mut volume, output)?;
             }
-            writer.write(None, outputs)?;
+            if let Some(progress) = writer.progress {
+                progress.advance(registry.len() as u64, registry.iter().map(|file| file.bytes).sum());
+            }
             context.grades = &grades;
             let units = units(rest);
-            let mut units_written = 0;
-            for round in rounds(&units) {
-                let loaded: Vec<Vec<FileOutput>> = round
-                    .par_iter()
-                    .map(|unit| {
-                        let mut cache = TokenCache::default();
-                        unit.files
-                            .iter()
-                            .map(|file| {
-                                load::load_file(
-                                    &context,
-                                    &root,
-                                    &file.relative,
-                                    file.extract,
-                                    unit.insurer.as_deref(),
-                                    &mut cache,
-                                )
-                            })
-                            .collect()
-                    })
-                    .collect();
-                for (unit, outputs) in round.iter().zip(loaded) {
-                    writer.write(unit.insurer.as_deref(), outputs)?;
-                    units_written += 1;
-                    kaigo_warehouse::crash_point(&format!("unit:{units_written}"));
+            let reorder = Reorder::new();
+            let next_unit = AtomicUsize::new(0);
+            let threads = std::thread::available_parallelism().map_or(2, usize::from);
+            std::thread::scope(|scope| -> Result<(), IngestError> {
+                for _ in 0..threads {
+                    scope.spawn(|| {
+                        let _guard = FailOnPanic(&reorder);
+                        loop {
+                            let index = next_unit.fetch_add(1, Ordering::SeqCst);
+                            let Some(unit) = units.get(index) else { break };
+                            if let Err(error) =
+                                load_unit(&context, &root, unit, &mut |piece| reorder.push(index, piece))
+                            {
+                                reorder.fail(error);
+                                break;
+                            }
+                        }
+                    });
                 }
-            }
+                let written = (|| -> Result<(), IngestError> {
+                    for (index, unit) in units.iter().enumerate() {
+                        let mut volume = InsurerVolume::default();
+                        let (mut files, mut bytes) = (0, 0);
+                        loop {
+                            match reorder.pop()? {
+                                Piece::Rows(batches) => writer.rows(&mut volume, batches)?,
+                                Piece::File(output) => {
+                                    files += 1;
+                                    bytes += output.entry.bytes;
+                                    writer.file(&mut volume, output)?;
+                                }
+                                Piece::End => break,
+                            }
+                        }
+                        if let Some(insurer) = &unit.insurer {
+                            writer.report.insurers.insert(insurer.clone(), volume);
+                        }
+                        if let Some(progress) = writer.progress {
+                            progress.advance(files, bytes);
+                        }
+                        kaigo_warehouse::crash_point(&format!("unit:{}", index + 1));
+                    }
+                    Ok(())
+                })();
+                reorder.stop();
+                written
+            })?;
             let source_files = writer.source_files.finish()?;
             load.send_blocking("source_files", source_files)?;
             Ok(())
@@ -374,7 +488,41 @@ fn write_quality(warehouse: &Warehouse, report: &QualityReport) -> Result<(), In
     Ok(())
 }
 
-/// Hands the outputs of each unit to the table writers, in unit order, and keeps the accounts.
+/// Tells the writing side when a loading thread panics, which would otherwise wait for it forever.
+struct FailOnPanic<'r>(&'r Reorder);
+
+impl Drop for FailOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fail(IngestError::Internal("a loading thread panicked".into()));
+        }
+    }
+}
+
+/// Load the files of one unit, handing its pieces to `deliver` in order.
+fn load_unit(
+    context: &Context<'_>,
+    root: &Path,
+    unit: &Unit,
+    deliver: &mut dyn FnMut(Piece) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let mut cache = TokenCache::default();
+    for file in &unit.files {
+        let output = load::load_file(
+            context,
+            root,
+            &file.relative,
+            file.extract,
+            unit.insurer.as_deref(),
+            &mut cache,
+            &mut |batches| deliver(Piece::Rows(batches)),
+        )?;
+        deliver(Piece::File(output))?;
+    }
+    deliver(Piece::End)
+}
+
+/// Hands rows to the table writers, in unit order, and keeps the accounts.
 struct UnitWriter<'a> {
     load: &'a DeliveryLoad,
     report: &'a mut IngestReport,
@@ -383,67 +531,14 @@ struct UnitWriter<'a> {
 }
 
 impl UnitWriter<'_> {
-    fn write(&mut self, insurer: Option<&str>, outputs: Vec<FileOutput>) -> Result<(), IngestError> {
-        let report = &mut *self.report;
-        let mut volume = InsurerVolume::default();
-        let mut per_table: BTreeMap<&'static str, Vec<RecordBatch>> = BTreeMap::new();
-        let mut bytes = 0;
-        let files = outputs.len() as u64;
-        for mut output in outputs {
-            let entry = &output.entry;
-            if entry.rows_in != entry.rows_loaded + entry.rows_quarantined {
-                return Err(IngestError::Internal(format!(
-                    "{}: {} rows in but {} loaded + {} quarantined",
-                    entry.path, entry.rows_in, entry.rows_loaded, entry.rows_quarantined
-                )));
-            }
-            bytes += entry.bytes;
-            report.rows_in += entry.rows_in;
-            report.rows_loaded += entry.rows_loaded;
-            report.rows_quarantined += entry.rows_quarantined;
-            report.files_rejected += usize::from(entry.rejected.is_some());
-            volume.files += 1;
-            volume.files_rejected += u64::from(entry.rejected.is_some());
-            volume.rows_in += entry.rows_in;
-            volume.rows_quarantined += entry.rows_quarantined;
-            if let Some(reason) = &entry.rejected {
-                tracing::warn!(file = %entry.path, reason = %reason, "file rejected");
-            }
-            for (rule, count) in &output.quarantine_by_rule {
-                *report.quarantine_by_rule.entry(rule.clone()).or_default() += count;
-            }
-            let rows = &mut self.source_files;
-            rows.text("delivery_month", Some(&report.delivery))
-                .text("source_file_id", Some(&entry.source_file_id))
-                .int("source_line", Some(0))
-                .text("path", Some(&entry.path))
-                .text("extract", Some(&entry.extract))
-                .text("sha256", Some(&entry.sha256))
-                .int("n_bytes", Some(entry.bytes as i64))
-                .int("n_rows_in", Some(entry.rows_in as i64))
-                .int("n_rows_loaded", Some(entry.rows_loaded as i64))
-                .int("n_rows_quarantined", Some(entry.rows_quarantined as i64))
-                .text("rejected_reason", entry.rejected.as_deref());
-            rows.end_row();
-            for (name, rows) in output.tables.iter_mut() {
-                per_table.entry(name).or_default().push(rows.finish()?);
-            }
-            report.files.push(output.entry);
-        }
-        for (name, mut batches) in per_table {
+    /// A chunk of a file's rows: sorted (see [`TableSpec::sort_columns`]) and sent on.
+    fn rows(
+        &mut self,
+        volume: &mut InsurerVolume,
+        batches: Vec<(&'static str, RecordBatch)>,
+    ) -> Result<(), IngestError> {
+        for (name, batch) in batches {
             let spec = table(name).expect("declared");
-            // Most tables get rows from one file of the folder: no need to copy them into one batch.
-            let batch = if batches.len() == 1 {
-                batches.pop().expect("one")
-            } else {
-                concat_batches(&spec.schema(), &batches).map_err(|source| WarehouseError::Arrow {
-                    table: name.into(),
-                    source,
-                })?
-            };
-            if batch.num_rows() == 0 {
-                continue;
-            }
             if spec.zone == Zone::Warehouse {
                 *volume.table_rows.entry(name.to_string()).or_default() += batch.num_rows() as u64;
             }
@@ -452,12 +547,47 @@ impl UnitWriter<'_> {
             }
             self.load.send_blocking(name, sorted(spec, &batch)?)?;
         }
-        if let Some(insurer) = insurer {
-            report.insurers.insert(insurer.to_string(), volume);
+        Ok(())
+    }
+
+    /// A file's accounts, once all its rows were sent.
+    fn file(&mut self, volume: &mut InsurerVolume, output: FileOutput) -> Result<(), IngestError> {
+        let report = &mut *self.report;
+        let entry = &output.entry;
+        if entry.rows_in != entry.rows_loaded + entry.rows_quarantined {
+            return Err(IngestError::Internal(format!(
+                "{}: {} rows in but {} loaded + {} quarantined",
+                entry.path, entry.rows_in, entry.rows_loaded, entry.rows_quarantined
+            )));
         }
-        if let Some(progress) = self.progress {
-            progress.advance(files, bytes);
+        report.rows_in += entry.rows_in;
+        report.rows_loaded += entry.rows_loaded;
+        report.rows_quarantined += entry.rows_quarantined;
+        report.files_rejected += usize::from(entry.rejected.is_some());
+        volume.files += 1;
+        volume.files_rejected += u64::from(entry.rejected.is_some());
+        volume.rows_in += entry.rows_in;
+        volume.rows_quarantined += entry.rows_quarantined;
+        if let Some(reason) = &entry.rejected {
+            tracing::warn!(file = %entry.path, reason = %reason, "file rejected");
         }
+        for (rule, count) in &output.quarantine_by_rule {
+            *report.quarantine_by_rule.entry(rule.clone()).or_default() += count;
+        }
+        let rows = &mut self.source_files;
+        rows.text("delivery_month", Some(&report.delivery))
+            .text("source_file_id", Some(&entry.source_file_id))
+            .int("source_line", Some(0))
+            .text("path", Some(&entry.path))
+            .text("extract", Some(&entry.extract))
+            .text("sha256", Some(&entry.sha256))
+            .int("n_bytes", Some(entry.bytes as i64))
+            .int("n_rows_in", Some(entry.rows_in as i64))
+            .int("n_rows_loaded", Some(entry.rows_loaded as i64))
+            .int("n_rows_quarantined", Some(entry.rows_quarantined as i64))
+            .text("rejected_reason", entry.rejected.as_deref());
+        rows.end_row();
+        report.files.push(output.entry);
         Ok(())
     }
 }

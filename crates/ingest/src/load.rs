@@ -1,6 +1,12 @@
 //! One file of a delivery → table rows, quarantine rows and its row accounting.
 
-use std::{collections::BTreeMap, collections::HashMap, path::Path};
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    io::Read,
+    path::Path,
+};
+
+use arrow::record_batch::RecordBatch;
 
 use chrono::{Datelike, NaiveDate};
 use kaigo_codes::{
@@ -23,6 +29,7 @@ use kaigo_warehouse::{manifest::FileEntry, rows::TableRows, table};
 use sha2::{Digest, Sha256};
 
 use crate::{
+    IngestError,
     extract::Extract,
     identity::{Identity, IdentityKeys, TokenCache, Tokens, birth_year_month},
     rules::{self, Violation, format_rule},
@@ -42,12 +49,18 @@ pub struct Context<'a> {
     pub keys: &'a IdentityKeys,
 }
 
-/// The output of one file.
+/// Records read between two hand-overs of a file's rows to the [`Sink`]: the Arrow builders of
+/// a chunk take some tens of MB, whatever the size of the file.
+const CHUNK_RECORDS: u64 = 16_384;
+
+/// Where a file's rows go, a chunk at a time, as `(table, rows)` pairs (including `quarantine`
+/// and `record_tokens`). An error stops the load.
+pub type Sink<'s> = dyn FnMut(Vec<(&'static str, RecordBatch)>) -> Result<(), IngestError> + 's;
+
+/// The accounts of one file, once its rows went to the [`Sink`].
 pub struct FileOutput {
     /// Accounting entry.
     pub entry: FileEntry,
-    /// Rows per table (including `quarantine` and `record_tokens`).
-    pub tables: BTreeMap<&'static str, TableRows>,
     /// Quarantined records per rule.
     pub quarantine_by_rule: BTreeMap<String, u64>,
 }
@@ -80,9 +93,45 @@ struct FileState<'c, 'a> {
     rows_in: u64,
     loaded: u64,
     quarantined: u64,
+    sink: &'c mut Sink<'a>,
+    /// `rows_in` at the last hand-over to the sink.
+    rows_in_flushed: u64,
+    /// Whether rows went to the sink: from then on the file can no longer be rejected whole.
+    emitted: bool,
+    /// Why the sink stopped the load.
+    aborted: Option<IngestError>,
 }
 
 impl FileState<'_, '_> {
+    /// Hand the rows gathered so far to the sink once a chunk is full (`all`: whatever there
+    /// is). An `Err` stops reading the file; the load's error is in `aborted`.
+    fn flush(&mut self, all: bool) -> Result<(), String> {
+        if !all && self.rows_in - self.rows_in_flushed < CHUNK_RECORDS {
+            return Ok(());
+        }
+        self.rows_in_flushed = self.rows_in;
+        let mut batches = Vec::new();
+        for (name, rows) in &mut self.tables {
+            if rows.is_empty() {
+                continue;
+            }
+            match rows.finish() {
+                Ok(batch) => batches.push((*name, batch)),
+                Err(error) => self.aborted = Some(error.into()),
+            }
+        }
+        if self.aborted.is_none() && !batches.is_empty() {
+            self.emitted = true;
+            if let Err(error) = (self.sink)(batches) {
+                self.aborted = Some(error);
+            }
+        }
+        match self.aborted {
+            Some(_) => Err("the load stopped".into()),
+            None => Ok(()),
+        }
+    }
+
     fn rows(&mut self, name: &'static str) -> &mut TableRows {
         self.tables
             .entry(name)
@@ -164,8 +213,14 @@ impl FileState<'_, '_> {
     }
 }
 
-/// Read and load one file. `expected_insurer` is the insurer folder the file sits in (None for
-/// registries at the delivery root).
+/// Read and load one file, handing its rows to `sink` a chunk at a time. `expected_insurer` is
+/// the insurer folder the file sits in (None for registries at the delivery root).
+///
+/// A file is read twice. The first pass hashes it and checks what could reject it after rows
+/// were read (an open quote, and for claims files the record numbering, counts and end record),
+/// so that a rejected file contributes no rows although the second pass, which parses, checks
+/// and pseudonymizes, hands rows on before it reaches the end. The second read comes from the
+/// page cache. An `Err` stops the load: the sink failed, or the file changed between the passes.
 pub fn load_file(
     context: &Context<'_>,
     root: &Path,
@@ -173,8 +228,13 @@ pub fn load_file(
     extract: Extract,
     expected_insurer: Option<&str>,
     cache: &mut TokenCache,
-) -> FileOutput {
+    sink: &mut Sink<'_>,
+) -> Result<FileOutput, IngestError> {
     let path = root.join(relative);
+    let (bytes, sha256, mut rejected) = match check_file(context, &path, relative, extract, expected_insurer) {
+        Ok(checked) => (checked.bytes, checked.sha256, checked.rejected),
+        Err(error) => (0, String::new(), Some(format!("cannot read the file: {error}"))),
+    };
     let mut state = FileState {
         context,
         cache,
@@ -186,41 +246,50 @@ pub fn load_file(
         rows_in: 0,
         loaded: 0,
         quarantined: 0,
+        sink,
+        rows_in_flushed: 0,
+        emitted: false,
+        aborted: None,
     };
-    let (bytes, sha256, rejected) = match std::fs::read(&path) {
-        Ok(bytes) => {
-            let sha256 = hex::encode(Sha256::digest(&bytes));
-            // Quote bytes never occur inside an MS932 or UTF-8 multi-byte character and escaped
-            // quotes come in pairs, so an odd count is a quoted field left open: the CSV reader
-            // would swallow the rest of the file into it and the row count would silently shrink.
-            let open_quote = bytes.iter().filter(|byte| **byte == b'"').count() % 2 == 1;
-            let outcome = match extract {
-                _ if open_quote => Err("a quoted field is never closed (odd number of quote characters)".into()),
-                Extract::Insurers => flat::<InsurerRecord>(&mut state, &bytes, insurer_row),
-                Extract::Providers => flat::<ProviderRecord>(&mut state, &bytes, provider_row),
-                Extract::ProviderActivity => flat::<ProviderActivityRecord>(&mut state, &bytes, activity_row),
-                Extract::Register => flat::<RegisterRecord>(&mut state, &bytes, register_row),
-                Extract::Certification => flat::<CertificationRecord>(&mut state, &bytes, certification_row),
-                Extract::Life => flat::<LifeRecord>(&mut state, &bytes, life_row),
-                Extract::PlanSheet1 => flat::<PlanSheet1>(&mut state, &bytes, plan_sheet1_row),
-                Extract::PlanSheet2 => flat::<PlanSheet2>(&mut state, &bytes, plan_sheet2_row),
-                Extract::PlanUses => flat::<PlanMonth>(&mut state, &bytes, plan_use_row),
-                Extract::PlanSupplement => flat::<PlanSupplement>(&mut state, &bytes, plan_supplement_row),
-                Extract::Claims => claims(&mut state, &bytes, expected_insurer),
-            };
-            (bytes.len() as u64, sha256, outcome.err())
+    if rejected.is_none() {
+        let outcome = match std::fs::File::open(&path) {
+            Ok(file) => match extract {
+                Extract::Insurers => flat::<InsurerRecord>(&mut state, file, insurer_row),
+                Extract::Providers => flat::<ProviderRecord>(&mut state, file, provider_row),
+                Extract::ProviderActivity => flat::<ProviderActivityRecord>(&mut state, file, activity_row),
+                Extract::Register => flat::<RegisterRecord>(&mut state, file, register_row),
+                Extract::Certification => flat::<CertificationRecord>(&mut state, file, certification_row),
+                Extract::Life => flat::<LifeRecord>(&mut state, file, life_row),
+                Extract::PlanSheet1 => flat::<PlanSheet1>(&mut state, file, plan_sheet1_row),
+                Extract::PlanSheet2 => flat::<PlanSheet2>(&mut state, file, plan_sheet2_row),
+                Extract::PlanUses => flat::<PlanMonth>(&mut state, file, plan_use_row),
+                Extract::PlanSupplement => flat::<PlanSupplement>(&mut state, file, plan_supplement_row),
+                Extract::Claims => claims(&mut state, file, expected_insurer),
+            },
+            Err(error) => Err(format!("cannot read the file: {error}")),
+        };
+        let outcome = outcome.and_then(|()| state.flush(true));
+        if let Some(error) = state.aborted.take() {
+            return Err(error);
         }
-        Err(error) => (0, String::new(), Some(format!("cannot read the file: {error}"))),
-    };
+        if let Err(reason) = outcome {
+            if state.emitted {
+                return Err(IngestError::Internal(format!(
+                    "{relative}: {reason}, found after part of the file was loaded although its first reading \
+                     passed; was the file changed during the load?"
+                )));
+            }
+            rejected = Some(reason);
+        }
+    }
     if rejected.is_some() {
         // A rejected file contributes nothing: its rows are neither loaded nor quarantined.
-        state.tables.clear();
         state.quarantine_by_rule.clear();
         state.rows_in = 0;
         state.loaded = 0;
         state.quarantined = 0;
     }
-    FileOutput {
+    Ok(FileOutput {
         entry: FileEntry {
             source_file_id: state.file_id.clone(),
             path: relative.to_string(),
@@ -232,15 +301,76 @@ pub fn load_file(
             rows_quarantined: state.quarantined,
             rejected,
         },
-        tables: state.tables,
         quarantine_by_rule: state.quarantine_by_rule,
+    })
+}
+
+/// What the first reading of a file found.
+struct Checked {
+    bytes: u64,
+    sha256: String,
+    /// Why the file is rejected whole, if it is.
+    rejected: Option<String>,
+}
+
+/// A reader that hashes what passes through it and counts quote characters.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+    quotes: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        let read = &buffer[..count];
+        self.hasher.update(read);
+        self.bytes += count as u64;
+        self.quotes += read.iter().filter(|byte| **byte == b'"').count() as u64;
+        Ok(count)
     }
+}
+
+/// The first reading of a file (see [`load_file`]).
+fn check_file(
+    context: &Context<'_>,
+    path: &Path,
+    relative: &str,
+    extract: Extract,
+    expected_insurer: Option<&str>,
+) -> std::io::Result<Checked> {
+    let mut input = Hashing {
+        inner: std::fs::File::open(path)?,
+        hasher: Sha256::new(),
+        bytes: 0,
+        quotes: 0,
+    };
+    let structure = match extract {
+        Extract::Claims => claims_structure(context, relative, &mut input, expected_insurer),
+        _ => Ok(()),
+    };
+    // The rest of the file, for its digest.
+    std::io::copy(&mut input, &mut std::io::sink())?;
+    // Quote bytes never occur inside an MS932 or UTF-8 multi-byte character and escaped quotes
+    // come in pairs, so an odd count is a quoted field left open: the CSV reader would swallow
+    // the rest of the file into it and the row count would silently shrink.
+    let rejected = if input.quotes % 2 == 1 {
+        Some("a quoted field is never closed (odd number of quote characters)".to_string())
+    } else {
+        structure.err()
+    };
+    Ok(Checked {
+        bytes: input.bytes,
+        sha256: hex::encode(input.hasher.finalize()),
+        rejected,
+    })
 }
 
 type RowFn<E> = fn(&mut FileState<'_, '_>, u64, &E) -> Result<(), Violation>;
 
-fn flat<E: FlatExtract>(state: &mut FileState<'_, '_>, bytes: &[u8], row: RowFn<E>) -> Result<(), String> {
-    let mut reader = FlatReader::<_, E>::open(bytes).map_err(|error| error.to_string())?;
+fn flat<E: FlatExtract>(state: &mut FileState<'_, '_>, input: impl Read, row: RowFn<E>) -> Result<(), String> {
+    let mut reader = FlatReader::<_, E>::open(input).map_err(|error| error.to_string())?;
     while let Some((line, record)) = reader.next_record().map_err(|error| error.to_string())? {
         state.rows_in += 1;
         let outcome = match &record {
@@ -251,6 +381,7 @@ fn flat<E: FlatExtract>(state: &mut FileState<'_, '_>, bytes: &[u8], row: RowFn<
             Ok(()) => state.loaded += 1,
             Err(violation) => state.quarantine(line, &violation),
         }
+        state.flush(false)?;
     }
     Ok(())
 }
@@ -629,18 +760,44 @@ fn plan_supplement_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSu
 }
 
 /// A claims file: statements are loaded or quarantined whole.
-fn claims(state: &mut FileState<'_, '_>, bytes: &[u8], expected_insurer: Option<&str>) -> Result<(), String> {
-    let mut reader = ClaimsReader::open(bytes).map_err(|error| error.to_string())?;
-    let control = reader.control().clone();
+/// Statements already read in a file (form, provider, insured number, service month), kept as
+/// 128-bit digests: memory stays small for large files and holds no insured number.
+#[derive(Default)]
+struct SeenStatements(HashSet<[u8; 16]>);
+
+impl SeenStatements {
+    /// Note a statement; false if the file had it already.
+    fn insert(&mut self, fields: &[&str]) -> bool {
+        let mut hasher = Sha256::new();
+        for field in fields {
+            hasher.update(field.as_bytes());
+            // A unit separator, which no field holds, keeps ("ab", "c") apart from ("a", "bc").
+            hasher.update([0x1f]);
+        }
+        let digest = hasher.finalize();
+        self.0.insert(digest[..16].try_into().expect("16 bytes"))
+    }
+}
+
+/// Open a claims file and check what its control record and name say against the folder and
+/// the delivery.
+fn open_claims<R: Read>(
+    context: &Context<'_>,
+    relative: &str,
+    input: R,
+    expected_insurer: Option<&str>,
+) -> Result<ClaimsReader<R>, String> {
+    let reader = ClaimsReader::open(input).map_err(|error| error.to_string())?;
+    let control = reader.control();
     if Some(control.insurer_number.as_str()) != expected_insurer {
         return Err("control record: 保険者番号 is not the insurer whose folder holds the file".into());
     }
-    if control.processing_month != state.context.delivery_month {
+    if control.processing_month != context.delivery_month {
         return Err("control record: 処理対象年月 is not the delivery month".into());
     }
     // The file name carries the processing month in 和暦 (QKAN naming: d<eeMM><letter>.csv).
-    let era = EraDate::from_date(state.context.delivery_month.first_day()).map_err(|error| error.to_string())?;
-    let name = state.relative.rsplit('/').next().unwrap_or_default();
+    let era = EraDate::from_date(context.delivery_month.first_day()).map_err(|error| error.to_string())?;
+    let name = relative.rsplit('/').next().unwrap_or_default();
     if name.get(1..5) != Some(format!("{:02}{:02}", era.year, era.month).as_str()) {
         return Err(format!(
             "file name: 和暦 year and month (characters 2–5) are not the delivery month {}{}年{}月",
@@ -649,9 +806,26 @@ fn claims(state: &mut FileState<'_, '_>, bytes: &[u8], expected_insurer: Option<
             era.month
         ));
     }
+    Ok(reader)
+}
+
+/// Everything that rejects a claims file whole, without parsing its data records.
+fn claims_structure(
+    context: &Context<'_>,
+    relative: &str,
+    input: impl Read,
+    expected_insurer: Option<&str>,
+) -> Result<(), String> {
+    let mut reader = open_claims(context, relative, input, expected_insurer)?;
+    while reader.next_line().map_err(|error| error.to_string())?.is_some() {}
+    Ok(())
+}
+
+fn claims(state: &mut FileState<'_, '_>, input: impl Read, expected_insurer: Option<&str>) -> Result<(), String> {
+    let mut reader = open_claims(state.context, &state.relative, input, expected_insurer)?;
     let kind = reader.data_kind();
     let mut group: Vec<(u64, Result<ClaimRecord, RowError>)> = Vec::new();
-    let mut seen: std::collections::HashSet<(String, String, String, String)> = std::collections::HashSet::new();
+    let mut seen = SeenStatements::default();
     loop {
         let next = reader.next_record().map_err(|error: FormatError| error.to_string())?;
         // A statement runs from its 01 record to the next one; other claims files have one record
@@ -664,6 +838,7 @@ fn claims(state: &mut FileState<'_, '_>, bytes: &[u8], expected_insurer: Option<
         if starts_statement && !group.is_empty() {
             let records = std::mem::take(&mut group);
             statement(state, records, &mut seen);
+            state.flush(false)?;
         }
         match next {
             Some(record) => {
@@ -679,7 +854,7 @@ fn claims(state: &mut FileState<'_, '_>, bytes: &[u8], expected_insurer: Option<
 fn statement(
     state: &mut FileState<'_, '_>,
     records: Vec<(u64, Result<ClaimRecord, RowError>)>,
-    seen: &mut std::collections::HashSet<(String, String, String, String)>,
+    seen: &mut SeenStatements,
 ) {
     let lines: Vec<u64> = records.iter().map(|(line, _)| *line).collect();
     match check_statement(state, &records, seen) {
@@ -704,7 +879,7 @@ fn statement(
 fn check_statement(
     state: &FileState<'_, '_>,
     records: &[(u64, Result<ClaimRecord, RowError>)],
-    seen: &mut std::collections::HashSet<(String, String, String, String)>,
+    seen: &mut SeenStatements,
 ) -> Result<(), Violation> {
     for (_, record) in records {
         if let Err(error) = record {
@@ -719,13 +894,12 @@ fn check_statement(
             rules::certified_level("care_level", basic.care_level)?;
             rules::validity_order(basic.validity_start, basic.validity_end)?;
             rules::insured_age("birth_date", *basic.birth_date.expose(), basic.service_month)?;
-            let key = (
-                basic.exchange_id.clone(),
-                basic.provider_number.clone(),
-                basic.insured_number.expose().clone(),
-                basic.service_month.compact(),
-            );
-            if !seen.insert(key) {
+            if !seen.insert(&[
+                &basic.exchange_id,
+                &basic.provider_number,
+                basic.insured_number.expose(),
+                &basic.service_month.compact(),
+            ]) {
                 return Err(Violation::new(
                     "duplicate_statement",
                     None,

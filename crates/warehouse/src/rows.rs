@@ -1,6 +1,6 @@
 //! Building a table's rows column by column, in schema order, without a per-value lookup.
 
-use std::sync::Arc;
+use std::{mem::replace, sync::Arc};
 
 use arrow::{
     array::{
@@ -146,19 +146,28 @@ impl TableRows {
         self.rows += 1;
     }
 
-    /// The rows as one record batch.
+    /// The rows as one record batch. The builders start again with room for as many rows, so a
+    /// table filled in chunks does not regrow its buffers for every chunk.
     pub fn finish(&mut self) -> Result<RecordBatch> {
+        let rows = self.rows;
         let arrays: Vec<ArrayRef> = self
             .builders
             .iter_mut()
             .map(|builder| -> ArrayRef {
                 match builder {
-                    Builder::Text(builder) => Arc::new(builder.finish()),
-                    Builder::Int64(builder) => Arc::new(builder.finish()),
-                    Builder::Int32(builder) => Arc::new(builder.finish()),
-                    Builder::Date(builder) => Arc::new(builder.finish()),
-                    Builder::Bool(builder) => Arc::new(builder.finish()),
-                    Builder::Token(builder) => Arc::new(builder.finish()),
+                    Builder::Text(builder) => {
+                        let bytes = builder.values_slice().len();
+                        Arc::new(replace(builder, StringBuilder::with_capacity(rows, bytes)).finish())
+                    }
+                    Builder::Int64(builder) => Arc::new(replace(builder, Int64Builder::with_capacity(rows)).finish()),
+                    Builder::Int32(builder) => Arc::new(replace(builder, Int32Builder::with_capacity(rows)).finish()),
+                    Builder::Date(builder) => Arc::new(replace(builder, Date32Builder::with_capacity(rows)).finish()),
+                    Builder::Bool(builder) => Arc::new(replace(builder, BooleanBuilder::with_capacity(rows)).finish()),
+                    Builder::Token(builder) => {
+                        let array = builder.finish();
+                        *builder = FixedSizeBinaryBuilder::with_capacity(rows, array.value_length());
+                        Arc::new(array)
+                    }
                 }
             })
             .collect();

@@ -38,6 +38,9 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
         // Page statistics let DataFusion and DuckDB skip pages by service month, insurer and key.
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(1 << 20))
+        // A table's writer holds its row group in memory until it is full; wide tables (tokens,
+        // survey items) reach this size long before a million rows.
+        .set_max_row_group_bytes(Some(32 << 20))
         .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")));
     // Identity keys are unique per person: a dictionary only costs time. (Token columns keep
     // theirs: sex, insurer and birth-year tokens repeat on every record.)

@@ -150,3 +150,82 @@ fn every_malformed_input_gets_its_documented_outcome() {
         failures.join("\n")
     );
 }
+
+/// A claims file of many more records than the load reads at a time (the base file's statements
+/// over and over): loaded complete, every repeat is quarantined as a duplicate, across chunks;
+/// without its end record it is rejected whole, and none of the rows read before the end reaches
+/// any table.
+#[test]
+fn a_large_claims_file_loads_in_chunks_or_not_at_all() {
+    use kaigo_formats::claims::{ClaimsReader, ClaimsWriter, DataKind};
+
+    let statements_file = "263152/d0811a.csv";
+    let base = std::fs::File::open(corpus().join("base/202611").join(statements_file)).unwrap();
+    let (control, records) = ClaimsReader::open(base).unwrap().read_all().unwrap();
+    let records: Vec<_> = records.into_iter().map(|(_, record)| record.unwrap()).collect();
+    let mut writer = ClaimsWriter::new(
+        DataKind::parse(&control.data_kind).unwrap(),
+        &control.insurer_number,
+        control.prefecture.parse().unwrap(),
+        control.processing_month,
+    );
+    while writer.data_records() < 50_000 {
+        for record in &records {
+            writer.write(record).unwrap();
+        }
+    }
+    let written = writer.data_records();
+    let mut complete = Vec::new();
+    writer.finish(&mut complete).unwrap();
+    // The end record is the last line.
+    let end = complete[..complete.len() - 2]
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .unwrap()
+        + 1;
+    let truncated = complete[..end].to_vec();
+
+    for (bytes, is_complete) in [(complete, true), (truncated, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let drop = dir.path().join("hub/202611");
+        copy_folder(&corpus().join("base/202611"), &drop);
+        std::fs::write(drop.join(statements_file), bytes).unwrap();
+        let warehouse = Warehouse::new(dir.path().join("warehouse"));
+        let report = runtime().block_on(Ingest::new(&drop, &key()).run(&warehouse)).unwrap();
+        let entry = report
+            .files
+            .iter()
+            .find(|entry| entry.path == format!("202611/{statements_file}"))
+            .unwrap();
+        let rows_from_file = |table: &str| -> u64 {
+            read_table(&warehouse, table)
+                .iter()
+                .map(|batch| {
+                    let ids = batch.column_by_name("source_file_id").unwrap().as_string::<i32>();
+                    ids.iter()
+                        .filter(|id| *id == Some(entry.source_file_id.as_str()))
+                        .count() as u64
+                })
+                .sum()
+        };
+        let lines = rows_from_file("claim_lines") + rows_from_file("claim_service_totals");
+        if is_complete {
+            assert_eq!(entry.rejected, None);
+            assert_eq!(entry.rows_in, written);
+            assert_eq!(entry.rows_loaded, records.len() as u64);
+            assert_eq!(
+                report.quarantine_by_rule["duplicate_statement"],
+                written - records.len() as u64
+            );
+            assert_eq!(rows_from_file("quarantine"), entry.rows_quarantined);
+            assert_eq!(rows_from_file("claim_statements") + lines, entry.rows_loaded);
+        } else {
+            assert!(entry.rejected.as_deref().unwrap().contains("end record"), "{entry:?}");
+            assert_eq!((entry.rows_in, entry.rows_loaded, entry.rows_quarantined), (0, 0, 0));
+            for table in ["quarantine", "record_tokens", "claim_statements"] {
+                assert_eq!(rows_from_file(table), 0, "{table}");
+            }
+            assert_eq!(lines, 0);
+        }
+    }
+}
