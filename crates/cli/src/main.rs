@@ -12,6 +12,10 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use kaigo_codes::calendar::YearMonth;
 
+/// jemalloc instead of the system allocator (see the workspace Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "kaigo",

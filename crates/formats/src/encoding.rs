@@ -40,9 +40,7 @@ impl TextEncoding {
 
     /// Decode one field; `None` if the bytes are not valid in this encoding.
     pub fn decode<'a>(self, bytes: &'a [u8]) -> Option<std::borrow::Cow<'a, str>> {
-        if bytes.is_ascii() {
-            return Some(std::borrow::Cow::Borrowed(std::str::from_utf8(bytes).expect("ASCII")));
-        }
+        // Both return the bytes borrowed when they are ASCII (encoding_rs checks that first).
         match self {
             Self::Utf8 => std::str::from_utf8(bytes).ok().map(std::borrow::Cow::Borrowed),
             Self::Ms932 => SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes),

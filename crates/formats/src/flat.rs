@@ -134,7 +134,7 @@ impl<R: Read> Read for LineTracked<R> {
         let count = self.inner.read(buffer)?;
         let mut feeds = self.feeds.lock().expect("not poisoned");
         let start = feeds.read;
-        for (offset, _) in buffer[..count].iter().enumerate().filter(|(_, byte)| **byte == b'\n') {
+        for offset in memchr::memchr_iter(b'\n', &buffer[..count]) {
             feeds.pending.push_back(start + offset as u64);
         }
         feeds.read += count as u64;
@@ -169,10 +169,7 @@ impl LineCounter {
         // or at the end of input; so `end` is the terminator's first byte or past the input,
         // and no line feed before it belongs to the terminator.
         let end = csv.position().byte().saturating_sub(1);
-        let inside: u64 = record
-            .iter()
-            .map(|field| field.iter().filter(|byte| **byte == b'\n').count() as u64)
-            .sum();
+        let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
         1 + self.feeds_before(end) - inside
     }
 

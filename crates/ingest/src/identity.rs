@@ -1,7 +1,7 @@
 //! Identity fields of a record → vault tokens and the warehouse `identity_key`.
 
 use chrono::{Datelike, NaiveDate};
-use std::collections::HashMap;
+use std::{borrow::Borrow, collections::HashMap, hash::Hash};
 
 use kaigo_codes::{calendar::YearMonth, care_level::Sex};
 use kaigo_pseudonymize::{
@@ -72,42 +72,69 @@ pub struct Tokens {
     ends_person: bool,
 }
 
-/// Values cached per identifier field, and insurer + insured numbers (see [`TokenCache`]).
+/// Entries of each [`TokenCache`] map before it starts over.
 const TOKEN_CACHE_VALUES: usize = 1 << 16;
 
-/// Masked-number tokens and identity key of one insurer + insured number.
-type NumberTokens = (Option<[u8; 80]>, String);
+/// A bounded map from a value as written to what it turns into. When full it starts over:
+/// memory stays bounded in a large insurer's folder, and a result never depends on the cache.
+struct Memo<K, V> {
+    map: HashMap<K, V, foldhash::fast::RandomState>,
+}
 
-/// Tokens already made in one insurer folder. A person's statements, certificates and
-/// assessments repeat the same values (and sex, insurer and birth years repeat across persons),
-/// while the 26 HMACs of a record are the largest single cost of a load: each value is keyed
-/// once per folder, each insurer + insured number's masked tokens and identity key once.
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Self {
+            map: HashMap::default(),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Memo<K, V> {
+    fn get<Q>(&mut self, key: &Q, make: impl FnOnce() -> V) -> V
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(value) = self.map.get(key) {
+            return value.clone();
+        }
+        if self.map.len() >= TOKEN_CACHE_VALUES {
+            self.map.clear();
+        }
+        let value = make();
+        self.map.insert(key.to_owned(), value.clone());
+        value
+    }
+}
+
+/// What a normalized insurer number and insured number turn into.
+#[derive(Clone)]
+struct NumberTokens {
+    /// Insurer, insured, and insurer + insured tokens.
+    tokens: [Option<Token>; 3],
+    masked: Option<[u8; 80]>,
+    identity_key: String,
+}
+
+/// Tokens already made in one insurer folder, keyed by the values as written (numbers: as
+/// normalized, so the claims' 8-digit insurer numbers share the masked tokens). A person's
+/// statements, certificates and assessments repeat the same values (and sex, municipality and
+/// birth dates repeat across persons), while normalizing a value and the 27 HMACs of a record
+/// are the largest single cost of a load. Hashing is foldhash: SipHash lookups cost more than
+/// the HMAC they save.
 #[derive(Default)]
 pub struct TokenCache {
-    fields: HashMap<Field, HashMap<String, Token>>,
-    numbers: HashMap<(String, String), NumberTokens>,
+    numbers: Memo<String, NumberTokens>,
+    kana_names: Memo<String, [Option<Token>; 6]>,
+    kanji_names: Memo<String, [Option<Token>; 2]>,
+    birth_dates: Memo<NaiveDate, [Token; 3]>,
+    municipalities: Memo<String, Option<Token>>,
+    sexes: Memo<Sex, Token>,
+    /// Key of `numbers` (`insurer/insured`), reused so a lookup allocates nothing.
+    pair: String,
 }
 
 impl TokenCache {
-    fn token(&mut self, tokens: &Tokenizer, field: Field, value: &str) -> Option<Token> {
-        if value.is_empty() {
-            return None;
-        }
-        // A hit costs one hash of the value; the key is copied only on a miss.
-        let values = self.fields.entry(field).or_default();
-        if let Some(token) = values.get(value) {
-            return Some(*token);
-        }
-        // Start over when full: memory stays bounded in a large insurer's folder, and a token
-        // does not depend on the cache.
-        if values.len() >= TOKEN_CACHE_VALUES {
-            values.clear();
-        }
-        let token = tokens.token(field, value);
-        values.insert(value.to_string(), token);
-        Some(token)
-    }
-
     /// The tokens of `identity`.
     pub fn tokens(&mut self, identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys) -> Tokens {
         Tokens::of(identity, tokens, keys, self)
@@ -117,82 +144,110 @@ impl TokenCache {
 impl Tokens {
     /// Compute the tokens and identity key of an identity, reusing what `cache` already made.
     pub fn of(identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys, cache: &mut TokenCache) -> Self {
+        let token = |field: Field, value: &str| (!value.is_empty()).then(|| tokens.token(field, value));
         let insurer = normalize::insurer_number(identity.insurer_number).unwrap_or_default();
         let insured = normalize::insured_number(identity.insured_number).unwrap_or_default();
-        let kana = identity.kana_name.and_then(normalize::kana_name);
-        let kanji = identity.kanji_name.and_then(normalize::kanji_name);
-        let birth = identity.birth_date;
-        let mut token = |field: Field, value: Option<&str>| value.and_then(|value| cache.token(tokens, field, value));
-        let both = (!insurer.is_empty() && !insured.is_empty()).then(|| format!("{insurer}/{insured}"));
-        let values = [
-            token(Field::InsurerNumber, Some(&insurer)),
-            token(Field::InsuredNumber, Some(&insured)),
-            token(Field::InsurerAndInsured, both.as_deref()),
-            token(Field::KanaName, kana.as_ref().map(|name| name.full.as_str())),
-            token(Field::KanaNameLoose, kana.as_ref().map(|name| name.loose.as_str())),
-            token(Field::KanaSurname, kana.as_ref().map(|name| name.surname.as_str())),
-            token(
-                Field::KanaSurnameLoose,
-                kana.as_ref().map(|name| name.loose_surname.as_str()),
-            ),
-            token(Field::KanaGiven, kana.as_ref().map(|name| name.given.as_str())),
-            token(
-                Field::KanaGivenLoose,
-                kana.as_ref().map(|name| name.loose_given.as_str()),
-            ),
-            token(Field::KanjiName, kanji.as_ref().map(|name| name.full.as_str())),
-            token(Field::KanjiNameLoose, kanji.as_ref().map(|name| name.loose.as_str())),
-            token(
-                Field::BirthDate,
-                birth
-                    .map(|date| format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()))
-                    .as_deref(),
-            ),
-            token(
-                Field::BirthYearMonth,
-                birth
-                    .map(|date| format!("{:04}-{:02}", date.year(), date.month()))
-                    .as_deref(),
-            ),
-            token(
-                Field::BirthYear,
-                birth.map(|date| format!("{:04}", date.year())).as_deref(),
-            ),
-            token(Field::Sex, identity.sex.map(|sex| sex.code())),
-            token(
-                Field::Municipality,
-                identity.municipality.and_then(normalize::digits).as_deref(),
-            ),
-        ];
-        if cache.numbers.len() >= TOKEN_CACHE_VALUES {
-            cache.numbers.clear();
-        }
-        let (masked, identity_key) = cache
-            .numbers
-            .entry((insurer.clone(), insured.clone()))
-            .or_insert_with(|| {
-                // One mistyped digit changes one position: the two numbers share the token with
-                // that position masked. 64 bits per token keep the column small; a collision
-                // only proposes a comparison, it never decides one.
-                let masked = (insured.len() == 10 && !insurer.is_empty()).then(|| {
-                    let mut out = [0u8; 80];
-                    for position in 0..10 {
-                        let mut digits = insured.clone().into_bytes();
-                        digits[position] = b'_';
-                        let value = format!("{insurer}/{}", String::from_utf8(digits).expect("ASCII"));
-                        let token = tokens.token(Field::InsuredNumberMasked, &value);
-                        out[position * 8..position * 8 + 8].copy_from_slice(&token.0[..8]);
-                    }
-                    out
-                });
-                (masked, keys.identity_key(&insurer, &insured))
+        cache.pair.clear();
+        cache.pair.push_str(&insurer);
+        cache.pair.push('/');
+        cache.pair.push_str(&insured);
+        let both = cache.pair.as_str();
+        let numbers = cache.numbers.get(both, || {
+            // One mistyped digit changes one position: the two numbers share the token with
+            // that position masked. 64 bits per token keep the column small; a collision only
+            // proposes a comparison, it never decides one.
+            let masked = (insured.len() == 10 && !insurer.is_empty()).then(|| {
+                let mut out = [0u8; 80];
+                let mut value = both.as_bytes().to_vec();
+                for position in 0..10 {
+                    let digit = &mut value[insurer.len() + 1 + position];
+                    let original = std::mem::replace(digit, b'_');
+                    let token = tokens.token_bytes(Field::InsuredNumberMasked, &value);
+                    value[insurer.len() + 1 + position] = original;
+                    out[position * 8..position * 8 + 8].copy_from_slice(&token.0[..8]);
+                }
+                out
+            });
+            NumberTokens {
+                tokens: [
+                    token(Field::InsurerNumber, &insurer),
+                    token(Field::InsuredNumber, &insured),
+                    (!insurer.is_empty() && !insured.is_empty()).then(|| tokens.token(Field::InsurerAndInsured, both)),
+                ],
+                masked,
+                identity_key: keys.identity_key(&insurer, &insured),
+            }
+        });
+        let kana = identity.kana_name.map_or([None; 6], |raw| {
+            cache.kana_names.get(raw, || {
+                normalize::kana_name(raw).map_or([None; 6], |name| {
+                    [
+                        token(Field::KanaName, &name.full),
+                        token(Field::KanaNameLoose, &name.loose),
+                        token(Field::KanaSurname, &name.surname),
+                        token(Field::KanaSurnameLoose, &name.loose_surname),
+                        token(Field::KanaGiven, &name.given),
+                        token(Field::KanaGivenLoose, &name.loose_given),
+                    ]
+                })
             })
-            .clone();
+        });
+        let kanji = identity.kanji_name.map_or([None; 2], |raw| {
+            cache.kanji_names.get(raw, || {
+                normalize::kanji_name(raw).map_or([None; 2], |name| {
+                    [
+                        token(Field::KanjiName, &name.full),
+                        token(Field::KanjiNameLoose, &name.loose),
+                    ]
+                })
+            })
+        });
+        let birth = identity.birth_date.map(|date| {
+            cache.birth_dates.get(&date, || {
+                [
+                    tokens.token(
+                        Field::BirthDate,
+                        &format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
+                    ),
+                    tokens.token(Field::BirthYearMonth, &birth_year_month(date)),
+                    tokens.token(Field::BirthYear, &format!("{:04}", date.year())),
+                ]
+            })
+        });
+        let sex = identity
+            .sex
+            .map(|sex| cache.sexes.get(&sex, || tokens.token(Field::Sex, sex.code())));
+        let municipality = identity.municipality.and_then(|raw| {
+            cache.municipalities.get(raw, || {
+                normalize::digits(raw).and_then(|digits| token(Field::Municipality, &digits))
+            })
+        });
+        let [insurer_token, insured_token, both_token] = numbers.tokens;
+        let [kana_full, kana_loose, surname, surname_loose, given, given_loose] = kana;
+        let [kanji_full, kanji_loose] = kanji;
+        let values = [
+            insurer_token,
+            insured_token,
+            both_token,
+            kana_full,
+            kana_loose,
+            surname,
+            surname_loose,
+            given,
+            given_loose,
+            kanji_full,
+            kanji_loose,
+            birth.map(|birth| birth[0]),
+            birth.map(|birth| birth[1]),
+            birth.map(|birth| birth[2]),
+            sex,
+            municipality,
+        ];
         Self {
             insurer_number: insurer,
-            identity_key,
+            identity_key: numbers.identity_key,
             values,
-            masked,
+            masked: numbers.masked,
             event_month: identity.event_month.map(YearMonth::compact),
             ends_person: identity.ends_person,
         }
@@ -255,6 +310,64 @@ mod tests {
         )
         .masked
         .unwrap()
+    }
+
+    #[test]
+    fn a_masked_token_is_the_number_with_one_digit_masked() {
+        let tokenizer = Tokenizer::new(&SecretKey::from_bytes([7; 32]), Purpose::LinkageToken);
+        let tokens = masked("0012345678");
+        let expected = tokenizer.token(Field::InsuredNumberMasked, "131011/00123_5678");
+        assert_eq!(tokens[5 * 8..6 * 8], expected.0[..8]);
+    }
+
+    #[test]
+    fn tokens_do_not_depend_on_what_the_cache_holds() {
+        let key = SecretKey::from_bytes([7; 32]);
+        let (tokenizer, keys) = (Tokenizer::new(&key, Purpose::LinkageToken), IdentityKeys::new(&key));
+        fn person<'a>(
+            insurer_number: &'a str,
+            insured_number: &'a str,
+            kana_name: &'a str,
+            municipality: &'a str,
+            day: u32,
+        ) -> Identity<'a> {
+            Identity {
+                insurer_number,
+                insured_number,
+                kana_name: Some(kana_name),
+                kanji_name: Some("山田　太郎"),
+                birth_date: NaiveDate::from_ymd_opt(1940, 4, day),
+                sex: Some(Sex::Male),
+                municipality: Some(municipality),
+                ..Identity::default()
+            }
+        }
+        let view = |tokens: Tokens| (tokens.insurer_number, tokens.identity_key, tokens.values, tokens.masked);
+        let alone = |identity: &Identity<'_>| view(Tokens::of(identity, &tokenizer, &keys, &mut TokenCache::default()));
+        // The same person written three ways, and a neighbour, through one cache.
+        let written = [
+            person("131011", "0012345678", "ヤマダ　タロウ", "131016", 1),
+            person("00131011", "００１２３４５６７８", "ﾔﾏﾀﾞ ﾀﾛｳ", "１３１０１６", 1),
+            person("131011", "0012345679", "ヤマダ　ジロウ", "131024", 2),
+            person("131011", "12345678", "やまだ　たろう", "131016", 1),
+        ];
+        let mut cache = TokenCache::default();
+        for identity in &written {
+            assert!(view(Tokens::of(identity, &tokenizer, &keys, &mut cache)) == alone(identity));
+        }
+        // A full map starts over without changing a token.
+        for number in 0..TOKEN_CACHE_VALUES + 10 {
+            let municipality = format!("{number:06}");
+            let identity = person("131011", "0012345678", "ヤマダ　タロウ", &municipality, 1);
+            Tokens::of(&identity, &tokenizer, &keys, &mut cache);
+        }
+        assert!(cache.municipalities.map.len() < TOKEN_CACHE_VALUES);
+        for identity in &written {
+            assert!(view(Tokens::of(identity, &tokenizer, &keys, &mut cache)) == alone(identity));
+        }
+        // Width, script, spacing and zero padding aside, the three spellings are one person.
+        assert!(alone(&written[0]) == alone(&written[1]) && alone(&written[0]) == alone(&written[3]));
+        assert!(alone(&written[0]) != alone(&written[2]));
     }
 
     fn shared(left: &[u8; 80], right: &[u8; 80]) -> Vec<usize> {

@@ -4,6 +4,7 @@ use std::{
     collections::{BTreeMap, HashMap, HashSet},
     io::Read,
     path::Path,
+    sync::LazyLock,
 };
 
 use arrow::record_batch::RecordBatch;
@@ -132,19 +133,14 @@ impl FileState<'_, '_> {
         }
     }
 
-    fn rows(&mut self, name: &'static str) -> &mut TableRows {
-        self.tables
-            .entry(name)
-            .or_insert_with(|| TableRows::new(table(name).expect("declared table")))
-    }
-
     /// Start a row of a table with the lineage columns filled in.
     fn begin(&mut self, name: &'static str, line: u64) -> &mut TableRows {
-        let delivery = self.context.delivery.clone();
-        let file_id = self.file_id.clone();
-        let rows = self.rows(name);
-        rows.text("delivery_month", Some(&delivery))
-            .text("source_file_id", Some(&file_id))
+        let rows = self
+            .tables
+            .entry(name)
+            .or_insert_with(|| TableRows::new(table(name).expect("declared table")));
+        rows.text("delivery_month", Some(&self.context.delivery))
+            .text("source_file_id", Some(&self.file_id))
             .int("source_line", Some(line as i64));
         rows
     }
@@ -534,8 +530,14 @@ fn certification_row(state: &mut FileState<'_, '_>, line: u64, record: &Certific
         .date("application_on", date(record.application_date))
         .text("application_kind_code", Some(&record.application_kind))
         .date("survey_on", date(record.survey_date));
-    for (index, answer) in answers.iter().enumerate() {
-        rows.int(&format!("survey_{:02}", index + 1), Some(i64::from(*answer)));
+    // The names only check the column order (in debug builds): made once, not per record.
+    static SURVEY_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        (1..=SURVEY_ITEMS.len())
+            .map(|item| format!("survey_{item:02}"))
+            .collect()
+    });
+    for (name, answer) in SURVEY_COLUMNS.iter().zip(&answers) {
+        rows.int(name, Some(i64::from(*answer)));
     }
     rows.text("bedridden_rating", Some(&record.bedridden_rating))
         .text("dementia_rating", Some(&record.dementia_rating))

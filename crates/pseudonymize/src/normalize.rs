@@ -11,7 +11,23 @@
 //!   long vowels collapsed (サトウ, サトー, サト → サト; オオノ, オーノ → オノ). Different names
 //!   can share a loose form; linkage weighs the two forms differently.
 
-use unicode_normalization::UnicodeNormalization;
+use std::{borrow::Cow, sync::LazyLock};
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, char::decompose_canonical, is_nfkc_quick};
+
+/// NFKC of `text`. Identifiers are mostly NFKC already but for the ideographic space (U+3000,
+/// NFKC → U+0020) between surname and given name: when the rest passes the quick check, the space
+/// is the only change, as U+0020 composes with nothing. The full normalization decomposes and
+/// recomposes every character, which made it the largest cost of turning a record into tokens.
+fn nfkc(text: &str) -> Cow<'_, str> {
+    if is_nfkc_quick(text.chars().filter(|&c| c != '\u{3000}')) != IsNormalized::Yes {
+        Cow::Owned(text.nfkc().collect())
+    } else if text.contains('\u{3000}') {
+        Cow::Owned(text.replace('\u{3000}', " "))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
 
 /// A kana name in strict and loose form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +48,7 @@ pub struct KanaName {
 
 /// Normalize a kana name such as `サトウ　ハナコ`, `ｻﾄｳ ﾊﾅｺ` or `さとう はなこ`.
 pub fn kana_name(text: &str) -> Option<KanaName> {
-    let canonical: String = text.nfkc().map(hiragana_to_katakana).collect();
+    let canonical: String = nfkc(text).chars().map(hiragana_to_katakana).collect();
     let mut parts = canonical.split_whitespace();
     let surname: String = parts.next()?.to_string();
     let given: String = parts.collect::<Vec<_>>().concat();
@@ -69,6 +85,9 @@ const SMALL_TO_LARGE: [(char, char); 12] = [
     ('ヶ', 'ケ'),
 ];
 
+/// Katakana from ァ to ヺ: the characters the vowel table and the fast loose form cover.
+const KATAKANA: std::ops::RangeInclusive<char> = '\u{30A1}'..='\u{30FA}';
+
 /// The vowel a katakana ends in, for collapsing long vowels.
 fn vowel(c: char) -> Option<char> {
     const ROWS: [(char, &str); 5] = [
@@ -78,24 +97,59 @@ fn vowel(c: char) -> Option<char> {
         ('e', "エケセテネヘメレゲゼデベペェ"),
         ('o', "オコソトノホモヨロヲゴゾドボポョォ"),
     ];
-    ROWS.iter().find(|(_, row)| row.contains(c)).map(|(vowel, _)| *vowel)
+    // Looked up once per katakana instead of scanning the rows for every character of a name.
+    static VOWELS: LazyLock<Vec<Option<char>>> = LazyLock::new(|| {
+        KATAKANA
+            .map(|c| ROWS.iter().find(|(_, row)| row.contains(c)).map(|(vowel, _)| *vowel))
+            .collect()
+    });
+    KATAKANA
+        .contains(&c)
+        .then(|| VOWELS[(c as u32 - *KATAKANA.start() as u32) as usize])
+        .flatten()
 }
 
-fn loose_kana(strict: &str) -> String {
-    // Small → large, then drop voiced and semi-voiced marks (decompose, remove U+3099/U+309A).
-    let plain: String = strict
+fn small_to_large(c: char) -> char {
+    SMALL_TO_LARGE
+        .iter()
+        .find(|(small, _)| *small == c)
+        .map_or(c, |(_, large)| *large)
+}
+
+/// Small kana → large, voiced and semi-voiced marks dropped: サッド → サツト.
+fn unvoiced(strict: &str) -> String {
+    // A name of katakana only (nearly all) is done character by character: a katakana
+    // decomposes into its base and at most one mark, and bases never recompose.
+    if strict.chars().all(|c| KATAKANA.contains(&c) || c == 'ー') {
+        strict.chars().map(|c| without_voicing(small_to_large(c))).collect()
+    } else {
+        unvoiced_by_normalization(strict)
+    }
+}
+
+/// [`unvoiced`] for any text: decompose, remove U+3099/U+309A, recompose.
+fn unvoiced_by_normalization(strict: &str) -> String {
+    strict
         .chars()
-        .map(|c| {
-            SMALL_TO_LARGE
-                .iter()
-                .find(|(small, _)| *small == c)
-                .map_or(c, |(_, large)| *large)
-        })
+        .map(small_to_large)
         .collect::<String>()
         .nfd()
         .filter(|&c| c != '\u{3099}' && c != '\u{309A}')
         .nfc()
-        .collect();
+        .collect()
+}
+
+/// The first character of the canonical decomposition: ガ → カ, パ → ハ, ヴ → ウ.
+fn without_voicing(c: char) -> char {
+    let mut base = None;
+    decompose_canonical(c, |part| {
+        base.get_or_insert(part);
+    });
+    base.unwrap_or(c)
+}
+
+fn loose_kana(strict: &str) -> String {
+    let plain = unvoiced(strict);
     let mut out = String::with_capacity(plain.len());
     let mut previous_vowel: Option<char> = None;
     for c in plain.chars() {
@@ -159,7 +213,7 @@ const VARIANTS: [(char, char); 24] = [
 
 /// Normalize a kanji name.
 pub fn kanji_name(text: &str) -> Option<KanjiName> {
-    let full: String = text.nfkc().filter(|c| !c.is_whitespace()).collect();
+    let full: String = nfkc(text).chars().filter(|c| !c.is_whitespace()).collect();
     if full.is_empty() {
         return None;
     }
@@ -178,14 +232,18 @@ pub fn kanji_name(text: &str) -> Option<KanjiName> {
 /// Digits only: NFKC (full-width → ASCII), spaces and hyphens removed; `None` if anything else
 /// remains or nothing does.
 pub fn digits(text: &str) -> Option<String> {
-    let cleaned: String = text.nfkc().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let cleaned: String = nfkc(text).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     (!cleaned.is_empty() && cleaned.bytes().all(|byte| byte.is_ascii_digit())).then_some(cleaned)
 }
 
 /// An insured number (被保険者番号): digits, zero-padded to 10.
 pub fn insured_number(text: &str) -> Option<String> {
     let value = digits(text)?;
-    (value.len() <= 10).then(|| format!("{value:0>10}"))
+    match value.len() {
+        10 => Some(value),
+        1..10 => Some(format!("{value:0>10}")),
+        _ => None,
+    }
 }
 
 /// An insurer number: 6 digits; the 8-digit claim form (`00` + 6) and short forms are accepted.
@@ -193,7 +251,8 @@ pub fn insurer_number(text: &str) -> Option<String> {
     let value = digits(text)?;
     match value.len() {
         8 if value.starts_with("00") => Some(value[2..].to_string()),
-        1..=6 => Some(format!("{value:0>6}")),
+        6 => Some(value),
+        1..6 => Some(format!("{value:0>6}")),
         _ => None,
     }
 }
@@ -238,6 +297,41 @@ mod tests {
         );
         assert!(kana_name("   ").is_none());
         assert!(kana_name("").is_none());
+    }
+
+    #[test]
+    fn the_quick_nfkc_is_nfkc() {
+        // Every string of up to three of these: the ideographic space next to combining marks,
+        // half-width kana, voiced marks alone, full-width digits, kanji and supplementary kanji.
+        let alphabet = [
+            'a', '1', '１', ' ', '\u{3000}', '\u{0301}', '\u{3099}', '\u{309B}', 'ｶ', 'ﾞ', 'ﾟ', 'カ', 'か', 'ガ', 'ー',
+            '髙', '𠮷', '㍻', '-', '\u{1100}', '\u{1161}',
+        ];
+        let mut checked = 0;
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    for text in [format!("{a}"), format!("{a}{b}"), format!("{a}{b}{c}")] {
+                        assert_eq!(nfkc(&text), text.nfkc().collect::<String>(), "{text:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 3 * 21 * 21 * 21);
+        assert!(matches!(nfkc("サトウハナコ"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn katakana_lose_their_voicing_as_by_normalization() {
+        let alphabet: Vec<char> = KATAKANA.chain(['ー']).collect();
+        for a in &alphabet {
+            for b in &alphabet {
+                let text = format!("{a}{b}");
+                assert_eq!(unvoiced(&text), unvoiced_by_normalization(&text), "{text}");
+            }
+        }
+        assert_eq!(unvoiced("ガッパヴ"), "カツハウ");
     }
 
     #[test]

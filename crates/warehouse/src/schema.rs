@@ -102,8 +102,13 @@ impl TableSpec {
     /// Columns rows are sorted by within one insurer's part of a delivery: those of
     /// `service_month`, `identity_key`, `source_file_id`, `source_line` the table has. With the
     /// insurers written one after another, Parquet min/max statistics prune on service month,
-    /// insurer and person, and the order is deterministic.
+    /// insurer and person, and the order is deterministic. Vault tables keep their input order
+    /// (deterministic too): linkage reads them whole, and permuting their token columns cost
+    /// more than any other sort of a load.
     pub fn sort_columns(&self) -> Vec<usize> {
+        if self.zone == Zone::Vault {
+            return Vec::new();
+        }
         ["service_month", "identity_key", "source_file_id", "source_line"]
             .iter()
             .filter_map(|name| self.column_index(name))
@@ -818,6 +823,25 @@ mod tests {
             names.dedup();
             assert_eq!(names.len(), spec.columns.len(), "{}: duplicate column", spec.name);
         }
+    }
+
+    #[test]
+    fn warehouse_tables_are_sorted_and_vault_tables_keep_input_order() {
+        let names = |spec: &TableSpec| -> Vec<String> {
+            spec.sort_columns()
+                .into_iter()
+                .map(|index| spec.columns[index].name.clone())
+                .collect()
+        };
+        assert_eq!(
+            names(table("claim_lines").unwrap()),
+            ["service_month", "identity_key", "source_file_id", "source_line"]
+        );
+        assert_eq!(
+            names(table("certifications").unwrap()),
+            ["identity_key", "source_file_id", "source_line"]
+        );
+        assert!(names(table("record_tokens").unwrap()).is_empty());
     }
 
     #[test]

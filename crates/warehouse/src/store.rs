@@ -42,9 +42,25 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
         // survey items) reach this size long before a million rows.
         .set_max_row_group_bytes(Some(32 << 20))
         .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")));
-    // Identity keys are unique per person: a dictionary only costs time. (Token columns keep
-    // theirs: sex, insurer and birth-year tokens repeat on every record.)
-    for column in spec.columns.iter().filter(|column| column.name == "identity_key") {
+    // Identity keys and the tokens of whole names and numbers are (nearly) unique per person:
+    // a dictionary only costs time (the vault of a 900k-person delivery was 445 MB with and
+    // without). The other token columns keep theirs: sex, insurer, birth-year and surname
+    // tokens repeat across persons.
+    const PER_PERSON_COLUMNS: [&str; 8] = [
+        "identity_key",
+        "insured_number_token",
+        "insurer_insured_token",
+        "kana_name_token",
+        "kana_name_loose_token",
+        "kanji_name_token",
+        "kanji_name_loose_token",
+        "insured_number_masked_tokens",
+    ];
+    for column in spec
+        .columns
+        .iter()
+        .filter(|column| PER_PERSON_COLUMNS.contains(&column.name.as_str()))
+    {
         builder = builder.set_column_dictionary_enabled(column.name.as_str().into(), false);
     }
     builder.build()
