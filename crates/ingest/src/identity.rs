@@ -160,10 +160,10 @@ impl Tokens {
                 let mut out = [0u8; 80];
                 let mut value = both.as_bytes().to_vec();
                 for position in 0..10 {
-                    let digit = &mut value[insurer.len() + 1 + position];
-                    let original = std::mem::replace(digit, b'_');
+                    let index = insurer.len() + 1 + position;
+                    let original = std::mem::replace(&mut value[index], b'_');
                     let token = tokens.token_bytes(Field::InsuredNumberMasked, &value);
-                    value[insurer.len() + 1 + position] = original;
+                    value[index] = original;
                     out[position * 8..position * 8 + 8].copy_from_slice(&token.0[..8]);
                 }
                 out

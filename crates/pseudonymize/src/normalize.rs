@@ -307,18 +307,15 @@ mod tests {
             'a', '1', '１', ' ', '\u{3000}', '\u{0301}', '\u{3099}', '\u{309B}', 'ｶ', 'ﾞ', 'ﾟ', 'カ', 'か', 'ガ', 'ー',
             '髙', '𠮷', '㍻', '-', '\u{1100}', '\u{1161}',
         ];
-        let mut checked = 0;
         for a in alphabet {
             for b in alphabet {
                 for c in alphabet {
                     for text in [format!("{a}"), format!("{a}{b}"), format!("{a}{b}{c}")] {
                         assert_eq!(nfkc(&text), text.nfkc().collect::<String>(), "{text:?}");
-                        checked += 1;
                     }
                 }
             }
         }
-        assert_eq!(checked, 3 * 21 * 21 * 21);
         assert!(matches!(nfkc("サトウハナコ"), Cow::Borrowed(_)));
     }
 
