@@ -77,7 +77,22 @@ impl YearMonth {
 
     /// `YYYYMM` as used in claims (サービス提供年月).
     pub fn compact(self) -> String {
-        format!("{:04}{:02}", self.year(), self.month())
+        let (year, month) = (self.year(), self.month());
+        if year > 9999 {
+            return format!("{year:04}{month:02}");
+        }
+        // Written for every claim line of a load: digit arithmetic instead of the formatter.
+        [
+            year / 1000,
+            year / 100 % 10,
+            year / 10 % 10,
+            year % 10,
+            month / 10,
+            month % 10,
+        ]
+        .into_iter()
+        .map(|digit| char::from(b'0' + digit as u8))
+        .collect()
     }
 
     /// Parse `YYYYMM`.
@@ -456,6 +471,16 @@ mod tests {
         assert_eq!(march.fiscal_year(), 2026);
         assert_eq!(march.plus_months(1).fiscal_year(), 2027);
         assert_eq!(march.plus_months(-3).compact(), "202612");
+        for (year, month) in [(1, 1), (999, 10), (2028, 3), (9999, 12), (10000, 1)] {
+            let compact = YearMonth::new(year, month).unwrap().compact();
+            assert_eq!(compact, format!("{year:04}{month:02}"));
+            if year <= 9999 {
+                assert_eq!(
+                    YearMonth::parse_compact(&compact).unwrap(),
+                    YearMonth::new(year, month).unwrap()
+                );
+            }
+        }
         assert_eq!(YearMonth::parse_compact("202802").unwrap().days(), 29);
         assert_eq!(YearMonth::parse_dashed("2025-04").unwrap().months_since(march), -23);
         assert!(YearMonth::parse_compact("202513").is_err());

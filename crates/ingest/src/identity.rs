@@ -110,49 +110,34 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
 /// What a normalized insurer number and insured number turn into.
 #[derive(Clone)]
 struct NumberTokens {
+    /// The normalized insurer number.
+    insurer_number: String,
     /// Insurer, insured, and insurer + insured tokens.
     tokens: [Option<Token>; 3],
     masked: Option<[u8; 80]>,
     identity_key: String,
 }
 
-/// Tokens already made in one insurer folder, keyed by the values as written (numbers: as
-/// normalized, so the claims' 8-digit insurer numbers share the masked tokens). A person's
-/// statements, certificates and assessments repeat the same values (and sex, municipality and
-/// birth dates repeat across persons), while normalizing a value and the 27 HMACs of a record
-/// are the largest single cost of a load. Hashing is foldhash: SipHash lookups cost more than
-/// the HMAC they save.
-#[derive(Default)]
-pub struct TokenCache {
-    numbers: Memo<String, NumberTokens>,
-    kana_names: Memo<String, [Option<Token>; 6]>,
-    kanji_names: Memo<String, [Option<Token>; 2]>,
-    birth_dates: Memo<NaiveDate, [Token; 3]>,
-    municipalities: Memo<String, Option<Token>>,
-    sexes: Memo<Sex, Token>,
-    /// Key of `numbers` (`insurer/insured`), reused so a lookup allocates nothing.
-    pair: String,
-}
-
-impl TokenCache {
-    /// The tokens of `identity`.
-    pub fn tokens(&mut self, identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys) -> Tokens {
-        Tokens::of(identity, tokens, keys, self)
-    }
-}
-
-impl Tokens {
-    /// Compute the tokens and identity key of an identity, reusing what `cache` already made.
-    pub fn of(identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys, cache: &mut TokenCache) -> Self {
+impl NumberTokens {
+    /// Normalize the numbers of `identity` and look them up in `numbers`, keyed by
+    /// `insurer/insured` as normalized (so claims' 8-digit insurer numbers share the entries of
+    /// the other extracts' 6-digit ones); `pair` is the reused key buffer.
+    fn of(
+        identity: &Identity<'_>,
+        tokens: &Tokenizer,
+        keys: &IdentityKeys,
+        numbers: &mut Memo<String, NumberTokens>,
+        pair: &mut String,
+    ) -> Self {
         let token = |field: Field, value: &str| (!value.is_empty()).then(|| tokens.token(field, value));
         let insurer = normalize::insurer_number(identity.insurer_number).unwrap_or_default();
         let insured = normalize::insured_number(identity.insured_number).unwrap_or_default();
-        cache.pair.clear();
-        cache.pair.push_str(&insurer);
-        cache.pair.push('/');
-        cache.pair.push_str(&insured);
-        let both = cache.pair.as_str();
-        let numbers = cache.numbers.get(both, || {
+        pair.clear();
+        pair.push_str(&insurer);
+        pair.push('/');
+        pair.push_str(&insured);
+        let both = pair.as_str();
+        numbers.get(both, || {
             // One mistyped digit changes one position: the two numbers share the token with
             // that position masked. 64 bits per token keep the column small; a collision only
             // proposes a comparison, it never decides one.
@@ -176,8 +161,61 @@ impl Tokens {
                 ],
                 masked,
                 identity_key: keys.identity_key(&insurer, &insured),
+                insurer_number: insurer.clone(),
             }
-        });
+        })
+    }
+}
+
+/// Tokens already made in one insurer folder, keyed by the values as written (numbers: as
+/// written, then as normalized, so the claims' 8-digit insurer numbers share the masked
+/// tokens). A person's statements, certificates and assessments repeat the same values (and
+/// sex, municipality and birth dates repeat across persons), while normalizing a value and the
+/// 27 HMACs of a record are the largest single cost of a load. Hashing is foldhash: SipHash lookups cost more than
+/// the HMAC they save.
+#[derive(Default)]
+pub struct TokenCache {
+    /// Keyed by the numbers as written (`insurer U+001F insured`).
+    raw_numbers: Memo<String, NumberTokens>,
+    /// Keyed by the numbers as normalized (`insurer/insured`).
+    numbers: Memo<String, NumberTokens>,
+    kana_names: Memo<String, [Option<Token>; 6]>,
+    kanji_names: Memo<String, [Option<Token>; 2]>,
+    birth_dates: Memo<NaiveDate, [Token; 3]>,
+    municipalities: Memo<String, Option<Token>>,
+    sexes: Memo<Sex, Token>,
+    /// Keys of `raw_numbers` and `numbers`, reused so a lookup allocates nothing.
+    raw_pair: String,
+    pair: String,
+}
+
+impl TokenCache {
+    /// The tokens of `identity`.
+    pub fn tokens(&mut self, identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys) -> Tokens {
+        Tokens::of(identity, tokens, keys, self)
+    }
+}
+
+impl Tokens {
+    /// Compute the tokens and identity key of an identity, reusing what `cache` already made.
+    pub fn of(identity: &Identity<'_>, tokens: &Tokenizer, keys: &IdentityKeys, cache: &mut TokenCache) -> Self {
+        let token = |field: Field, value: &str| (!value.is_empty()).then(|| tokens.token(field, value));
+        // Looked up by the numbers as written first: normalizing them costs more than the
+        // lookup, and nearly every record repeats numbers the folder has had. The first unit
+        // separator of the key ends the insurer number, so ("12", "3") and ("1", "23") stay
+        // apart; an insurer number holding one (a control character, which the layouts
+        // quarantine anyway) skips this memo.
+        let numbers = if identity.insurer_number.contains('\u{1f}') {
+            NumberTokens::of(identity, tokens, keys, &mut cache.numbers, &mut cache.pair)
+        } else {
+            cache.raw_pair.clear();
+            cache.raw_pair.push_str(identity.insurer_number);
+            cache.raw_pair.push('\u{1f}');
+            cache.raw_pair.push_str(identity.insured_number);
+            cache.raw_numbers.get(cache.raw_pair.as_str(), || {
+                NumberTokens::of(identity, tokens, keys, &mut cache.numbers, &mut cache.pair)
+            })
+        };
         let kana = identity.kana_name.map_or([None; 6], |raw| {
             cache.kana_names.get(raw, || {
                 normalize::kana_name(raw).map_or([None; 6], |name| {
@@ -244,7 +282,7 @@ impl Tokens {
             municipality,
         ];
         Self {
-            insurer_number: insurer,
+            insurer_number: numbers.insurer_number,
             identity_key: numbers.identity_key,
             values,
             masked: numbers.masked,
@@ -350,6 +388,10 @@ mod tests {
             person("00131011", "００１２３４５６７８", "ﾔﾏﾀﾞ ﾀﾛｳ", "１３１０１６", 1),
             person("131011", "0012345679", "ヤマダ　ジロウ", "131024", 2),
             person("131011", "12345678", "やまだ　たろう", "131016", 1),
+            // Numbers that run together differently, and one holding the key separator.
+            person("13101", "10012345678", "ヤマダ　タロウ", "131016", 1),
+            person("1310\u{1f}1", "0012345678", "ヤマダ　タロウ", "131016", 1),
+            person("1310", "\u{1f}10012345678", "ヤマダ　タロウ", "131016", 1),
         ];
         let mut cache = TokenCache::default();
         for identity in &written {

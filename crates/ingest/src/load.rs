@@ -1020,8 +1020,8 @@ fn emit_claim(
                 basic.sex,
                 basic.service_month,
             );
-            *identity_key = tokens.identity_key.clone();
-            *insurer = tokens.insurer_number.clone();
+            *identity_key = tokens.identity_key;
+            *insurer = tokens.insurer_number;
             let rows = state.begin("claim_statements", line);
             claim_key(
                 rows,
@@ -1054,15 +1054,14 @@ fn emit_claim(
             rows.end_row();
         }
         ClaimRecord::Detail(detail) => {
-            let (key, insurer) = (identity_key.clone(), insurer.clone());
             let rows = state.begin("claim_lines", line);
             claim_key(
                 rows,
                 &detail.exchange_id,
                 detail.service_month,
                 &detail.provider_number,
-                &key,
-                &insurer,
+                identity_key,
+                insurer,
                 statement_line,
             );
             rows.text("service_kind_code", Some(&detail.service_kind))
@@ -1073,15 +1072,14 @@ fn emit_claim(
             rows.end_row();
         }
         ClaimRecord::Totals(totals) => {
-            let (key, insurer) = (identity_key.clone(), insurer.clone());
             let rows = state.begin("claim_service_totals", line);
             claim_key(
                 rows,
                 &totals.exchange_id,
                 totals.service_month,
                 &totals.provider_number,
-                &key,
-                &insurer,
+                identity_key,
+                insurer,
                 statement_line,
             );
             rows.text("service_kind_code", Some(&totals.service_kind))
