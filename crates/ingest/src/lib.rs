@@ -155,6 +155,7 @@ pub struct Ingest<'k> {
     drop: PathBuf,
     key: &'k SecretKey,
     progress: Option<&'k dyn Progress>,
+    single_pass_bytes: u64,
 }
 
 /// The files of one insurer folder (or of the delivery root), written together so the tables
@@ -277,7 +278,17 @@ impl<'k> Ingest<'k> {
             drop: drop.into(),
             key,
             progress: None,
+            single_pass_bytes: load::SINGLE_PASS_BYTES,
         }
+    }
+
+    /// Read files of up to `bytes` once, holding their rows back until their end was read
+    /// (default 64 MiB). Larger files are read twice, the first time to find what would reject
+    /// them, so their rows can go on while they are read and memory stays bounded. 0 reads every
+    /// file twice.
+    pub fn with_single_pass_bytes(mut self, bytes: u64) -> Self {
+        self.single_pass_bytes = bytes;
+        self
     }
 
     /// Report progress to `progress`.
@@ -342,7 +353,7 @@ impl<'k> Ingest<'k> {
             seconds: 0.0,
         };
         let mut go_live: BTreeMap<String, Option<YearMonth>> = BTreeMap::new();
-        let load = DeliveryLoad::begin(warehouse, &delivery)?;
+        let load = DeliveryLoad::begin(warehouse, &delivery);
         let mut writer = UnitWriter {
             load: &load,
             report: &mut report,
@@ -359,6 +370,7 @@ impl<'k> Ingest<'k> {
                 grades: &empty,
                 tokens: &tokenizer,
                 keys: &keys,
+                single_pass_bytes: self.single_pass_bytes,
             };
             let (registry, rest): (Vec<_>, Vec<_>) =
                 files.into_iter().partition(|file| file.extract == Extract::Insurers);

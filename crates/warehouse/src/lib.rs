@@ -11,7 +11,7 @@
 //! - `<root>/manifests/<delivery>.json`: what each load read, checked and wrote.
 //!
 //! A load of one delivery ([`DeliveryLoad`]) streams rows into every table and replaces that
-//! delivery's partition of each in one Delta commit (`replaceWhere delivery_month = …`): a crash
+//! delivery's partition of each in one Delta commit (the partition's files out, the new ones in): a crash
 //! leaves each table at its previous or its new version, and loading the same delivery again
 //! gives the same content, without duplicates. Tables derived after loading
 //! ([`derived_tables`], e.g. linkage's `person_map`) are rewritten whole in one commit
@@ -23,7 +23,7 @@
 //! let warehouse = Warehouse::new("warehouse-root");
 //! let mut rows = kaigo_warehouse::rows::TableRows::new(table("insurers").expect("declared"));
 //! // … push rows …
-//! let load = DeliveryLoad::begin(&warehouse, "202611")?;
+//! let load = DeliveryLoad::begin(&warehouse, "202611");
 //! // From a non-async thread (the parsing threads do this):
 //! load.send_blocking("insurers", rows.finish()?)?;
 //! let commits = load.commit().await?;
@@ -85,6 +85,12 @@ pub enum WarehouseError {
     /// A table's writer stopped before the load ended (its own error is reported at commit).
     #[error("table {table}: the writer stopped before the load ended")]
     WriterGone {
+        /// Table name.
+        table: String,
+    },
+    /// The load was given up, or a producer failed, before its commit: nothing was committed.
+    #[error("table {table}: the load ended before its commit; nothing is committed")]
+    Abandoned {
         /// Table name.
         table: String,
     },

@@ -1,34 +1,24 @@
 //! A delivery streamed into every table at once, each table committed once at the end.
 //!
 //! Producers (the parsing threads) push record batches per table through bounded channels; one
-//! Delta write per table consumes its channel as a DataFusion stream and writes Parquet files as
-//! the rows arrive, so memory stays bounded by the channel depth and the writers' buffers, not by
-//! the size of the delivery. Nothing is visible to readers until [`DeliveryLoad::commit`]: if the
+//! writer task per table consumes its channel and writes the delivery's partition as Parquet files
+//! as the rows arrive, so memory stays bounded by the channel depth and the writers' buffers, not
+//! by the size of the delivery. Nothing is visible to readers until [`DeliveryLoad::commit`]: if the
 //! load is dropped or a producer fails first, every stream ends in an error and no table commits.
 
 use std::{
     collections::BTreeMap,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
 
-use arrow::{datatypes::SchemaRef, record_batch::RecordBatch};
-use deltalake::datafusion::{
-    catalog::streaming::StreamingTable,
-    common::DataFusionError,
-    datasource::provider_as_source,
-    execution::{SendableRecordBatchStream, TaskContext},
-    logical_expr::{LogicalPlan, LogicalPlanBuilder},
-    physical_plan::{stream::RecordBatchStreamAdapter, streaming::PartitionStream},
-};
-use futures::StreamExt;
+use arrow::record_batch::RecordBatch;
+use futures::Stream;
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use crate::{Result, TableSpec, Warehouse, WarehouseError, tables};
-
-type Item = std::result::Result<RecordBatch, DataFusionError>;
 
 /// Batches in flight per table: enough to keep a writer busy while the producers parse.
 const CHANNEL_DEPTH: usize = 4;
@@ -47,7 +37,7 @@ pub struct TableCommit {
 
 struct Channel {
     spec: &'static TableSpec,
-    sender: mpsc::Sender<Item>,
+    sender: mpsc::Sender<RecordBatch>,
     rows: AtomicU64,
     writer: JoinHandle<Result<u64>>,
 }
@@ -58,71 +48,44 @@ pub struct DeliveryLoad {
     complete: Arc<AtomicBool>,
 }
 
-/// The receiving end of a table's channel, as the single partition of a streaming table.
-#[derive(Debug)]
-struct ChannelStream {
-    schema: SchemaRef,
-    receiver: Mutex<Option<mpsc::Receiver<Item>>>,
+/// The batches of a table's channel, as its writer reads them. When the senders are gone the
+/// stream ends normally only if the load asked to commit; otherwise it ends in an error, so the
+/// writer does not commit.
+fn batches(
+    spec: &'static TableSpec,
+    receiver: mpsc::Receiver<RecordBatch>,
     complete: Arc<AtomicBool>,
-}
-
-impl PartitionStream for ChannelStream {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _context: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let receiver = self.receiver.lock().expect("not poisoned").take();
-        let complete = self.complete.clone();
-        let stream = futures::stream::unfold(receiver, move |receiver| {
-            let complete = complete.clone();
-            async move {
-                let mut receiver = receiver?;
-                match receiver.recv().await {
-                    Some(item) => Some((item, Some(receiver))),
-                    // Senders gone: a normal end only if the load asked to commit.
-                    None if complete.load(Ordering::SeqCst) => None,
-                    None => Some((
-                        Err(DataFusionError::Execution(
-                            "the load ended before its commit; nothing is committed".into(),
-                        )),
-                        None,
-                    )),
-                }
+) -> impl Stream<Item = Result<RecordBatch>> {
+    futures::stream::unfold(Some(receiver), move |receiver| {
+        let complete = complete.clone();
+        async move {
+            let mut receiver = receiver?;
+            match receiver.recv().await {
+                Some(batch) => Some((Ok(batch), Some(receiver))),
+                None if complete.load(Ordering::SeqCst) => None,
+                None => Some((
+                    Err(WarehouseError::Abandoned {
+                        table: spec.name.to_string(),
+                    }),
+                    None,
+                )),
             }
-        });
-        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream.boxed()))
-    }
-}
-
-fn input_plan(spec: &'static TableSpec, stream: ChannelStream) -> Result<LogicalPlan> {
-    let plan_error = |source: DataFusionError| WarehouseError::Delta {
-        table: spec.name.to_string(),
-        source: Box::new(source.into()),
-    };
-    let table = StreamingTable::try_new(spec.schema(), vec![Arc::new(stream)]).map_err(plan_error)?;
-    LogicalPlanBuilder::scan(spec.name, provider_as_source(Arc::new(table)), None)
-        .and_then(LogicalPlanBuilder::build)
-        .map_err(plan_error)
+        }
+    })
 }
 
 impl DeliveryLoad {
     /// Start writing `delivery` into every table of `warehouse`. Must run inside a multi-thread
     /// Tokio runtime: the writers run as tasks while producers block on full channels.
-    pub fn begin(warehouse: &Warehouse, delivery: &str) -> Result<Self> {
+    pub fn begin(warehouse: &Warehouse, delivery: &str) -> Self {
         let complete = Arc::new(AtomicBool::new(false));
         let mut channels = BTreeMap::new();
         for spec in tables() {
             let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
-            let stream = ChannelStream {
-                schema: spec.schema(),
-                receiver: Mutex::new(Some(receiver)),
-                complete: complete.clone(),
-            };
-            let plan = input_plan(spec, stream)?;
+            let batches = batches(spec, receiver, complete.clone());
             let warehouse = warehouse.clone();
             let delivery_name = delivery.to_string();
-            let writer = tokio::spawn(async move { warehouse.replace_delivery(spec, &delivery_name, plan).await });
+            let writer = tokio::spawn(async move { warehouse.replace_delivery(spec, &delivery_name, batches).await });
             channels.insert(
                 spec.name,
                 Channel {
@@ -133,7 +96,7 @@ impl DeliveryLoad {
                 },
             );
         }
-        Ok(Self { channels, complete })
+        Self { channels, complete }
     }
 
     /// Hand rows of `table` to its writer, waiting while its channel is full. Call from a thread
@@ -152,7 +115,7 @@ impl DeliveryLoad {
             let length = MAX_BATCH_ROWS.min(batch.num_rows() - offset);
             channel
                 .sender
-                .blocking_send(Ok(batch.slice(offset, length)))
+                .blocking_send(batch.slice(offset, length))
                 .map_err(|_| WarehouseError::WriterGone {
                     table: table.to_string(),
                 })?;
@@ -242,9 +205,7 @@ mod tests {
         let runtime = runtime();
         let spec = table("provider_activity").unwrap();
 
-        let load = runtime
-            .block_on(async { DeliveryLoad::begin(&warehouse, "202611") })
-            .unwrap();
+        let load = runtime.block_on(async { DeliveryLoad::begin(&warehouse, "202611") });
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 load.send_blocking("provider_activity", activity_rows("202611", 100_000))
@@ -259,9 +220,7 @@ mod tests {
         assert_eq!(version, Some(commits["provider_activity"].version));
 
         // Rows sent, then the load is dropped without a commit: no table moves.
-        let load = runtime
-            .block_on(async { DeliveryLoad::begin(&warehouse, "202611") })
-            .unwrap();
+        let load = runtime.block_on(async { DeliveryLoad::begin(&warehouse, "202611") });
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 load.send_blocking("provider_activity", activity_rows("202611", 10))
@@ -271,9 +230,7 @@ mod tests {
         runtime.block_on(load.abort());
         assert_eq!(runtime.block_on(warehouse.version(spec)).unwrap(), version);
 
-        let load = runtime
-            .block_on(async { DeliveryLoad::begin(&warehouse, "202611") })
-            .unwrap();
+        let load = runtime.block_on(async { DeliveryLoad::begin(&warehouse, "202611") });
         let wrong = table("insurers").unwrap();
         let error = load
             .send_blocking("provider_activity", RecordBatch::new_empty(wrong.schema()))

@@ -32,8 +32,21 @@ fn corpus() -> PathBuf {
 /// Values of the one person in the base delivery; no message may contain them.
 const PERSON_VALUES: [&str; 5] = ["5352250927", "19320210", "イシナガ", "石永", "チヨコ"];
 
-/// Run one case; `Err` describes how it missed its documented outcome.
+/// Run one case, with files read once and read twice; `Err` describes how it missed its
+/// documented outcome.
 fn check(name: &str, case: &Case) -> Result<(), String> {
+    for single_pass_bytes in [u64::MAX, 0] {
+        check_reading(name, case, single_pass_bytes).map_err(|miss| {
+            format!(
+                "{miss} (files read {})",
+                if single_pass_bytes == 0 { "twice" } else { "once" }
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn check_reading(name: &str, case: &Case, single_pass_bytes: u64) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let drop = dir.path().join("hub/202611");
     copy_folder(&corpus().join("base/202611"), &drop);
@@ -43,7 +56,11 @@ fn check(name: &str, case: &Case) -> Result<(), String> {
     std::fs::copy(corpus().join(name).join(&case.file), drop.join(&case.file)).unwrap();
     let warehouse = Warehouse::new(dir.path().join("warehouse"));
     let key = key();
-    let result = runtime().block_on(Ingest::new(&drop, &key).run(&warehouse));
+    let result = runtime().block_on(
+        Ingest::new(&drop, &key)
+            .with_single_pass_bytes(single_pass_bytes)
+            .run(&warehouse),
+    );
     let leaks = |text: &str| PERSON_VALUES.iter().any(|value| text.contains(value));
     let expected_message = case.message.as_deref().unwrap_or_default();
     let report = match (result, case.expect.as_str()) {
@@ -185,13 +202,24 @@ fn a_large_claims_file_loads_in_chunks_or_not_at_all() {
         + 1;
     let truncated = complete[..end].to_vec();
 
-    for (bytes, is_complete) in [(complete, true), (truncated, false)] {
+    // Read once with its chunks held back (the default for a file this size), and read twice
+    // with its chunks handed on as they are parsed.
+    let cases = [(&complete, true), (&truncated, false)]
+        .into_iter()
+        .flat_map(|(bytes, is_complete)| [(bytes, is_complete, u64::MAX), (bytes, is_complete, 0)]);
+    for (bytes, is_complete, single_pass_bytes) in cases {
         let dir = tempfile::tempdir().unwrap();
         let drop = dir.path().join("hub/202611");
         copy_folder(&corpus().join("base/202611"), &drop);
         std::fs::write(drop.join(statements_file), bytes).unwrap();
         let warehouse = Warehouse::new(dir.path().join("warehouse"));
-        let report = runtime().block_on(Ingest::new(&drop, &key()).run(&warehouse)).unwrap();
+        let report = runtime()
+            .block_on(
+                Ingest::new(&drop, &key())
+                    .with_single_pass_bytes(single_pass_bytes)
+                    .run(&warehouse),
+            )
+            .unwrap();
         let entry = report
             .files
             .iter()
