@@ -221,12 +221,12 @@ impl FileState<'_, '_> {
 /// the insurer folder the file sits in (None for registries at the delivery root).
 ///
 /// A rejected file contributes no rows, yet some of what rejects a file (an open quote, and for
-/// claims files the record numbering, counts and end record) only shows at its end. A file of
-/// up to [`Context::single_pass_bytes`] is therefore read once: hashed, parsed, checked and pseudonymized
-/// with its chunks held back until its end was read. A larger file is read twice, so memory stays
-/// bounded: the first pass hashes it and checks what could reject it, the second (from the page
-/// cache) parses and hands chunks on as it goes. An `Err` stops the load: the sink failed, or the
-/// file changed between the passes.
+/// claims files the record numbering, counts and end record) only shows at its end. A file of up
+/// to [`Context::single_pass_bytes`] is therefore read once: hashed, parsed, checked and
+/// pseudonymized with its chunks held back until its end was read. A larger file is read twice,
+/// so memory stays bounded: the first pass hashes it and checks what could reject it, the second
+/// (from the page cache) parses and hands chunks on as it goes. An `Err` stops the load: the sink
+/// failed, or the file changed between the passes.
 pub fn load_file(
     context: &Context<'_>,
     root: &Path,
