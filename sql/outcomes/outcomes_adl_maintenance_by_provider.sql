@@ -13,7 +13,10 @@ ranked as (
         provider_number,
         fiscal_year,
         adl_gain,
-        row_number() over (partition by provider_number, fiscal_year order by adl_gain, person_key) as gain_rank,
+        -- bigint like the counts it is compared with (an unsigned rank against a signed count
+        -- would compare as decimals).
+        cast(row_number() over (partition by provider_number, fiscal_year order by adl_gain, person_key) as bigint)
+            as gain_rank,
         count(*) over (partition by provider_number, fiscal_year) as n_assessed
     from evaluations
     where adl_gain is not null

@@ -3,12 +3,13 @@
 -- (sidecar: outcomes_by_area.toml). Each measure is a ratio Σ numerator / Σ denominator over
 -- observations — a proportion (denominator 1, numerator 0 or 1), a mean (denominator 1) or a rate
 -- per person-year — so one standardization serves them all. The observations arrive summed per
--- insurer × sex × age band (fct_outcome_strata); areas add those parts up.
-with insurer_strata as (
+-- area × sex × age band (fct_outcome_area_strata, rolled up from fct_outcome_strata).
+with strata as (
     select
-        measure_code,
+        area_level,
+        area_code,
         period_key,
-        insurer_number,
+        measure_code,
         sex_code,
         age_band,
         n_observations,
@@ -17,8 +18,11 @@ with insurer_strata as (
         denominator_squares,
         residual_squares,
         residual_cross,
-        numerator / denominator as insurer_ratio
-    from fct_outcome_strata
+        numerator / denominator as stratum_value,
+        -- A stratum's variance by linearization: Σ (y − r d)² / (Σ d)², which is r (1 − r) / n for
+        -- a proportion.
+        residual_squares / power(denominator, 2) as stratum_variance
+    from fct_outcome_area_strata
 ),
 
 -- What each measure is and the range its values and limits are clipped to.
@@ -36,23 +40,13 @@ measures as (
     ) as measure_list(measure_code, measure_kind, lower_bound, upper_bound)
 ),
 
--- Each insurer's strata count in three areas: the insurer, its prefecture (the insurer number's
--- first two digits) and the nation.
-located as (
-    select 'insurer' as area_level, insurer_number as area_code, * from insurer_strata
-    union all
-    select 'prefecture', substr(insurer_number, 1, 2), * from insurer_strata
-    union all
-    select 'national', '00', * from insurer_strata
-),
-
 -- The standard population: the nation's observations of the same period and measure, in units
 -- of the denominator (persons, person-years, user-months), so that the nation standardized to
 -- itself gives its crude value.
 standard as (
-    select period_key, measure_code, sex_code, age_band, sum(denominator) as standard_denominator
-    from insurer_strata
-    group by period_key, measure_code, sex_code, age_band
+    select period_key, measure_code, sex_code, age_band, denominator as standard_denominator
+    from strata
+    where area_level = 'national'
 ),
 
 national as (
@@ -61,119 +55,56 @@ national as (
         measure_code,
         sum(numerator) / sum(denominator) as national_value,
         sum(denominator) as national_denominator
-    from insurer_strata
+    from strata
+    where area_level = 'national'
     group by period_key, measure_code
 ),
 
 -- The funnel's spread: the nation's residual variance per unit of denominator,
--- Σ (y − R d)² / Σ d, which is p (1 − p) for a proportion. Here and in stratum_spread a sum of
--- squares about a pooled ratio R comes from the parts' sums about their own ratios r_i:
--- Σ_i S_i + 2 (r_i − R) C_i + (r_i − R)² D_i, with S_i = Σ (y − r_i d)², C_i = Σ d (y − r_i d) and
--- D_i = Σ d² (fct_outcome_strata). Exact, and free of the cancellation of Σ y² − (Σ y)² / n.
+-- Σ (y − R d)² / Σ d, which is p (1 − p) for a proportion. The sum of squares about the
+-- national ratio R comes from the national strata's sums about their own ratios r_s:
+-- Σ_s S_s + 2 (r_s − R) C_s + (r_s − R)² D_s (see fct_outcome_strata.toml). Exact, and free of the
+-- cancellation of Σ y² − (Σ y)² / n.
 national_spread as (
     select
         national.period_key,
         national.measure_code,
         national.national_value,
         sum(
-            insurer_strata.residual_squares
-            + 2 * (insurer_strata.insurer_ratio - national.national_value) * insurer_strata.residual_cross
-            + power(insurer_strata.insurer_ratio - national.national_value, 2) * insurer_strata.denominator_squares
+            strata.residual_squares
+            + 2 * (strata.stratum_value - national.national_value) * strata.residual_cross
+            + power(strata.stratum_value - national.national_value, 2) * strata.denominator_squares
         ) / max(national.national_denominator) as residual_variance
-    from insurer_strata
+    from strata
     inner join national
-        on national.period_key = insurer_strata.period_key and national.measure_code = insurer_strata.measure_code
+        on national.period_key = strata.period_key and national.measure_code = strata.measure_code
+    where strata.area_level = 'national'
     group by national.period_key, national.measure_code, national.national_value
 ),
 
-strata as (
-    select
-        area_level,
-        area_code,
-        period_key,
-        measure_code,
-        sex_code,
-        age_band,
-        sum(n_observations) as n_observations,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-        sum(numerator) / sum(denominator) as stratum_value
-    from located
-    group by area_level, area_code, period_key, measure_code, sex_code, age_band
-),
-
--- A stratum's variance by linearization: Σ (y − r d)² / (Σ d)², which is r (1 − r) / n for a
--- proportion.
-stratum_spread as (
+-- Direct standardization over the strata the area has, with weights w_s = D_s / Σ D, the standard
+-- population's shares renormalized over those strata: Σ w_s R_s = Σ D_s R_s / Σ D_s and
+-- Σ w_s² V_s = Σ D_s² V_s / (Σ D_s)², so the weights need no pass of their own.
+area_values as (
     select
         strata.area_level,
         strata.area_code,
         strata.period_key,
         strata.measure_code,
-        strata.sex_code,
-        strata.age_band,
-        sum(
-            located.residual_squares
-            + 2 * (located.insurer_ratio - strata.stratum_value) * located.residual_cross
-            + power(located.insurer_ratio - strata.stratum_value, 2) * located.denominator_squares
-        ) / power(max(strata.denominator), 2) as stratum_variance
+        sum(strata.n_observations) as n_observations,
+        sum(strata.numerator) as numerator,
+        sum(strata.denominator) as denominator,
+        sum(standard.standard_denominator * strata.stratum_value) / sum(standard.standard_denominator)
+            as standardized_value,
+        sqrt(sum(power(standard.standard_denominator, 2) * strata.stratum_variance))
+        / sum(standard.standard_denominator) as standardized_standard_error
     from strata
-    inner join located
-        on located.area_level = strata.area_level
-        and located.area_code = strata.area_code
-        and located.period_key = strata.period_key
-        and located.measure_code = strata.measure_code
-        and located.sex_code = strata.sex_code
-        and located.age_band = strata.age_band
-    group by strata.area_level, strata.area_code, strata.period_key, strata.measure_code, strata.sex_code,
-        strata.age_band
-),
-
--- Direct standardization over the strata the area has: weights are the standard population's
--- shares, renormalized over those strata.
-weighted as (
-    select
-        strata.area_level,
-        strata.area_code,
-        strata.period_key,
-        strata.measure_code,
-        strata.n_observations,
-        strata.numerator,
-        strata.denominator,
-        strata.stratum_value,
-        stratum_spread.stratum_variance,
-        standard.standard_denominator
-        / sum(standard.standard_denominator) over (
-            partition by strata.area_level, strata.area_code, strata.period_key, strata.measure_code
-        ) as weight
-    from strata
-    inner join stratum_spread
-        on stratum_spread.area_level = strata.area_level
-        and stratum_spread.area_code = strata.area_code
-        and stratum_spread.period_key = strata.period_key
-        and stratum_spread.measure_code = strata.measure_code
-        and stratum_spread.sex_code = strata.sex_code
-        and stratum_spread.age_band = strata.age_band
     inner join standard
         on standard.period_key = strata.period_key
         and standard.measure_code = strata.measure_code
         and standard.sex_code = strata.sex_code
         and standard.age_band = strata.age_band
-),
-
-area_values as (
-    select
-        area_level,
-        area_code,
-        period_key,
-        measure_code,
-        sum(n_observations) as n_observations,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-        sum(weight * stratum_value) as standardized_value,
-        sqrt(sum(weight * weight * stratum_variance)) as standardized_standard_error
-    from weighted
-    group by area_level, area_code, period_key, measure_code
+    group by strata.area_level, strata.area_code, strata.period_key, strata.measure_code
 ),
 
 unclipped as (

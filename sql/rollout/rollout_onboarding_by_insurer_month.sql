@@ -5,42 +5,10 @@ with registry_months as (
     from dim_insurer_months
 ),
 
-provider_counts as (
-    select
-        insurer_number,
-        cast(delivery_month as int) as month_key,
-        sum(case when is_medical_institution then 0 else 1 end) as n_providers,
-        sum(case when not is_medical_institution and portal_registered_on is not null then 1 else 0 end)
-            as n_portal_registered,
-        sum(case when not is_medical_institution and client_certificate_on is not null then 1 else 0 end)
-            as n_client_certificate,
-        sum(case when not is_medical_institution and subsidy_yen > 0 then 1 else 0 end) as n_subsidised,
-        sum(case when is_medical_institution then 1 else 0 end) as n_medical_institutions,
-        sum(case when is_medical_institution and opinion_electronic_since is not null then 1 else 0 end)
-            as n_opinion_electronic_institutions
-    from providers
-    group by insurer_number, cast(delivery_month as int)
-),
-
-activity as (
-    select
-        insurer_number,
-        cast(service_month as int) as service_month_key,
-        sum(n_users) as n_users,
-        sum(n_users_with_consent) as n_users_with_consent,
-        sum(n_record_views) as n_record_views
-    from provider_activity
-    group by insurer_number, cast(service_month as int)
-),
-
-opinions as (
-    select
-        insurer_number,
-        cast(extract(year from opinion_on) * 100 + extract(month from opinion_on) as int) as opinion_month_key,
-        count(*) as n_opinions,
-        sum(case when is_opinion_electronic then 1 else 0 end) as n_opinions_electronic
-    from certifications
-    group by insurer_number, cast(extract(year from opinion_on) * 100 + extract(month from opinion_on) as int)
+-- A registry month takes the providers of its own delivery, and the activity and opinions of the
+-- previous month (fct_insurer_onboarding_months keeps each count in its own month).
+onboarding as (
+    select * from fct_insurer_onboarding_months
 ),
 
 final as (
@@ -48,38 +16,35 @@ final as (
         registry_months.insurer_number,
         registry_months.month_key,
         registry_months.prefecture_code,
-        coalesce(provider_counts.n_providers, 0) as n_providers,
-        coalesce(provider_counts.n_portal_registered, 0) as n_portal_registered,
-        coalesce(provider_counts.n_client_certificate, 0) as n_client_certificate,
-        case when provider_counts.n_providers > 0
-            then 100.0 * provider_counts.n_client_certificate / provider_counts.n_providers end
+        coalesce(providers.n_providers, 0) as n_providers,
+        coalesce(providers.n_portal_registered, 0) as n_portal_registered,
+        coalesce(providers.n_client_certificate, 0) as n_client_certificate,
+        case when providers.n_providers > 0
+            then 100.0 * providers.n_client_certificate / providers.n_providers end
             as client_certificate_pct,
-        coalesce(provider_counts.n_subsidised, 0) as n_subsidised,
-        case when provider_counts.n_providers > 0
-            then 100.0 * provider_counts.n_subsidised / provider_counts.n_providers end as subsidised_pct,
-        coalesce(provider_counts.n_medical_institutions, 0) as n_medical_institutions,
-        coalesce(provider_counts.n_opinion_electronic_institutions, 0) as n_opinion_electronic_institutions,
-        coalesce(activity.n_users, 0) as n_users,
-        coalesce(activity.n_users_with_consent, 0) as n_users_with_consent,
-        case when activity.n_users > 0 then 100.0 * activity.n_users_with_consent / activity.n_users end
+        coalesce(providers.n_subsidised, 0) as n_subsidised,
+        case when providers.n_providers > 0
+            then 100.0 * providers.n_subsidised / providers.n_providers end as subsidised_pct,
+        coalesce(providers.n_medical_institutions, 0) as n_medical_institutions,
+        coalesce(providers.n_opinion_electronic_institutions, 0) as n_opinion_electronic_institutions,
+        coalesce(previous.n_users, 0) as n_users,
+        coalesce(previous.n_users_with_consent, 0) as n_users_with_consent,
+        case when previous.n_users > 0 then 100.0 * previous.n_users_with_consent / previous.n_users end
             as consent_pct,
-        coalesce(activity.n_record_views, 0) as n_record_views,
-        case when activity.n_users > 0 then 1.0 * activity.n_record_views / activity.n_users end
+        coalesce(previous.n_record_views, 0) as n_record_views,
+        case when previous.n_users > 0 then 1.0 * previous.n_record_views / previous.n_users end
             as record_views_per_user,
-        coalesce(opinions.n_opinions, 0) as n_opinions,
-        coalesce(opinions.n_opinions_electronic, 0) as n_opinions_electronic,
-        case when opinions.n_opinions > 0 then 100.0 * opinions.n_opinions_electronic / opinions.n_opinions end
+        coalesce(previous.n_opinions, 0) as n_opinions,
+        coalesce(previous.n_opinions_electronic, 0) as n_opinions_electronic,
+        case when previous.n_opinions > 0 then 100.0 * previous.n_opinions_electronic / previous.n_opinions end
             as opinions_electronic_pct
     from registry_months
-    left join provider_counts
-        on provider_counts.insurer_number = registry_months.insurer_number
-        and provider_counts.month_key = registry_months.month_key
-    left join activity
-        on activity.insurer_number = registry_months.insurer_number
-        and activity.service_month_key = registry_months.previous_month_key
-    left join opinions
-        on opinions.insurer_number = registry_months.insurer_number
-        and opinions.opinion_month_key = registry_months.previous_month_key
+    left join onboarding as providers
+        on providers.insurer_number = registry_months.insurer_number
+        and providers.month_key = registry_months.month_key
+    left join onboarding as previous
+        on previous.insurer_number = registry_months.insurer_number
+        and previous.month_key = registry_months.previous_month_key
 )
 
 select * from final

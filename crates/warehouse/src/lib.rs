@@ -33,6 +33,7 @@
 //! What this crate does not do: parse hub files, validate, or pseudonymize (that is ingest), or
 //! run SQL over the tables (that is query).
 
+mod committed;
 pub mod manifest;
 pub mod rows;
 pub mod schema;
@@ -99,6 +100,13 @@ pub enum WarehouseError {
     Location {
         /// Path.
         path: std::path::PathBuf,
+    },
+    /// A table uses a Delta feature the query side does not read (deletion vectors, column
+    /// mapping), or lists a file or partition value it cannot resolve: written by another tool.
+    #[error("Delta table {table}: written with features kaigo does not read (deletion vectors, column mapping)")]
+    Unreadable {
+        /// Table name.
+        table: String,
     },
 }
 

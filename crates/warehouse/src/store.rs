@@ -33,7 +33,7 @@ use parquet::{
     file::properties::{EnabledStatistics, WriterProperties},
 };
 
-use crate::{Result, TableSpec, WarehouseError, Zone, schema::DELIVERY_MONTH};
+use crate::{Result, TableSpec, WarehouseError, Zone, committed::CommittedTable, schema::DELIVERY_MONTH};
 
 /// The warehouse root: `warehouse/`, `vault/` and `manifests/` below it.
 #[derive(Debug, Clone)]
@@ -370,13 +370,7 @@ impl Warehouse {
                 table.load_version(*version).await.map_err(error)?;
             }
             versions.insert(name.clone(), table.version().unwrap_or(0));
-            table.update_datafusion_session(&context.state()).map_err(error)?;
-            // The scan takes the session's Parquet options (view types, pushdown) from it.
-            let provider = table
-                .table_provider()
-                .with_session(Arc::new(context.state()))
-                .await
-                .map_err(|source| error(source.into()))?;
+            let provider = Arc::new(CommittedTable::new(&name, &table)?);
             context
                 .register_table(name.as_str(), provider)
                 .map_err(|source| error(source.into()))?;

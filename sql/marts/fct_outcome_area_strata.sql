@@ -1,0 +1,67 @@
+-- fct_outcome_area_strata: fct_outcome_strata rolled up from insurers to every area an insurer
+-- counts in — the insurer itself, its prefecture (the insurer number's first two digits) and the
+-- nation — with the sums of squares recomputed about each area stratum's own ratio (sidecar:
+-- fct_outcome_area_strata.toml). outcomes_by_area reads only this mart: the roll-up is done once,
+-- by `kaigo build`, not each time the outcomes are queried.
+with insurer_strata as (
+    select
+        measure_code,
+        period_key,
+        insurer_number,
+        sex_code,
+        age_band,
+        n_observations,
+        numerator,
+        denominator,
+        denominator_squares,
+        residual_squares,
+        residual_cross,
+        numerator / denominator as insurer_ratio
+    from fct_outcome_strata
+),
+
+located as (
+    select 'insurer' as area_level, insurer_number as area_code, * from insurer_strata
+    union all
+    select 'prefecture', substr(insurer_number, 1, 2), * from insurer_strata
+    union all
+    select 'national', '00', * from insurer_strata
+),
+
+-- Each part (an insurer's stratum) with the pooled ratio R of its area stratum, by a window, so
+-- the parts are located once.
+with_ratio as (
+    select
+        *,
+        sum(numerator) over (partition by area_level, area_code, period_key, measure_code, sex_code, age_band)
+        / sum(denominator) over (partition by area_level, area_code, period_key, measure_code, sex_code, age_band)
+            as stratum_ratio
+    from located
+),
+
+-- About R, from the parts' sums about their own ratios r_i (see fct_outcome_strata.toml):
+-- Σ (y − R d)² = Σ_i S_i + 2 (r_i − R) C_i + (r_i − R)² D_i and Σ d (y − R d) = Σ_i C_i + (r_i − R) D_i.
+final as (
+    select
+        area_level,
+        area_code,
+        period_key,
+        measure_code,
+        sex_code,
+        age_band,
+        sum(n_observations) as n_observations,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(denominator_squares) as denominator_squares,
+        sum(
+            residual_squares
+            + 2 * (insurer_ratio - stratum_ratio) * residual_cross
+            + power(insurer_ratio - stratum_ratio, 2) * denominator_squares
+        ) as residual_squares,
+        sum(residual_cross + (insurer_ratio - stratum_ratio) * denominator_squares) as residual_cross
+    from with_ratio
+    group by area_level, area_code, period_key, measure_code, sex_code, age_band
+)
+
+select * from final
+order by area_level, area_code, period_key, measure_code, sex_code, age_band
