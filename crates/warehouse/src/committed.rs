@@ -71,7 +71,12 @@ impl CommittedTable {
         let schema = snapshot.snapshot().arrow_schema();
         let partition_columns = snapshot.metadata().partition_columns();
         let is_partition = |field: &FieldRef| partition_columns.contains(field.name());
-        let file_fields: Vec<FieldRef> = schema.fields().iter().filter(|f| !is_partition(f)).cloned().collect();
+        let file_fields: Vec<FieldRef> = schema
+            .fields()
+            .iter()
+            .filter(|field| !is_partition(field))
+            .cloned()
+            .collect();
         // The scan appends partition values in this order.
         let partition_fields: Vec<FieldRef> = partition_columns
             .iter()
@@ -123,8 +128,6 @@ impl CommittedTable {
                     .with_statistics(Arc::new(statistics)),
             );
         }
-        // Sorted by path, so that a session splits the same files into the same scan partitions.
-        files.sort_by(|left, right| left.path().cmp(right.path()));
         let statistics = Statistics::try_merge_iter(
             files.iter().filter_map(|file| file.statistics.as_deref()),
             scan_schema.table_schema(),
@@ -168,6 +171,7 @@ impl TableProvider for CommittedTable {
             Some(columns) => columns.iter().map(|&column| self.scan_index[column]).collect(),
             None => self.scan_index.clone(),
         };
+        // Split in path order: the same files land in the same scan partitions every time.
         let groups = FileGroup::new(self.files.clone()).split_files(state.config().target_partitions());
         let source = Arc::new(ParquetSource::new(self.scan_schema.clone()));
         let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)

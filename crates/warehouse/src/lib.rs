@@ -103,7 +103,9 @@ pub enum WarehouseError {
     },
     /// A table uses a Delta feature the query side does not read (deletion vectors, column
     /// mapping), or lists a file or partition value it cannot resolve: written by another tool.
-    #[error("Delta table {table}: written with features kaigo does not read (deletion vectors, column mapping)")]
+    #[error(
+        "Delta table {table}: not readable as written (deletion vectors, column mapping, or a file path or partition value kaigo cannot resolve)"
+    )]
     Unreadable {
         /// Table name.
         table: String,
