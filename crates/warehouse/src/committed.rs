@@ -121,7 +121,7 @@ impl CommittedTable {
                 })
                 .collect::<DataFusionResult<Vec<_>>>()
                 .map_err(|_| refuse())?;
-            let statistics = file_statistics(&scan_schema, &file.stats(), size, &partition_values);
+            let statistics = file_statistics(&scan_schema, &file.stats(), &partition_values);
             files.push(
                 PartitionedFile::new(path.to_string(), size)
                     .with_partition_values(partition_values)
@@ -199,15 +199,13 @@ impl TableProvider for CommittedTable {
 /// and per column the null count, minimum and maximum the writer recorded; a partition column
 /// has the file's value. Minima and maxima are exact only for integers and dates: Delta may
 /// truncate text, and DataFusion answers `min`/`max` from exact statistics without reading.
-fn file_statistics(
-    scan_schema: &TableSchema,
-    stats: &Option<String>,
-    size: u64,
-    partition_values: &[ScalarValue],
-) -> Statistics {
+fn file_statistics(scan_schema: &TableSchema, stats: &Option<String>, partition_values: &[ScalarValue]) -> Statistics {
     let table_schema = scan_schema.table_schema();
+    // The byte size stays unknown: the only one at hand is the file's, compressed and of all
+    // its columns, and DataFusion keeps it through a projection to text columns. Comparing those
+    // put the larger table on the build side of joins (a table of integers compresses better);
+    // without it, the optimizer compares row counts, which are exact.
     let mut statistics = Statistics::new_unknown(table_schema);
-    statistics.total_byte_size = Precision::Inexact(size as usize);
     let stats: serde_json::Value = stats
         .as_deref()
         .and_then(|text| serde_json::from_str(text).ok())
@@ -265,7 +263,8 @@ mod tests {
     };
     use deltalake::datafusion::{
         physical_plan::{
-            collect,
+            collect, displayable,
+            joins::HashJoinExec,
             statistics::{StatisticsArgs, StatisticsContext},
         },
         prelude::SessionContext,
@@ -317,10 +316,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let warehouse = Warehouse::new(folder.path());
         let spec = table("insurers").unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = crate::test_runtime();
         runtime.block_on(async {
             load(&warehouse, spec, "202604", 1, 2).await;
             let before_reload = load(&warehouse, spec, "202605", 10, 3).await;
@@ -363,10 +359,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let warehouse = Warehouse::new(folder.path());
         let spec = table("insurers").unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = crate::test_runtime();
         runtime.block_on(async {
             load(&warehouse, spec, "202604", 5, 2).await;
             load(&warehouse, spec, "202605", 20, 3).await;
@@ -405,6 +398,54 @@ mod tests {
                 .unwrap();
             assert_eq!(batches[0].column(0).as_primitive::<Int32Type>().value(0), 5);
             assert!(!batches[0].column(1).is_null(0));
+        });
+    }
+
+    /// The build side of a hash join, found anywhere in `plan`.
+    fn build_side(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
+        if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
+            return Some(displayable(join.left().as_ref()).indent(true).to_string());
+        }
+        plan.children().into_iter().find_map(build_side)
+    }
+
+    #[test]
+    fn a_join_builds_on_the_table_with_fewer_rows_though_its_file_is_larger() {
+        let folder = tempfile::tempdir().unwrap();
+        let warehouse = Warehouse::new(folder.path());
+        let runtime = crate::test_runtime();
+        let model = |rows: i64, label: &dyn Fn(i64) -> String| {
+            let keys: ArrayRef = Arc::new(Int64Array::from_iter_values((0..rows).map(|row| row % 100)));
+            let labels: ArrayRef = Arc::new(StringArray::from_iter_values((0..rows).map(label)));
+            RecordBatch::try_from_iter([("k", keys), ("label", labels)]).unwrap()
+        };
+        // 2,000 rows of text that does not compress, against 20,000 rows of one repeated word.
+        let noise = |row: i64| {
+            format!(
+                "{:016x}{:016x}",
+                (row as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                row * 7919
+            )
+        };
+        let few = model(2_000, &noise);
+        let many = model(20_000, &|_| "same".to_string());
+        runtime.block_on(async {
+            warehouse.replace_model("few_rows", "", vec![few]).await.unwrap();
+            warehouse.replace_model("many_rows", "", vec![many]).await.unwrap();
+            let few_file = &warehouse.model_files("few_rows").await.unwrap()[0];
+            let many_file = &warehouse.model_files("many_rows").await.unwrap()[0];
+            assert!(std::fs::metadata(few_file).unwrap().len() > 4 * std::fs::metadata(many_file).unwrap().len());
+            let context = SessionContext::new();
+            warehouse.register_tables(&context).await.unwrap();
+            let plan = context
+                .sql("select many.label, few.label from many_rows as many join few_rows as few on many.k = few.k")
+                .await
+                .unwrap()
+                .create_physical_plan()
+                .await
+                .unwrap();
+            let build = build_side(&plan).expect("a hash join");
+            assert!(build.contains("/few_rows/"), "{build}");
         });
     }
 }

@@ -40,6 +40,15 @@ pub mod schema;
 mod store;
 mod stream;
 
+/// The runtime the crate's tests drive the async API with.
+#[cfg(test)]
+fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 pub use schema::{Column, ColumnType, TableSpec, Zone, derived_tables, table, tables};
 pub use store::Warehouse;
 pub use stream::{DeliveryLoad, TableCommit};

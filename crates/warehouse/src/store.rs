@@ -41,6 +41,9 @@ pub struct Warehouse {
     root: PathBuf,
 }
 
+/// The most rows a row group of a model holds (see [`Warehouse::replace_model`]).
+const MODEL_ROW_GROUP_ROWS: usize = 1 << 16;
+
 fn writer_properties(spec: &TableSpec) -> WriterProperties {
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
@@ -321,6 +324,11 @@ impl Warehouse {
         let properties = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
             .set_statistics_enabled(EnabledStatistics::Page)
+            // A model is one file, and a scan hands each of its row groups to one core: a mart
+            // of a few hundred thousand rows in one row group is read, joined and aggregated on
+            // one core. Row groups of MODEL_ROW_GROUP_ROWS spread it over all of them, and their
+            // statistics let a filter on a mart's leading sort column skip most of it.
+            .set_max_row_group_row_count(Some(MODEL_ROW_GROUP_ROWS))
             .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
             .build();
         overwrite(table, name, description, batches, properties, true).await
@@ -528,9 +536,10 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::{
-        array::{Int32Array, StringArray},
+        array::{ArrayRef, Int32Array, Int64Array, StringArray},
         datatypes::{DataType, Field, Schema},
     };
+    use parquet::file::reader::{FileReader, SerializedFileReader};
 
     use super::*;
 
@@ -552,10 +561,7 @@ mod tests {
     fn a_model_whose_sql_gained_a_column_replaces_its_table_schema() {
         let folder = tempfile::tempdir().unwrap();
         let warehouse = Warehouse::new(folder.path());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = crate::test_runtime();
         runtime.block_on(async {
             let first = warehouse
                 .replace_model("dim_example", "example", vec![batch(&["a"])])
@@ -575,5 +581,34 @@ mod tests {
             let rows: usize = frame.collect().await.unwrap().iter().map(RecordBatch::num_rows).sum();
             assert_eq!(rows, 2);
         });
+    }
+
+    #[test]
+    fn a_model_is_written_in_row_groups_that_all_cores_can_share() {
+        let folder = tempfile::tempdir().unwrap();
+        let warehouse = Warehouse::new(folder.path());
+        let runtime = crate::test_runtime();
+        let rows = MODEL_ROW_GROUP_ROWS as i64 * 2 + 1;
+        let numbers = Int64Array::from_iter_values(0..rows);
+        let batch = RecordBatch::try_from_iter([("n", Arc::new(numbers) as ArrayRef)]).unwrap();
+        let files = runtime.block_on(async {
+            warehouse
+                .replace_model("fct_example", "example", vec![batch])
+                .await
+                .unwrap();
+            warehouse.model_files("fct_example").await.unwrap()
+        });
+        assert_eq!(files.len(), 1);
+        let reader = SerializedFileReader::new(std::fs::File::open(&files[0]).unwrap()).unwrap();
+        let row_groups: Vec<i64> = reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|row_group| row_group.num_rows())
+            .collect();
+        assert_eq!(
+            row_groups,
+            [MODEL_ROW_GROUP_ROWS as i64, MODEL_ROW_GROUP_ROWS as i64, 1]
+        );
     }
 }
