@@ -30,7 +30,7 @@ use futures::{Stream, StreamExt};
 use indexmap::IndexMap;
 use parquet::{
     basic::{Compression, ZstdLevel},
-    file::properties::{EnabledStatistics, WriterProperties},
+    file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder},
 };
 
 use crate::{Result, TableSpec, WarehouseError, Zone, committed::CommittedTable, schema::DELIVERY_MONTH};
@@ -44,16 +44,21 @@ pub struct Warehouse {
 /// The most rows a row group of a model holds (see [`Warehouse::replace_model`]).
 const MODEL_ROW_GROUP_ROWS: usize = 1 << 16;
 
-fn writer_properties(spec: &TableSpec) -> WriterProperties {
-    let mut builder = WriterProperties::builder()
+/// What every Parquet file kaigo writes has: zstd, page statistics, and kaigo as its writer.
+fn base_writer_properties() -> WriterPropertiesBuilder {
+    WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
         // Page statistics let DataFusion and DuckDB skip pages by service month, insurer and key.
         .set_statistics_enabled(EnabledStatistics::Page)
+        .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
+}
+
+fn writer_properties(spec: &TableSpec) -> WriterProperties {
+    let mut builder = base_writer_properties()
         .set_max_row_group_row_count(Some(1 << 20))
         // A table's writer holds its row group in memory until it is full; wide tables (tokens,
         // survey items) reach this size long before a million rows.
-        .set_max_row_group_bytes(Some(32 << 20))
-        .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")));
+        .set_max_row_group_bytes(Some(32 << 20));
     // Identity keys and the tokens of whole names and numbers are (nearly) unique per person:
     // a dictionary only costs time (the vault of a 900k-person delivery was 445 MB with and
     // without). The other token columns keep theirs: sex, insurer, birth-year and surname
@@ -321,15 +326,12 @@ impl Warehouse {
         let table = self
             .open_folder(name, &self.root.join(Zone::Warehouse.folder()).join(name))
             .await?;
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
-            .set_statistics_enabled(EnabledStatistics::Page)
-            // A model is one file, and a scan hands each of its row groups to one core: a mart
-            // of a few hundred thousand rows in one row group is read, joined and aggregated on
-            // one core. Row groups of MODEL_ROW_GROUP_ROWS spread it over all of them, and their
-            // statistics let a filter on a mart's leading sort column skip most of it.
+        // A mart below deltalake's target file size is one file, and a scan hands each row
+        // group to one core: in one row group, a mart of a few hundred thousand rows was read,
+        // joined and aggregated on one core. Row groups of MODEL_ROW_GROUP_ROWS spread it over
+        // all of them.
+        let properties = base_writer_properties()
             .set_max_row_group_row_count(Some(MODEL_ROW_GROUP_ROWS))
-            .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
             .build();
         overwrite(table, name, description, batches, properties, true).await
     }
