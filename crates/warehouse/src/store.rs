@@ -1,7 +1,7 @@
 //! Delta Lake storage of the tables: one atomic, idempotent replacement per table and delivery.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -14,6 +14,7 @@ use deltalake::{
     DeltaTable,
     datafile::writer::{DeltaWriter, WriterConfig},
     datafusion::prelude::SessionContext,
+    delta_datafusion::DeltaSessionContext,
     kernel::{
         Action, StructType,
         engine::arrow_conversion::TryFromArrow,
@@ -84,7 +85,8 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
 }
 
 /// Overwrite a whole (unpartitioned) table in one commit; with `replace_schema`, its schema too
-/// (a model whose SQL gained or lost a column).
+/// (a model whose SQL gained or lost a column). The files hold the rows in the order of
+/// `batches` (a model's ORDER BY).
 async fn overwrite(
     table: DeltaTable,
     name: &str,
@@ -95,7 +97,18 @@ async fn overwrite(
 ) -> Result<u64> {
     let commit =
         CommitProperties::default().with_metadata([("kaigo.table".to_string(), serde_json::Value::from(name))]);
-    let mut write = table.write(batches);
+    // One partition, so one writer: deltalake spreads the batches over as many writers as the
+    // session has partitions, and parallel writers interleave the batches in the files (a
+    // model's rows lost their ORDER BY, in blocks of two batches, at 2 cores).
+    let one_writer = DeltaSessionContext::new_with_session_overrides(&HashMap::from([(
+        "datafusion.execution.target_partitions".to_string(),
+        "1".to_string(),
+    )]))
+    .map_err(|source| WarehouseError::Delta {
+        table: name.to_string(),
+        source: Box::new(source),
+    })?;
+    let mut write = table.write(batches).with_session_state(Arc::new(one_writer.state()));
     if replace_schema {
         write = write.with_schema_mode(SchemaMode::Overwrite);
     }
@@ -612,5 +625,47 @@ mod tests {
             row_groups,
             [MODEL_ROW_GROUP_ROWS as i64, MODEL_ROW_GROUP_ROWS as i64, 1]
         );
+    }
+
+    #[test]
+    fn a_model_file_holds_its_rows_in_the_order_of_its_batches() {
+        let folder = tempfile::tempdir().unwrap();
+        let warehouse = Warehouse::new(folder.path());
+        // Several batches on several worker threads: spread over parallel writers, they were
+        // interleaved in the file.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let batches: Vec<RecordBatch> = (0..32)
+            .map(|part| {
+                let numbers = Int64Array::from_iter_values(part * 8_192..(part + 1) * 8_192);
+                RecordBatch::try_from_iter([("n", Arc::new(numbers) as ArrayRef)]).unwrap()
+            })
+            .collect();
+        let files = runtime.block_on(async {
+            warehouse
+                .replace_model("fct_example", "example", batches)
+                .await
+                .unwrap();
+            warehouse.model_files("fct_example").await.unwrap()
+        });
+        assert_eq!(files.len(), 1);
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+            std::fs::File::open(&files[0]).unwrap(),
+            8_192,
+        )
+        .unwrap();
+        let numbers: Vec<i64> = reader
+            .flat_map(|batch| {
+                let batch = batch.unwrap();
+                let column = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap().clone();
+                column.values().to_vec()
+            })
+            .collect();
+        assert_eq!(numbers.len(), 32 * 8_192);
+        let disorder = numbers.windows(2).position(|pair| pair[0] > pair[1]);
+        assert_eq!(disorder, None, "rows out of order after this position");
     }
 }
