@@ -21,9 +21,9 @@ BENCH_DIR="${BENCH_DIR:-/tmp/kaigo-query-bench}"
 PERSONS="${PERSONS:-500000}"
 MONTHS="${MONTHS:-2025-04..2028-03}"
 RUNS="${RUNS:-3}"
-# A round takes about 5 s on the 500,000-person warehouse, and one round's geometric mean alone
-# ranged from 0.79 to 1.12 within a minute on the 2-core machine: 20 rounds let the minimum find
-# each engine's quiet moments.
+# A round takes about 4 s on the 500,000-person warehouse, and one round's geometric mean alone
+# ranged from 0.76 to 1.24 within one 20-round run on the 2-core machine: 20 rounds let the
+# minimum find each engine's quiet moments.
 ROUNDS="${ROUNDS:-20}"
 WAREHOUSE="${WAREHOUSE:-$BENCH_DIR/wh}"
 mkdir -p benches/results "$BENCH_DIR"
