@@ -1,6 +1,7 @@
 //! The `kaigo` command. Parses arguments, installs logging, calls one library entry per command
 //! and alone decides the exit code: 0 ok, 1 bad input or failed check, 2 internal or I/O error.
 
+mod audit;
 mod linkage;
 mod load;
 mod pipeline;
@@ -87,9 +88,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Write a researcher extract for an approved request (see docs/extracts.md): re-keyed per
-    /// project, generalized, refused (exit 1, nothing written) below k or ℓ or for a forbidden
-    /// column; every attempt is appended to <warehouse>/extracts/audit.log.
+    /// Write a researcher extract for an approved request (pipelines/extract_request.example.toml):
+    /// re-keyed per project, generalized, refused (exit 1, nothing written) below k or ℓ or for a
+    /// forbidden column or cohort; every attempt is logged in <warehouse>/extracts/audit.log.
     Extract {
         /// The request (TOML).
         request: PathBuf,
@@ -102,7 +103,13 @@ enum Command {
         /// Reproduce an earlier extract: read the tables at the versions its manifest pins.
         #[arg(long, value_name = "MANIFEST")]
         as_of: Option<PathBuf>,
+        /// Who runs it, for the audit log (default: the account this process runs as).
+        #[arg(long)]
+        operator: Option<String>,
     },
+    /// The extracts' audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Query the warehouse, read-only: -c, -f, stdin, or an interactive prompt.
     Sql(sql::SqlArgs),
     /// Serve the warehouse over the Postgres wire protocol (psql, DBeaver, Metabase, ODBC),
@@ -118,22 +125,43 @@ enum Command {
     },
 }
 
+#[derive(clap::Subcommand)]
+enum AuditCommand {
+    /// Verify the log's HMAC chain under the key and print its head (`sequence:hmac`); keep the
+    /// head elsewhere and pass it as --expect next time to detect entries cut from the end.
+    Verify {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Key file (else KAIGO_KEY).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// A head printed earlier: the log must still end there.
+        #[arg(long)]
+        expect: Option<String>,
+    },
+}
+
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("mode").required(true).args(["warehouse", "hash_password"]))]
 struct ServeArgs {
     /// Warehouse root.
     #[arg(long, requires = "config")]
     warehouse: Option<PathBuf>,
-    /// Users, roles, listen address and TLS (see crates/serve/src/config.rs); keep it outside
-    /// the repository.
+    /// Users, roles, limits, listen address and TLS (see crates/serve/src/config.rs); mode
+    /// 0600, outside the repository.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Listen here instead of the config's address (default 127.0.0.1:5433).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
-    /// Read a password from stdin and print its `password_hash` for the config file.
+    /// Read a password from stdin and print its `password_hash` (a SCRAM-SHA-256 verifier, in
+    /// PostgreSQL's format) for the config file.
     #[arg(long)]
     hash_password: bool,
+    /// PBKDF2 iterations of the verifier `--hash-password` prints (at least 4096).
+    #[arg(long, default_value_t = kaigo_serve::DEFAULT_ITERATIONS, requires = "hash_password")]
+    iterations: u32,
 }
 
 #[derive(clap::Args)]
@@ -620,6 +648,7 @@ fn extract(
     warehouse: &std::path::Path,
     key: Option<&std::path::Path>,
     as_of: Option<&std::path::Path>,
+    operator: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     use kaigo_extracts::{Extract, ExtractError, ExtractRequest, Manifest};
     let key = kaigo_pseudonymize::key::SecretKey::resolve(key).map_err(key_error)?;
@@ -628,6 +657,9 @@ fn extract(
         ExtractRequest::parse(&text, &request.display().to_string()).map_err(|error| UserError(error.to_string()))?;
     let warehouse = kaigo_warehouse::Warehouse::new(warehouse);
     let mut extract = Extract::new(&warehouse, &key, request);
+    if let Some(operator) = operator {
+        extract = extract.operator(operator);
+    }
     if let Some(path) = as_of {
         let manifest: Manifest =
             serde_json::from_slice(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
@@ -659,7 +691,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if password.is_empty() {
             return Err(UserError("no password on stdin".into()).into());
         }
-        println!("password_hash = \"{}\"", kaigo_serve::hash_password(password));
+        if args.iterations < kaigo_serve::DEFAULT_ITERATIONS {
+            return Err(UserError(format!(
+                "--iterations must be at least {}",
+                kaigo_serve::DEFAULT_ITERATIONS
+            ))
+            .into());
+        }
+        println!(
+            "password_hash = \"{}\"",
+            kaigo_serve::hash_password(password, args.iterations)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(warehouse), Some(config)) = (args.warehouse, args.config) else {
@@ -669,8 +711,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let address = args.listen.unwrap_or(config.listen);
     let roles: Vec<String> = config
         .roles()
-        .map(|(name, description)| match description {
-            "" => name.to_string(),
+        .iter()
+        .map(|(name, role)| match role.description.as_str() {
+            "" => format!("{name} ({:?})", role.zone).to_lowercase(),
             description => format!("{name}: {description}"),
         })
         .collect();
@@ -682,7 +725,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let warehouse = kaigo_warehouse::Warehouse::new(warehouse);
     runtime.block_on(async {
         tokio::select! {
-            served = kaigo_serve::serve(&warehouse, &config, address) => served.map_err(anyhow::Error::from),
+            served = kaigo_serve::serve(&warehouse, &config, address) => served.map_err(|error| match error {
+                kaigo_serve::ServeError::NeedsTls { .. } | kaigo_serve::ServeError::Tls { .. } => {
+                    UserError(error.to_string()).into()
+                }
+                error => anyhow::Error::from(error),
+            }),
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })?;
@@ -725,7 +773,11 @@ fn main() -> ExitCode {
             warehouse,
             key,
             as_of,
-        } => extract(&request, &warehouse, key.as_deref(), as_of.as_deref()),
+            operator,
+        } => extract(&request, &warehouse, key.as_deref(), as_of.as_deref(), operator),
+        Command::Audit(AuditCommand::Verify { warehouse, key, expect }) => {
+            audit::verify(&warehouse, key.as_deref(), expect.as_deref())
+        }
         Command::Linkage(LinkageCommand::Run { warehouse, key }) => linkage::run_command(&warehouse, key.as_deref()),
         Command::Linkage(LinkageCommand::Evaluate { warehouse, hub }) => linkage::evaluate_command(&warehouse, &hub),
         Command::Linkage(LinkageCommand::Explain { warehouse, left, right }) => {

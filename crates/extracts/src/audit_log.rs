@@ -1,19 +1,27 @@
-//! The append-only, hash-chained log of every extract attempt: who, what, when, and what came of
-//! it. Each entry carries the hash of the one before, so removing, reordering or editing an
-//! entry breaks the chain from there on ([`AuditLog::verify`]).
+//! The append-only log of every extract attempt: who, what, when, and what came of it.
+//!
+//! Each entry carries an HMAC, under a sub-key of the master key, of the previous entry's HMAC
+//! and its own fields: without the key nobody can write an entry that verifies, and editing,
+//! reordering or removing one breaks the chain from there on. Removing entries from the end
+//! leaves a shorter chain that still verifies: [`AuditLog::verify`] returns the head (sequence and
+//! HMAC) so it can be kept elsewhere and compared (`kaigo audit verify`). Every append verifies
+//! the whole chain first, so a damaged log stops further extracts instead of being extended.
+//!
+//! An extract appends a `started` entry (fsynced) before it writes any file, and a `written`,
+//! `refused` or `failed` entry when it is done.
 
 use std::{
-    io::{BufRead, Write},
+    io::{Read, Seek, Write},
     path::PathBuf,
 };
 
+use hmac::{Hmac, KeyInit, Mac};
+use kaigo_pseudonymize::key::{Purpose, SecretKey};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::{ExtractError, Result};
-
-/// The hash before the first entry.
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One line of the log (JSON).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -22,8 +30,10 @@ pub struct AuditEntry {
     pub sequence: u64,
     /// When (UTC, RFC 3339).
     pub at: String,
-    /// Who ran it (the operator's account).
+    /// Who ran it: `--operator` as given, or the account the process runs as.
     pub operator: String,
+    /// The account the process ran as (from the operating system, not the environment).
+    pub os_user: String,
     /// Who asked (from the request).
     pub requested_by: String,
     /// Project id.
@@ -32,109 +42,201 @@ pub struct AuditEntry {
     pub request_sha256: String,
     /// Master key fingerprint.
     pub key_fingerprint: String,
-    /// written, refused or failed.
+    /// started, written, refused or failed.
     pub outcome: String,
-    /// Why it was refused or failed (no value from a person's record).
+    /// For a completing entry, the sequence of its `started` entry.
+    pub started: Option<u64>,
+    /// Why it was refused or failed (rules and names, no value from a person's record).
     pub reason: Option<String>,
     /// SHA-256 of the manifest written.
     pub manifest_sha256: Option<String>,
-    /// Hash of the previous entry.
-    pub previous_hash: String,
-    /// SHA-256 of the previous hash and this entry's other fields.
-    pub hash: String,
+    /// The previous entry's HMAC (empty for the first).
+    pub previous: String,
+    /// HMAC-SHA-256 of the previous HMAC and this entry's other fields.
+    pub hmac: String,
 }
 
-impl AuditEntry {
-    fn compute_hash(&self) -> String {
-        let mut unhashed = self.clone();
-        unhashed.hash = String::new();
-        let mut hasher = Sha256::new();
-        hasher.update(self.previous_hash.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(serde_json::to_vec(&unhashed).expect("an entry serializes"));
-        hex::encode(hasher.finalize())
+/// The last entry of a chain that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// Entries in the log.
+    pub sequence: u64,
+    /// The last entry's HMAC.
+    pub hmac: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}:{}", self.sequence, self.hmac)
     }
 }
 
-/// The log file.
+/// The log file and the key of its chain.
 pub struct AuditLog {
     path: PathBuf,
+    key: Zeroizing<[u8; 32]>,
 }
 
 impl AuditLog {
-    /// The log at `path` (created on first append).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+    /// The log at `path` (created on first append, mode 0600), chained under a sub-key of `key`.
+    pub fn new(path: impl Into<PathBuf>, key: &SecretKey) -> Self {
+        Self {
+            path: path.into(),
+            key: key.subkey(&Purpose::AuditLog),
+        }
     }
 
-    /// Append an entry: sequence, time and hashes are filled in here, under an exclusive lock
-    /// on the file so concurrent extracts chain one after the other.
-    pub fn append(&self, mut entry: AuditEntry) -> Result<AuditEntry> {
-        let io = |source| ExtractError::Io {
+    fn mac(&self, entry: &AuditEntry) -> String {
+        let mut unsigned = entry.clone();
+        unsigned.hmac = String::new();
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.as_ref()).expect("HMAC takes keys of any length");
+        mac.update(entry.previous.as_bytes());
+        mac.update(b"\n");
+        mac.update(&serde_json::to_vec(&unsigned).expect("an entry serializes"));
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn io(&self) -> impl Fn(std::io::Error) -> ExtractError + '_ {
+        |source| ExtractError::Io {
             path: self.path.clone(),
             source,
-        };
-        if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
         }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io)?;
-        file.lock().map_err(io)?;
-        let last = std::io::BufReader::new(&file)
-            .lines()
-            .map_while(std::result::Result::ok)
-            .filter(|line| !line.trim().is_empty())
-            .last();
-        let (sequence, previous_hash) = match last {
-            Some(line) => {
-                let previous: AuditEntry = serde_json::from_str(&line).map_err(|error| ExtractError::AuditLog {
-                    reason: format!("the last line does not parse: {error}"),
-                })?;
-                (previous.sequence + 1, previous.hash)
-            }
-            None => (1, GENESIS.to_string()),
-        };
-        entry.sequence = sequence;
+    }
+
+    /// Verify the chain, then append `entry` (sequence, time and chain filled in here) and
+    /// fsync, under an exclusive lock so concurrent extracts chain one after the other.
+    pub fn append(&self, mut entry: AuditEntry) -> Result<AuditEntry> {
+        let io = self.io();
+        if let Some(parent) = self.path.parent() {
+            kaigo_warehouse::private::create_folder(parent)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).read(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&self.path).map_err(&io)?;
+        file.lock().map_err(&io)?;
+        let mut text = String::new();
+        file.rewind().map_err(&io)?;
+        file.read_to_string(&mut text).map_err(&io)?;
+        let head = self.verify_text(&text)?;
+        entry.sequence = head.as_ref().map_or(1, |head| head.sequence + 1);
         entry.at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        entry.previous_hash = previous_hash;
-        entry.hash = entry.compute_hash();
+        entry.previous = head.map(|head| head.hmac).unwrap_or_default();
+        entry.hmac = self.mac(&entry);
         let mut line = serde_json::to_vec(&entry).expect("an entry serializes");
         line.push(b'\n');
-        file.write_all(&line).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        file.write_all(&line).map_err(&io)?;
+        file.sync_all().map_err(&io)?;
         Ok(entry)
     }
 
-    /// Check the chain; returns the entries. Fails at the first entry whose hash or link does
-    /// not hold.
-    pub fn verify(&self) -> Result<Vec<AuditEntry>> {
-        let text = std::fs::read_to_string(&self.path).map_err(|source| ExtractError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
-        let mut previous_hash = GENESIS.to_string();
-        let mut entries = Vec::new();
+    /// Check the chain; returns its head (`None` for an empty or missing log). Fails at the
+    /// first entry whose HMAC or link does not hold.
+    pub fn verify(&self) -> Result<Option<Head>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => self.verify_text(&text),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(self.io()(source)),
+        }
+    }
+
+    /// The entries of a log whose chain holds.
+    pub fn entries(&self) -> Result<Vec<AuditEntry>> {
+        self.verify()?;
+        let text = std::fs::read_to_string(&self.path).map_err(self.io())?;
+        Ok(text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).expect("verified"))
+            .collect())
+    }
+
+    fn verify_text(&self, text: &str) -> Result<Option<Head>> {
+        let mut head: Option<Head> = None;
         for (index, line) in text.lines().filter(|line| !line.trim().is_empty()).enumerate() {
             let broken = |what: &str| ExtractError::AuditLog {
-                reason: format!("line {}: {what}", index + 1),
+                reason: format!("{} line {}: {what}", self.path.display(), index + 1),
             };
             let entry: AuditEntry = serde_json::from_str(line).map_err(|_| broken("does not parse"))?;
             if entry.sequence != index as u64 + 1 {
                 return Err(broken("out of sequence"));
             }
-            if entry.previous_hash != previous_hash {
+            if entry.previous != head.as_ref().map(|head| head.hmac.clone()).unwrap_or_default() {
                 return Err(broken("does not follow the entry before it"));
             }
-            if entry.hash != entry.compute_hash() {
-                return Err(broken("was changed after it was written"));
+            if entry.hmac != self.mac(&entry) {
+                return Err(broken("changed after it was written, or written without the key"));
             }
-            previous_hash = entry.hash.clone();
-            entries.push(entry);
+            head = Some(Head {
+                sequence: entry.sequence,
+                hmac: entry.hmac,
+            });
         }
-        Ok(entries)
+        if !text.is_empty() && !text.ends_with('\n') {
+            return Err(ExtractError::AuditLog {
+                reason: format!("{}: the last line is cut off", self.path.display()),
+            });
+        }
+        Ok(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(outcome: &str) -> AuditEntry {
+        AuditEntry {
+            operator: "tester".into(),
+            project: "p".into(),
+            outcome: outcome.into(),
+            ..AuditEntry::default()
+        }
+    }
+
+    #[test]
+    fn the_chain_detects_edits_removals_and_a_wrong_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extracts/audit.log");
+        let key = SecretKey::from_bytes([7; 32]);
+        let log = AuditLog::new(&path, &key);
+        assert_eq!(log.verify().unwrap(), None);
+        for outcome in ["started", "written", "started", "refused"] {
+            log.append(entry(outcome)).unwrap();
+        }
+        let head = log.verify().unwrap().unwrap();
+        assert_eq!(head.sequence, 4);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+
+        // Another key cannot extend or verify it.
+        let forger = AuditLog::new(&path, &SecretKey::from_bytes([8; 32]));
+        assert!(forger.verify().unwrap_err().to_string().contains("without the key"));
+        assert!(forger.append(entry("written")).is_err());
+
+        // An edited entry, a removed middle entry, a cut last line: refused, and nothing appended.
+        let cases = [
+            text.replacen("\"refused\"", "\"written\"", 1),
+            format!("{}\n{}\n{}\n", lines[0], lines[2], lines[3]),
+            text[..text.len() - 10].to_string(),
+        ];
+        for broken in cases {
+            std::fs::write(&path, &broken).unwrap();
+            assert!(log.verify().is_err());
+            assert!(log.append(entry("started")).is_err());
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+        }
+        // Removing the last entries leaves a valid but shorter chain: its head shows it.
+        std::fs::write(&path, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+        let shorter = log.verify().unwrap().unwrap();
+        assert_eq!(shorter.sequence, 2);
+        assert_ne!(shorter, head);
     }
 }

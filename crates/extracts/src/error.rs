@@ -39,6 +39,14 @@ pub enum ExtractError {
     },
 }
 
+impl From<kaigo_warehouse::WarehouseError> for ExtractError {
+    fn from(error: kaigo_warehouse::WarehouseError) -> Self {
+        ExtractError::Query {
+            reason: error.to_string(),
+        }
+    }
+}
+
 impl From<kaigo_query::QueryError> for ExtractError {
     fn from(error: kaigo_query::QueryError) -> Self {
         ExtractError::Query {

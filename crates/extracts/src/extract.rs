@@ -25,6 +25,7 @@ use tracing::info;
 use crate::{
     ExtractError, Result,
     audit_log::{AuditEntry, AuditLog},
+    cohort::Cohort,
     request::{EXTRACTABLE_TABLES, ExtractRequest},
 };
 
@@ -104,7 +105,7 @@ impl<'a> Extract<'a> {
             key,
             request,
             pinned: BTreeMap::new(),
-            operator: std::env::var("USER").unwrap_or_else(|_| "unknown".to_string()),
+            operator: os_user(),
         }
     }
 
@@ -114,29 +115,35 @@ impl<'a> Extract<'a> {
         self
     }
 
-    /// Who runs it, for the audit log (default: `$USER`).
+    /// Who runs it, for the audit log (default: the account the process runs as).
     pub fn operator(mut self, operator: impl Into<String>) -> Self {
         self.operator = operator.into();
         self
     }
 
-    /// Check, extract and write; refused or written, the attempt is appended to the audit log.
+    /// Check, extract and write. A `started` entry is appended to the audit log (and synced)
+    /// before any file is written, and a completing one after; a log that does not verify
+    /// stops the extract before it starts.
     pub async fn run(self) -> Result<ExtractReport> {
-        let log = AuditLog::new(self.warehouse.root().join("extracts").join("audit.log"));
-        let outcome = self.extract().await;
+        let root = self.warehouse.root();
+        kaigo_warehouse::private::prepare(root)?;
+        let log = AuditLog::new(root.join("extracts").join("audit.log"), self.key);
         let mut entry = AuditEntry {
             operator: self.operator.clone(),
+            os_user: os_user(),
             requested_by: self.request.requested_by.clone(),
             project: self.request.project.clone(),
             request_sha256: self.request.digest(),
             key_fingerprint: self.key.fingerprint().to_string(),
-            outcome: "written".to_string(),
-            reason: None,
-            manifest_sha256: None,
+            outcome: "started".to_string(),
             ..AuditEntry::default()
         };
+        let started = log.append(entry.clone())?;
+        let outcome = self.extract().await;
+        entry.started = Some(started.sequence);
         match &outcome {
             Ok(report) => {
+                entry.outcome = "written".to_string();
                 entry.manifest_sha256 = Some(hex::encode(Sha256::digest(manifest_bytes(&report.manifest))));
             }
             Err(ExtractError::Refused { reason }) => {
@@ -157,24 +164,23 @@ impl<'a> Extract<'a> {
         let session = Session::open_at(self.warehouse, &self.pinned).await?;
         let columns = table_columns(&session).await?;
         request.check(&columns)?;
-        if request.cohort.contains(';') || request.cohort.to_ascii_lowercase().contains("select") {
-            return Err(ExtractError::Refused {
-                reason: "cohort: one condition over fct_person_months, without ';' or subqueries".into(),
-            });
-        }
+        let condition = Cohort::parse(
+            &request.cohort,
+            columns.get("fct_person_months").map(Vec::as_slice).unwrap_or_default(),
+        )?;
+        let condition = condition.sql();
         let (first, last) = request.months()?;
         let (first_key, last_key) = (month_key(first), month_key(last));
 
         // The cohort and its persons table: generalized quasi-identifiers, one row per person.
         let cohort = format!(
             "select distinct person_key from fct_person_months \
-             where month_key between {first_key} and {last_key} and ({})",
-            request.cohort
+             where month_key between {first_key} and {last_key} and {condition}"
         );
         let persons_sql = format!(
             "with cohort_months as ( \
                  select person_key, month_key, insurer_number, care_level_code from fct_person_months \
-                 where month_key between {first_key} and {last_key} and ({cohort_condition}) \
+                 where month_key between {first_key} and {last_key} and {condition} \
              ), \
              entry as (select person_key, min(month_key) as entry_month_key from cohort_months group by person_key) \
              select entry.person_key, \
@@ -186,10 +192,16 @@ impl<'a> Extract<'a> {
              from entry \
              join cohort_months as months \
                  on months.person_key = entry.person_key and months.month_key = entry.entry_month_key \
-             join dim_persons as persons on persons.person_key = entry.person_key",
-            cohort_condition = request.cohort
+             join dim_persons as persons on persons.person_key = entry.person_key"
         );
-        let persons = collect(&session, &persons_sql).await?;
+        // A condition that does not evaluate (a type mismatch) could echo a value: say the rule.
+        let persons = collect(&session, &persons_sql)
+            .await
+            .map_err(|_| ExtractError::Refused {
+                reason: "cohort: the condition does not evaluate over fct_person_months (compare each column \
+                     with literals of its type)"
+                    .into(),
+            })?;
         let anonymity = check_anonymity(request, &persons)?;
 
         let tokenizer = Tokenizer::new(self.key, Purpose::Project(request.project.clone()));
@@ -258,12 +270,12 @@ impl<'a> Extract<'a> {
             .join(&request_sha256[..12]);
         let staging = folder.with_extension("staging");
         remove_dir(&staging)?;
-        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+        kaigo_warehouse::private::create_folder(&staging)?;
         let mut files = Vec::new();
         for (name, batch) in &outputs {
             let bytes = parquet_bytes(batch)?;
             let file_name = format!("{name}.parquet");
-            std::fs::write(staging.join(&file_name), &bytes).map_err(io(&staging.join(&file_name)))?;
+            kaigo_warehouse::private::write_file(&staging.join(&file_name), &bytes)?;
             files.push(ExtractFile {
                 name: file_name,
                 rows: batch.num_rows(),
@@ -288,7 +300,7 @@ impl<'a> Extract<'a> {
             anonymity,
             files,
         };
-        std::fs::write(staging.join("manifest.json"), manifest_bytes(&manifest)).map_err(io(&staging))?;
+        kaigo_warehouse::private::write_file(&staging.join("manifest.json"), &manifest_bytes(&manifest))?;
         remove_dir(&folder)?;
         std::fs::rename(&staging, &folder).map_err(io(&folder))?;
         info!(
@@ -299,6 +311,26 @@ impl<'a> Extract<'a> {
         );
         Ok(ExtractReport { folder, manifest })
     }
+}
+
+/// The account this process runs as, from the operating system (not from `$USER`, which the
+/// caller sets): the owner of `/proc/self`, named by `/etc/passwd`.
+pub fn os_user() -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(metadata) = std::fs::metadata("/proc/self") {
+            let uid = metadata.uid();
+            let name = std::fs::read_to_string("/etc/passwd").ok().and_then(|passwd| {
+                passwd.lines().find_map(|line| {
+                    let fields: Vec<&str> = line.split(':').collect();
+                    (fields.len() > 2 && fields[2] == uid.to_string()).then(|| fields[0].to_string())
+                })
+            });
+            return name.unwrap_or_else(|| format!("uid {uid}"));
+        }
+    }
+    "unknown".to_string()
 }
 
 /// The manifest as written (pretty JSON, fields in declaration order).
@@ -379,7 +411,7 @@ fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<An
     let n_persons = persons.num_rows();
     if (n_persons as u64) < request.k {
         return Err(ExtractError::Refused {
-            reason: format!("the cohort has {n_persons} persons, fewer than k = {}", request.k),
+            reason: format!("the cohort has fewer than k = {} persons", request.k),
         });
     }
     let identifiers: Vec<StringArray> = request
@@ -436,13 +468,11 @@ fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<An
             )
         }),
     };
-    let below_k = classes.values().filter(|(size, _)| (*size as u64) < request.k).count();
-    if below_k > 0 {
+    if (smallest_class as u64) < request.k {
         return Err(ExtractError::Refused {
             reason: format!(
-                "{below_k} of {} equivalence classes over ({}) hold fewer than k = {} persons (smallest: {smallest_class}); \
-                 drop or coarsen a quasi-identifier (prefecture_code instead of insurer_number) or widen the cohort",
-                classes.len(),
+                "equivalence classes over ({}) hold fewer than k = {} persons; drop or coarsen a \
+                 quasi-identifier (prefecture_code instead of insurer_number) or widen the cohort",
                 request.quasi_identifiers.join(", "),
                 request.k
             ),
@@ -451,14 +481,10 @@ fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<An
     if let Some((attribute, l, fewest)) = &report.l_diversity
         && (*fewest as u64) < *l
     {
-        let below_l = classes
-            .values()
-            .filter(|(_, values)| (values.len() as u64) < *l)
-            .count();
         return Err(ExtractError::Refused {
             reason: format!(
-                "{below_l} equivalence classes hold fewer than l = {l} distinct values of {attribute} \
-                 (fewest: {fewest}); coarsen the quasi-identifiers"
+                "equivalence classes hold fewer than l = {l} distinct values of {attribute}; coarsen the \
+                 quasi-identifiers"
             ),
         });
     }

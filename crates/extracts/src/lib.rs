@@ -3,6 +3,9 @@
 //! the quasi-identifiers and k. The extract leaves the warehouse only if it is safe, and leaves
 //! a trace:
 //!
+//! - **Cohort from a tree** ([`cohort`]): the condition is parsed into an allow-listed
+//!   expression over named columns and literals and rendered by kaigo; the request's text never
+//!   reaches a query.
 //! - **Policy first** ([`request`]): only person-level marts; names, insured numbers, birth
 //!   dates, tokens, facility identifiers and vault tables are refused by name; a column that is
 //!   a quasi-identifier must be declared one.
@@ -14,7 +17,9 @@
 //!   distinct sensitive values) refuses the whole extract; nothing is written.
 //! - **Reproducible**: the manifest pins the Delta version of every table read; rerun with those
 //!   pins, the files come out byte for byte the same after later loads.
-//! - **Audited**: every attempt, written or refused, is appended to a hash-chained log.
+//! - **Audited** ([`audit_log`]): every attempt is logged before any file is written and again
+//!   when it ends, in an HMAC-chained log that verifies before every append.
+//! - **Private**: `extracts/` is 0700 and its files 0600.
 //!
 //! ```no_run
 //! # async fn example(warehouse: &kaigo_warehouse::Warehouse, key: &kaigo_pseudonymize::key::SecretKey)
@@ -30,10 +35,11 @@
 //! (a human decision recorded outside kaigo).
 
 pub mod audit_log;
+pub mod cohort;
 mod error;
 mod extract;
 pub mod request;
 
 pub use error::{ExtractError, Result};
-pub use extract::{AnonymityReport, Extract, ExtractFile, ExtractReport, Manifest};
+pub use extract::{AnonymityReport, Extract, ExtractFile, ExtractReport, Manifest, os_user};
 pub use request::ExtractRequest;

@@ -29,6 +29,8 @@ pub enum Purpose {
     Project(String),
     /// The key fingerprint.
     Fingerprint,
+    /// The chain of the extracts' audit log.
+    AuditLog,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
             Self::PersonKey => b"kaigo/person-key/v1".to_vec(),
             Self::Project(project) => format!("kaigo/project/{project}/v1").into_bytes(),
             Self::Fingerprint => b"kaigo/fingerprint/v1".to_vec(),
+            Self::AuditLog => b"kaigo/audit-log/v1".to_vec(),
         }
     }
 }

@@ -42,11 +42,7 @@ impl Session {
     /// Like [`Self::open`], with the tables named in `pinned` as they were at those versions
     /// (an extract repeated exactly after later loads).
     pub async fn open_at(warehouse: &Warehouse, pinned: &BTreeMap<String, u64>) -> Result<Self, QueryError> {
-        let mut config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_default_catalog_and_schema("kaigo", "warehouse");
-        config.options_mut().execution.parquet.schema_force_view_types = false;
-        let context = SessionContext::new_with_config(config);
+        let context = SessionContext::new_with_config(session_config("warehouse"));
         crate::udf::register(&context);
         let versions = warehouse.register_tables_at(&context, pinned).await?;
         Ok(Self {
@@ -129,6 +125,16 @@ impl Session {
             count => Err(QueryError::Statements { count }),
         }
     }
+}
+
+/// The settings of every analysts' session: information_schema on, catalog `kaigo` with
+/// `schema` as the default schema, text read as `Utf8` (the types the tables declare).
+pub fn session_config(schema: &str) -> SessionConfig {
+    let mut config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_default_catalog_and_schema("kaigo", schema);
+    config.options_mut().execution.parquet.schema_force_view_types = false;
+    config
 }
 
 /// Refuse a plan that writes or defines anything, wherever it sits in the plan.

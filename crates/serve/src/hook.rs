@@ -1,136 +1,452 @@
-//! The access check every statement passes before datafusion-postgres runs it: read-only, and
-//! only the tables the user's role grants.
+//! What a connection may run, decided on the plan that runs.
+//!
+//! Every statement is sorted by kind before anything else happens:
+//! - **queries** (`SELECT`, `WITH`, `VALUES`, `EXPLAIN` of one, `SHOW TABLES`/`COLUMNS`) are
+//!   planned once in the connection's own session; the plan is checked (nothing that writes,
+//!   defines, prepares or describes; every table scanned granted to the role, Postgres catalogs
+//!   open) and **that same plan** is executed — the statement text is never planned again;
+//! - `DECLARE … CURSOR FOR <query>` likewise: the cursor is started from the checked plan;
+//! - `SET` of a short list of client settings, `SHOW`, `BEGIN`/`COMMIT`/`ROLLBACK`, `FETCH`,
+//!   `CLOSE`, `DEALLOCATE`, `DISCARD` are answered without touching the session's engine
+//!   settings;
+//! - **everything else is refused**: DDL, DML, `COPY`, SQL-level `PREPARE`/`EXECUTE`, `SET` of
+//!   any engine setting, and any statement that does not parse or plan.
+//!
+//! In the extended protocol the plan made at Parse is the one Execute runs (after its
+//! parameters are bound): it is checked at Execute, and the statement kind at Parse.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use datafusion::{
     common::{ParamValues, tree_node::TreeNodeRecursion},
     logical_expr::LogicalPlan,
     prelude::SessionContext,
-    sql::sqlparser::ast::Statement,
+    sql::{
+        parser::Statement as DfStatement,
+        sqlparser::ast::{DeclareType, Set, Statement},
+    },
 };
 use datafusion_postgres::{
     QueryHook,
-    hooks::HookClient,
+    arrow_pg::datatypes::df,
+    hooks::{HookClient, cursor::CursorStatementHook, set_show::SetShowHook, transactions::TransactionStatementHook},
     pgwire::{
-        api::{ClientInfo, METADATA_USER, results::Response},
+        api::{
+            ClientInfo,
+            portal::{Format, Portal},
+            results::{Response, Tag},
+            stmt::StoredStatement,
+            store::PortalStore,
+        },
         error::{ErrorInfo, PgWireError, PgWireResult},
+        types::format::FormatOptions,
     },
 };
 
-use crate::config::Users;
+use futures::StreamExt;
+use tokio::time::Instant;
 
-/// Refuses writes and tables outside the user's role. It answers no statement itself: a
-/// statement it lets through goes on to the other hooks and the default path.
+use crate::config::{Role, Zone};
+
+/// The client's `SET statement_timeout`, in milliseconds (datafusion-postgres keeps it here).
+const CLIENT_TIMEOUT: &str = "statement_timeout_ms";
+
+/// When a statement starting now must have sent its last row: the server's `limit`, or the
+/// client's own `statement_timeout` if shorter.
+pub(crate) fn deadline(client: &(impl ClientInfo + ?Sized), limit: Duration) -> Instant {
+    let client = client
+        .metadata()
+        .get(CLIENT_TIMEOUT)
+        .and_then(|milliseconds| milliseconds.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(limit);
+    Instant::now() + limit.min(client)
+}
+
+pub(crate) fn timed_out() -> PgWireError {
+    refusal("57014", "canceling statement due to statement timeout".into())
+}
+
+/// Let a result's rows flow until `deadline`, then end them with a timeout error.
+pub(crate) fn until(response: Response, deadline: Instant) -> Response {
+    let Response::Query(mut query) = response else {
+        return response;
+    };
+    let rows = std::mem::replace(&mut query.data_rows, Box::pin(futures::stream::empty()));
+    query.data_rows = Box::pin(futures::stream::unfold(Some(rows), move |rows| async move {
+        let mut rows = rows?;
+        match tokio::time::timeout_at(deadline, rows.next()).await {
+            Ok(Some(row)) => Some((row, Some(rows))),
+            Ok(None) => None,
+            Err(_) => Some((Err(timed_out()), None)),
+        }
+    }));
+    Response::Query(query)
+}
+
+/// The client settings a user may `SET`: each is answered from the connection's metadata and
+/// none changes what the engine reads, where it writes or how much it may use.
+const SETTABLE: [&str; 8] = [
+    "application_name",
+    "bytea_output",
+    "client_encoding",
+    "client_min_messages",
+    "datestyle",
+    "extra_float_digits",
+    "intervalstyle",
+    "statement_timeout",
+];
+
+/// How a statement is handled.
+enum Kind {
+    /// Planned, checked and run from its checked plan.
+    Query,
+    /// A cursor over a query: planned, checked, started from the checked plan.
+    Declare,
+    /// Answered by datafusion-postgres's client-state hooks (settings, transactions, cursors).
+    ClientState,
+    /// Acknowledged and nothing else (there is nothing to deallocate or discard).
+    NoOp(&'static str),
+    /// Refused, with the SQLSTATE and why.
+    Refused(&'static str, String),
+}
+
+fn kind(statement: &Statement) -> Kind {
+    match statement {
+        Statement::Query(_) | Statement::ShowTables { .. } | Statement::ShowColumns { .. } => Kind::Query,
+        Statement::Explain { statement, .. } if matches!(**statement, Statement::Query(_)) => Kind::Query,
+        Statement::Declare { .. } => Kind::Declare,
+        Statement::Set(set) => match settable(set) {
+            Ok(()) => Kind::ClientState,
+            Err(name) => Kind::Refused(
+                "42501",
+                format!(
+                    "permission denied to set {name}: only {} may be set",
+                    SETTABLE.join(", ") + ", TIME ZONE"
+                ),
+            ),
+        },
+        Statement::ShowVariable { .. }
+        | Statement::ShowStatus { .. }
+        | Statement::ShowCatalogs { .. }
+        | Statement::StartTransaction { .. }
+        | Statement::Commit { .. }
+        | Statement::Rollback { .. }
+        | Statement::Fetch { .. }
+        | Statement::Close { .. } => Kind::ClientState,
+        Statement::Deallocate { .. } => Kind::NoOp("DEALLOCATE"),
+        Statement::Discard { .. } => Kind::NoOp("DISCARD ALL"),
+        Statement::Prepare { .. } | Statement::Execute { .. } => Kind::Refused(
+            "42501",
+            "PREPARE and EXECUTE are not available: use the protocol's prepared statements (every driver does)".into(),
+        ),
+        other => Kind::Refused("25006", format!("refused: {} — kaigo serve is read-only", verb(other))),
+    }
+}
+
+/// The first words of a statement, for a refusal (never its values).
+fn verb(statement: &Statement) -> String {
+    let text = statement.to_string();
+    text.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+}
+
+/// `Ok` when a `SET` only changes a client setting; else the setting's name.
+fn settable(set: &Set) -> Result<(), String> {
+    match set {
+        Set::SingleAssignment {
+            hivevar: false,
+            variable,
+            ..
+        } => {
+            let name = variable.to_string().to_lowercase();
+            if SETTABLE.contains(&name.as_str()) {
+                Ok(())
+            } else {
+                Err(name)
+            }
+        }
+        Set::SetTimeZone { .. } => Ok(()),
+        other => Err(verb(&Statement::Set(other.clone())).to_lowercase()),
+    }
+}
+
+/// The access check of one connection: its user and role, and the server's statement timeout.
 pub(crate) struct AccessHook {
-    users: Arc<Users>,
+    user: String,
+    role: Role,
+    statement_timeout: Duration,
 }
 
 impl AccessHook {
-    pub(crate) fn new(users: Arc<Users>) -> Self {
-        Self { users }
+    pub(crate) fn new(user: String, role: Role, statement_timeout: Duration) -> Self {
+        Self {
+            user,
+            role,
+            statement_timeout,
+        }
     }
 
-    /// Check a plan: nothing that writes, every table scanned granted (the Postgres catalogs and
-    /// information_schema are open to all, as in Postgres).
-    fn check_plan(&self, user: &str, plan: &LogicalPlan) -> PgWireResult<()> {
+    /// Check a plan: nothing that writes, defines, prepares or describes, and every table
+    /// scanned granted (the Postgres catalogs and information_schema are open, and list only
+    /// what this session registered).
+    fn check_plan(&self, plan: &LogicalPlan) -> PgWireResult<()> {
         if let Err(error) = kaigo_query::session::refuse_writes(plan) {
             return Err(refusal("25006", error.to_string()));
         }
+        let own_schema = match self.role.zone {
+            Zone::Warehouse => "warehouse",
+            Zone::Publish => "publish",
+        };
         let mut denied = None;
         plan.apply_with_subqueries(|node| {
-            if let LogicalPlan::TableScan(scan) = node {
-                let name = &scan.table_name;
-                let open = matches!(name.schema(), Some("pg_catalog" | "information_schema"));
-                if !open && !self.users.may_read(user, name.table()) {
-                    denied = Some(name.table().to_string());
-                    return Ok(TreeNodeRecursion::Stop);
+            match node {
+                LogicalPlan::TableScan(scan) => {
+                    let name = &scan.table_name;
+                    let catalog_ok = name.catalog().is_none_or(|catalog| catalog == "kaigo");
+                    let open = matches!(name.schema(), Some("pg_catalog" | "information_schema"));
+                    let granted =
+                        name.schema().is_none_or(|schema| schema == own_schema) && self.role.grants(name.table());
+                    if !catalog_ok || !(open || granted) {
+                        denied = Some(format!("permission denied for table {}", name.table()));
+                    }
                 }
+                LogicalPlan::Statement(_) | LogicalPlan::DescribeTable(_) | LogicalPlan::Extension(_) => {
+                    denied = Some("permission denied: only queries run here".to_string());
+                }
+                _ => {}
             }
-            Ok(TreeNodeRecursion::Continue)
+            Ok(if denied.is_some() {
+                TreeNodeRecursion::Stop
+            } else {
+                TreeNodeRecursion::Continue
+            })
         })
         .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
         match denied {
-            Some(table) => Err(refusal(
+            Some(message) => Err(refusal(
                 "42501",
-                format!("permission denied for table {table}: the role of user {user} does not grant it"),
+                format!("{message}: the role of user {} does not grant it", self.user),
             )),
             None => Ok(()),
         }
     }
 
-    /// Check a statement by planning it as the default path will. A statement that does not
-    /// plan is let through: the default path fails on it the same way.
-    async fn check_statement(&self, user: &str, statement: &Statement, context: &SessionContext) -> PgWireResult<()> {
-        let queries: Vec<String> = match statement {
-            // A cursor runs its query inside the cursor hook: check that query.
-            Statement::Declare { stmts } => stmts
-                .iter()
-                .filter_map(|declare| declare.for_query.as_ref().map(ToString::to_string))
-                .collect(),
-            Statement::Set(_)
-            | Statement::ShowVariable { .. }
-            | Statement::ShowStatus { .. }
-            | Statement::StartTransaction { .. }
-            | Statement::Commit { .. }
-            | Statement::Rollback { .. }
-            | Statement::Fetch { .. }
-            | Statement::Close { .. } => Vec::new(),
-            other => vec![other.to_string()],
+    /// Plan `statement` in the connection's session and check the plan.
+    async fn checked_plan(&self, statement: &Statement, context: &SessionContext) -> PgWireResult<LogicalPlan> {
+        let plan = context
+            .state()
+            .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
+            .await
+            .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+        self.check_plan(&plan)?;
+        Ok(plan)
+    }
+
+    /// Run a query from its checked plan, within the statement timeout.
+    async fn query(
+        &self,
+        statement: &Statement,
+        context: &SessionContext,
+        client: &dyn HookClient,
+    ) -> PgWireResult<Response> {
+        let deadline = deadline(client, self.statement_timeout);
+        let run = async {
+            let plan = self.checked_plan(statement, context).await?;
+            let frame = context
+                .execute_logical_plan(plan)
+                .await
+                .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+            df::encode_dataframe(frame, &Format::UnifiedText, Some(options)).await
         };
-        for query in queries {
-            if let Ok(plan) = context.state().create_logical_plan(&query).await {
-                self.check_plan(user, &plan)?;
-            }
+        let rows = tokio::time::timeout_at(deadline, run)
+            .await
+            .map_err(|_| timed_out())??;
+        Ok(until(Response::Query(rows), deadline))
+    }
+
+    /// Open each cursor of a `DECLARE` from its query's checked plan.
+    async fn declare(
+        &self,
+        statement: &Statement,
+        context: &SessionContext,
+        client: &dyn HookClient,
+    ) -> PgWireResult<Response> {
+        let Statement::Declare { stmts } = statement else {
+            unreachable!("sorted as a DECLARE")
+        };
+        for declare in stmts {
+            let (Some(DeclareType::Cursor), Some(name), Some(query)) =
+                (&declare.declare_type, declare.names.first(), &declare.for_query)
+            else {
+                return Err(refusal(
+                    "42601",
+                    "only DECLARE name CURSOR FOR query is supported".into(),
+                ));
+            };
+            let query = Statement::Query(query.clone());
+            let plan = self.checked_plan(&query, context).await?;
+            let frame = context
+                .execute_logical_plan(plan)
+                .await
+                .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+            let rows = df::encode_dataframe(frame, &Format::UnifiedText, None).await?;
+            let stored = Arc::new(StoredStatement::new(
+                name.value.clone(),
+                (query.to_string(), None),
+                vec![],
+            ));
+            let portal = Portal::new_cursor(name.value.clone(), stored);
+            portal.start(rows).await;
+            client.portal_store().put_portal(Arc::new(portal));
         }
-        Ok(())
+        Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
     }
 }
 
-fn user_of(client: &(impl ClientInfo + ?Sized)) -> String {
-    client.metadata().get(METADATA_USER).cloned().unwrap_or_default()
+/// An error the client sees, with its SQLSTATE.
+pub(crate) fn refusal(code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.into(), message)))
 }
 
-fn refusal(code: &str, message: String) -> PgWireError {
-    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.into(), message)))
+/// datafusion-postgres's hooks for client state, asked in turn.
+fn client_state_hooks() -> [&'static dyn QueryHook; 3] {
+    [&SetShowHook, &TransactionStatementHook, &CursorStatementHook]
 }
 
 #[async_trait::async_trait]
 impl QueryHook for AccessHook {
+    /// Answer every statement of the simple protocol: none reaches datafusion-postgres's
+    /// default path, which would plan the text again.
     async fn handle_simple_query(
         &self,
         statement: &Statement,
         context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        let user = user_of(client);
-        self.check_statement(&user, statement, context).await.err().map(Err)
+        Some(match kind(statement) {
+            Kind::Query => self.query(statement, context, client).await,
+            Kind::Declare => self.declare(statement, context, client).await,
+            Kind::NoOp(tag) => Ok(Response::Execution(Tag::new(tag))),
+            Kind::Refused(code, message) => Err(refusal(code, message)),
+            Kind::ClientState => {
+                for hook in client_state_hooks() {
+                    if let Some(answer) = hook.handle_simple_query(statement, context, client).await {
+                        return Some(answer);
+                    }
+                }
+                // A SHOW of a setting the hooks do not know: an information_schema query.
+                self.query(statement, context, client).await
+            }
+        })
     }
 
+    /// Refuse at Parse what may not run; let the client-state hooks give their placeholder
+    /// plans; plan everything else the default way (nothing runs at Parse).
     async fn handle_extended_parse_query(
         &self,
-        _statement: &Statement,
-        _context: &SessionContext,
-        _client: &(dyn ClientInfo + Send + Sync),
+        statement: &Statement,
+        context: &SessionContext,
+        client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        None
+        match kind(statement) {
+            Kind::Refused(code, message) => Some(Err(refusal(code, message))),
+            Kind::Query => None,
+            Kind::Declare | Kind::ClientState | Kind::NoOp(_) => {
+                for hook in client_state_hooks() {
+                    if let Some(plan) = hook.handle_extended_parse_query(statement, context, client).await {
+                        return Some(plan);
+                    }
+                }
+                None
+            }
+        }
     }
 
-    /// The plan given is the one about to run (a cursor's is empty: its query is checked from
-    /// the statement).
+    /// Check the plan about to run; a query then runs on the default path from exactly this
+    /// plan (its parameters bound).
     async fn handle_extended_query(
         &self,
         statement: &Statement,
         plan: &LogicalPlan,
-        _parameters: &ParamValues,
+        parameters: &ParamValues,
         context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        let user = user_of(client);
-        let checked = match statement {
-            Statement::Declare { .. } => self.check_statement(&user, statement, context).await,
-            _ => self.check_plan(&user, plan),
-        };
-        checked.err().map(Err)
+        match kind(statement) {
+            Kind::Refused(code, message) => Some(Err(refusal(code, message))),
+            Kind::Query => self.check_plan(plan).err().map(Err),
+            Kind::Declare => Some(self.declare(statement, context, client).await),
+            Kind::NoOp(tag) => Some(Ok(Response::Execution(Tag::new(tag)))),
+            Kind::ClientState => {
+                for hook in client_state_hooks() {
+                    if let Some(answer) = hook
+                        .handle_extended_query(statement, plan, parameters, context, client)
+                        .await
+                    {
+                        return Some(answer);
+                    }
+                }
+                Some(Err(refusal("0A000", "this statement is not supported here".into())))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::sql::sqlparser::{dialect::PostgreSqlDialect, parser::Parser};
+
+    use super::*;
+
+    fn sorted(sql: &str) -> Kind {
+        let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+        kind(&statements[0])
+    }
+
+    #[test]
+    fn only_queries_and_client_state_pass() {
+        for sql in [
+            "select 1",
+            "with a as (select 1) select * from a",
+            "explain select 1",
+            "show tables",
+        ] {
+            assert!(matches!(sorted(sql), Kind::Query), "{sql}");
+        }
+        for sql in [
+            "set application_name = 'x'",
+            "SET DateStyle = 'ISO'",
+            "set time zone 'Asia/Tokyo'",
+            "begin",
+            "commit",
+            "show server_version",
+            "fetch 10 from c",
+            "close c",
+        ] {
+            assert!(matches!(sorted(sql), Kind::ClientState), "{sql}");
+        }
+        for sql in [
+            "set datafusion.sql_parser.dialect = 'mysql'",
+            "set datafusion.runtime.temp_directory = '/tmp/x'",
+            "set datafusion.runtime.memory_limit = '1K'",
+            "set session authorization other",
+            "set role other",
+            "prepare p as select 1",
+            "execute p",
+            "create table t as select 1",
+            "drop table insurers",
+            "insert into t values (1)",
+            "copy insurers to '/tmp/x'",
+            "explain create table t as select 1",
+            "describe insurers",
+            "create view v as select 1",
+        ] {
+            assert!(matches!(sorted(sql), Kind::Refused(..)), "{sql}");
+        }
     }
 }

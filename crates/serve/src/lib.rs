@@ -1,56 +1,77 @@
-//! `kaigo serve`: the analysts' read-only warehouse over the Postgres wire protocol, so psql,
-//! DBeaver, Metabase or an ODBC driver can query it (datafusion-postgres on pgwire underneath).
+//! `kaigo serve`: the warehouse over the Postgres wire protocol, so psql, DBeaver, Metabase or an
+//! ODBC driver can query it (pgwire and datafusion-postgres underneath).
 //!
-//! What it adds to datafusion-postgres, which by default lets anyone in and run anything:
-//! - **Authentication**: SCRAM-SHA-256 against the users of a config file (see [`config`]),
-//!   which holds salted password hashes only. An unknown user fails exactly like a wrong password.
-//! - **Roles**: each user has one role, and a role names the warehouse tables it may read
-//!   (`*`, `prefix*` or a name). The catalog lists every table, as Postgres does; reading one the
-//!   role does not grant is refused (SQLSTATE 42501).
-//! - **Read-only**: every statement is planned before it runs, and one that defines, changes or
-//!   copies anything is refused (SQLSTATE 25006), as in `kaigo sql`.
-//! - **Loopback by default**; listening elsewhere requires TLS.
+//! What it adds to datafusion-postgres, which by default lets anyone in, runs anything and
+//! shares one session between all connections:
+//! - **Login** ([`login`]): SCRAM-SHA-256 against PostgreSQL-format verifiers (StoredKey and
+//!   ServerKey, never a password or anything that logs in), SCRAM-SHA-256-PLUS where TLS is on,
+//!   the same challenge shape for unknown users, failed logins logged and locked out per
+//!   address, connection limits per server and per user.
+//! - **One session per connection** ([`session`]): its own settings, prepared statements and
+//!   memory pool, and only the tables of its role's zone — `warehouse/` (pseudonymous tables and
+//!   models) or `publish/` (released files). The vault and the landing zone are never opened.
+//! - **Authorization of the plan that runs** ([`hook`]): statements are sorted by kind; a query
+//!   is planned once, its plan checked (read-only, tables granted) and that plan executed;
+//!   anything that does not parse or plan, defines, writes, prepares by SQL or changes an
+//!   engine setting is refused.
+//! - **Limits per statement**: a timeout covering planning and every row sent, a length limit,
+//!   and the connection's memory pool (a statement beyond it fails; nothing spills to disk).
+//! - **TLS** ([`tls`]): required beyond loopback; when configured, every connection must use
+//!   it; a certificate or key that does not load stops the server.
 //!
-//! The session is kaigo-query's: the analysts' zone and the kaigo functions. The vault and the
-//! landing zone are never registered, so no role can reach them.
-//!
-//! Not here: writing, per-role row filters, and client certificates.
+//! Not here: writing, per-role row filters, client certificates.
 
 pub mod config;
 mod hook;
+mod login;
 mod password;
+mod session;
+mod tls;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    fmt::Debug,
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 
+use async_trait::async_trait;
+use datafusion::prelude::SessionContext;
 use datafusion_postgres::{
-    DfSessionService, QueryHook, ServerOptions,
-    datafusion_pg_catalog::pg_catalog::{context::EmptyContextProvider, setup_pg_catalog},
-    hooks::{cursor::CursorStatementHook, set_show::SetShowHook, transactions::TransactionStatementHook},
-    pgwire::api::{
-        ConnectionManager, PgWireServerHandlers,
-        auth::{
-            DefaultServerParameterProvider, StartupHandler,
-            sasl::{SASLAuthStartupHandler, scram::ScramAuth},
+    DfSessionService, Parser,
+    pgwire::{
+        api::{
+            ClientInfo, ClientPortalStore, PgWireServerHandlers, Type,
+            auth::StartupHandler,
+            cancel::{CancelHandler, DefaultCancelHandler},
+            portal::{Format, Portal},
+            query::{ExtendedQueryHandler, SimpleQueryHandler},
+            results::{FieldInfo, Response},
+            stmt::QueryParser,
+            store::PortalStore,
         },
-        cancel::{CancelHandler, DefaultCancelHandler},
-        query::{ExtendedQueryHandler, SimpleQueryHandler},
+        error::{PgWireError, PgWireResult},
+        messages::PgWireBackendMessage,
+        tokio::process_socket,
     },
 };
-use kaigo_query::session::Session;
+use futures::Sink;
 use kaigo_warehouse::Warehouse;
+use tokio::{net::TcpListener, sync::Semaphore};
 
 pub use config::ServeConfig;
-pub use password::hash_password;
+pub use password::{DEFAULT_ITERATIONS, hash_password};
+
+use crate::{hook::refusal, login::Gate};
 
 /// What can go wrong starting the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The config file is unreadable or inconsistent.
+    /// The config file is unreadable, not private, or inconsistent.
     #[error("{path}: {message}")]
     Config {
         /// The file.
         path: String,
-        /// What is wrong (never a password or hash).
+        /// What is wrong (never a password or verifier).
         message: String,
     },
     /// Listening beyond loopback without TLS would send query results in the clear.
@@ -59,14 +80,22 @@ pub enum ServeError {
         /// The address asked for.
         address: SocketAddr,
     },
+    /// The TLS certificate or key did not load; the server does not start without it.
+    #[error("TLS file {path}: {message}")]
+    Tls {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The warehouse could not be opened.
     #[error(transparent)]
     Query(#[from] kaigo_query::QueryError),
-    /// The Postgres catalog could not be set up.
-    #[error("setting up pg_catalog: {0}")]
+    /// A table or a connection's session could not be set up.
+    #[error("setting up the session: {0}")]
     Catalog(String),
-    /// The socket could not be bound or served.
-    #[error("serving on {address}: {source}")]
+    /// The socket could not be bound.
+    #[error("listening on {address}: {source}")]
     Io {
         /// The address.
         address: SocketAddr,
@@ -76,71 +105,201 @@ pub enum ServeError {
     },
 }
 
-/// The pgwire handlers: kaigo's authentication in front of datafusion-postgres's query service.
-struct Handlers {
-    service: Arc<DfSessionService>,
-    users: Arc<config::Users>,
-    connections: Arc<ConnectionManager>,
-}
-
-impl PgWireServerHandlers for Handlers {
-    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
-        self.service.clone()
-    }
-
-    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        self.service.clone()
-    }
-
-    /// One handler per connection: the SASL exchange keeps its state in it.
-    fn startup_handler(&self) -> Arc<impl StartupHandler> {
-        let mut scram = ScramAuth::new(self.users.clone());
-        scram.set_iterations(password::ITERATIONS);
-        let mut parameters = DefaultServerParameterProvider::default();
-        parameters.default_transaction_read_only = true;
-        Arc::new(
-            SASLAuthStartupHandler::new(Arc::new(parameters))
-                .with_scram(scram)
-                .with_connection_manager(self.connections.clone()),
-        )
-    }
-
-    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
-        Arc::new(DefaultCancelHandler::new(self.connections.clone()))
-    }
-}
-
 /// Serve `warehouse` on `address` (normally the config's `listen`) until the process ends.
 pub async fn serve(warehouse: &Warehouse, config: &ServeConfig, address: SocketAddr) -> Result<(), ServeError> {
     if !address.ip().is_loopback() && config.tls.is_none() {
         return Err(ServeError::NeedsTls { address });
     }
-    let session = Session::open(warehouse).await?;
-    let context = Arc::new(session.context().clone());
-    setup_pg_catalog(&context, "kaigo", EmptyContextProvider)
-        .map_err(|error| ServeError::Catalog(error.to_string()))?;
-    let users = Arc::new(config.users());
-    let hooks: Vec<Arc<dyn QueryHook>> = vec![
-        Arc::new(hook::AccessHook::new(users.clone())),
-        Arc::new(CursorStatementHook),
-        Arc::new(SetShowHook),
-        Arc::new(TransactionStatementHook),
-    ];
-    let handlers = Arc::new(Handlers {
-        service: Arc::new(DfSessionService::new_with_hooks(context, hooks)),
-        users,
-        connections: Arc::new(ConnectionManager::new()),
-    });
-    let mut options = ServerOptions::new()
-        .with_host(address.ip().to_string())
-        .with_port(address.port());
-    if let Some(tls) = &config.tls {
-        options = options
-            .with_tls_cert_path(Some(tls.cert.display().to_string()))
-            .with_tls_key_path(Some(tls.key.display().to_string()));
-    }
-    tracing::info!(%address, tables = session.tables().len(), "serving the warehouse over the Postgres protocol");
-    datafusion_postgres::serve_with_handlers(handlers, &options)
+    let tls = config.tls.as_ref().map(tls::Tls::load).transpose()?;
+    let zones = session::Zones::open(warehouse).await?;
+    let listener = TcpListener::bind(address)
         .await
-        .map_err(|source| ServeError::Io { address, source })
+        .map_err(|source| ServeError::Io { address, source })?;
+    tracing::info!(
+        %address,
+        tls = tls.is_some(),
+        warehouse_tables = zones.names(config::Zone::Warehouse).len(),
+        released_tables = zones.names(config::Zone::Publish).len(),
+        "serving the warehouse over the Postgres protocol"
+    );
+    let (acceptor, end_point) = match tls {
+        Some(tls) => (Some(tls.acceptor), Some(tls.end_point)),
+        None => (None, None),
+    };
+    let gate = Arc::new(Gate::new(config.clone(), zones, end_point));
+    let slots = Arc::new(Semaphore::new(config.limits.max_connections));
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accepting a connection failed");
+                continue;
+            }
+        };
+        let permit = slots.clone().try_acquire_owned().ok();
+        if permit.is_none() {
+            tracing::warn!(%peer, limit = config.limits.max_connections, "refused a connection over the server's limit");
+        }
+        let handlers = Arc::new(Handlers::new(gate.clone(), permit.is_none()));
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(error) = process_socket(socket, acceptor, handlers).await {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// The handlers of one connection: its login and its query service.
+struct Handlers {
+    login: Arc<login::Login>,
+    connection: Arc<Connection>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl Handlers {
+    fn new(gate: Arc<Gate>, over_limit: bool) -> Self {
+        let service = Arc::new(OnceLock::new());
+        Self {
+            login: Arc::new(login::Login::new(gate.clone(), service.clone(), over_limit)),
+            cancel: Arc::new(DefaultCancelHandler::new(gate.connections.clone())),
+            connection: Arc::new(Connection { gate, service }),
+        }
+    }
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.connection.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.connection.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.login.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.cancel.clone()
+    }
+}
+
+/// The query side of one connection: its session's service (set at login), with the
+/// statement limits around it.
+struct Connection {
+    gate: Arc<Gate>,
+    service: Arc<OnceLock<Arc<DfSessionService>>>,
+}
+
+impl Connection {
+    fn service(&self) -> PgWireResult<&Arc<DfSessionService>> {
+        self.service
+            .get()
+            .ok_or_else(|| refusal("28000", "not logged in".into()))
+    }
+
+    fn check_length(&self, statement: &str) -> PgWireResult<()> {
+        let limit = self.gate.config.limits.max_statement_bytes;
+        if statement.len() > limit {
+            return Err(refusal(
+                "54000",
+                format!("statement too long: {} bytes, the limit is {limit}", statement.len()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Connection {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // Each statement's timeout is applied by the access hook, which runs them one by one.
+        let service = self.service()?.clone();
+        self.check_length(query)?;
+        SimpleQueryHandler::do_query(&*service, client, query).await
+    }
+}
+
+/// datafusion-postgres's parser with the statement length limit in front.
+struct LimitedParser {
+    inner: Arc<Parser>,
+    max_statement_bytes: usize,
+}
+
+type Statement = <Parser as QueryParser>::Statement;
+
+#[async_trait]
+impl QueryParser for LimitedParser {
+    type Statement = Statement;
+
+    async fn parse_sql<C>(&self, client: &C, sql: &str, types: &[Option<Type>]) -> PgWireResult<Option<Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        if sql.len() > self.max_statement_bytes {
+            return Err(refusal(
+                "54000",
+                format!(
+                    "statement too long: {} bytes, the limit is {}",
+                    sql.len(),
+                    self.max_statement_bytes
+                ),
+            ));
+        }
+        self.inner.parse_sql(client, sql, types).await
+    }
+
+    fn get_parameter_types(&self, statement: &Statement) -> PgWireResult<Vec<Type>> {
+        self.inner.get_parameter_types(statement)
+    }
+
+    fn get_result_schema(&self, statement: &Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        self.inner.get_result_schema(statement, format)
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Connection {
+    type Statement = Statement;
+    type QueryParser = LimitedParser;
+
+    fn query_parser(&self) -> Arc<LimitedParser> {
+        // Before login no Parse reaches here (pgwire routes it to the login); an empty session
+        // answers if one ever did.
+        let inner = match self.service.get() {
+            Some(service) => service.query_parser(),
+            None => DfSessionService::new_with_hooks(Arc::new(SessionContext::new()), Vec::new()).query_parser(),
+        };
+        Arc::new(LimitedParser {
+            inner,
+            max_statement_bytes: self.gate.config.limits.max_statement_bytes,
+        })
+    }
+
+    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Statement>, max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let service = self.service()?.clone();
+        let deadline = hook::deadline(client, self.gate.config.limits.statement_timeout());
+        let response = tokio::time::timeout_at(
+            deadline,
+            ExtendedQueryHandler::do_query(&*service, client, portal, max_rows),
+        )
+        .await
+        .map_err(|_| hook::timed_out())??;
+        Ok(hook::until(response, deadline))
+    }
 }

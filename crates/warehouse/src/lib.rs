@@ -10,6 +10,8 @@
 //! - `<root>/vault/<table>`: restricted: per-field linkage tokens and the quarantine.
 //! - `<root>/manifests/<delivery>.json`: what each load read, checked and wrote.
 //!
+//! `vault/`, `manifests/` and `extracts/` are private to the account that loads ([`private`]).
+//!
 //! A load of one delivery ([`DeliveryLoad`]) streams rows into every table and replaces that
 //! delivery's partition of each in one Delta commit (the partition's files out, the new ones in): a crash
 //! leaves each table at its previous or its new version, and loading the same delivery again
@@ -35,6 +37,7 @@
 
 mod committed;
 pub mod manifest;
+pub mod private;
 pub mod rows;
 pub mod schema;
 mod store;
@@ -118,6 +121,14 @@ pub enum WarehouseError {
     Unreadable {
         /// Table name.
         table: String,
+    },
+    /// A restricted folder or file (vault, manifests, extracts) is open to group or others.
+    #[error("{path} is open to group or others (mode {mode:o}); run `chmod go-rwx {path}`", path = path.display())]
+    NotPrivate {
+        /// The folder or file.
+        path: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
     },
 }
 

@@ -1,7 +1,7 @@
 //! Load manifests: what one load read, checked and wrote. Written atomically (temporary file,
 //! then rename) as `<root>/manifests/<delivery>.json`, after every table commit of the load.
 
-use std::{collections::BTreeMap, io::Write, path::PathBuf};
+use std::{collections::BTreeMap, path::PathBuf};
 
 use crate::{Result, Warehouse, WarehouseError};
 
@@ -82,13 +82,10 @@ impl Warehouse {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(&folder).map_err(|source| io(&folder, source))?;
+        crate::private::prepare(self.root())?;
         let path = folder.join(format!("{}.json", manifest.delivery));
         let temporary = folder.join(format!(".{}.json.tmp", manifest.delivery));
-        let mut file = std::fs::File::create(&temporary).map_err(|source| io(&temporary, source))?;
-        file.write_all(&serde_json::to_vec_pretty(manifest).expect("serialisable"))
-            .map_err(|source| io(&temporary, source))?;
-        file.sync_all().map_err(|source| io(&temporary, source))?;
+        crate::private::write_file(&temporary, &serde_json::to_vec_pretty(manifest).expect("serialisable"))?;
         std::fs::rename(&temporary, &path).map_err(|source| io(&path, source))?;
         Ok(path)
     }

@@ -190,6 +190,10 @@ impl Warehouse {
     }
 
     async fn open_folder(&self, name: &str, path: &Path) -> Result<DeltaTable> {
+        // Only loads and linkage open vault tables; they create its folders private first.
+        if path.starts_with(self.root.join(Zone::Vault.folder())) {
+            crate::private::prepare(&self.root)?;
+        }
         let path = path.to_path_buf();
         std::fs::create_dir_all(&path).map_err(|source| WarehouseError::Io {
             path: path.clone(),
