@@ -16,19 +16,6 @@ use kaigo_warehouse::{Warehouse, tables};
 
 use crate::kaigo;
 
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_folder(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 fn digests(root: &Path) -> BTreeMap<&'static str, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -97,7 +84,7 @@ fn a_killed_load_leaves_old_or_new_tables_and_a_rerun_converges() {
     let old = digests(&setup.baseline);
 
     let reference = setup._dir.path().join("reference");
-    copy_folder(&setup.baseline, &reference);
+    kaigo_testkit::copy_folder(&setup.baseline, &reference);
     let started = Instant::now();
     assert!(setup.ingest(&reference, "202701").status().unwrap().success());
     let duration = started.elapsed();
@@ -128,7 +115,7 @@ fn a_killed_load_leaves_old_or_new_tables_and_a_rerun_converges() {
 
     for (number, kill) in kills.iter().enumerate() {
         let warehouse = setup._dir.path().join(format!("crash-{number}"));
-        copy_folder(&setup.baseline, &warehouse);
+        kaigo_testkit::copy_folder(&setup.baseline, &warehouse);
         let label = match kill {
             Kill::At(point) => {
                 let status = setup

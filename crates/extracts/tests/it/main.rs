@@ -152,28 +152,13 @@ fn the_same_request_rerun_gives_identical_files() {
     assert_eq!(first.manifest.files.len(), 3, "persons and the two tables");
 }
 
-/// Copy a folder with its permissions (the restricted zones stay private).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    std::fs::set_permissions(to, std::fs::metadata(from).unwrap().permissions()).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// After a newer version of a table is written, the same request reads the new rows, and the
 /// request pinned to the first manifest's versions gives the first files back byte for byte.
 #[test]
 fn a_pinned_rerun_reproduces_the_extract_after_the_warehouse_changes() {
     let fixture = fixture();
     let copy = tempfile::tempdir().unwrap();
-    copy_dir(fixture.warehouse.root(), copy.path());
+    kaigo_testkit::copy_folder(fixture.warehouse.root(), copy.path());
     let warehouse = Warehouse::new(copy.path());
     let original = run(&warehouse, request("pinned-study", "")).unwrap();
     let originals: Vec<Vec<u8>> = original

@@ -10,7 +10,9 @@ use arrow::array::AsArray;
 use kaigo_ingest::{Ingest, IngestError};
 use kaigo_warehouse::Warehouse;
 
-use crate::{copy_folder, key, read_table, runtime};
+use kaigo_testkit::copy_folder;
+
+use crate::{key, read_table, runtime};
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

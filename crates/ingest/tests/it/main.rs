@@ -315,19 +315,6 @@ fn data_files_are_sorted_by_insurer_service_month_and_person() {
     assert!(checked > 1000);
 }
 
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_folder(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn the_quality_report_names_a_live_insurer_that_delivered_nothing() {
     let loaded = loaded();
@@ -357,7 +344,7 @@ fn the_quality_report_names_a_live_insurer_that_delivered_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let hub = dir.path().join("hub");
     let last_copy = hub.join(last.file_name().unwrap());
-    copy_folder(last, &last_copy);
+    kaigo_testkit::copy_folder(last, &last_copy);
     let silent = loaded.reports[0].insurers.keys().next().unwrap().clone();
     std::fs::remove_dir_all(last_copy.join(&silent)).unwrap();
 
