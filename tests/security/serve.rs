@@ -299,3 +299,34 @@ fn statements_are_bounded_in_length_time_and_memory() {
         );
     });
 }
+
+/// psql lists the analyst's tables and gets over the wire the rows `kaigo sql` gets; wrong
+/// passwords and unknown users fail alike.
+#[test]
+fn psql_lists_and_reads_what_kaigo_sql_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &config(dir.path(), ""));
+    let analyst = server.libpq(ANALYST, "sslmode=disable");
+    let listed = rows(&psql(&analyst, "\\dt"));
+    for table in ["claim_statements", "fct_person_months", "rollout_status_by_insurer_month"] {
+        assert!(listed.contains(&format!("warehouse,{table},table")), "{listed}");
+    }
+    assert!(!listed.contains("record_tokens"), "the vault is listed: {listed}");
+    let rollout = "select insurer_number, count(*) as months, sum(case when is_live then 1 else 0 end) as live \
+                   from rollout_status_by_insurer_month group by insurer_number order by insurer_number";
+    let local = crate::fixture::kaigo()
+        .args(["sql", "--format", "csv", "--warehouse"])
+        .arg(warehouse())
+        .args(["-c", rollout])
+        .output()
+        .unwrap();
+    let local: Vec<String> = rows(&local).lines().skip(1).map(String::from).collect();
+    assert!(local.len() > 1, "{local:?}");
+    assert_eq!(rows(&psql(&analyst, rollout)).lines().collect::<Vec<_>>(), local);
+    for user in [(ANALYST.0, "not the password"), ("nobody", ANALYST.1)] {
+        refused(
+            &psql(&server.libpq(user, "sslmode=disable"), "select 1"),
+            "password authentication failed",
+        );
+    }
+}

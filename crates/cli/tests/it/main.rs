@@ -3,7 +3,6 @@
 use std::process::Command;
 
 mod crash;
-mod serve;
 
 fn kaigo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kaigo"))
@@ -227,7 +226,6 @@ fn run_executes_a_pipeline_file() {
             .contains("\"refused\"")
     );
 
-    serve::psql_sees_what_kaigo_sql_sees(dir.path(), &warehouse);
 }
 
 #[test]
