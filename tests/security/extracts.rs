@@ -13,7 +13,7 @@ fn request(dir: &Path, project: &str, cohort: &str) -> std::path::PathBuf {
         &path,
         format!(
             "project = \"{project}\"\nrequested_by = \"security test\"\nperiod = \"2027-07..2027-09\"\n\
-             cohort = {cohort:?}\nquasi_identifiers = [\"sex_code\"]\nk = 10\n\n\
+             cohort = {cohort:?}\nquasi_identifiers = [\"sex_code\"]\nk = 10\ngeneralize_months = \"quarter\"\n\n\
              [[tables]]\nname = \"fct_person_months\"\ncolumns = [\"month_key\", \"care_level_code\"]\n"
         ),
     )
@@ -47,6 +47,30 @@ fn the_cohort_is_parsed_never_pasted_and_refusals_give_no_small_counts() {
     let manifest: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
     let everyone = manifest["anonymity"]["n_persons"].as_u64().unwrap();
     assert!(everyone >= 10);
+    // The panel's months are released at the quarter asked for: July to September is 202707.
+    let folder = std::fs::read_dir(warehouse.join("extracts/everyone"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let file = std::fs::File::open(folder.join("fct_person_months.parquet")).unwrap();
+    let mut months = std::collections::BTreeSet::new();
+    for batch in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+    {
+        let batch = batch.unwrap();
+        let column = arrow::compute::cast(
+            batch.column_by_name("month_key").unwrap(),
+            &arrow::datatypes::DataType::Int64,
+        )
+        .unwrap();
+        let values = column.as_any().downcast_ref::<arrow::array::Int64Array>().unwrap();
+        months.extend(values.iter().flatten());
+    }
+    assert_eq!(months.into_iter().collect::<Vec<_>>(), [202707]);
 
     let person_key = String::from_utf8(
         kaigo()

@@ -308,7 +308,11 @@ fn psql_lists_and_reads_what_kaigo_sql_reads() {
     let server = Server::start(dir.path(), &config(dir.path(), ""));
     let analyst = server.libpq(ANALYST, "sslmode=disable");
     let listed = rows(&psql(&analyst, "\\dt"));
-    for table in ["claim_statements", "fct_person_months", "rollout_status_by_insurer_month"] {
+    for table in [
+        "claim_statements",
+        "fct_person_months",
+        "rollout_status_by_insurer_month",
+    ] {
         assert!(listed.contains(&format!("warehouse,{table},table")), "{listed}");
     }
     assert!(!listed.contains("record_tokens"), "the vault is listed: {listed}");

@@ -26,7 +26,7 @@ use crate::{
     ExtractError, Result,
     audit_log::{AuditEntry, AuditLog},
     cohort::Cohort,
-    request::{EXTRACTABLE_TABLES, ExtractRequest},
+    request::{EXTRACTABLE_TABLES, ExtractRequest, is_month_key},
 };
 
 /// An extract to run: `Extract::new(&warehouse, &key, request).run().await`.
@@ -202,7 +202,14 @@ impl<'a> Extract<'a> {
                      with literals of its type)"
                     .into(),
             })?;
-        let anonymity = check_anonymity(request, &persons)?;
+        if (persons.num_rows() as u64) < request.k {
+            return Err(ExtractError::Refused {
+                reason: format!("the cohort has fewer than k = {} persons", request.k),
+            });
+        }
+        let grain = request.generalize_months.as_deref().unwrap_or("month");
+        let mut events = EventMonths::default();
+        let mut released = Vec::new();
 
         let tokenizer = Tokenizer::new(self.key, Purpose::Project(request.project.clone()));
         let mut person_columns = vec!["person_key".to_string()];
@@ -229,12 +236,28 @@ impl<'a> Extract<'a> {
                 })?
                 .schema();
             let mut select = vec!["person_key".to_string()];
+            let mut months = Vec::new();
             for column in table.columns.iter().filter(|column| *column != "person_key") {
                 select.push(
                     match schema.field_with_name(column).map(|field| field.data_type().clone()) {
-                        // Generalized: a day becomes its month.
+                        // Generalized: a day becomes its month, quarter or year.
                         Ok(DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)) => {
-                            format!("to_char(\"{column}\", '%Y-%m') as \"{column}\"")
+                            months.push(column.clone());
+                            let start = match grain {
+                                "month" => format!("\"{column}\""),
+                                grain => format!("date_trunc('{grain}', \"{column}\")"),
+                            };
+                            format!("to_char({start}, '%Y-%m') as \"{column}\"")
+                        }
+                        Ok(DataType::Int32 | DataType::Int64 | DataType::UInt32) if is_month_key(column) => {
+                            months.push(column.clone());
+                            match grain {
+                                "month" => format!("\"{column}\""),
+                                "quarter" => format!(
+                                    "(\"{column}\" / 100) * 100 + ((\"{column}\" % 100 - 1) / 3) * 3 + 1 as \"{column}\""
+                                ),
+                                _ => format!("(\"{column}\" / 100) * 100 + 1 as \"{column}\""),
+                            }
                         }
                         Ok(_) => format!("\"{column}\""),
                         // Only dim_persons.age_band is derived (checked by the request).
@@ -257,7 +280,13 @@ impl<'a> Extract<'a> {
                 table.name
             );
             let batch = collect(&session, &sql).await?;
-            outputs.push((table.name.clone(), rekey_and_sort(&batch, &tokenizer)?));
+            events.add(&table.name, &batch, &months)?;
+            released.push((table.name.clone(), batch));
+        }
+        // k and ℓ over everything released about a person, before anything is written.
+        let anonymity = check_anonymity(request, &persons, &events)?;
+        for (name, batch) in &released {
+            outputs.push((name.clone(), rekey_and_sort(batch, &tokenizer)?));
         }
 
         // Write beside the final folder, then swap in: a failure leaves the previous extract.
@@ -405,15 +434,63 @@ fn text_values(array: &ArrayRef) -> Result<StringArray> {
     Ok(array.as_any().downcast_ref::<StringArray>().expect("utf8").clone())
 }
 
+/// The months (and dates) of events each person's released rows carry: for every released
+/// month column, the person's first and last value. An attacker who knows when someone was
+/// first certified, moved or died finds them by these, so they join the quasi-identifiers.
+#[derive(Default)]
+struct EventMonths {
+    /// `table.column (first)` and `(last)`, in release order.
+    names: Vec<String>,
+    /// Person key → a first and a last value per column (None: no row in that table).
+    values: BTreeMap<String, Vec<Option<String>>>,
+}
+
+impl EventMonths {
+    fn add(&mut self, table: &str, batch: &RecordBatch, columns: &[String]) -> Result<()> {
+        let keys = text_values(batch.column_by_name("person_key").expect("selected"))?;
+        for column in columns {
+            let offset = self.names.len();
+            self.names.push(format!("{table}.{column} (first)"));
+            self.names.push(format!("{table}.{column} (last)"));
+            let values = text_values(batch.column_by_name(column).expect("selected"))?;
+            for row in 0..batch.num_rows() {
+                let slots = self.values.entry(keys.value(row).to_string()).or_default();
+                slots.resize(offset + 2, None);
+                if values.is_null(row) {
+                    continue;
+                }
+                let value = values.value(row);
+                if slots[offset].as_deref().is_none_or(|first| value < first) {
+                    slots[offset] = Some(value.to_string());
+                }
+                if slots[offset + 1].as_deref().is_none_or(|last| value > last) {
+                    slots[offset + 1] = Some(value.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.names.iter().cloned()
+    }
+
+    /// A person's values, one per name (None where the person has none).
+    fn of(&self, person_key: &str) -> impl Iterator<Item = Option<&str>> + '_ {
+        let values = self.values.get(person_key);
+        (0..self.names.len()).map(move |index| values.and_then(|values| values.get(index)?.as_deref()))
+    }
+}
+
 /// Equivalence classes over the requested quasi-identifiers: refuse below k (cohort or class)
 /// or below ℓ. Messages give counts only, never a class's values.
-fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<AnonymityReport> {
+fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch, events: &EventMonths) -> Result<AnonymityReport> {
     let n_persons = persons.num_rows();
-    if (n_persons as u64) < request.k {
-        return Err(ExtractError::Refused {
-            reason: format!("the cohort has fewer than k = {} persons", request.k),
-        });
-    }
+    let keys = text_values(
+        persons
+            .column_by_name("person_key")
+            .expect("selected by the persons query"),
+    )?;
     let identifiers: Vec<StringArray> = request
         .quasi_identifiers
         .iter()
@@ -431,10 +508,11 @@ fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<An
     type Classes<'a> = BTreeMap<Vec<Option<&'a str>>, (usize, BTreeSet<Option<&'a str>>)>;
     let mut classes: Classes = BTreeMap::new();
     for row in 0..n_persons {
-        let class: Vec<Option<&str>> = identifiers
+        let mut class: Vec<Option<&str>> = identifiers
             .iter()
             .map(|array| (!array.is_null(row)).then(|| array.value(row)))
             .collect();
+        class.extend(events.of(keys.value(row)));
         let entry = classes.entry(class).or_default();
         entry.0 += 1;
         if let Some(sensitive) = &sensitive {
@@ -453,9 +531,11 @@ fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<An
         *class_sizes.entry(bucket(*size).to_string()).or_insert(0) += 1;
     }
     let smallest_class = classes.values().map(|(size, _)| *size).min().unwrap_or(0);
+    let mut quasi_identifiers = request.quasi_identifiers.clone();
+    quasi_identifiers.extend(events.names());
     let report = AnonymityReport {
         n_persons,
-        quasi_identifiers: request.quasi_identifiers.clone(),
+        quasi_identifiers: quasi_identifiers.clone(),
         k: request.k,
         n_classes: classes.len(),
         smallest_class,
@@ -472,8 +552,9 @@ fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch) -> Result<An
         return Err(ExtractError::Refused {
             reason: format!(
                 "equivalence classes over ({}) hold fewer than k = {} persons; drop or coarsen a \
-                 quasi-identifier (prefecture_code instead of insurer_number) or widen the cohort",
-                request.quasi_identifiers.join(", "),
+                 quasi-identifier (prefecture_code instead of insurer_number, generalize_months = \
+                 \"quarter\" or \"year\") or widen the cohort",
+                quasi_identifiers.join(", "),
                 request.k
             ),
         });

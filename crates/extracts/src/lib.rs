@@ -13,8 +13,10 @@
 //!   instead of day.
 //! - **Project keys**: `person_key` is replaced by HMAC(HKDF(master, project), person_key), so
 //!   two projects' extracts of the same persons share no key and cannot be joined.
-//! - **k-anonymity and ℓ-diversity** over the persons table: any class below k (or below ℓ
-//!   distinct sensitive values) refuses the whole extract; nothing is written.
+//! - **k-anonymity and ℓ-diversity** over everything released about a person: the declared
+//!   quasi-identifiers plus, for every released month or date column of every file, the
+//!   person's first and last value (generalized to quarter or year on request). Any class below
+//!   k (or below ℓ distinct sensitive values) refuses the whole extract; nothing is written.
 //! - **Reproducible**: the manifest pins the Delta version of every table read; rerun with those
 //!   pins, the files come out byte for byte the same after later loads.
 //! - **Audited** ([`audit_log`]): every attempt is logged before any file is written and again

@@ -31,6 +31,11 @@ pub struct ExtractRequest {
     /// ℓ-diversity of a sensitive attribute within every equivalence class, if asked for.
     #[serde(default)]
     pub l_diversity: Option<LDiversity>,
+    /// How coarse every released month or date is: `month` (the default), `quarter` or `year`
+    /// (the period's start, e.g. 202707 → 202707 / 202707 / 202701). Months of events are
+    /// quasi-identifiers, so a coarser grain is how a request with event months reaches k.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generalize_months: Option<String>,
     /// The tables and columns approved.
     pub tables: Vec<TableRequest>,
 }
@@ -60,6 +65,15 @@ pub const MINIMUM_K: u64 = 10;
 
 /// Person attributes the persons table can carry as quasi-identifiers.
 pub const QUASI_IDENTIFIERS: [&str; 4] = ["sex_code", "age_band", "prefecture_code", "insurer_number"];
+
+/// The grains a request may generalize months and dates to.
+pub const MONTH_GRAINS: [&str; 3] = ["month", "quarter", "year"];
+
+/// Is a released column a month or a date of an event (a quasi-identifier)? Integer columns
+/// named `…month_key`; dates by their type (see the extract).
+pub fn is_month_key(column: &str) -> bool {
+    column.ends_with("month_key")
+}
 
 /// Sensitive attributes ℓ-diversity can be asked over.
 pub const SENSITIVE_ATTRIBUTES: [&str; 1] = ["care_level_code"];
@@ -162,6 +176,14 @@ impl ExtractRequest {
             if diversity.l < 2 {
                 problems.push("l_diversity: l must be at least 2".to_string());
             }
+        }
+        if let Some(grain) = &self.generalize_months
+            && !MONTH_GRAINS.contains(&grain.as_str())
+        {
+            problems.push(format!(
+                "generalize_months: {grain} is not one of {}",
+                MONTH_GRAINS.join(", ")
+            ));
         }
         if self.tables.is_empty() {
             problems.push("tables: name at least one".to_string());

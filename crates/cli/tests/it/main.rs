@@ -225,7 +225,6 @@ fn run_executes_a_pipeline_file() {
             .unwrap()
             .contains("\"refused\"")
     );
-
 }
 
 #[test]

@@ -55,11 +55,12 @@ period = "2026-10..2027-09"
 cohort = "care_level_code in ('21', '22', '23', '24', '25')"
 quasi_identifiers = ["sex_code"]
 k = 10
+generalize_months = "year"
 {extra}
 
 [[tables]]
 name = "dim_persons"
-columns = ["sex_code", "first_certified_month_key"]
+columns = ["sex_code"]
 
 [[tables]]
 name = "fct_person_months"
@@ -271,7 +272,8 @@ fn small_equivalence_classes_or_too_little_diversity_refuse_the_extract() {
     fine.quasi_identifiers = vec!["sex_code".into(), "age_band".into(), "insurer_number".into()];
     let message = run(&fixture.warehouse, fine).unwrap_err().to_string();
     assert!(
-        message.contains("equivalence classes over (sex_code, age_band, insurer_number) hold fewer than k = 10"),
+        message.contains("equivalence classes over (sex_code, age_band, insurer_number, ")
+            && message.contains("fewer than k = 10"),
         "{message}"
     );
 
@@ -299,6 +301,20 @@ fn small_equivalence_classes_or_too_little_diversity_refuse_the_extract() {
         message.contains("fewer than l = 6 distinct values of care_level_code"),
         "{message}"
     );
+
+    // Months of events are quasi-identifiers across the files: the first certified month
+    // singles persons out that sex alone does not, and so does the panel at month grain.
+    let mut events = request("event-months", "");
+    events.tables[0].columns.push("first_certified_month_key".into());
+    let message = run(&fixture.warehouse, events).unwrap_err().to_string();
+    assert!(
+        message.contains("dim_persons.first_certified_month_key (first)") && message.contains("fewer than k = 10"),
+        "{message}"
+    );
+    let mut monthly = request("monthly-panel", "");
+    monthly.generalize_months = Some("month".into());
+    let message = run(&fixture.warehouse, monthly).unwrap_err().to_string();
+    assert!(message.contains("fct_person_months.month_key (last)"), "{message}");
 
     let mut tiny = request("tiny-cohort", "");
     tiny.cohort = "care_level_code = '25' and month_key = 202609 and cost_yen > 10000000".into();
