@@ -200,17 +200,17 @@ impl Connection {
             .get()
             .ok_or_else(|| refusal("28000", "not logged in".into()))
     }
+}
 
-    fn check_length(&self, statement: &str) -> PgWireResult<()> {
-        let limit = self.gate.config.limits.max_statement_bytes;
-        if statement.len() > limit {
-            return Err(refusal(
-                "54000",
-                format!("statement too long: {} bytes, the limit is {limit}", statement.len()),
-            ));
-        }
-        Ok(())
+/// Refuse a statement longer than `limit` bytes, before it is parsed.
+fn check_length(statement: &str, limit: usize) -> PgWireResult<()> {
+    if statement.len() > limit {
+        return Err(refusal(
+            "54000",
+            format!("statement too long: {} bytes, the limit is {limit}", statement.len()),
+        ));
     }
+    Ok(())
 }
 
 #[async_trait]
@@ -224,7 +224,7 @@ impl SimpleQueryHandler for Connection {
     {
         // Each statement's timeout is applied by the access hook, which runs them one by one.
         let service = self.service()?.clone();
-        self.check_length(query)?;
+        check_length(query, self.gate.config.limits.max_statement_bytes)?;
         SimpleQueryHandler::do_query(&*service, client, query).await
     }
 }
@@ -245,16 +245,7 @@ impl QueryParser for LimitedParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        if sql.len() > self.max_statement_bytes {
-            return Err(refusal(
-                "54000",
-                format!(
-                    "statement too long: {} bytes, the limit is {}",
-                    sql.len(),
-                    self.max_statement_bytes
-                ),
-            ));
-        }
+        check_length(sql, self.max_statement_bytes)?;
         self.inner.parse_sql(client, sql, types).await
     }
 
