@@ -13,7 +13,7 @@ select
     status.planned_start_month_key,
     status.started_month_key,
     status.is_live,
-    status.is_data_flowing,
+    status.users_flowing_threshold,
     status.is_scheduled_by_target
 from rollout_status_by_insurer_month as status
 inner join dim_insurer_months as registry

@@ -36,6 +36,12 @@ keyed as (
         registry.started_month_index,
         registry.started_month_key,
         history.first_month_index,
+        registry.population_65_plus * 0.19 * 0.765 as n_users_expected,
+        -- Fewer users than this is improbably few (see the sidecar), so the data is not flowing.
+        least(
+            0.5 * registry.population_65_plus * 0.19 * 0.765,
+            registry.population_65_plus * 0.19 * 0.765 - 3 * sqrt(registry.population_65_plus * 0.19 * 0.765)
+        ) as users_flowing_threshold,
         registry.started_month_index is not null and registry.started_month_index <= registry.month_index as is_live
     from dim_insurer_months as registry
     cross join history
@@ -85,18 +91,15 @@ final as (
         keyed.started_on is not null or coalesce(keyed.planned_start_on <= date '2028-03-31', false)
             as is_scheduled_by_target,
         keyed.population_65_plus,
-        keyed.population_65_plus * 0.19 * 0.765 as n_users_expected,
+        keyed.n_users_expected,
+        keyed.users_flowing_threshold,
         coalesce(last_month.n_statements, 0) as n_statements,
         coalesce(last_month.n_users, 0) as n_users,
         case
             when keyed.population_65_plus > 0
-                then 100.0 * coalesce(last_month.n_users, 0) / (keyed.population_65_plus * 0.19 * 0.765)
+                then 100.0 * coalesce(last_month.n_users, 0) / keyed.n_users_expected
         end as users_vs_expected_pct,
-        keyed.is_live
-        and coalesce(last_month.n_users, 0) >= least(
-            0.5 * keyed.population_65_plus * 0.19 * 0.765,
-            keyed.population_65_plus * 0.19 * 0.765 - 3 * sqrt(keyed.population_65_plus * 0.19 * 0.765)
-        ) as is_data_flowing,
+        keyed.is_live and coalesce(last_month.n_users, 0) >= keyed.users_flowing_threshold as is_data_flowing,
         case when keyed.is_live then coalesce(certified_persons.n_certified, 0) else 0 end as n_certified,
         case when keyed.is_live then keyed.started_month_index - keyed.first_month_index end
             as n_history_months_expected,

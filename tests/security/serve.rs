@@ -276,6 +276,15 @@ fn statements_are_bounded_in_length_time_and_memory() {
         ),
         "statement timeout",
     );
+    // A cursor's rows are bounded too: the work of its FETCHes counts against the time left.
+    refused(
+        &psql(
+            &analyst,
+            "set statement_timeout = 500; begin; \
+             declare c cursor for select sum(value) from generate_series(1, 10000000000); fetch 1 from c",
+        ),
+        "statement timeout",
+    );
     refused(
         &psql(
             &analyst,

@@ -788,12 +788,85 @@ pub async fn release(warehouse: &Warehouse, spec: &ReleaseSpec, rules: &Rules) -
     let (source, source_version) = read_source(warehouse, spec).await?;
     let release = protect_release(spec, &source, rules)?;
     let registry = read_registry(warehouse).await?;
+    let registry = with_data_flow(&registry, &release.cells())?;
     let folder = warehouse.root().join("publish");
     write(&release, &folder, &spec.source, source_version, &registry)
 }
 
-/// The model of public roll-out facts the release carries unchanged.
+/// The model of public roll-out facts the release carries, with [`DATA_FLOW_INDICATOR`] added.
 pub const REGISTRY_MODEL: &str = "rollout_public_registry_by_insurer_month";
+
+/// The released count `is_data_flowing` is derived from: a registry month's data flows when the
+/// insurer is live and this count's published cell for the month before reaches the registry's
+/// `users_flowing_threshold`.
+pub const DATA_FLOW_INDICATOR: &str = "n_users";
+
+/// The registry with `is_data_flowing` appended, derived from the released cells alone: null
+/// where the previous month's cell of [`DATA_FLOW_INDICATOR`] is suppressed or not available, so
+/// the flag tells nothing about a count the release hides.
+pub fn with_data_flow(registry: &[RecordBatch], cells: &[PublishedCell]) -> Result<Vec<RecordBatch>> {
+    let released: BTreeMap<(&str, u32), Option<f64>> = cells
+        .iter()
+        .filter(|cell| {
+            cell.indicator == DATA_FLOW_INDICATOR
+                && cell.area_level == AreaLevel::Municipality
+                && cell.period_level == "month"
+        })
+        .map(|cell| ((cell.area_code.as_str(), cell.period_key), cell.value))
+        .collect();
+    if registry.iter().any(|batch| batch.num_rows() > 0) && released.is_empty() {
+        return Err(DisclosureError::Spec {
+            origin: "release".into(),
+            reason: format!(
+                "the registry's is_data_flowing is derived from the released {DATA_FLOW_INDICATOR}: the spec must publish it"
+            ),
+        });
+    }
+    registry
+        .iter()
+        .map(|batch| {
+            let column = |name: &str| {
+                batch.column_by_name(name).ok_or_else(|| DisclosureError::Spec {
+                    origin: REGISTRY_MODEL.into(),
+                    reason: format!("no column {name}"),
+                })
+            };
+            let insurers = cast(column("insurer_number")?, &DataType::Utf8).map_err(source_error)?;
+            let insurers = insurers.as_any().downcast_ref::<StringArray>().expect("cast to Utf8");
+            let months = cast(column("month_key")?, &DataType::UInt32).map_err(source_error)?;
+            let months = months.as_any().downcast_ref::<UInt32Array>().expect("cast to UInt32");
+            let live = cast(column("is_live")?, &DataType::Boolean).map_err(source_error)?;
+            let live = live.as_any().downcast_ref::<BooleanArray>().expect("cast to Boolean");
+            let thresholds = cast(column("users_flowing_threshold")?, &DataType::Float64).map_err(source_error)?;
+            let thresholds = thresholds
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .expect("cast to Float64");
+            let flags: BooleanArray = (0..batch.num_rows())
+                .map(|row| {
+                    if live.is_null(row) || !live.value(row) {
+                        return Some(false);
+                    }
+                    let month = months.value(row);
+                    let previous = YearMonth::new(month / 100, month % 100)?.plus_months(-1);
+                    let previous = previous.year() * 100 + previous.month();
+                    let users = (*released.get(&(insurers.value(row), previous))?)?;
+                    (!thresholds.is_null(row)).then(|| users >= thresholds.value(row))
+                })
+                .collect();
+            let mut fields: Vec<Field> = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|field| field.as_ref().clone())
+                .collect();
+            fields.push(Field::new("is_data_flowing", DataType::Boolean, true));
+            let mut columns = batch.columns().to_vec();
+            columns.push(Arc::new(flags));
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(source_error)
+        })
+        .collect()
+}
 
 /// The public registry (no counts of persons or providers), ordered by insurer and month.
 async fn read_registry(warehouse: &Warehouse) -> Result<Vec<RecordBatch>> {

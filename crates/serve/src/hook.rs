@@ -5,7 +5,8 @@
 //!   planned once in the connection's own session; the plan is checked (nothing that writes,
 //!   defines, prepares or describes; every table scanned granted to the role, Postgres catalogs
 //!   open) and **that same plan** is executed — the statement text is never planned again;
-//! - `DECLARE … CURSOR FOR <query>` likewise: the cursor is started from the checked plan;
+//! - `DECLARE … CURSOR FOR <query>` likewise: the cursor is started from the checked plan, and
+//!   the time its `FETCH`es spend producing rows counts against the statement timeout;
 //! - `SET` of a short list of client settings, `SHOW`, `BEGIN`/`COMMIT`/`ROLLBACK`, `FETCH`,
 //!   `CLOSE`, `DEALLOCATE`, `DISCARD` are answered without touching the session's engine
 //!   settings;
@@ -34,7 +35,7 @@ use datafusion_postgres::{
         api::{
             ClientInfo,
             portal::{Format, Portal},
-            results::{Response, Tag},
+            results::{QueryResponse, Response, Tag},
             stmt::StoredStatement,
             store::PortalStore,
         },
@@ -82,6 +83,23 @@ pub(crate) fn until(response: Response, deadline: Instant) -> Response {
         }
     }));
     Response::Query(query)
+}
+
+/// Let a cursor's rows flow while the time spent producing them stays within `budget`, then end
+/// them with a timeout error. Time between `FETCH`es does not count: a cursor read slowly is no
+/// load, a query that works long is.
+fn working_for(mut query: QueryResponse, budget: Duration) -> QueryResponse {
+    let rows = std::mem::replace(&mut query.data_rows, Box::pin(futures::stream::empty()));
+    query.data_rows = Box::pin(futures::stream::unfold(Some((rows, budget)), |state| async move {
+        let (mut rows, left) = state?;
+        let started = Instant::now();
+        match tokio::time::timeout(left, rows.next()).await {
+            Ok(Some(row)) => Some((row, Some((rows, left.saturating_sub(started.elapsed()))))),
+            Ok(None) => None,
+            Err(_) => Some((Err(timed_out()), None)),
+        }
+    }));
+    query
 }
 
 /// The client settings a user may `SET`: each is answered from the connection's metadata and
@@ -289,12 +307,20 @@ impl AccessHook {
                 ));
             };
             let query = Statement::Query(query.clone());
-            let plan = self.checked_plan(&query, context).await?;
-            let frame = context
-                .execute_logical_plan(plan)
+            let deadline = deadline(client, self.statement_timeout);
+            let run = async {
+                let plan = self.checked_plan(&query, context).await?;
+                let frame = context
+                    .execute_logical_plan(plan)
+                    .await
+                    .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+                df::encode_dataframe(frame, &Format::UnifiedText, None).await
+            };
+            let rows = tokio::time::timeout_at(deadline, run)
                 .await
-                .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
-            let rows = df::encode_dataframe(frame, &Format::UnifiedText, None).await?;
+                .map_err(|_| timed_out())??;
+            // What is left of the statement's time is what producing its rows may take.
+            let rows = working_for(rows, deadline.saturating_duration_since(Instant::now()));
             let stored = Arc::new(StoredStatement::new(
                 name.value.clone(),
                 (query.to_string(), None),

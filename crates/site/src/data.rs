@@ -54,8 +54,9 @@ pub struct Insurer {
     pub started_month_key: Option<u32>,
     /// Started on or before the month.
     pub is_live: bool,
-    /// Live with users received, not improbably few.
-    pub is_data_flowing: bool,
+    /// Live with the previous month's published users not improbably few; `None` where that
+    /// cell is suppressed or not available.
+    pub is_data_flowing: Option<bool>,
     /// Started or planned by the FY2027 target.
     pub is_scheduled_by_target: bool,
 }
@@ -199,7 +200,7 @@ impl Published {
                     planned_start_month_key: optional(&planned, row),
                     started_month_key: optional(&started, row),
                     is_live: !live.is_null(row) && live.value(row),
-                    is_data_flowing: !flowing.is_null(row) && flowing.value(row),
+                    is_data_flowing: (!flowing.is_null(row)).then(|| flowing.value(row)),
                     is_scheduled_by_target: !scheduled.is_null(row) && scheduled.value(row),
                 });
             }

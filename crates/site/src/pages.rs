@@ -340,7 +340,11 @@ pub fn prefecture(published: &Published, prefecture: &Prefecture) -> String {
                             td { @for (status, ja, en) in STATUS { @if status == row.status_code { (ja) " " span.en { (en) } } } }
                             td { (row.planned_start_month_key.map(month_label).unwrap_or_default()) }
                             td { (row.started_month_key.map(month_label).unwrap_or_default()) }
-                            td { @if !row.is_live { "―" } @else if row.is_data_flowing { "○" } @else { "×" } }
+                            td {
+                                @if !row.is_live { "―" } @else {
+                                    @match row.is_data_flowing { Some(true) => "○", Some(false) => "×", None => (SUPPRESSED) }
+                                }
+                            }
                             (count(published, "n_certified", &row.insurer_number, as_of))
                             (rate(published, "certified_level_3_plus_pct", &row.insurer_number, as_of))
                             (rate(published, "deaths_per_1000_certified", &row.insurer_number, as_of))
@@ -360,7 +364,7 @@ pub fn prefecture(published: &Published, prefecture: &Prefecture) -> String {
                 (SUPPRESSED) " " (published.footnotes.get(SUPPRESSED).cloned().unwrap_or_default()) br;
                 "* " (published.footnotes.get("is_unstable").cloned().unwrap_or_default()) br;
                 @if let Some(note) = published.footnotes.get("…") { "… " (note) br; }
-                "データ: ○ 受領中 ×想定より著しく少ない ― 未開始。 " span.en { "Data: ○ flowing, × far fewer users than expected, ― not live." } br;
+                "データ: ○ 受領中 ×前月の利用者数が想定より著しく少ない ― 未開始、または前月の利用者数が秘匿。 " span.en { "Data: ○ flowing, × the previous month's users far fewer than expected, ― not live, or the previous month's users suppressed." } br;
                 @match outcome_month {
                     Some(month) => {
                         "‡ " (month_label(month)) "の認定者のうち、その後12か月以内に死亡／施設に入所した人の割合（粗率、年齢調整なし；施設入所は当月に施設サービスのない人が対象、分母は認定者全体）。 "

@@ -88,7 +88,7 @@ fn release(folder: &Path) {
         Field::new("planned_start_month_key", DataType::Int32, true),
         Field::new("started_month_key", DataType::Int32, true),
         Field::new("is_live", DataType::Boolean, false),
-        Field::new("is_data_flowing", DataType::Boolean, false),
+        Field::new("is_data_flowing", DataType::Boolean, true),
         Field::new("is_scheduled_by_target", DataType::Boolean, false),
     ]));
     let batch = RecordBatch::try_new(

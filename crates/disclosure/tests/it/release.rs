@@ -337,3 +337,64 @@ fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// `is_data_flowing` in the published registry says nothing the cells do not: for a live insurer
+/// it is the previous month's published users against the registry's threshold, and null where
+/// that cell is hidden.
+#[test]
+fn the_registrys_data_flow_flag_is_read_from_the_published_cells() {
+    let fixture = fixture();
+    let cells = published(&fixture.warehouse);
+    let file = std::fs::File::open(fixture.warehouse.root().join("publish/registry.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let (mut flowing, mut not_flowing, mut hidden) = (0, 0, 0);
+    for batch in reader {
+        let batch = batch.unwrap();
+        let insurers = batch
+            .column_by_name("insurer_number")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        let months = batch
+            .column_by_name("month_key")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Int32Type>()
+            .clone();
+        let live = batch.column_by_name("is_live").unwrap().as_boolean().clone();
+        let flags = batch.column_by_name("is_data_flowing").unwrap().as_boolean().clone();
+        let thresholds = batch
+            .column_by_name("users_flowing_threshold")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Float64Type>()
+            .clone();
+        for row in 0..batch.num_rows() {
+            let flag = (!flags.is_null(row)).then(|| flags.value(row));
+            if !live.value(row) {
+                assert_eq!(flag, Some(false));
+                continue;
+            }
+            let month = YearMonth::new(months.value(row) as u32 / 100, months.value(row) as u32 % 100).unwrap();
+            let previous = month.plus_months(-1);
+            let key = (
+                "n_users".to_string(),
+                insurers.value(row).to_string(),
+                previous.year() * 100 + previous.month(),
+            );
+            let expected = cells
+                .get(&key)
+                .and_then(|(value, _, _)| *value)
+                .map(|users| users >= thresholds.value(row));
+            assert_eq!(flag, expected, "{key:?}");
+            match flag {
+                Some(true) => flowing += 1,
+                Some(false) => not_flowing += 1,
+                None => hidden += 1,
+            }
+        }
+    }
+    // The fixture has live insurers whose previous month is published and ones where it is hidden.
+    assert!(flowing > 0 && hidden > 0, "{flowing} {not_flowing} {hidden}");
+}
