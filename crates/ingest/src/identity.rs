@@ -9,7 +9,7 @@ use kaigo_pseudonymize::{
     normalize,
     token::{Field, Token, Tokenizer},
 };
-use kaigo_warehouse::rows::TableRows;
+use kaigo_warehouse::tables::{Person, RecordTokenRow};
 
 /// The warehouse `identity_key` of a record: a keyed hash of (insurer number, insured number),
 /// the 介護DB 提供先番号 analogue — one per insurer and insured number, so a person who moves
@@ -59,7 +59,7 @@ pub struct Identity<'a> {
     pub ends_person: bool,
 }
 
-/// Tokens of one record, in the column order of `record_tokens`.
+/// Tokens of one record (`values` in the order [`Tokens::row`] names them).
 #[derive(Clone)]
 pub struct Tokens {
     /// Normalized insurer number (not secret; kept for the identity key).
@@ -291,35 +291,57 @@ impl Tokens {
         }
     }
 
-    /// Append the token columns (after the lineage, extract and identity key columns).
-    pub fn push(&self, rows: &mut TableRows) {
-        const NAMES: [&str; 16] = [
-            "insurer_number_token",
-            "insured_number_token",
-            "insurer_insured_token",
-            "kana_name_token",
-            "kana_name_loose_token",
-            "kana_surname_token",
-            "kana_surname_loose_token",
-            "kana_given_token",
-            "kana_given_loose_token",
-            "kanji_name_token",
-            "kanji_name_loose_token",
-            "birth_date_token",
-            "birth_year_month_token",
-            "birth_year_token",
-            "sex_token",
-            "municipality_token",
-        ];
-        rows.text("event_month", self.event_month.as_deref())
-            .flag("ends_person", Some(self.ends_person));
-        for (name, value) in NAMES.iter().zip(&self.values) {
-            rows.token(name, value.as_ref().map(|token| &token.0[..]));
+    /// The record's person, as the warehouse tables carry it.
+    pub fn person(&self) -> Person<'_> {
+        Person {
+            identity_key: &self.identity_key,
+            insurer_number: &self.insurer_number,
         }
-        rows.token(
-            "insured_number_masked_tokens",
-            self.masked.as_ref().map(|bytes| &bytes[..]),
-        );
+    }
+
+    /// The record's row of `record_tokens`.
+    pub fn row<'t>(&'t self, extract: &'t str) -> RecordTokenRow<'t> {
+        let [
+            insurer_number,
+            insured_number,
+            insurer_insured,
+            kana_name,
+            kana_name_loose,
+            kana_surname,
+            kana_surname_loose,
+            kana_given,
+            kana_given_loose,
+            kanji_name,
+            kanji_name_loose,
+            birth_date,
+            birth_year_month,
+            birth_year,
+            sex,
+            municipality,
+        ] = self.values.each_ref().map(|token| token.as_ref().map(|token| &token.0));
+        RecordTokenRow {
+            extract,
+            identity_key: &self.identity_key,
+            event_month: self.event_month.as_deref(),
+            ends_person: self.ends_person,
+            insurer_number_token: insurer_number,
+            insured_number_token: insured_number,
+            insurer_insured_token: insurer_insured,
+            kana_name_token: kana_name,
+            kana_name_loose_token: kana_name_loose,
+            kana_surname_token: kana_surname,
+            kana_surname_loose_token: kana_surname_loose,
+            kana_given_token: kana_given,
+            kana_given_loose_token: kana_given_loose,
+            kanji_name_token: kanji_name,
+            kanji_name_loose_token: kanji_name_loose,
+            birth_date_token: birth_date,
+            birth_year_month_token: birth_year_month,
+            birth_year_token: birth_year,
+            sex_token: sex,
+            municipality_token: municipality,
+            insured_number_masked_tokens: self.masked.as_ref(),
+        }
     }
 }
 

@@ -61,9 +61,10 @@ use kaigo_pseudonymize::{
 };
 use kaigo_warehouse::{
     DeliveryLoad, TableSpec, Warehouse, WarehouseError, Zone,
+    columns::Table,
     manifest::{FileEntry, InsurerVolume, LoadManifest},
     rows::{TableRows, sorted},
-    table,
+    tables::{ClaimStatementRow, Lineage, SourceFileRow},
 };
 
 pub use load::source_file_id;
@@ -173,7 +174,7 @@ const READ_AHEAD_BYTES: usize = 384 << 20;
 /// Part of a unit's output on its way to the writers.
 enum Piece {
     /// A chunk of a file's rows, per table.
-    Rows(Vec<(&'static str, RecordBatch)>),
+    Rows(Vec<(&'static TableSpec, RecordBatch)>),
     /// A file's accounts, after all its rows.
     File(FileOutput),
     /// The unit's last piece.
@@ -357,7 +358,7 @@ impl<'k> Ingest<'k> {
         let mut writer = UnitWriter {
             load: &load,
             report: &mut report,
-            source_files: TableRows::new(table("source_files").expect("declared")),
+            source_files: TableRows::new(SourceFileRow::spec()),
             progress: self.progress,
         };
         // The parsing blocks; the table writers keep running on the runtime's other workers.
@@ -449,7 +450,7 @@ impl<'k> Ingest<'k> {
                 written
             })?;
             let source_files = writer.source_files.finish()?;
-            load.send_blocking("source_files", source_files)?;
+            load.send_blocking(SourceFileRow::spec(), source_files)?;
             Ok(())
         });
         if let Err(error) = streamed {
@@ -547,17 +548,16 @@ impl UnitWriter<'_> {
     fn rows(
         &mut self,
         volume: &mut InsurerVolume,
-        batches: Vec<(&'static str, RecordBatch)>,
+        batches: Vec<(&'static TableSpec, RecordBatch)>,
     ) -> Result<(), IngestError> {
-        for (name, batch) in batches {
-            let spec = table(name).expect("declared");
+        for (spec, batch) in batches {
             if spec.zone == Zone::Warehouse {
-                *volume.table_rows.entry(name.to_string()).or_default() += batch.num_rows() as u64;
+                *volume.table_rows.entry(spec.name.to_string()).or_default() += batch.num_rows() as u64;
             }
-            if name == "claim_statements" {
+            if std::ptr::eq(spec, ClaimStatementRow::spec()) {
                 count_service_months(spec, &batch, &mut volume.statements_by_service_month);
             }
-            self.load.send_blocking(name, sorted(spec, &batch)?)?;
+            self.load.send_blocking(spec, sorted(spec, &batch)?)?;
         }
         Ok(())
     }
@@ -586,19 +586,22 @@ impl UnitWriter<'_> {
         for (rule, count) in &output.quarantine_by_rule {
             *report.quarantine_by_rule.entry(rule.clone()).or_default() += count;
         }
-        let rows = &mut self.source_files;
-        rows.text("delivery_month", Some(&report.delivery))
-            .text("source_file_id", Some(&entry.source_file_id))
-            .int("source_line", Some(0))
-            .text("path", Some(&entry.path))
-            .text("extract", Some(&entry.extract))
-            .text("sha256", Some(&entry.sha256))
-            .int("n_bytes", Some(entry.bytes as i64))
-            .int("n_rows_in", Some(entry.rows_in as i64))
-            .int("n_rows_loaded", Some(entry.rows_loaded as i64))
-            .int("n_rows_quarantined", Some(entry.rows_quarantined as i64))
-            .text("rejected_reason", entry.rejected.as_deref());
-        rows.end_row();
+        let lineage = Lineage {
+            delivery_month: &report.delivery,
+            source_file_id: &entry.source_file_id,
+            source_line: 0,
+        };
+        let row = SourceFileRow {
+            path: &entry.path,
+            extract: &entry.extract,
+            sha256: &entry.sha256,
+            n_bytes: entry.bytes as i64,
+            n_rows_in: entry.rows_in as i64,
+            n_rows_loaded: entry.rows_loaded as i64,
+            n_rows_quarantined: entry.rows_quarantined as i64,
+            rejected_reason: entry.rejected.as_deref(),
+        };
+        self.source_files.push_loaded(lineage, row);
         report.files.push(output.entry);
         Ok(())
     }

@@ -1,33 +1,38 @@
 //! One file of a delivery → table rows, quarantine rows and its row accounting.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, HashMap},
     io::Read,
     path::Path,
-    sync::LazyLock,
 };
 
 use arrow::record_batch::RecordBatch;
 
-use chrono::{Datelike, NaiveDate};
-use kaigo_codes::{
-    calendar::{EraDate, YearMonth},
-    care_level::Sex,
-    unit_price::AreaGrade,
-};
+use chrono::NaiveDate;
+use kaigo_codes::{calendar::YearMonth, care_level::Sex, unit_price::AreaGrade};
 use kaigo_formats::{
-    FormatError, RowError,
+    RowError,
     care_plan::{PlanMonth, PlanSheet1, PlanSheet2, PlanSupplement},
     certification::{CertificationRecord, SURVEY_ITEMS},
-    claims::{ClaimRecord, ClaimsReader, DataKind},
     flat::{FlatExtract, FlatReader},
     life::{BARTHEL_ITEMS, LifeRecord},
     register::RegisterRecord,
     registry::{InsurerRecord, ProviderActivityRecord, ProviderRecord},
 };
 use kaigo_pseudonymize::token::Tokenizer;
-use kaigo_warehouse::{manifest::FileEntry, rows::TableRows, table};
+use kaigo_warehouse::{
+    TableSpec,
+    columns::Table,
+    manifest::FileEntry,
+    rows::TableRows,
+    tables::{
+        CarePlanRow, CarePlanServiceRow, CarePlanUseRow, CertificationRow, InsurerRow, LifeAssessmentRow, Lineage,
+        ProviderActivityRow, ProviderRow, QuarantineRow, RegisterEventRow, SurveyAnswers,
+    },
+};
 use sha2::{Digest, Sha256};
+
+mod claims;
 
 use crate::{
     IngestError,
@@ -35,6 +40,7 @@ use crate::{
     identity::{Identity, IdentityKeys, TokenCache, Tokens, birth_year_month},
     rules::{self, Violation, format_rule},
 };
+use claims::{claims, claims_structure};
 
 /// What every file of a load shares.
 pub struct Context<'a> {
@@ -58,7 +64,7 @@ const CHUNK_RECORDS: u64 = 16_384;
 
 /// Where a file's rows go, a chunk at a time, as `(table, rows)` pairs (including `quarantine`
 /// and `record_tokens`). An error stops the load.
-pub type Sink<'s> = dyn FnMut(Vec<(&'static str, RecordBatch)>) -> Result<(), IngestError> + 's;
+pub type Sink<'s> = dyn FnMut(Vec<(&'static TableSpec, RecordBatch)>) -> Result<(), IngestError> + 's;
 
 /// The accounts of one file, once its rows went to the [`Sink`].
 pub struct FileOutput {
@@ -73,16 +79,13 @@ pub fn source_file_id(relative: &str) -> String {
     format!("f{}", &hex::encode(Sha256::digest(relative.as_bytes()))[..12])
 }
 
-fn date(value: NaiveDate) -> Option<(i32, u32, u32)> {
-    Some((value.year(), value.month(), value.day()))
+fn sex_code(sex: Sex) -> i32 {
+    if sex == Sex::Male { 1 } else { 2 }
 }
 
-fn opt_date(value: Option<NaiveDate>) -> Option<(i32, u32, u32)> {
-    value.and_then(date)
-}
-
-fn sex_code(sex: Sex) -> Option<i64> {
-    Some(if sex == Sex::Male { 1 } else { 2 })
+/// A number the layout declares as digits (`Shape::Digits`), so it parses.
+fn digits(text: &str) -> i32 {
+    text.parse().expect("the layout admits digits only")
 }
 
 struct FileState<'c, 'a> {
@@ -100,7 +103,7 @@ struct FileState<'c, 'a> {
     /// `rows_in` at the last hand-over to the sink.
     rows_in_flushed: u64,
     /// Chunks held back until the file was read to its end (files read once).
-    held: Option<Vec<Vec<(&'static str, RecordBatch)>>>,
+    held: Option<Vec<Vec<(&'static TableSpec, RecordBatch)>>>,
     /// Whether rows went to the sink: from then on the file can no longer be rejected whole.
     emitted: bool,
     /// Why the sink stopped the load.
@@ -116,12 +119,12 @@ impl FileState<'_, '_> {
         }
         self.rows_in_flushed = self.rows_in;
         let mut batches = Vec::new();
-        for (name, rows) in &mut self.tables {
+        for rows in self.tables.values_mut() {
             if rows.is_empty() {
                 continue;
             }
             match rows.finish() {
-                Ok(batch) => batches.push((*name, batch)),
+                Ok(batch) => batches.push((rows.spec(), batch)),
                 Err(error) => self.aborted = Some(error.into()),
             }
         }
@@ -141,28 +144,30 @@ impl FileState<'_, '_> {
         }
     }
 
-    /// Start a row of a table with the lineage columns filled in.
-    fn begin(&mut self, name: &'static str, line: u64) -> &mut TableRows {
-        let rows = self
-            .tables
-            .entry(name)
-            .or_insert_with(|| TableRows::new(table(name).expect("declared table")));
-        rows.text("delivery_month", Some(&self.context.delivery))
-            .text("source_file_id", Some(&self.file_id))
-            .int("source_line", Some(line as i64));
-        rows
+    /// Add a row of the record at `line` to its table, after the lineage columns.
+    fn push<R: Table>(&mut self, line: u64, row: R) {
+        let spec = R::spec();
+        let lineage = Lineage {
+            delivery_month: &self.context.delivery,
+            source_file_id: &self.file_id,
+            source_line: line as i64,
+        };
+        self.tables
+            .entry(spec.name)
+            .or_insert_with(|| TableRows::new(spec))
+            .push_loaded(lineage, row);
     }
 
     fn quarantine(&mut self, line: u64, violation: &Violation) {
         let path = self.relative.clone();
-        let extract = self.extract.name();
-        let rows = self.begin("quarantine", line);
-        rows.text("path", Some(&path))
-            .text("extract", Some(extract))
-            .text("rule", Some(violation.rule))
-            .text("field", violation.field)
-            .text("reason", Some(&violation.reason));
-        rows.end_row();
+        let row = QuarantineRow {
+            path: &path,
+            extract: self.extract.name(),
+            rule: violation.rule,
+            field: violation.field,
+            reason: &violation.reason,
+        };
+        self.push(line, row);
         *self.quarantine_by_rule.entry(violation.rule.to_string()).or_default() += 1;
         self.quarantined += 1;
     }
@@ -197,12 +202,7 @@ impl FileState<'_, '_> {
 
     fn tokens(&mut self, line: u64, identity: &Identity<'_>) -> Tokens {
         let tokens = self.cache.tokens(identity, self.context.tokens, self.context.keys);
-        let extract = self.extract.name();
-        let rows = self.begin("record_tokens", line);
-        rows.text("extract", Some(extract))
-            .text("identity_key", Some(&tokens.identity_key));
-        tokens.push(rows);
-        rows.end_row();
+        self.push(line, tokens.row(self.extract.name()));
         tokens
     }
 
@@ -450,25 +450,24 @@ fn flat<E: FlatExtract>(state: &mut FileState<'_, '_>, input: impl Read, row: Ro
 
 fn insurer_row(state: &mut FileState<'_, '_>, line: u64, record: &InsurerRecord) -> Result<(), Violation> {
     rules::insurer_number("insurer_number", &record.insurer_number)?;
-    let rows = state.begin("insurers", line);
-    rows.text("insurer_number", Some(&record.insurer_number))
-        .text("local_government_code", Some(&record.local_government_code))
-        .text("prefecture_code", Some(&record.prefecture_code))
-        .text("insurer_name", Some(&record.name))
-        .text("size_class_code", Some(&record.size_class))
-        .int("n_member_municipalities", Some(i64::from(record.member_municipalities)))
-        .int("population_65_plus", Some(i64::from(record.population_65_plus)))
-        .int("population_40_64", Some(i64::from(record.population_40_64)))
-        .int("area_grade", Some(i64::from(record.area_grade)))
-        .int(
-            "standardisation_fiscal_year",
-            record.standardisation_fiscal_year.map(i64::from),
-        )
-        .date("planned_start_on", opt_date(record.planned_start_date))
-        .date("started_on", opt_date(record.start_date))
-        .text("status_code", Some(&record.status))
-        .text("as_of_month", Some(&record.as_of.compact()));
-    rows.end_row();
+    let as_of_month = record.as_of.compact();
+    let row = InsurerRow {
+        insurer_number: &record.insurer_number,
+        local_government_code: &record.local_government_code,
+        prefecture_code: &record.prefecture_code,
+        insurer_name: &record.name,
+        size_class_code: &record.size_class,
+        n_member_municipalities: i32::from(record.member_municipalities),
+        population_65_plus: i64::from(record.population_65_plus),
+        population_40_64: i64::from(record.population_40_64),
+        area_grade: i32::from(record.area_grade),
+        standardisation_fiscal_year: record.standardisation_fiscal_year.map(i32::from),
+        planned_start_on: record.planned_start_date,
+        started_on: record.start_date,
+        status_code: &record.status,
+        as_of_month: &as_of_month,
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -480,20 +479,21 @@ fn provider_row(state: &mut FileState<'_, '_>, line: u64, record: &ProviderRecor
             format!("provider number: {error}"),
         )
     })?;
-    let rows = state.begin("providers", line);
-    rows.text("provider_number", Some(&record.provider_number))
-        .text("provider_name", Some(&record.name))
-        .text("insurer_number", Some(&record.insurer_number))
-        .text("service_kind_codes", Some(&record.service_kinds))
-        .int("area_grade", Some(i64::from(record.area_grade)))
-        .int("capacity", record.capacity.map(i64::from))
-        .flag("is_medical_institution", Some(record.is_medical_institution))
-        .date("portal_registered_on", opt_date(record.portal_registered_on))
-        .date("client_certificate_on", opt_date(record.client_certificate_on))
-        .date("card_reader_on", opt_date(record.card_reader_on))
-        .int("subsidy_yen", record.subsidy_yen.map(i64::from))
-        .date("opinion_electronic_since", opt_date(record.opinion_electronic_since));
-    rows.end_row();
+    let row = ProviderRow {
+        provider_number: &record.provider_number,
+        provider_name: &record.name,
+        insurer_number: &record.insurer_number,
+        service_kind_codes: &record.service_kinds,
+        area_grade: i32::from(record.area_grade),
+        capacity: record.capacity.map(|capacity| capacity as i32),
+        is_medical_institution: record.is_medical_institution,
+        portal_registered_on: record.portal_registered_on,
+        client_certificate_on: record.client_certificate_on,
+        card_reader_on: record.card_reader_on,
+        subsidy_yen: record.subsidy_yen.map(i64::from),
+        opinion_electronic_since: record.opinion_electronic_since,
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -506,14 +506,16 @@ fn activity_row(state: &mut FileState<'_, '_>, line: u64, record: &ProviderActiv
         ));
     }
     let insurer = state.relative.split('/').nth(1).unwrap_or_default().to_string();
-    let rows = state.begin("provider_activity", line);
-    rows.text("service_month", Some(&record.month.compact()))
-        .text("provider_number", Some(&record.provider_number))
-        .text("insurer_number", Some(&insurer))
-        .int("n_users", Some(i64::from(record.users)))
-        .int("n_users_with_consent", Some(i64::from(record.users_with_consent)))
-        .int("n_record_views", Some(i64::from(record.record_views)));
-    rows.end_row();
+    let service_month = record.month.compact();
+    let row = ProviderActivityRow {
+        service_month: &service_month,
+        provider_number: &record.provider_number,
+        insurer_number: &insurer,
+        n_users: i64::from(record.users),
+        n_users_with_consent: i64::from(record.users_with_consent),
+        n_record_views: i64::from(record.record_views),
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -536,17 +538,18 @@ fn register_row(state: &mut FileState<'_, '_>, line: u64, record: &RegisterRecor
             ends_person: record.reason == "11",
         },
     );
-    let rows = state.begin("register_events", line);
-    rows.text("identity_key", Some(&tokens.identity_key))
-        .text("insurer_number", Some(&tokens.insurer_number))
-        .date("event_on", date(record.event_date))
-        .text("event_kind_code", Some(&record.event_kind))
-        .text("reason_code", Some(&record.reason))
-        .int("sex_code", sex_code(record.sex))
-        .text("birth_year_month", Some(&birth_year_month(birth)))
-        .text("tier_code", Some(&record.tier))
-        .text("municipality_code", Some(&record.municipality_code));
-    rows.end_row();
+    let birth_year_month = birth_year_month(birth);
+    let row = RegisterEventRow {
+        person: tokens.person(),
+        event_on: record.event_date,
+        event_kind_code: &record.event_kind,
+        reason_code: &record.reason,
+        sex_code: sex_code(record.sex),
+        birth_year_month: &birth_year_month,
+        tier_code: &record.tier,
+        municipality_code: &record.municipality_code,
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -588,50 +591,43 @@ fn certification_row(state: &mut FileState<'_, '_>, line: u64, record: &Certific
             ..Identity::default()
         },
     );
-    let rows = state.begin("certifications", line);
-    rows.text("identity_key", Some(&tokens.identity_key))
-        .text("insurer_number", Some(&tokens.insurer_number))
-        .int("sex_code", sex_code(record.sex))
-        .text("birth_year_month", Some(&birth_year_month(birth)))
-        .date("application_on", date(record.application_date))
-        .text("application_kind_code", Some(&record.application_kind))
-        .date("survey_on", date(record.survey_date));
-    // The names only check the column order (in debug builds): made once, not per record.
-    static SURVEY_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
-        (1..=SURVEY_ITEMS.len())
-            .map(|item| format!("survey_{item:02}"))
-            .collect()
-    });
-    for (name, answer) in SURVEY_COLUMNS.iter().zip(&answers) {
-        rows.int(name, Some(i64::from(*answer)));
-    }
-    rows.text("bedridden_rating", Some(&record.bedridden_rating))
-        .text("dementia_rating", Some(&record.dementia_rating))
-        .date("opinion_on", date(record.opinion_date))
-        .text("medical_institution_number", Some(&record.medical_institution))
-        .flag("is_opinion_electronic", Some(record.opinion_electronic))
-        .text("diagnosis_code", record.diagnosis.as_deref())
-        .text("stability_code", Some(&record.stability))
-        .int("specified_disease", record.specified_disease.map(i64::from))
-        .text("opinion_bedridden_rating", Some(&record.opinion_bedridden_rating))
-        .text("opinion_dementia_rating", Some(&record.opinion_dementia_rating))
-        .int("short_term_memory_code", Some(i64::from(record.short_term_memory)))
-        .int("decision_ability_code", Some(i64::from(record.decision_ability)))
-        .int("communication_code", Some(i64::from(record.communication)))
-        .int("height_cm", record.height_cm.map(i64::from))
-        .int("weight_kg", record.weight_kg.map(i64::from))
-        .int("base_time_tenth_minutes", Some(i64::from(record.base_time_tenths)))
-        .int("group1_score", Some(i64::from(record.group1_score)))
-        .int("group2_score", Some(i64::from(record.group2_score)))
-        .int("group3_score", Some(i64::from(record.group3_score)))
-        .int("group4_score", Some(i64::from(record.group4_score)))
-        .int("group5_score", Some(i64::from(record.group5_score)))
-        .text("primary_level_code", Some(record.primary_level.code()))
-        .date("board_on", date(record.board_date))
-        .text("care_level_code", Some(record.secondary_level.code()))
-        .date("valid_from", opt_date(record.validity_start))
-        .date("valid_to", opt_date(record.validity_end));
-    rows.end_row();
+    let birth_year_month = birth_year_month(birth);
+    let row = CertificationRow {
+        person: tokens.person(),
+        sex_code: sex_code(record.sex),
+        birth_year_month: &birth_year_month,
+        application_on: record.application_date,
+        application_kind_code: &record.application_kind,
+        survey_on: record.survey_date,
+        survey: SurveyAnswers(&answers),
+        bedridden_rating: &record.bedridden_rating,
+        dementia_rating: &record.dementia_rating,
+        opinion_on: record.opinion_date,
+        medical_institution_number: &record.medical_institution,
+        is_opinion_electronic: record.opinion_electronic,
+        diagnosis_code: record.diagnosis.as_deref(),
+        stability_code: &record.stability,
+        specified_disease: record.specified_disease.map(i32::from),
+        opinion_bedridden_rating: &record.opinion_bedridden_rating,
+        opinion_dementia_rating: &record.opinion_dementia_rating,
+        short_term_memory_code: i32::from(record.short_term_memory),
+        decision_ability_code: i32::from(record.decision_ability),
+        communication_code: i32::from(record.communication),
+        height_cm: record.height_cm.map(i32::from),
+        weight_kg: record.weight_kg.map(i32::from),
+        base_time_tenth_minutes: i64::from(record.base_time_tenths),
+        group1_score: i32::from(record.group1_score),
+        group2_score: i32::from(record.group2_score),
+        group3_score: i32::from(record.group3_score),
+        group4_score: i32::from(record.group4_score),
+        group5_score: i32::from(record.group5_score),
+        primary_level_code: record.primary_level.code(),
+        board_on: record.board_date,
+        care_level_code: record.secondary_level.code(),
+        valid_from: record.validity_start,
+        valid_to: record.validity_end,
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -696,31 +692,39 @@ fn life_row(state: &mut FileState<'_, '_>, line: u64, record: &LifeRecord) -> Re
             ..Identity::default()
         },
     );
-    let rows = state.begin("life_assessments", line);
-    rows.text("provider_number", Some(&record.provider_number))
-        .text("identity_key", Some(&tokens.identity_key))
-        .text("insurer_number", Some(&tokens.insurer_number))
-        .int("sex_code", sex_code(record.sex))
-        .text("birth_year_month", Some(&birth_year_month(birth)))
-        .text("care_level_code", Some(record.care_level.code()))
-        .text("bedridden_rating", Some(&record.bedridden_rating))
-        .text("dementia_rating", Some(&record.dementia_rating))
-        .date("evaluated_on", date(record.evaluation_date))
-        .text("evaluation_point_code", Some(&record.evaluation_point));
-    for (field, score) in FIELDS.iter().zip(items) {
-        rows.int(field, Some(i64::from(score)));
-    }
-    rows.int("barthel_total", Some(i64::from(record.barthel_total)))
-        .int("vitality_total", Some(i64::from(record.vitality_total)))
-        .int("dbd13_total", Some(i64::from(record.dbd13_total)))
-        .int("height_mm", record.height_mm.map(i64::from))
-        .int("weight_hg", record.weight_hg.map(i64::from))
-        .flag("has_denture", Some(record.denture))
-        .flag("has_choking", Some(record.choking))
-        .date("emergency_admission_on", opt_date(record.emergency_admission_date))
-        .date("ended_on", opt_date(record.end_date))
-        .text("end_reason_code", record.end_reason.as_deref());
-    rows.end_row();
+    let birth_year_month = birth_year_month(birth);
+    let row = LifeAssessmentRow {
+        provider_number: &record.provider_number,
+        person: tokens.person(),
+        sex_code: sex_code(record.sex),
+        birth_year_month: &birth_year_month,
+        care_level_code: record.care_level.code(),
+        bedridden_rating: &record.bedridden_rating,
+        dementia_rating: &record.dementia_rating,
+        evaluated_on: record.evaluation_date,
+        evaluation_point_code: &record.evaluation_point,
+        barthel_feeding: i32::from(record.barthel_feeding),
+        barthel_transfer: i32::from(record.barthel_transfer),
+        barthel_grooming: i32::from(record.barthel_grooming),
+        barthel_toilet: i32::from(record.barthel_toilet),
+        barthel_bathing: i32::from(record.barthel_bathing),
+        barthel_walking: i32::from(record.barthel_walking),
+        barthel_stairs: i32::from(record.barthel_stairs),
+        barthel_dressing: i32::from(record.barthel_dressing),
+        barthel_bowel: i32::from(record.barthel_bowel),
+        barthel_bladder: i32::from(record.barthel_bladder),
+        barthel_total: i32::from(record.barthel_total),
+        vitality_total: i32::from(record.vitality_total),
+        dbd13_total: i32::from(record.dbd13_total),
+        height_mm: record.height_mm.map(i32::from),
+        weight_hg: record.weight_hg.map(i32::from),
+        has_denture: record.denture,
+        has_choking: record.choking,
+        emergency_admission_on: record.emergency_admission_date,
+        ended_on: record.end_date,
+        end_reason_code: record.end_reason.as_deref(),
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -736,17 +740,17 @@ fn plan_sheet1_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSheet1
             ..Identity::default()
         },
     );
-    let rows = state.begin("care_plans", line);
-    rows.text("identity_key", Some(&tokens.identity_key))
-        .text("insurer_number", Some(&tokens.insurer_number))
-        .text("office_number", Some(&record.office_number))
-        .date("plan_on", date(record.plan_date))
-        .date("first_plan_on", date(record.first_plan_date))
-        .text("plan_kind_code", Some(&record.plan_kind))
-        .text("care_level_code", Some(record.care_level.code()))
-        .date("valid_from", date(record.validity_start))
-        .date("valid_to", date(record.validity_end));
-    rows.end_row();
+    let row = CarePlanRow {
+        person: tokens.person(),
+        office_number: &record.office_number,
+        plan_on: record.plan_date,
+        first_plan_on: record.first_plan_date,
+        plan_kind_code: &record.plan_kind,
+        care_level_code: record.care_level.code(),
+        valid_from: record.validity_start,
+        valid_to: record.validity_end,
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -762,14 +766,14 @@ fn plan_sheet2_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSheet2
             ..Identity::default()
         },
     );
-    let rows = state.begin("care_plan_services", line);
-    rows.text("identity_key", Some(&tokens.identity_key))
-        .text("insurer_number", Some(&tokens.insurer_number))
-        .date("plan_on", date(record.plan_date))
-        .int("support_number", Some(i64::from(record.support_number)))
-        .text("service_kind_code", Some(&record.service_kind))
-        .text("provider_number", record.provider_number.as_deref());
-    rows.end_row();
+    let row = CarePlanServiceRow {
+        person: tokens.person(),
+        plan_on: record.plan_date,
+        support_number: i32::from(record.support_number),
+        service_kind_code: &record.service_kind,
+        provider_number: record.provider_number.as_deref(),
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -792,17 +796,18 @@ fn plan_use_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanMonth) ->
             ..Identity::default()
         },
     );
-    let rows = state.begin("care_plan_uses", line);
-    rows.text("identity_key", Some(&tokens.identity_key))
-        .text("insurer_number", Some(&tokens.insurer_number))
-        .text("target_month", Some(&record.target_month.compact()))
-        .text("office_number", Some(&record.office_number))
-        .text("provider_number", Some(&record.provider_number))
-        .text("service_code", Some(&record.service_code))
-        .flag("is_actual", Some(record.plan_or_actual == "2"))
-        .text("uses_by_day", Some(&record.days))
-        .int("n_uses", Some(i64::from(record.total)));
-    rows.end_row();
+    let target_month = record.target_month.compact();
+    let row = CarePlanUseRow {
+        person: tokens.person(),
+        target_month: &target_month,
+        office_number: &record.office_number,
+        provider_number: &record.provider_number,
+        service_code: &record.service_code,
+        is_actual: record.plan_or_actual == "2",
+        uses_by_day: &record.days,
+        n_uses: i32::from(record.total),
+    };
+    state.push(line, row);
     Ok(())
 }
 
@@ -825,405 +830,4 @@ fn plan_supplement_row(state: &mut FileState<'_, '_>, line: u64, record: &PlanSu
         },
     );
     Ok(())
-}
-
-/// A claims file: statements are loaded or quarantined whole.
-/// Statements already read in a file (form, provider, insured number, service month), kept as
-/// 128-bit digests: memory stays small for large files and holds no insured number.
-#[derive(Default)]
-struct SeenStatements(HashSet<[u8; 16]>);
-
-impl SeenStatements {
-    /// Note a statement; false if the file had it already.
-    fn insert(&mut self, fields: &[&str]) -> bool {
-        let mut hasher = Sha256::new();
-        for field in fields {
-            hasher.update(field.as_bytes());
-            // A unit separator, which no field holds, keeps ("ab", "c") apart from ("a", "bc").
-            hasher.update([0x1f]);
-        }
-        let digest = hasher.finalize();
-        self.0.insert(digest[..16].try_into().expect("16 bytes"))
-    }
-}
-
-/// Open a claims file and check what its control record and name say against the folder and
-/// the delivery.
-fn open_claims<R: Read>(
-    context: &Context<'_>,
-    relative: &str,
-    input: R,
-    expected_insurer: Option<&str>,
-) -> Result<ClaimsReader<R>, String> {
-    let reader = ClaimsReader::open(input).map_err(|error| error.to_string())?;
-    let control = reader.control();
-    if Some(control.insurer_number.as_str()) != expected_insurer {
-        return Err("control record: 保険者番号 is not the insurer whose folder holds the file".into());
-    }
-    if control.processing_month != context.delivery_month {
-        return Err("control record: 処理対象年月 is not the delivery month".into());
-    }
-    // The file name carries the processing month in 和暦 (QKAN naming: d<eeMM><letter>.csv).
-    let era = EraDate::from_date(context.delivery_month.first_day()).map_err(|error| error.to_string())?;
-    let name = relative.rsplit('/').next().unwrap_or_default();
-    if name.get(1..5) != Some(format!("{:02}{:02}", era.year, era.month).as_str()) {
-        return Err(format!(
-            "file name: 和暦 year and month (characters 2–5) are not the delivery month {}{}年{}月",
-            era.era.name_ja(),
-            era.year,
-            era.month
-        ));
-    }
-    Ok(reader)
-}
-
-/// Everything that rejects a claims file whole, without parsing its data records.
-fn claims_structure(
-    context: &Context<'_>,
-    relative: &str,
-    input: impl Read,
-    expected_insurer: Option<&str>,
-) -> Result<(), String> {
-    let mut reader = open_claims(context, relative, input, expected_insurer)?;
-    while reader.next_line().map_err(|error| error.to_string())?.is_some() {}
-    Ok(())
-}
-
-fn claims(state: &mut FileState<'_, '_>, input: impl Read, expected_insurer: Option<&str>) -> Result<(), String> {
-    let mut reader = open_claims(state.context, &state.relative, input, expected_insurer)?;
-    let kind = reader.data_kind();
-    let mut group: Vec<(u64, Result<ClaimRecord, RowError>)> = Vec::new();
-    let mut seen = SeenStatements::default();
-    loop {
-        let next = reader.next_record().map_err(|error: FormatError| error.to_string())?;
-        // A statement runs from its 01 record to the next one; other claims files have one record
-        // per group. A broken record still has a readable record type.
-        let starts_statement = match &next {
-            None => true,
-            Some(_) if kind != DataKind::Statements => true,
-            Some(_) => reader.last_record_type() == "01",
-        };
-        if starts_statement && !group.is_empty() {
-            let records = std::mem::take(&mut group);
-            statement(state, records, &mut seen);
-            state.flush(false)?;
-        }
-        match next {
-            Some(record) => {
-                state.rows_in += 1;
-                group.push(record);
-            }
-            None => break,
-        }
-    }
-    Ok(())
-}
-
-fn statement(
-    state: &mut FileState<'_, '_>,
-    records: Vec<(u64, Result<ClaimRecord, RowError>)>,
-    seen: &mut SeenStatements,
-) {
-    let lines: Vec<u64> = records.iter().map(|(line, _)| *line).collect();
-    match check_statement(state, &records, seen) {
-        Ok(()) => {
-            let statement_line = lines[0];
-            let mut identity_key = String::new();
-            let mut insurer = String::new();
-            for (line, record) in &records {
-                let Ok(record) = record else { unreachable!("checked") };
-                emit_claim(state, *line, statement_line, record, &mut identity_key, &mut insurer);
-                state.loaded += 1;
-            }
-        }
-        Err(violation) => {
-            for line in lines {
-                state.quarantine(line, &violation);
-            }
-        }
-    }
-}
-
-fn check_statement(
-    state: &FileState<'_, '_>,
-    records: &[(u64, Result<ClaimRecord, RowError>)],
-    seen: &mut SeenStatements,
-) -> Result<(), Violation> {
-    for (_, record) in records {
-        if let Err(error) = record {
-            return Err(FileState::row_error(error));
-        }
-    }
-    let record = |index: usize| records[index].1.as_ref().expect("checked above");
-    match record(0) {
-        ClaimRecord::Basic(basic) => {
-            let insurer = rules::insurer_number("insurer_number", &basic.insurer_number)?;
-            let grade = state.grade(insurer.as_str())?;
-            rules::certified_level("care_level", basic.care_level)?;
-            rules::validity_order(basic.validity_start, basic.validity_end)?;
-            rules::insured_age("birth_date", *basic.birth_date.expose(), basic.service_month)?;
-            if !seen.insert(&[
-                &basic.exchange_id,
-                &basic.provider_number,
-                basic.insured_number.expose(),
-                &basic.service_month.compact(),
-            ]) {
-                return Err(Violation::new(
-                    "duplicate_statement",
-                    None,
-                    "a statement for the same form, provider, insured person and month appears earlier in the file",
-                ));
-            }
-            let benefit_rate: u32 = basic.benefit_rate.parse().unwrap_or(0);
-            let mut line_units: BTreeMap<&str, u64> = BTreeMap::new();
-            let mut totals_units = 0;
-            let mut has_totals = false;
-            for (_, record) in &records[1..] {
-                match record.as_ref().expect("checked") {
-                    ClaimRecord::Detail(detail) => {
-                        rules::service_kind("service_kind", &detail.service_kind)?;
-                        if detail.service_units != u64::from(detail.unit_value) * u64::from(detail.count) {
-                            return Err(Violation::new(
-                                "statement_totals",
-                                Some("service_units"),
-                                "line units are not units per occurrence × times",
-                            ));
-                        }
-                        *line_units.entry(detail.service_kind.as_str()).or_default() += detail.service_units;
-                    }
-                    ClaimRecord::Totals(totals) => {
-                        has_totals = true;
-                        let kind = rules::service_kind("service_kind", &totals.service_kind)?;
-                        if line_units.get(totals.service_kind.as_str()).copied().unwrap_or(0) != totals.units_total {
-                            return Err(Violation::new(
-                                "statement_totals",
-                                Some("units_total"),
-                                "totals record does not equal the sum of its service lines",
-                            ));
-                        }
-                        rules::unit_price(kind, grade, &totals.unit_price)?;
-                        let price: u32 = totals.unit_price.parse().unwrap_or(0);
-                        rules::claim_amounts(
-                            totals.units_total,
-                            price,
-                            benefit_rate,
-                            totals.claim_yen,
-                            totals.user_charge_yen,
-                        )?;
-                        totals_units += totals.units_total;
-                    }
-                    _ => {
-                        return Err(Violation::new(
-                            "record_order",
-                            None,
-                            "a statement holds only 01, 02 and 10 records",
-                        ));
-                    }
-                }
-            }
-            if !has_totals || totals_units != basic.insurance_units {
-                return Err(Violation::new(
-                    "statement_totals",
-                    Some("insurance_units"),
-                    "basic record units do not equal the sum of the totals records",
-                ));
-            }
-            Ok(())
-        }
-        ClaimRecord::CareManagement(care) => {
-            let insurer = rules::insurer_number("insurer_number", &care.insurer_number)?;
-            let grade = state.grade(insurer.as_str())?;
-            let kind = rules::service_kind("service_code", care.service_code.get(..2).unwrap_or_default())?;
-            rules::unit_price(kind, grade, &care.unit_price)?;
-            rules::insured_age("birth_date", *care.birth_date.expose(), care.service_month)?;
-            let price: u32 = care.unit_price.parse().unwrap_or(0);
-            if care.claim_yen != kaigo_codes::unit_price::cost_yen(care.units_total, price) {
-                return Err(Violation::new(
-                    "claim_amount",
-                    Some("claim_yen"),
-                    "care-management claim does not follow from units and unit price",
-                ));
-            }
-            Ok(())
-        }
-        ClaimRecord::BenefitManagement(benefit) => {
-            rules::insurer_number("insurer_number", &benefit.insurer_number)?;
-            rules::service_kind("service_kind", &benefit.service_kind)?;
-            rules::insured_age("birth_date", *benefit.birth_date.expose(), benefit.target_month)?;
-            if benefit.planned_total > u64::from(benefit.limit_units) {
-                return Err(Violation::new(
-                    "plan_over_limit",
-                    Some("planned_total"),
-                    "planned units exceed the monthly limit",
-                ));
-            }
-            Ok(())
-        }
-        ClaimRecord::Detail(_) | ClaimRecord::Totals(_) => Err(Violation::new(
-            "orphan_record",
-            None,
-            "service line or totals record without a basic record before it",
-        )),
-    }
-}
-
-fn emit_claim(
-    state: &mut FileState<'_, '_>,
-    line: u64,
-    statement_line: u64,
-    record: &ClaimRecord,
-    identity_key: &mut String,
-    insurer: &mut String,
-) {
-    match record {
-        ClaimRecord::Basic(basic) => {
-            let birth = *basic.birth_date.expose();
-            let tokens = state.claim_tokens(
-                line,
-                &basic.insurer_number,
-                basic.insured_number.expose(),
-                birth,
-                basic.sex,
-                basic.service_month,
-            );
-            *identity_key = tokens.identity_key;
-            *insurer = tokens.insurer_number;
-            let rows = state.begin("claim_statements", line);
-            claim_key(
-                rows,
-                &basic.exchange_id,
-                basic.service_month,
-                &basic.provider_number,
-                identity_key,
-                insurer,
-                statement_line,
-            );
-            rows.int("sex_code", sex_code(basic.sex))
-                .text("birth_year_month", Some(&birth_year_month(birth)))
-                .text("care_level_code", Some(basic.care_level.code()))
-                .date("valid_from", date(basic.validity_start))
-                .date("valid_to", date(basic.validity_end))
-                .text("plan_kind_code", basic.plan_kind.as_deref())
-                .text("plan_office_number", basic.plan_office_number.as_deref())
-                .date("started_on", opt_date(basic.start_date))
-                .date("ended_on", opt_date(basic.end_date))
-                .text("end_reason_code", basic.end_reason.as_deref())
-                .date("admitted_on", opt_date(basic.admission_date))
-                .date("discharged_on", opt_date(basic.discharge_date))
-                .int("n_facility_days", basic.admission_days.map(i64::from))
-                .int("n_nights_out", basic.outing_days.map(i64::from))
-                .text("discharge_status_code", basic.discharge_status.as_deref())
-                .int("benefit_rate_pct", basic.benefit_rate.parse::<i64>().ok())
-                .int("insurance_units", Some(basic.insurance_units as i64))
-                .int("insurance_claim_yen", Some(basic.insurance_claim_yen as i64))
-                .int("user_charge_yen", Some(basic.insurance_user_charge_yen as i64));
-            rows.end_row();
-        }
-        ClaimRecord::Detail(detail) => {
-            let rows = state.begin("claim_lines", line);
-            claim_key(
-                rows,
-                &detail.exchange_id,
-                detail.service_month,
-                &detail.provider_number,
-                identity_key,
-                insurer,
-                statement_line,
-            );
-            rows.text("service_kind_code", Some(&detail.service_kind))
-                .text("service_item_code", Some(&detail.service_item))
-                .int("unit_value", Some(i64::from(detail.unit_value)))
-                .int("n_times", Some(i64::from(detail.count)))
-                .int("service_units", Some(detail.service_units as i64));
-            rows.end_row();
-        }
-        ClaimRecord::Totals(totals) => {
-            let rows = state.begin("claim_service_totals", line);
-            claim_key(
-                rows,
-                &totals.exchange_id,
-                totals.service_month,
-                &totals.provider_number,
-                identity_key,
-                insurer,
-                statement_line,
-            );
-            rows.text("service_kind_code", Some(&totals.service_kind))
-                .int("n_service_days", Some(i64::from(totals.actual_days)))
-                .int("planned_units", totals.plan_units.map(|value| value as i64))
-                .int("limit_units", totals.limit_units.map(|value| value as i64))
-                .int("non_limit_units", totals.non_limit_units.map(|value| value as i64))
-                .int("units_total", Some(totals.units_total as i64))
-                .int("unit_price_centiyen", totals.unit_price.parse::<i64>().ok())
-                .int("claim_yen", Some(totals.claim_yen as i64))
-                .int("user_charge_yen", Some(totals.user_charge_yen as i64));
-            rows.end_row();
-        }
-        ClaimRecord::CareManagement(care) => {
-            let birth = *care.birth_date.expose();
-            let tokens = state.claim_tokens(
-                line,
-                &care.insurer_number,
-                care.insured_number.expose(),
-                birth,
-                care.sex,
-                care.service_month,
-            );
-            let rows = state.begin("care_management_claims", line);
-            rows.text("exchange_id", Some(&care.exchange_id))
-                .text("service_month", Some(&care.service_month.compact()))
-                .text("provider_number", Some(&care.provider_number))
-                .text("identity_key", Some(&tokens.identity_key))
-                .text("insurer_number", Some(&tokens.insurer_number))
-                .int("sex_code", sex_code(care.sex))
-                .text("birth_year_month", Some(&birth_year_month(birth)))
-                .text("care_level_code", Some(care.care_level.code()))
-                .text("service_code", Some(&care.service_code))
-                .int("service_units", Some(care.service_units as i64))
-                .int("unit_price_centiyen", care.unit_price.parse::<i64>().ok())
-                .int("claim_yen", Some(care.claim_yen as i64))
-                .text("care_manager_number", care.care_manager_number.as_deref());
-            rows.end_row();
-        }
-        ClaimRecord::BenefitManagement(benefit) => {
-            let birth = *benefit.birth_date.expose();
-            let tokens = state.claim_tokens(
-                line,
-                &benefit.insurer_number,
-                benefit.insured_number.expose(),
-                birth,
-                benefit.sex,
-                benefit.target_month,
-            );
-            let rows = state.begin("benefit_management_lines", line);
-            rows.text("target_month", Some(&benefit.target_month.compact()))
-                .text("office_number", Some(&benefit.office_number))
-                .text("identity_key", Some(&tokens.identity_key))
-                .text("insurer_number", Some(&tokens.insurer_number))
-                .text("care_level_code", Some(benefit.care_level.code()))
-                .int("limit_units", Some(i64::from(benefit.limit_units)))
-                .text("service_provider_number", Some(&benefit.service_provider_number))
-                .text("service_kind_code", Some(&benefit.service_kind))
-                .int("planned_units", Some(benefit.planned_units as i64))
-                .int("planned_total_units", Some(benefit.planned_total as i64));
-            rows.end_row();
-        }
-    }
-}
-
-fn claim_key(
-    rows: &mut TableRows,
-    exchange_id: &str,
-    month: YearMonth,
-    provider: &str,
-    identity_key: &str,
-    insurer: &str,
-    statement_line: u64,
-) {
-    rows.text("exchange_id", Some(exchange_id))
-        .text("service_month", Some(&month.compact()))
-        .text("provider_number", Some(provider))
-        .text("identity_key", Some(identity_key))
-        .text("insurer_number", Some(insurer))
-        .int("statement_line", Some(statement_line as i64));
 }

@@ -27,7 +27,11 @@ use arrow::{
     datatypes::{DataType, Field as ArrowField, Schema, UInt32Type, UInt64Type},
 };
 use kaigo_pseudonymize::key::SecretKey;
-use kaigo_warehouse::Warehouse;
+use kaigo_warehouse::{
+    Warehouse,
+    columns::Table,
+    tables::{PersonMapRow, RecordTokenRow},
+};
 use parquet::{
     arrow::{ArrowWriter, arrow_reader::ParquetRecordBatchReaderBuilder},
     file::{metadata::KeyValue, properties::WriterProperties},
@@ -60,7 +64,7 @@ pub struct LinkRun {
 /// Link every loaded delivery, reading only the records of deliveries not summarized yet (or
 /// loaded again), and rewrite the warehouse's `person_map`.
 pub async fn link(warehouse: &Warehouse, key: &SecretKey, config: &LinkageConfig) -> Result<LinkRun, LinkageError> {
-    let tokens = kaigo_warehouse::table("record_tokens").expect("declared");
+    let tokens = RecordTokenRow::spec();
     let folder = summary_folder(warehouse);
     std::fs::create_dir_all(&folder).map_err(|error| summary_error(&folder, error))?;
     let deliveries: Vec<String> = warehouse
@@ -150,7 +154,7 @@ async fn write_person_map(
     resolution: &Resolution,
     key: &SecretKey,
 ) -> Result<u64, LinkageError> {
-    let spec = kaigo_warehouse::table("person_map").expect("declared");
+    let spec = PersonMapRow::spec();
     let person_keys = resolution.person_keys(key);
     let mut pairs: Vec<(&str, &str)> = resolution
         .identities
@@ -161,10 +165,11 @@ async fn write_person_map(
         .collect();
     pairs.sort_unstable();
     let mut rows = kaigo_warehouse::rows::TableRows::new(spec);
-    for (identity, person) in pairs {
-        rows.text("identity_key", Some(identity))
-            .text("person_key", Some(person));
-        rows.end_row();
+    for (identity_key, person_key) in pairs {
+        rows.push(PersonMapRow {
+            identity_key,
+            person_key,
+        });
     }
     let batch = rows.finish()?;
     Ok(warehouse.replace_table(spec, vec![batch]).await?)

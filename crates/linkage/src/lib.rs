@@ -37,7 +37,7 @@ use kaigo_pseudonymize::{
     key::{Purpose, SecretKey},
     token::{Field as TokenField, Tokenizer},
 };
-use kaigo_warehouse::Warehouse;
+use kaigo_warehouse::{Warehouse, columns::Table, tables::RecordTokenRow};
 
 use crate::{
     cluster::{ClusterStats, Edge},
@@ -96,7 +96,7 @@ impl Default for LinkageConfig {
 
 /// Read every identity from the vault's `record_tokens`, deliveries in order.
 pub async fn load_identities(warehouse: &Warehouse) -> Result<Identities, LinkageError> {
-    let spec = kaigo_warehouse::table("record_tokens").expect("declared");
+    let spec = RecordTokenRow::spec();
     let mut identities = Identities::default();
     let mut failure = None;
     warehouse

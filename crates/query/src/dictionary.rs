@@ -27,6 +27,7 @@ pub fn render(models: &[Model]) -> String {
         .iter()
         .chain(kaigo_warehouse::derived_tables())
         .filter(|spec| spec.zone == Zone::Warehouse)
+        .copied()
         .collect();
     out.push_str("## Sources — 取込テーブル\n\n");
     out.push_str(

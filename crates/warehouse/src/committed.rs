@@ -271,7 +271,7 @@ mod tests {
     };
 
     use super::*;
-    use crate::{TableSpec, Warehouse, schema::DELIVERY_MONTH, table};
+    use crate::{TableSpec, Warehouse, columns::Table, schema::DELIVERY_MONTH, tables::InsurerRow};
 
     /// `rows` rows of `spec` for `delivery`: every column holds `first`, `first + 1`, … cast to
     /// its type (text, integers, dates, flags alike).
@@ -315,7 +315,7 @@ mod tests {
     fn a_session_reads_the_committed_files_of_the_version_it_registered() {
         let folder = tempfile::tempdir().unwrap();
         let warehouse = Warehouse::new(folder.path());
-        let spec = table("insurers").unwrap();
+        let spec = InsurerRow::spec();
         let runtime = crate::test_runtime();
         runtime.block_on(async {
             load(&warehouse, spec, "202604", 1, 2).await;
@@ -358,7 +358,7 @@ mod tests {
     fn statistics_come_from_the_delta_log_exact_for_integers_and_partition_values() {
         let folder = tempfile::tempdir().unwrap();
         let warehouse = Warehouse::new(folder.path());
-        let spec = table("insurers").unwrap();
+        let spec = InsurerRow::spec();
         let runtime = crate::test_runtime();
         runtime.block_on(async {
             load(&warehouse, spec, "202604", 5, 2).await;

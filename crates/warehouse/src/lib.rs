@@ -1,7 +1,7 @@
 //! Warehouse and vault tables: their layouts, atomic idempotent loads, and load manifests.
 //!
 //! Every table kaigo loads is declared once in [`tables`] — name, zone, grain, columns with
-//! Japanese and English descriptions — and stored as a Delta Lake table (zstd Parquet, statistics
+//! Japanese and English descriptions, as a row struct ingest fills ([`columns`]) — and stored as a Delta Lake table (zstd Parquet, statistics
 //! on), partitioned by `delivery_month`, the unit of loading:
 //!
 //! - `<root>/warehouse/<table>`: what analysts may read: pseudonymous keys only (`identity_key` per
@@ -21,13 +21,13 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kaigo_warehouse::WarehouseError> {
-//! use kaigo_warehouse::{DeliveryLoad, Warehouse, table};
+//! use kaigo_warehouse::{DeliveryLoad, Warehouse, columns::Table, rows::TableRows, tables::InsurerRow};
 //! let warehouse = Warehouse::new("warehouse-root");
-//! let mut rows = kaigo_warehouse::rows::TableRows::new(table("insurers").expect("declared"));
-//! // … push rows …
+//! let mut rows = TableRows::new(InsurerRow::spec());
+//! // … rows.push_loaded(lineage, InsurerRow { … }) …
 //! let load = DeliveryLoad::begin(&warehouse, "202611");
 //! // From a non-async thread (the parsing threads do this):
-//! load.send_blocking("insurers", rows.finish()?)?;
+//! load.send_blocking(InsurerRow::spec(), rows.finish()?)?;
 //! let commits = load.commit().await?;
 //! # let _ = commits; Ok(()) }
 //! ```
@@ -35,6 +35,7 @@
 //! What this crate does not do: parse hub files, validate, or pseudonymize (that is ingest), or
 //! run SQL over the tables (that is query).
 
+pub mod columns;
 mod committed;
 pub mod manifest;
 pub mod private;
@@ -42,6 +43,7 @@ pub mod rows;
 pub mod schema;
 mod store;
 mod stream;
+pub mod tables;
 
 /// The runtime the crate's tests drive the async API with.
 #[cfg(test)]
@@ -52,9 +54,10 @@ fn test_runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-pub use schema::{Column, ColumnType, TableSpec, Zone, derived_tables, table, tables};
+pub use schema::{Column, ColumnType, TableSpec, Zone};
 pub use store::Warehouse;
 pub use stream::{DeliveryLoad, TableCommit};
+pub use tables::{derived_tables, table, tables};
 
 /// Errors of the warehouse.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,12 @@
-//! Building a table's rows column by column, in schema order, without a per-value lookup.
+//! Building a table's rows into Arrow batches, and sorting them for writing.
 
 use std::{cmp::Ordering, mem::replace, sync::Arc};
 
+use crate::{
+    Result, TableSpec, WarehouseError,
+    columns::{Builder, ColumnBuilder, Columns, RowWriter, Table},
+    tables::Lineage,
+};
 use arrow::{
     array::{
         Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, FixedSizeBinaryBuilder, Int32Builder, Int64Array,
@@ -12,26 +17,12 @@ use arrow::{
     error::ArrowError,
     record_batch::RecordBatch,
 };
-use chrono_free::days_since_epoch;
 
-use crate::{ColumnType, Result, TableSpec, WarehouseError};
-
-enum Builder {
-    Text(StringBuilder),
-    Int64(Int64Builder),
-    Int32(Int32Builder),
-    Date(Date32Builder),
-    Bool(BooleanBuilder),
-    Token(FixedSizeBinaryBuilder),
-}
-
-/// Rows of one table being built. Values are pushed in schema order, row by row; each push
-/// checks (in debug builds) that the column name and type are the ones expected next, so a
-/// mapping that drifts from the schema fails its tests instead of writing shifted columns.
+/// Rows of one table being built, one Arrow builder per column. Rows are appended whole from
+/// the table's row struct ([`crate::tables`]), so every value lands in its own column.
 pub struct TableRows {
     spec: &'static TableSpec,
-    builders: Vec<Builder>,
-    position: usize,
+    builders: Vec<ColumnBuilder>,
     rows: usize,
 }
 
@@ -41,20 +32,11 @@ impl TableRows {
         let builders = spec
             .columns
             .iter()
-            .map(|column| match column.kind {
-                ColumnType::Text => Builder::Text(StringBuilder::new()),
-                ColumnType::Int64 => Builder::Int64(Int64Builder::new()),
-                ColumnType::Int32 => Builder::Int32(Int32Builder::new()),
-                ColumnType::Date => Builder::Date(Date32Builder::new()),
-                ColumnType::Bool => Builder::Bool(BooleanBuilder::new()),
-                ColumnType::Token => Builder::Token(FixedSizeBinaryBuilder::new(32)),
-                ColumnType::MaskedTokens => Builder::Token(FixedSizeBinaryBuilder::new(80)),
-            })
+            .map(|column| ColumnBuilder::new(column.kind))
             .collect();
         Self {
             spec,
             builders,
-            position: 0,
             rows: 0,
         }
     }
@@ -74,78 +56,37 @@ impl TableRows {
         self.rows == 0
     }
 
-    fn next(&mut self, name: &str) -> &mut Builder {
-        debug_assert_eq!(
-            self.spec.columns.get(self.position).map(|column| column.name.as_str()),
-            Some(name),
-            "table {}: column {} pushed out of order",
-            self.spec.name,
-            self.position
+    /// Append a row of a table rewritten whole (no lineage).
+    pub fn push<R: Table>(&mut self, row: R) {
+        assert!(
+            !self.spec.is_loaded,
+            "table {}: a loaded row needs its lineage",
+            self.spec.name
         );
-        self.position += 1;
-        &mut self.builders[self.position - 1]
+        self.append(row, |_| {});
     }
 
-    /// Push a text value (or null).
-    pub fn text(&mut self, name: &str, value: Option<&str>) -> &mut Self {
-        match self.next(name) {
-            Builder::Text(builder) => builder.append_option(value),
-            _ => unreachable!("column {name} is not text"),
-        }
-        self
-    }
-
-    /// Push an integer (Int64 or Int32 columns).
-    pub fn int(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        match self.next(name) {
-            Builder::Int64(builder) => builder.append_option(value),
-            Builder::Int32(builder) => builder.append_option(value.map(|value| value as i32)),
-            _ => unreachable!("column {name} is not an integer"),
-        }
-        self
-    }
-
-    /// Push a date given as (year, month, day).
-    pub fn date(&mut self, name: &str, value: Option<(i32, u32, u32)>) -> &mut Self {
-        match self.next(name) {
-            Builder::Date(builder) => builder.append_option(value.map(|(y, m, d)| days_since_epoch(y, m, d))),
-            _ => unreachable!("column {name} is not a date"),
-        }
-        self
-    }
-
-    /// Push a boolean.
-    pub fn flag(&mut self, name: &str, value: Option<bool>) -> &mut Self {
-        match self.next(name) {
-            Builder::Bool(builder) => builder.append_option(value),
-            _ => unreachable!("column {name} is not a boolean"),
-        }
-        self
-    }
-
-    /// Push a token (or null): 32 bytes for a token column, 80 for masked tokens.
-    pub fn token(&mut self, name: &str, value: Option<&[u8]>) -> &mut Self {
-        match self.next(name) {
-            Builder::Token(builder) => match value {
-                Some(bytes) => builder.append_value(bytes).expect("the column's width"),
-                None => builder.append_null(),
-            },
-            _ => unreachable!("column {name} is not a token"),
-        }
-        self
-    }
-
-    /// Complete the current row; every column must have been pushed.
-    pub fn end_row(&mut self) {
-        assert_eq!(
-            self.position,
-            self.builders.len(),
-            "table {}: row ended after {} of {} columns",
-            self.spec.name,
-            self.position,
-            self.builders.len()
+    /// Append a row of a table a delivery load writes, after its lineage.
+    pub fn push_loaded<R: Table>(&mut self, lineage: Lineage<'_>, row: R) {
+        assert!(
+            self.spec.is_loaded,
+            "table {}: a rewritten table has no lineage",
+            self.spec.name
         );
-        self.position = 0;
+        self.append(row, |writer| lineage.write(writer));
+    }
+
+    fn append<R: Table>(&mut self, row: R, lineage: impl FnOnce(&mut RowWriter<'_>)) {
+        assert!(
+            std::ptr::eq(R::spec(), self.spec),
+            "a row of {} pushed to {}",
+            R::spec().name,
+            self.spec.name
+        );
+        let mut writer = RowWriter::new(&mut self.builders);
+        lineage(&mut writer);
+        row.write(&mut writer);
+        assert!(writer.is_complete(), "table {}: a row left columns out", self.spec.name);
         self.rows += 1;
     }
 
@@ -156,7 +97,7 @@ impl TableRows {
         let arrays: Vec<ArrayRef> = self
             .builders
             .iter_mut()
-            .map(|builder| -> ArrayRef {
+            .map(|ColumnBuilder(builder)| -> ArrayRef {
                 match builder {
                     Builder::Text(builder) => {
                         let bytes = builder.values_slice().len();
@@ -256,71 +197,52 @@ impl<'a> SortKey<'a> {
     }
 }
 
-/// Dates without a calendar dependency: days since 1970-01-01 (proleptic Gregorian).
-mod chrono_free {
-    /// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    pub fn days_since_epoch(year: i32, month: u32, day: u32) -> i32 {
-        let year = if month <= 2 { year - 1 } else { year };
-        let era = if year >= 0 { year } else { year - 399 } / 400;
-        let year_of_era = year - era * 400;
-        let month = month as i32;
-        let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day as i32 - 1;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        era * 146_097 + day_of_era - 719_468
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn known_days() {
-            assert_eq!(super::days_since_epoch(1970, 1, 1), 0);
-            assert_eq!(super::days_since_epoch(2000, 3, 1), 11_017);
-            assert_eq!(super::days_since_epoch(2026, 11, 26), 20_783);
-            assert_eq!(super::days_since_epoch(1930, 1, 1), -14_610);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table;
+    use crate::tables::{InsurerRow, ProviderActivityRow};
     use arrow::array::BooleanArray;
+
+    fn activity(line: i64, month: &'static str) -> (Lineage<'static>, ProviderActivityRow<'static>) {
+        (
+            Lineage {
+                delivery_month: "202611",
+                source_file_id: "f1",
+                source_line: line,
+            },
+            ProviderActivityRow {
+                service_month: month,
+                provider_number: "1370100421",
+                insurer_number: "131011",
+                n_users: 10,
+                n_users_with_consent: 3,
+                n_record_views: 7,
+            },
+        )
+    }
 
     #[test]
     fn rows_build_a_batch_with_the_table_schema() {
-        let spec = table("provider_activity").unwrap();
+        let spec = ProviderActivityRow::spec();
         let mut rows = TableRows::new(spec);
-        rows.text("delivery_month", Some("202611"))
-            .text("source_file_id", Some("f1"))
-            .int("source_line", Some(2))
-            .text("service_month", Some("202610"))
-            .text("provider_number", Some("1370100421"))
-            .text("insurer_number", Some("131011"))
-            .int("n_users", Some(10))
-            .int("n_users_with_consent", Some(3))
-            .int("n_record_views", Some(7));
-        rows.end_row();
+        let (lineage, row) = activity(2, "202610");
+        rows.push_loaded(lineage, row);
         let batch = rows.finish().unwrap();
         assert_eq!(batch.num_rows(), 1);
         assert_eq!(batch.schema(), spec.schema());
+        let column = |name: &str| batch.column(spec.column_index(name).unwrap()).clone();
+        assert_eq!(column("n_users").as_primitive::<Int64Type>().value(0), 10);
+        assert_eq!(column("n_users_with_consent").as_primitive::<Int64Type>().value(0), 3);
+        assert_eq!(column("n_record_views").as_primitive::<Int64Type>().value(0), 7);
     }
 
     #[test]
     fn sorted_rows_follow_service_month_then_line() {
-        let spec = table("provider_activity").unwrap();
+        let spec = ProviderActivityRow::spec();
         let mut rows = TableRows::new(spec);
         for (line, month) in [(2, "202610"), (3, "202609"), (4, "202610"), (5, "202609")] {
-            rows.text("delivery_month", Some("202611"))
-                .text("source_file_id", Some("f1"))
-                .int("source_line", Some(line))
-                .text("service_month", Some(month))
-                .text("provider_number", Some("1370100421"))
-                .text("insurer_number", Some("131011"))
-                .int("n_users", Some(1))
-                .int("n_users_with_consent", Some(0))
-                .int("n_record_views", Some(0));
-            rows.end_row();
+            let (lineage, row) = activity(line, month);
+            rows.push_loaded(lineage, row);
         }
         let batch = sorted(spec, &rows.finish().unwrap()).unwrap();
         let lines = batch
@@ -380,10 +302,10 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "row ended after")]
-    fn a_short_row_is_a_bug() {
-        let mut rows = TableRows::new(table("provider_activity").unwrap());
-        rows.text("delivery_month", Some("202611"));
-        rows.end_row();
+    #[should_panic(expected = "a row of provider_activity pushed to insurers")]
+    fn a_row_goes_to_its_own_table_only() {
+        let mut rows = TableRows::new(InsurerRow::spec());
+        let (lineage, row) = activity(2, "202610");
+        rows.push_loaded(lineage, row);
     }
 }

@@ -101,7 +101,8 @@ impl DeliveryLoad {
 
     /// Hand rows of `table` to its writer, waiting while its channel is full. Call from a thread
     /// that is not a Tokio worker (a rayon or blocking thread).
-    pub fn send_blocking(&self, table: &str, batch: RecordBatch) -> Result<()> {
+    pub fn send_blocking(&self, table: &TableSpec, batch: RecordBatch) -> Result<()> {
+        let table = table.name;
         let channel = self.channels.get(table).ok_or_else(|| WarehouseError::Unknown {
             table: table.to_string(),
         })?;
@@ -171,21 +172,31 @@ impl DeliveryLoad {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{rows::TableRows, table};
+    use crate::{
+        columns::Table,
+        rows::TableRows,
+        tables::{InsurerRow, Lineage, PersonMapRow, ProviderActivityRow},
+    };
 
     fn activity_rows(delivery: &str, count: i64) -> RecordBatch {
-        let mut rows = TableRows::new(table("provider_activity").unwrap());
+        let mut rows = TableRows::new(ProviderActivityRow::spec());
         for line in 0..count {
-            rows.text("delivery_month", Some(delivery))
-                .text("source_file_id", Some("f1"))
-                .int("source_line", Some(line + 2))
-                .text("service_month", Some("202610"))
-                .text("provider_number", Some("1370100421"))
-                .text("insurer_number", Some("131011"))
-                .int("n_users", Some(line))
-                .int("n_users_with_consent", Some(0))
-                .int("n_record_views", Some(0));
-            rows.end_row();
+            let lineage = Lineage {
+                delivery_month: delivery,
+                source_file_id: "f1",
+                source_line: line + 2,
+            };
+            rows.push_loaded(
+                lineage,
+                ProviderActivityRow {
+                    service_month: "202610",
+                    provider_number: "1370100421",
+                    insurer_number: "131011",
+                    n_users: line,
+                    n_users_with_consent: 0,
+                    n_record_views: 0,
+                },
+            );
         }
         rows.finish().unwrap()
     }
@@ -203,12 +214,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let warehouse = Warehouse::new(root.path());
         let runtime = runtime();
-        let spec = table("provider_activity").unwrap();
+        let spec = ProviderActivityRow::spec();
 
         let load = runtime.block_on(async { DeliveryLoad::begin(&warehouse, "202611") });
         std::thread::scope(|scope| {
             scope.spawn(|| {
-                load.send_blocking("provider_activity", activity_rows("202611", 100_000))
+                load.send_blocking(ProviderActivityRow::spec(), activity_rows("202611", 100_000))
                     .unwrap()
             });
         });
@@ -223,7 +234,7 @@ mod tests {
         let load = runtime.block_on(async { DeliveryLoad::begin(&warehouse, "202611") });
         std::thread::scope(|scope| {
             scope.spawn(|| {
-                load.send_blocking("provider_activity", activity_rows("202611", 10))
+                load.send_blocking(ProviderActivityRow::spec(), activity_rows("202611", 10))
                     .unwrap()
             });
         });
@@ -231,11 +242,15 @@ mod tests {
         assert_eq!(runtime.block_on(warehouse.version(spec)).unwrap(), version);
 
         let load = runtime.block_on(async { DeliveryLoad::begin(&warehouse, "202611") });
-        let wrong = table("insurers").unwrap();
+        let wrong = InsurerRow::spec();
         let error = load
-            .send_blocking("provider_activity", RecordBatch::new_empty(wrong.schema()))
+            .send_blocking(ProviderActivityRow::spec(), RecordBatch::new_empty(wrong.schema()))
             .unwrap_err();
         assert!(matches!(error, WarehouseError::Schema { .. }), "{error}");
-        assert!(load.send_blocking("no_such_table", activity_rows("202611", 1)).is_err());
+        // A table no delivery load writes.
+        assert!(
+            load.send_blocking(PersonMapRow::spec(), activity_rows("202611", 1))
+                .is_err()
+        );
     }
 }

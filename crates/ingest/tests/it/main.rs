@@ -15,6 +15,7 @@ use kaigo_pseudonymize::key::SecretKey;
 use kaigo_testkit::runtime;
 use kaigo_warehouse::{Warehouse, Zone, tables};
 
+mod columns;
 mod fixtures;
 mod readback;
 
