@@ -2,6 +2,7 @@
 //! and alone decides the exit code: 0 ok, 1 bad input or failed check, 2 internal or I/O error.
 
 mod audit;
+mod budget;
 mod linkage;
 mod load;
 mod pipeline;
@@ -30,6 +31,14 @@ struct Cli {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text", global = true)]
     log_format: LogFormat,
+    /// Memory the command may use, e.g. 4GiB (else KAIGO_MEMORY_LIMIT, else half the machine's):
+    /// SQL sorts, aggregates and joins spill to disk beyond it.
+    #[arg(long, global = true, value_name = "SIZE")]
+    memory_limit: Option<String>,
+    /// Where the spill folder is made (else KAIGO_SCRATCH, else the OS temporary folder); it is
+    /// private and removed when the command ends.
+    #[arg(long, global = true, value_name = "DIR")]
+    scratch: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -758,6 +767,18 @@ fn main() -> ExitCode {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    // Batch commands say what budget they run within; interactive ones log it.
+    let announce = matches!(
+        cli.command,
+        Command::Run { .. } | Command::Build { .. } | Command::Release { .. } | Command::Extract { .. }
+    );
+    let _scratch = match budget::set(cli.memory_limit, cli.scratch, announce) {
+        Ok(folder) => folder,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::from(1);
+        }
+    };
     let result = match cli.command {
         Command::Run { pipeline } => run(pipeline),
         Command::Synth(args) => synth(args),

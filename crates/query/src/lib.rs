@@ -28,6 +28,7 @@
 
 pub mod dictionary;
 pub mod model;
+pub mod resources;
 pub mod runner;
 pub mod session;
 pub mod udf;
@@ -72,6 +73,22 @@ pub enum QueryError {
         /// The kind of statement.
         statement: String,
     },
+    /// A statement needed more memory than the command's budget, even spilling.
+    #[error(
+        "{context}: more memory than the budget allows, even spilling to disk (raise --memory-limit or KAIGO_MEMORY_LIMIT): {source}"
+    )]
+    OutOfMemory {
+        /// What was running.
+        context: String,
+        /// DataFusion's account (which operators held how much).
+        source: Box<DataFusionError>,
+    },
+    /// The memory budget is not usable.
+    #[error("memory budget: {reason}")]
+    Budget {
+        /// What is wrong.
+        reason: String,
+    },
     /// One statement was expected.
     #[error("expected one statement, found {count}")]
     Statements {
@@ -84,8 +101,10 @@ pub enum QueryError {
 pub type Result<T, E = QueryError> = std::result::Result<T, E>;
 
 pub(crate) fn datafusion_error(context: &str, source: DataFusionError) -> QueryError {
-    QueryError::DataFusion {
-        context: context.to_string(),
-        source: Box::new(source),
+    let (context, source) = (context.to_string(), Box::new(source));
+    if matches!(source.find_root(), DataFusionError::ResourcesExhausted(_)) {
+        QueryError::OutOfMemory { context, source }
+    } else {
+        QueryError::DataFusion { context, source }
     }
 }

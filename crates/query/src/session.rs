@@ -42,7 +42,7 @@ impl Session {
     /// Like [`Self::open`], with the tables named in `pinned` as they were at those versions
     /// (an extract repeated exactly after later loads).
     pub async fn open_at(warehouse: &Warehouse, pinned: &BTreeMap<String, u64>) -> Result<Self, QueryError> {
-        let context = SessionContext::new_with_config(session_config("warehouse"));
+        let context = SessionContext::new_with_config_rt(session_config("warehouse"), crate::resources::runtime());
         crate::udf::register(&context);
         let versions = warehouse.register_tables_at(&context, pinned).await?;
         Ok(Self {
@@ -134,6 +134,10 @@ pub fn session_config(schema: &str) -> SessionConfig {
         .with_information_schema(true)
         .with_default_catalog_and_schema("kaigo", schema);
     config.options_mut().execution.parquet.schema_force_view_types = false;
+    let partitions = config.target_partitions();
+    if let Some(bytes) = crate::resources::sort_spill_reservation(partitions) {
+        config.options_mut().execution.sort_spill_reservation_bytes = bytes;
+    }
     config
 }
 

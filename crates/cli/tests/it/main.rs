@@ -182,6 +182,53 @@ fn run_executes_a_pipeline_file() {
     let vault = sql(&["-c", "select * from record_tokens"], None);
     assert_eq!(vault.status.code(), Some(1));
 
+    // Under a small memory budget the models come out the same (what fits no longer spills);
+    // a query that cannot fit (a hash join's build side does not spill) fails with a message
+    // naming the budget.
+    let budgeted = dir.path().join("budgeted");
+    kaigo_testkit::copy_folder(&warehouse, &budgeted);
+    let build = kaigo()
+        .args(["build", "--memory-limit", "48MiB", "--warehouse"])
+        .arg(&budgeted)
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    assert!(String::from_utf8_lossy(&build.stderr).contains("memory limit 48.0MiB"));
+    for model in models() {
+        let read = |root: &std::path::Path| {
+            let output = kaigo()
+                .args([
+                    "sql",
+                    "--format",
+                    "csv",
+                    "-c",
+                    &format!("select * from {model}"),
+                    "--warehouse",
+                ])
+                .arg(root)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{model}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            rows_as_values(&String::from_utf8(output.stdout).unwrap())
+        };
+        assert_eq!(read(&budgeted), read(&warehouse), "{model}");
+    }
+    let starved = kaigo()
+        .args(["sql", "--memory-limit", "64KiB", "--warehouse"])
+        .arg(&warehouse)
+        .args([
+            "-c",
+            "select count(*) from generate_series(1, 200000) a join generate_series(1, 200000) b on a.value = b.value",
+        ])
+        .output()
+        .unwrap();
+    assert!(!starved.status.success());
+    assert!(String::from_utf8_lossy(&starved.stderr).contains("raise --memory-limit"));
+
     // kaigo extract refuses a birth date with exit 1, and logs the attempt.
     let key = dir.path().join("extract.key");
     assert!(
@@ -342,4 +389,37 @@ fn ingest_loads_a_hub_and_refuses_a_readable_key() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
+}
+
+/// Every model of `sql/`, by file stem.
+fn models() -> Vec<String> {
+    let sql = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("../../sql");
+    let mut models: Vec<String> = std::fs::read_dir(&sql)
+        .unwrap()
+        .flat_map(|layer| std::fs::read_dir(layer.unwrap().path()).unwrap())
+        .map(|file| file.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "sql"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    models.sort();
+    models
+}
+
+/// CSV rows, sorted, with each decimal number kept to 12 significant digits: a sum of doubles
+/// may differ in its last bits with the order DataFusion adds it in.
+fn rows_as_values(csv: &str) -> Vec<String> {
+    let mut rows: Vec<String> = csv
+        .lines()
+        .map(|line| {
+            line.split(',')
+                .map(|field| match field.parse::<f64>() {
+                    Ok(number) if field.contains(['.', 'e']) => format!("{number:.11e}"),
+                    _ => field.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    rows.sort();
+    rows
 }
