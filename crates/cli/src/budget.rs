@@ -3,7 +3,7 @@
 //! `--scratch` (or `KAIGO_SCRATCH`, else the OS temporary folder) and removed when the command
 //! ends.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kaigo_query::resources::{Budget, configure, format_size, parse_size};
 
@@ -20,9 +20,10 @@ pub fn set(limit: Option<String>, scratch: Option<PathBuf>, announce: bool) -> a
     let parent = scratch
         .or_else(|| std::env::var_os("KAIGO_SCRATCH").map(PathBuf::from))
         .unwrap_or_else(std::env::temp_dir);
+    remove_orphans(&parent);
     // tempfile makes the folder 0700: spill files hold person-level rows.
     let folder = tempfile::Builder::new()
-        .prefix("kaigo-spill-")
+        .prefix(&format!("{PREFIX}{}-", std::process::id()))
         .tempdir_in(&parent)
         .map_err(|error| UserError(format!("scratch folder in {}: {error}", parent.display())))?;
     configure(&Budget {
@@ -40,4 +41,31 @@ pub fn set(limit: Option<String>, scratch: Option<PathBuf>, announce: bool) -> a
         tracing::info!("{line}");
     }
     Ok(folder)
+}
+
+const PREFIX: &str = "kaigo-spill-";
+
+/// Remove the spill folders of commands that were killed before they could (their process id,
+/// in the folder's name, is gone). Linux only: elsewhere there is no `/proc` to ask.
+fn remove_orphans(parent: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .filter(|pid| pid.parse::<u32>().is_ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }

@@ -59,15 +59,20 @@ fn fixture() -> &'static Fixture {
 /// One published row: (indicator, area code, period key) → (value, is suppressed, is unstable).
 type Published = BTreeMap<(String, String, u32), (Option<f64>, bool, bool)>;
 
-fn published(warehouse: &Warehouse) -> Published {
-    let file = std::fs::File::open(warehouse.root().join("publish/cells.parquet")).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+/// The batches of a published Parquet file.
+fn read_published(warehouse: &Warehouse, file: &str) -> Vec<arrow::array::RecordBatch> {
+    let file = std::fs::File::open(warehouse.root().join("publish").join(file)).unwrap();
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .unwrap()
         .build()
-        .unwrap();
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn published(warehouse: &Warehouse) -> Published {
     let mut rows = BTreeMap::new();
-    for batch in reader {
-        let batch = batch.unwrap();
+    for batch in read_published(warehouse, "cells.parquet") {
         let text = |name: &str| batch.column_by_name(name).unwrap().as_string::<i32>().clone();
         let (indicator, area) = (text("indicator"), text("area_code"));
         let period = batch
@@ -345,14 +350,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 fn the_registrys_data_flow_flag_is_read_from_the_published_cells() {
     let fixture = fixture();
     let cells = published(&fixture.warehouse);
-    let file = std::fs::File::open(fixture.warehouse.root().join("publish/registry.parquet")).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
     let (mut flowing, mut not_flowing, mut hidden) = (0, 0, 0);
-    for batch in reader {
-        let batch = batch.unwrap();
+    for batch in read_published(&fixture.warehouse, "registry.parquet") {
         let insurers = batch
             .column_by_name("insurer_number")
             .unwrap()
