@@ -32,7 +32,7 @@ struct Cli {
     #[arg(long, value_enum, default_value = "text", global = true)]
     log_format: LogFormat,
     /// Memory the command may use, e.g. 4GiB (else KAIGO_MEMORY_LIMIT, else half the machine's):
-    /// SQL sorts, aggregates and joins spill to disk beyond it.
+    /// SQL sorts and aggregates spill to disk beyond it.
     #[arg(long, global = true, value_name = "SIZE")]
     memory_limit: Option<String>,
     /// Where the spill folder is made (else KAIGO_SCRATCH, else the OS temporary folder); it is
