@@ -788,7 +788,6 @@ pub async fn release(warehouse: &Warehouse, spec: &ReleaseSpec, rules: &Rules) -
     let (source, source_version) = read_source(warehouse, spec).await?;
     let release = protect_release(spec, &source, rules)?;
     let registry = read_registry(warehouse).await?;
-    let registry = with_data_flow(&registry, &release.cells())?;
     let folder = warehouse.root().join("publish");
     write(&release, &folder, &spec.source, source_version, &registry)
 }
@@ -804,7 +803,7 @@ pub const DATA_FLOW_INDICATOR: &str = "n_users";
 /// The registry with `is_data_flowing` appended, derived from the released cells alone: null
 /// where the previous month's cell of [`DATA_FLOW_INDICATOR`] is suppressed or not available, so
 /// the flag tells nothing about a count the release hides.
-pub fn with_data_flow(registry: &[RecordBatch], cells: &[PublishedCell]) -> Result<Vec<RecordBatch>> {
+fn with_data_flow(registry: &[RecordBatch], cells: &[PublishedCell]) -> Result<Vec<RecordBatch>> {
     let released: BTreeMap<(&str, u32), Option<f64>> = cells
         .iter()
         .filter(|cell| {
@@ -890,8 +889,8 @@ async fn read_registry(warehouse: &Warehouse) -> Result<Vec<RecordBatch>> {
 }
 
 /// Write a protected release to `folder`: `cells.parquet`, `cells.csv` (UTF-8, what a
-/// spreadsheet opens), `registry.parquet` (the public roll-out registry, when given) and
-/// `manifest.json`.
+/// spreadsheet opens), `registry.parquet` (the public roll-out registry, when given, with its
+/// `is_data_flowing` derived from the cells) and `manifest.json`.
 pub fn write(
     release: &Release,
     folder: &Path,
@@ -952,8 +951,9 @@ pub fn write(
         cells.len(),
     )?);
     if !registry.is_empty() {
+        let registry = with_data_flow(registry, &cells)?;
         let rows = registry.iter().map(RecordBatch::num_rows).sum();
-        let batch = arrow::compute::concat_batches(&registry[0].schema(), registry).map_err(source_error)?;
+        let batch = arrow::compute::concat_batches(&registry[0].schema(), &registry).map_err(source_error)?;
         files.push(write_file(&staging, "registry.parquet", &parquet_bytes(&batch)?, rows)?);
     }
 

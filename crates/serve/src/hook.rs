@@ -264,13 +264,15 @@ impl AccessHook {
         Ok(plan)
     }
 
-    /// Run a query from its checked plan, within the statement timeout.
-    async fn query(
+    /// Start a query from its checked plan, planning within the statement timeout: its rows
+    /// (not produced yet) and the statement's deadline.
+    async fn start(
         &self,
         statement: &Statement,
         context: &SessionContext,
         client: &dyn HookClient,
-    ) -> PgWireResult<Response> {
+        options: Option<Arc<FormatOptions>>,
+    ) -> PgWireResult<(QueryResponse, Instant)> {
         let deadline = deadline(client, self.statement_timeout);
         let run = async {
             let plan = self.checked_plan(statement, context).await?;
@@ -278,12 +280,23 @@ impl AccessHook {
                 .execute_logical_plan(plan)
                 .await
                 .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
-            let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-            df::encode_dataframe(frame, &Format::UnifiedText, Some(options)).await
+            df::encode_dataframe(frame, &Format::UnifiedText, options).await
         };
         let rows = tokio::time::timeout_at(deadline, run)
             .await
             .map_err(|_| timed_out())??;
+        Ok((rows, deadline))
+    }
+
+    /// Run a query from its checked plan, within the statement timeout.
+    async fn query(
+        &self,
+        statement: &Statement,
+        context: &SessionContext,
+        client: &dyn HookClient,
+    ) -> PgWireResult<Response> {
+        let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+        let (rows, deadline) = self.start(statement, context, client, Some(options)).await?;
         Ok(until(Response::Query(rows), deadline))
     }
 
@@ -307,18 +320,7 @@ impl AccessHook {
                 ));
             };
             let query = Statement::Query(query.clone());
-            let deadline = deadline(client, self.statement_timeout);
-            let run = async {
-                let plan = self.checked_plan(&query, context).await?;
-                let frame = context
-                    .execute_logical_plan(plan)
-                    .await
-                    .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
-                df::encode_dataframe(frame, &Format::UnifiedText, None).await
-            };
-            let rows = tokio::time::timeout_at(deadline, run)
-                .await
-                .map_err(|_| timed_out())??;
+            let (rows, deadline) = self.start(&query, context, client, None).await?;
             // What is left of the statement's time is what producing its rows may take.
             let rows = working_for(rows, deadline.saturating_duration_since(Instant::now()));
             let stored = Arc::new(StoredStatement::new(
