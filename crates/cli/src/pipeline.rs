@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use kaigo_codes::calendar::YearMonth;
+
+use crate::UserError;
 
 /// The embedded default run (`pipelines/demo.toml`).
 pub const DEMO: &str = include_str!("../../../pipelines/demo.toml");
@@ -69,7 +72,7 @@ impl Default for SynthSection {
 impl SynthSection {
     /// The generator configuration this section describes.
     pub fn config(&self) -> anyhow::Result<kaigo_synth::SynthConfig> {
-        let (first, last) = crate::parse_months(&self.months)?;
+        let (first, last) = parse_months(&self.months)?;
         let mut config = kaigo_synth::SynthConfig::new(self.persons, first, last, self.seed);
         config.rates = self.rates.clone();
         config.noise = self.noise.clone();
@@ -93,6 +96,19 @@ impl Default for OutputSection {
     }
 }
 
+/// `YYYY-MM..YYYY-MM`, inclusive.
+fn parse_months(text: &str) -> anyhow::Result<(YearMonth, YearMonth)> {
+    let (first, last) = text
+        .split_once("..")
+        .ok_or_else(|| UserError(format!("--months must be YYYY-MM..YYYY-MM, got {text:?}")))?;
+    let first = YearMonth::parse_dashed(first).map_err(|error| UserError(format!("--months start: {error}")))?;
+    let last = YearMonth::parse_dashed(last).map_err(|error| UserError(format!("--months end: {error}")))?;
+    if last < first {
+        bail!(UserError("--months: the end is before the start".into()));
+    }
+    Ok((first, last))
+}
+
 /// Load a pipeline file, or the embedded default.
 pub fn load(path: Option<&Path>) -> anyhow::Result<Pipeline> {
     let (text, origin) = match path {
@@ -102,7 +118,7 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<Pipeline> {
         ),
         None => (DEMO.to_string(), "embedded pipelines/demo.toml".to_string()),
     };
-    toml::from_str(&text).map_err(|error| anyhow::Error::new(crate::UserError(format!("{origin}: {error}"))))
+    toml::from_str(&text).map_err(|error| anyhow::Error::new(UserError(format!("{origin}: {error}"))))
 }
 
 #[cfg(test)]

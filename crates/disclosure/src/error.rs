@@ -23,12 +23,26 @@ pub enum DisclosureError {
         /// What is wrong.
         reason: String,
     },
-    /// Reading the release's source from the warehouse failed.
-    #[error("release source: {reason}")]
-    Source {
-        /// What failed.
+    /// Querying the warehouse for the release's source or the registry failed.
+    #[error("release source: {0}")]
+    Query(#[from] kaigo_query::QueryError),
+    /// The source model's rows are not what the spec says (a null key or population).
+    #[error("release source {model}: {reason}")]
+    SourceRows {
+        /// The model.
+        model: String,
+        /// What is wrong.
         reason: String,
     },
+    /// A column of the source does not convert to what the release needs.
+    #[error("release source: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// Writing a released file failed.
+    #[error(transparent)]
+    Warehouse(#[from] kaigo_warehouse::WarehouseError),
+    /// Encoding `cells.csv` failed.
+    #[error("cells.csv: {0}")]
+    Csv(#[from] csv::Error),
     /// Writing the release failed.
     #[error("{path}: {source}")]
     Io {
@@ -48,18 +62,16 @@ pub enum DisclosureError {
     },
 }
 
-impl From<kaigo_query::QueryError> for DisclosureError {
-    fn from(error: kaigo_query::QueryError) -> Self {
-        DisclosureError::Source {
-            reason: error.to_string(),
-        }
-    }
-}
-
-impl From<kaigo_warehouse::WarehouseError> for DisclosureError {
-    fn from(error: kaigo_warehouse::WarehouseError) -> Self {
-        DisclosureError::Source {
-            reason: error.to_string(),
+impl DisclosureError {
+    /// Whether the user can fix it: the spec, a table that cannot be protected (publish a
+    /// coarser one), a source model whose rows break the spec, or the query side's own cases.
+    pub fn is_user(&self) -> bool {
+        use DisclosureError as E;
+        match self {
+            E::Query(error) => error.is_user(),
+            E::Warehouse(error) => error.is_user(),
+            E::Spec { .. } | E::Unprotectable { .. } | E::SourceRows { .. } => true,
+            E::Table { .. } | E::Audit { .. } | E::Arrow(_) | E::Csv(_) | E::Io { .. } => false,
         }
     }
 }

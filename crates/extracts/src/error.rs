@@ -17,12 +17,15 @@ pub enum ExtractError {
         /// Why (counts and names, never a value from a person's record).
         reason: String,
     },
-    /// Reading the warehouse failed.
-    #[error("reading the warehouse: {reason}")]
-    Query {
-        /// What failed.
-        reason: String,
-    },
+    /// Querying the warehouse failed.
+    #[error("reading the warehouse: {0}")]
+    Query(#[from] kaigo_query::QueryError),
+    /// Reading the warehouse's tables or writing the extract's files failed.
+    #[error(transparent)]
+    Warehouse(#[from] kaigo_warehouse::WarehouseError),
+    /// Re-keying or sorting a table's rows failed (a bug: the rows are not what was selected).
+    #[error("re-keying the rows: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
     /// The audit log is broken.
     #[error("audit log: {reason}")]
     AuditLog {
@@ -39,18 +42,17 @@ pub enum ExtractError {
     },
 }
 
-impl From<kaigo_warehouse::WarehouseError> for ExtractError {
-    fn from(error: kaigo_warehouse::WarehouseError) -> Self {
-        ExtractError::Query {
-            reason: error.to_string(),
-        }
-    }
-}
-
-impl From<kaigo_query::QueryError> for ExtractError {
-    fn from(error: kaigo_query::QueryError) -> Self {
-        ExtractError::Query {
-            reason: error.to_string(),
+impl ExtractError {
+    /// Whether the user can fix it (the request, or what the policy refuses), rather than the
+    /// warehouse or kaigo being at fault. A broken audit log is not: it stops every extract
+    /// until an operator has looked at it.
+    pub fn is_user(&self) -> bool {
+        use ExtractError as E;
+        match self {
+            E::Query(error) => error.is_user(),
+            E::Warehouse(error) => error.is_user(),
+            E::Request { .. } | E::Refused { .. } => true,
+            E::AuditLog { .. } | E::Arrow(_) | E::Io { .. } => false,
         }
     }
 }

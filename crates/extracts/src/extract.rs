@@ -9,7 +9,7 @@ use std::{
 
 use arrow::{
     array::{Array, ArrayRef, RecordBatch, StringArray},
-    compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch},
+    compute::{SortColumn, lexsort_to_indices, take_record_batch},
     datatypes::{DataType, Field, Schema},
 };
 use kaigo_pseudonymize::{
@@ -17,7 +17,10 @@ use kaigo_pseudonymize::{
     token::{Field as TokenField, Tokenizer},
 };
 use kaigo_query::session::Session;
-use kaigo_warehouse::Warehouse;
+use kaigo_warehouse::{
+    Warehouse,
+    files::{self, Access, WrittenFile},
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tracing::info;
@@ -64,18 +67,7 @@ pub struct Manifest {
     /// The anonymity checks.
     pub anonymity: AnonymityReport,
     /// Files with rows and SHA-256.
-    pub files: Vec<ExtractFile>,
-}
-
-/// One written file.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct ExtractFile {
-    /// Name within the folder.
-    pub name: String,
-    /// Rows.
-    pub rows: usize,
-    /// SHA-256 of the bytes.
-    pub sha256: String,
+    pub files: Vec<WrittenFile>,
 }
 
 /// k-anonymity and ℓ-diversity of the persons table.
@@ -195,13 +187,11 @@ impl<'a> Extract<'a> {
              join dim_persons as persons on persons.person_key = entry.person_key"
         );
         // A condition that does not evaluate (a type mismatch) could echo a value: say the rule.
-        let persons = collect(&session, &persons_sql)
-            .await
-            .map_err(|_| ExtractError::Refused {
-                reason: "cohort: the condition does not evaluate over fct_person_months (compare each column \
+        let persons = session.collect(&persons_sql).await.map_err(|_| ExtractError::Refused {
+            reason: "cohort: the condition does not evaluate over fct_person_months (compare each column \
                      with literals of its type)"
-                    .into(),
-            })?;
+                .into(),
+        })?;
         if (persons.num_rows() as u64) < request.k {
             return Err(ExtractError::Refused {
                 reason: format!("the cohort has fewer than k = {} persons", request.k),
@@ -227,14 +217,7 @@ impl<'a> Extract<'a> {
                 .iter()
                 .find(|(name, _)| *name == table.name)
                 .and_then(|(_, period)| *period);
-            let schema = session
-                .context()
-                .table_provider(table.name.as_str())
-                .await
-                .map_err(|error| ExtractError::Query {
-                    reason: error.to_string(),
-                })?
-                .schema();
+            let schema = session.table_schema(&table.name).await?;
             let mut select = vec!["person_key".to_string()];
             let mut months = Vec::new();
             for column in table.columns.iter().filter(|column| *column != "person_key") {
@@ -279,7 +262,7 @@ impl<'a> Extract<'a> {
                 select.join(", "),
                 table.name
             );
-            let batch = collect(&session, &sql).await?;
+            let batch = session.collect(&sql).await?;
             events.add(&table.name, &batch, &months)?;
             released.push((table.name.clone(), batch));
         }
@@ -302,14 +285,12 @@ impl<'a> Extract<'a> {
         kaigo_warehouse::private::create_folder(&staging)?;
         let mut files = Vec::new();
         for (name, batch) in &outputs {
-            let bytes = parquet_bytes(batch)?;
-            let file_name = format!("{name}.parquet");
-            kaigo_warehouse::private::write_file(&staging.join(&file_name), &bytes)?;
-            files.push(ExtractFile {
-                name: file_name,
-                rows: batch.num_rows(),
-                sha256: hex::encode(Sha256::digest(&bytes)),
-            });
+            files.push(files::write_parquet(
+                &staging,
+                &format!("{name}.parquet"),
+                batch,
+                Access::Private,
+            )?);
         }
         let read: BTreeSet<&str> = ["dim_persons", "fct_person_months"]
             .into_iter()
@@ -374,17 +355,11 @@ fn month_key(month: kaigo_codes::calendar::YearMonth) -> u32 {
 async fn table_columns(session: &Session) -> Result<BTreeMap<String, Vec<String>>> {
     let mut columns = BTreeMap::new();
     for name in session.tables() {
-        let provider = session
-            .context()
-            .table_provider(name.as_str())
-            .await
-            .map_err(|error| ExtractError::Query {
-                reason: error.to_string(),
-            })?;
         columns.insert(
             name.clone(),
-            provider
-                .schema()
+            session
+                .table_schema(name)
+                .await?
                 .fields()
                 .iter()
                 .map(|field| field.name().clone())
@@ -392,21 +367,6 @@ async fn table_columns(session: &Session) -> Result<BTreeMap<String, Vec<String>
         );
     }
     Ok(columns)
-}
-
-async fn collect(session: &Session, sql: &str) -> Result<RecordBatch> {
-    let frame = session.query(sql).await?;
-    let schema = Arc::new(frame.schema().as_arrow().clone());
-    let batches = frame.collect().await.map_err(|error| ExtractError::Query {
-        reason: error.to_string(),
-    })?;
-    concat_batches(&schema, &batches).map_err(arrow_error)
-}
-
-fn arrow_error(error: arrow::error::ArrowError) -> ExtractError {
-    ExtractError::Query {
-        reason: error.to_string(),
-    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExtractError + use<> {
@@ -424,13 +384,13 @@ fn remove_dir(path: &Path) -> Result<()> {
 fn select_columns(batch: &RecordBatch, names: &[String]) -> Result<RecordBatch> {
     let indices: Vec<usize> = names
         .iter()
-        .map(|name| batch.schema().index_of(name).map_err(arrow_error))
-        .collect::<Result<_>>()?;
-    batch.project(&indices).map_err(arrow_error)
+        .map(|name| batch.schema().index_of(name))
+        .collect::<Result<_, _>>()?;
+    Ok(batch.project(&indices)?)
 }
 
 fn text_values(array: &ArrayRef) -> Result<StringArray> {
-    let array = arrow::compute::cast(array, &DataType::Utf8).map_err(arrow_error)?;
+    let array = arrow::compute::cast(array, &DataType::Utf8)?;
     Ok(array.as_any().downcast_ref::<StringArray>().expect("utf8").clone())
 }
 
@@ -575,7 +535,7 @@ fn check_anonymity(request: &ExtractRequest, persons: &RecordBatch, events: &Eve
 /// The project's person keys in place of the warehouse's, rows sorted by every column (project
 /// key first) so the same rows give the same file.
 fn rekey_and_sort(batch: &RecordBatch, tokenizer: &Tokenizer) -> Result<RecordBatch> {
-    let index = batch.schema().index_of("person_key").map_err(arrow_error)?;
+    let index = batch.schema().index_of("person_key")?;
     let keys = text_values(batch.column(index))?;
     let rekeyed: StringArray = keys
         .iter()
@@ -596,7 +556,7 @@ fn rekey_and_sort(batch: &RecordBatch, tokenizer: &Tokenizer) -> Result<RecordBa
             }
         })
         .collect();
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_error)?;
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
     let mut order = vec![index];
     order.extend((0..batch.num_columns()).filter(|position| *position != index));
     let sort: Vec<SortColumn> = order
@@ -606,22 +566,6 @@ fn rekey_and_sort(batch: &RecordBatch, tokenizer: &Tokenizer) -> Result<RecordBa
             options: None,
         })
         .collect();
-    let indices = lexsort_to_indices(&sort, None).map_err(arrow_error)?;
-    take_record_batch(&batch, &indices).map_err(arrow_error)
-}
-
-fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
-    let properties = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
-        .set_created_by(format!("kaigo {}", env!("CARGO_PKG_VERSION")))
-        .build();
-    let mut bytes = Vec::new();
-    let parquet_error = |error: parquet::errors::ParquetError| ExtractError::Query {
-        reason: error.to_string(),
-    };
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(properties)).map_err(parquet_error)?;
-    writer.write(batch).map_err(parquet_error)?;
-    writer.close().map_err(parquet_error)?;
-    Ok(bytes)
+    let indices = lexsort_to_indices(&sort, None)?;
+    Ok(take_record_batch(&batch, &indices)?)
 }

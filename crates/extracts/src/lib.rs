@@ -43,5 +43,5 @@ mod extract;
 pub mod request;
 
 pub use error::{ExtractError, Result};
-pub use extract::{AnonymityReport, Extract, ExtractFile, ExtractReport, Manifest, os_user};
+pub use extract::{AnonymityReport, Extract, ExtractReport, Manifest, os_user};
 pub use request::ExtractRequest;

@@ -95,6 +95,17 @@ pub enum IngestError {
     Internal(String),
 }
 
+impl IngestError {
+    /// Whether the user can fix it: the delivery folder, or the warehouse's own cases.
+    pub fn is_user(&self) -> bool {
+        match self {
+            IngestError::Drop { .. } => true,
+            IngestError::Warehouse(error) => error.is_user(),
+            IngestError::Internal(_) => false,
+        }
+    }
+}
+
 /// What one load did; stored as the load manifest and printed by the CLI.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IngestReport {

@@ -88,6 +88,24 @@ fn digits(text: &str) -> i32 {
     text.parse().expect("the layout admits digits only")
 }
 
+/// Why reading a file stopped before its end.
+enum Stop {
+    /// The file is rejected whole, for this reason (kept in its accounting entry).
+    Rejected(String),
+    /// The load failed: writing the rows, or a broken invariant.
+    Failed(IngestError),
+}
+
+impl From<kaigo_formats::FormatError> for Stop {
+    fn from(error: kaigo_formats::FormatError) -> Self {
+        Stop::Rejected(error.to_string())
+    }
+}
+
+fn unreadable(error: std::io::Error) -> Stop {
+    Stop::Rejected(format!("cannot read the file: {error}"))
+}
+
 struct FileState<'c, 'a> {
     context: &'c Context<'a>,
     cache: &'c mut TokenCache,
@@ -106,42 +124,33 @@ struct FileState<'c, 'a> {
     held: Option<Vec<Vec<(&'static TableSpec, RecordBatch)>>>,
     /// Whether rows went to the sink: from then on the file can no longer be rejected whole.
     emitted: bool,
-    /// Why the sink stopped the load.
-    aborted: Option<IngestError>,
 }
 
 impl FileState<'_, '_> {
     /// Hand the rows gathered so far to the sink once a chunk is full (`all`: whatever there
-    /// is). An `Err` stops reading the file; the load's error is in `aborted`.
-    fn flush(&mut self, all: bool) -> Result<(), String> {
+    /// is).
+    fn flush(&mut self, all: bool) -> Result<(), Stop> {
         if !all && self.rows_in - self.rows_in_flushed < CHUNK_RECORDS {
             return Ok(());
         }
         self.rows_in_flushed = self.rows_in;
         let mut batches = Vec::new();
         for rows in self.tables.values_mut() {
-            if rows.is_empty() {
-                continue;
-            }
-            match rows.finish() {
-                Ok(batch) => batches.push((rows.spec(), batch)),
-                Err(error) => self.aborted = Some(error.into()),
+            if !rows.is_empty() {
+                let batch = rows.finish().map_err(|error| Stop::Failed(error.into()))?;
+                batches.push((rows.spec(), batch));
             }
         }
-        if self.aborted.is_none() && !batches.is_empty() {
-            if let Some(held) = &mut self.held {
-                held.push(batches);
-            } else {
-                self.emitted = true;
-                if let Err(error) = (self.sink)(batches) {
-                    self.aborted = Some(error);
-                }
-            }
+        if batches.is_empty() {
+            return Ok(());
         }
-        match self.aborted {
-            Some(_) => Err("the load stopped".into()),
-            None => Ok(()),
+        if let Some(held) = &mut self.held {
+            held.push(batches);
+        } else {
+            self.emitted = true;
+            (self.sink)(batches).map_err(Stop::Failed)?;
         }
+        Ok(())
     }
 
     /// Add a row of the record at `line` to its table, after the lineage columns.
@@ -253,7 +262,6 @@ pub fn load_file(
         rows_in_flushed: 0,
         held: single_pass.then(Vec::new),
         emitted: false,
-        aborted: None,
     };
     let read = if single_pass {
         read_once(&mut state, &path, expected_insurer)
@@ -262,11 +270,9 @@ pub fn load_file(
     };
     let (bytes, sha256, rejected) = match read {
         Ok(checked) => (checked.bytes, checked.sha256, checked.rejected),
-        Err(error) => (0, String::new(), Some(format!("cannot read the file: {error}"))),
+        Err(Stop::Rejected(reason)) => (0, String::new(), Some(reason)),
+        Err(Stop::Failed(error)) => return Err(error),
     };
-    if let Some(error) = state.aborted.take() {
-        return Err(error);
-    }
     if let Some(held) = state.held.take()
         && rejected.is_none()
     {
@@ -303,7 +309,7 @@ pub fn load_file(
 pub const SINGLE_PASS_BYTES: u64 = 64 << 20;
 
 /// Parse, check and pseudonymize a file's records into `state`.
-fn parse(state: &mut FileState<'_, '_>, input: impl Read, expected_insurer: Option<&str>) -> Result<(), String> {
+fn parse(state: &mut FileState<'_, '_>, input: impl Read, expected_insurer: Option<&str>) -> Result<(), Stop> {
     match state.extract {
         Extract::Insurers => flat::<InsurerRecord>(state, input, insurer_row),
         Extract::Providers => flat::<ProviderRecord>(state, input, provider_row),
@@ -322,35 +328,39 @@ fn parse(state: &mut FileState<'_, '_>, input: impl Read, expected_insurer: Opti
 
 /// A file read once (see [`load_file`]): its chunks are held in `state`, to be handed on if it
 /// is not rejected.
-fn read_once(state: &mut FileState<'_, '_>, path: &Path, expected_insurer: Option<&str>) -> std::io::Result<Checked> {
-    let mut input = Hashing::new(std::fs::File::open(path)?);
-    let parsed = parse(state, &mut input, expected_insurer);
+fn read_once(state: &mut FileState<'_, '_>, path: &Path, expected_insurer: Option<&str>) -> Result<Checked, Stop> {
+    let mut input = Hashing::new(std::fs::File::open(path).map_err(unreadable)?);
+    let rejected = match parse(state, &mut input, expected_insurer) {
+        Ok(()) => None,
+        Err(Stop::Rejected(reason)) => Some(reason),
+        Err(failed) => return Err(failed),
+    };
     // The rest of the file, for its digest, if the parse stopped early.
-    std::io::copy(&mut input, &mut std::io::sink())?;
-    Ok(input.checked(parsed.err()))
+    std::io::copy(&mut input, &mut std::io::sink()).map_err(unreadable)?;
+    Ok(input.checked(rejected))
 }
 
 /// A file read twice (see [`load_file`]).
-fn read_twice(state: &mut FileState<'_, '_>, path: &Path, expected_insurer: Option<&str>) -> std::io::Result<Checked> {
-    let mut checked = check_file(state.context, path, &state.relative, state.extract, expected_insurer)?;
+fn read_twice(state: &mut FileState<'_, '_>, path: &Path, expected_insurer: Option<&str>) -> Result<Checked, Stop> {
+    let mut checked =
+        check_file(state.context, path, &state.relative, state.extract, expected_insurer).map_err(unreadable)?;
     if checked.rejected.is_some() {
         return Ok(checked);
     }
     let parsed = std::fs::File::open(path)
-        .map_err(|error| format!("cannot read the file: {error}"))
+        .map_err(unreadable)
         .and_then(|file| parse(state, file, expected_insurer));
-    if let Err(reason) = parsed
-        && state.aborted.is_none()
-    {
-        if state.emitted {
-            state.aborted = Some(IngestError::Internal(format!(
+    match parsed {
+        Ok(()) => {}
+        Err(Stop::Rejected(reason)) if state.emitted => {
+            return Err(Stop::Failed(IngestError::Internal(format!(
                 "{}: {reason}, found after part of the file was loaded although its first reading passed; \
                  was the file changed during the load?",
                 state.relative
-            )));
-        } else {
-            checked.rejected = Some(reason);
+            ))));
         }
+        Err(Stop::Rejected(reason)) => checked.rejected = Some(reason),
+        Err(failed) => return Err(failed),
     }
     Ok(checked)
 }
@@ -431,9 +441,9 @@ fn check_file(
 
 type RowFn<E> = fn(&mut FileState<'_, '_>, u64, &E) -> Result<(), Violation>;
 
-fn flat<E: FlatExtract>(state: &mut FileState<'_, '_>, input: impl Read, row: RowFn<E>) -> Result<(), String> {
-    let mut reader = FlatReader::<_, E>::open(input).map_err(|error| error.to_string())?;
-    while let Some((line, record)) = reader.next_record().map_err(|error| error.to_string())? {
+fn flat<E: FlatExtract>(state: &mut FileState<'_, '_>, input: impl Read, row: RowFn<E>) -> Result<(), Stop> {
+    let mut reader = FlatReader::<_, E>::open(input)?;
+    while let Some((line, record)) = reader.next_record()? {
         state.rows_in += 1;
         let outcome = match &record {
             Ok(record) => row(state, line, record),

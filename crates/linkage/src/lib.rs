@@ -72,6 +72,17 @@ pub enum LinkageError {
     },
 }
 
+impl LinkageError {
+    /// Whether the user can fix it: a hub without readable truth, or the warehouse's own cases.
+    pub fn is_user(&self) -> bool {
+        match self {
+            LinkageError::Truth { .. } => true,
+            LinkageError::Warehouse(error) => error.is_user(),
+            LinkageError::Input(_) | LinkageError::Summary { .. } => false,
+        }
+    }
+}
+
 /// Settings of a linkage run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LinkageConfig {

@@ -70,3 +70,11 @@ pub enum KeyError {
     #[error("no key: pass --key FILE, or set KAIGO_KEY_FILE (a path) or KAIGO_KEY (64 hex characters)")]
     Missing,
 }
+
+impl KeyError {
+    /// Whether the user can fix it: always — the key file, its mode and the key's value are
+    /// all the user's to give.
+    pub fn is_user(&self) -> bool {
+        true
+    }
+}

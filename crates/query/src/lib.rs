@@ -97,6 +97,23 @@ pub enum QueryError {
     },
 }
 
+impl QueryError {
+    /// Whether the user can fix it: failed checks (the data), a refused or malformed
+    /// statement, the memory budget; or a warehouse problem the user can fix. A statement that
+    /// does not plan is the user's in `kaigo sql` but a bug in a shipped model, so the caller
+    /// that knows who wrote it decides for [`QueryError::DataFusion`].
+    pub fn is_user(&self) -> bool {
+        use QueryError as E;
+        match self {
+            E::Warehouse(error) => error.is_user(),
+            E::Checks { .. } | E::ReadOnly { .. } | E::Statements { .. } | E::OutOfMemory { .. } | E::Budget { .. } => {
+                true
+            }
+            E::DataFusion { .. } | E::Model { .. } => false,
+        }
+    }
+}
+
 /// Result alias.
 pub type Result<T, E = QueryError> = std::result::Result<T, E>;
 

@@ -14,7 +14,7 @@ use std::{
 };
 
 use deltalake::datafusion::{
-    arrow::array::RecordBatch,
+    arrow::{array::RecordBatch, compute::concat_batches, datatypes::SchemaRef},
     common::tree_node::{TreeNode, TreeNodeRecursion},
     dataframe::DataFrame,
     logical_expr::LogicalPlan,
@@ -124,6 +124,28 @@ impl Session {
             1 => Ok(frames.pop().expect("one frame")),
             count => Err(QueryError::Statements { count }),
         }
+    }
+
+    /// The rows of the one statement of `sql`, in one batch (for callers that read a model
+    /// whole: a release's source, an extract's table).
+    pub async fn collect(&self, sql: &str) -> Result<RecordBatch, QueryError> {
+        let frame = self.query(sql).await?;
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame
+            .collect()
+            .await
+            .map_err(|error| datafusion_error("query", error))?;
+        concat_batches(&schema, &batches).map_err(|error| datafusion_error("query", error.into()))
+    }
+
+    /// The columns of a registered table.
+    pub async fn table_schema(&self, table: &str) -> Result<SchemaRef, QueryError> {
+        let provider = self
+            .context
+            .table_provider(table)
+            .await
+            .map_err(|error| datafusion_error(&format!("table {table}"), error))?;
+        Ok(provider.schema())
     }
 }
 

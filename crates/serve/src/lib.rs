@@ -92,8 +92,23 @@ pub enum ServeError {
     #[error(transparent)]
     Query(#[from] kaigo_query::QueryError),
     /// A table or a connection's session could not be set up.
-    #[error("setting up the session: {0}")]
-    Catalog(String),
+    #[error("setting up {what}: {source}")]
+    Catalog {
+        /// The table, file or part of the session.
+        what: String,
+        /// The cause.
+        #[source]
+        source: Box<datafusion::error::DataFusionError>,
+    },
+    /// The release folder could not be listed.
+    #[error("{path}: {source}", path = path.display())]
+    Publish {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The socket could not be bound.
     #[error("listening on {address}: {source}")]
     Io {
@@ -103,6 +118,18 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl ServeError {
+    /// Whether the user can fix it: the config, TLS, the address, or the warehouse's own cases.
+    pub fn is_user(&self) -> bool {
+        use ServeError as E;
+        match self {
+            E::Query(error) => error.is_user(),
+            E::Config { .. } | E::NeedsTls { .. } | E::Tls { .. } | E::Io { .. } => true,
+            E::Catalog { .. } | E::Publish { .. } => false,
+        }
+    }
 }
 
 /// Serve `warehouse` on `address` (normally the config's `listen`) until the process ends.

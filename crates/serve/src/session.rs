@@ -43,7 +43,7 @@ impl Zones {
                 .context()
                 .table_provider(name.as_str())
                 .await
-                .map_err(|source| ServeError::Catalog(source.to_string()))?;
+                .map_err(catalog(&format!("table {name}")))?;
             tables.push((name.clone(), provider));
         }
         Ok(Self {
@@ -72,19 +72,26 @@ impl Zones {
             .with_memory_limit(limits.memory_per_connection_mib << 20, 1.0)
             .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled))
             .build_arc()
-            .map_err(|source| ServeError::Catalog(source.to_string()))?;
+            .map_err(catalog("the connection's memory pool"))?;
         let context = SessionContext::new_with_config_rt(session_config(schema(role.zone)), runtime);
         kaigo_query::udf::register(&context);
         for (name, provider) in self.tables(role.zone) {
             if role.grants(name) {
                 context
                     .register_table(name.as_str(), provider.clone())
-                    .map_err(|source| ServeError::Catalog(source.to_string()))?;
+                    .map_err(catalog(&format!("table {name}")))?;
             }
         }
-        setup_pg_catalog(&context, "kaigo", EmptyContextProvider)
-            .map_err(|source| ServeError::Catalog(source.to_string()))?;
+        setup_pg_catalog(&context, "kaigo", EmptyContextProvider).map_err(|error| catalog("pg_catalog")(*error))?;
         Ok(context)
+    }
+}
+
+fn catalog(what: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> ServeError + use<> {
+    let what = what.to_string();
+    move |source| ServeError::Catalog {
+        what,
+        source: Box::new(source),
     }
 }
 
@@ -102,7 +109,10 @@ async fn released_tables(folder: &Path) -> Result<Vec<(String, Arc<dyn TableProv
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {
-            return Err(ServeError::Catalog(format!("{}: {source}", folder.display())));
+            return Err(ServeError::Publish {
+                path: folder.to_path_buf(),
+                source,
+            });
         }
     };
     let mut files: Vec<_> = entries
@@ -116,13 +126,15 @@ async fn released_tables(folder: &Path) -> Result<Vec<(String, Arc<dyn TableProv
         let Some(name) = file.file_stem().and_then(|stem| stem.to_str()) else {
             continue;
         };
-        let error =
-            |source: datafusion::error::DataFusionError| ServeError::Catalog(format!("{}: {source}", file.display()));
+        let what = file.display().to_string();
         reader
-            .register_parquet(name, file.display().to_string(), ParquetReadOptions::default())
+            .register_parquet(name, &what, ParquetReadOptions::default())
             .await
-            .map_err(error)?;
-        tables.push((name.to_string(), reader.table_provider(name).await.map_err(error)?));
+            .map_err(catalog(&what))?;
+        tables.push((
+            name.to_string(),
+            reader.table_provider(name).await.map_err(catalog(&what))?,
+        ));
     }
     Ok(tables)
 }

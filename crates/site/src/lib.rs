@@ -42,6 +42,13 @@ pub enum SiteError {
     },
 }
 
+impl SiteError {
+    /// Whether the user can fix it: a release that is missing or not what the site reads.
+    pub fn is_user(&self) -> bool {
+        matches!(self, SiteError::Input { .. })
+    }
+}
+
 /// Result with [`SiteError`].
 pub type Result<T> = std::result::Result<T, SiteError>;
 

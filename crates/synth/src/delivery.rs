@@ -126,6 +126,20 @@ fn flat<E: FlatExtract>() -> FlatWriter<Vec<u8>, E> {
 }
 
 impl Delivery {
+    /// Line `line` of `file` belongs to `person`; `invalid`, when given, is the field the record
+    /// breaks and the rule.
+    pub fn record(&mut self, file: FileKind, line: u64, person: u64, invalid: Option<(&'static str, &'static str)>) {
+        self.records.push(RecordTruth { file, line, person });
+        if let Some((field, rule)) = invalid {
+            self.invalid.push(InvalidTruth {
+                file,
+                line,
+                field,
+                rule,
+            });
+        }
+    }
+
     /// Empty buffers for an insurer and delivery month.
     pub fn new(month: YearMonth, insurer_number: &str, prefecture: u8) -> Self {
         Self {

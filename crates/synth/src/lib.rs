@@ -68,6 +68,11 @@ pub enum SynthError {
 }
 
 impl SynthError {
+    /// Whether the user can fix it: the configuration.
+    pub fn is_user(&self) -> bool {
+        matches!(self, SynthError::Config(_))
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),

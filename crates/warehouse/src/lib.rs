@@ -37,6 +37,7 @@
 
 pub mod columns;
 mod committed;
+pub mod files;
 pub mod manifest;
 pub mod private;
 pub mod rows;
@@ -77,6 +78,14 @@ pub enum WarehouseError {
         table: String,
         /// Cause.
         source: arrow::error::ArrowError,
+    },
+    /// A Parquet file could not be encoded.
+    #[error("{path}: {source}")]
+    Parquet {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Cause.
+        source: parquet::errors::ParquetError,
     },
     /// A file or folder could not be read or written.
     #[error("{path}: {source}")]
@@ -133,6 +142,20 @@ pub enum WarehouseError {
         /// Its permission bits.
         mode: u32,
     },
+}
+
+impl WarehouseError {
+    /// Whether the user can fix it: a folder open to others, a table name that does not exist,
+    /// a path or a table kaigo cannot use. The rest (Delta, Arrow, Parquet, I/O) is not.
+    pub fn is_user(&self) -> bool {
+        matches!(
+            self,
+            WarehouseError::NotPrivate { .. }
+                | WarehouseError::Unknown { .. }
+                | WarehouseError::Location { .. }
+                | WarehouseError::Unreadable { .. }
+        )
+    }
 }
 
 /// Fault injection for the crash tests: when the environment variable `KAIGO_CRASH_AT` names

@@ -301,7 +301,7 @@ fn repeated_runs_give_one_hash() {
     let digests: std::collections::BTreeSet<String> = (0..2)
         .map(|run| {
             let release = protect_release(&spec, &fixture.source, &Rules::default()).unwrap();
-            write(&release, &dir.path().join(format!("run{run}")), &spec.source, 0, &[])
+            write(&release, &dir.path().join(format!("run{run}")), &spec.source, 0, None)
                 .unwrap()
                 .digest
         })

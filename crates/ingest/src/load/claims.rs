@@ -8,7 +8,7 @@ use std::{
 
 use kaigo_codes::calendar::EraDate;
 use kaigo_formats::{
-    FormatError, RowError,
+    RowError,
     claims::{ClaimRecord, ClaimsReader, DataKind},
 };
 use kaigo_warehouse::tables::{
@@ -17,7 +17,7 @@ use kaigo_warehouse::tables::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{Context, FileState, digits, sex_code};
+use super::{Context, FileState, Stop, digits, sex_code};
 use crate::{
     identity::birth_year_month,
     rules::{self, Violation},
@@ -88,13 +88,13 @@ pub(super) fn claims(
     state: &mut FileState<'_, '_>,
     input: impl Read,
     expected_insurer: Option<&str>,
-) -> Result<(), String> {
-    let mut reader = open_claims(state.context, &state.relative, input, expected_insurer)?;
+) -> Result<(), Stop> {
+    let mut reader = open_claims(state.context, &state.relative, input, expected_insurer).map_err(Stop::Rejected)?;
     let kind = reader.data_kind();
     let mut group: Vec<(u64, Result<ClaimRecord, RowError>)> = Vec::new();
     let mut seen = SeenStatements::default();
     loop {
-        let next = reader.next_record().map_err(|error: FormatError| error.to_string())?;
+        let next = reader.next_record()?;
         // A statement runs from its 01 record to the next one; other claims files have one record
         // per group. A broken record still has a readable record type.
         let starts_statement = match &next {

@@ -1,5 +1,5 @@
 //! The calibration holds on a hub of 20,000 persons over three fiscal years: every compared
-//! marginal within its tolerance (the acceptance run uses 100,000; see README).
+//! marginal within its tolerance (the acceptance run uses 100,000; see benches/README.md).
 
 use kaigo_synth::{SynthConfig, generate};
 

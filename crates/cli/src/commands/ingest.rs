@@ -1,13 +1,68 @@
-//! Loading deliveries from the CLI: one progress bar per delivery, one summary line each.
+//! `kaigo ingest`: load hub deliveries into the warehouse, one progress bar per delivery and
+//! one summary line each.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use kaigo_ingest::{Ingest, IngestError, IngestReport, Progress};
+use kaigo_ingest::{Ingest, IngestReport, Progress};
 use kaigo_pseudonymize::key::SecretKey;
 use kaigo_warehouse::Warehouse;
 
 use crate::UserError;
+
+/// Arguments of `kaigo ingest`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// A delivery folder (`<hub>/<YYYYMM>`), or a hub root to load every delivery in order.
+    #[arg(long)]
+    drop: PathBuf,
+    /// Warehouse root (created if missing).
+    #[arg(long)]
+    warehouse: PathBuf,
+    /// Key file; otherwise KAIGO_KEY_FILE or KAIGO_KEY.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Write the load reports as JSON to this file.
+    #[arg(long)]
+    report_json: Option<PathBuf>,
+}
+
+/// Load; exit 1 when a file was rejected whole.
+pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
+    let key = SecretKey::resolve(args.key.as_deref())?;
+    let folders = delivery_folders(&args.drop)?;
+    let reports = load_all(runtime, &folders, &Warehouse::new(&args.warehouse), &key)?;
+    if let Some(path) = &args.report_json {
+        std::fs::write(path, serde_json::to_vec_pretty(&reports)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if reports.iter().any(|report| report.files_rejected > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Delivery folders to load: the folder itself, or every `YYYYMM` folder of a hub root in order.
+pub(crate) fn delivery_folders(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if kaigo_formats::is_delivery_folder(path) {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let folders = kaigo_formats::delivery_folders(path)
+        .map_err(|error| UserError(format!("--drop {}: {error}", path.display())))?;
+    if folders.is_empty() {
+        return Err(UserError(format!(
+            "--drop {}: neither a delivery folder (YYYYMM) nor a hub root holding any",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(folders)
+}
 
 /// Findings printed per delivery; the rest are in `<warehouse>/quality/<delivery>.txt`.
 const FINDINGS_SHOWN: usize = 5;
@@ -55,10 +110,7 @@ fn load_one(
     bar.0.set_prefix(format!("ingest {name}"));
     let result = runtime.block_on(Ingest::new(folder, key).with_progress(&bar).run(warehouse));
     bar.0.finish_and_clear();
-    let report = result.map_err(|error| match error {
-        IngestError::Drop { .. } => anyhow::Error::new(UserError(error.to_string())),
-        other => anyhow::Error::new(other),
-    })?;
+    let report = result?;
     eprintln!(
         "ingest {}: {} files, {} rows in = {} loaded + {} quarantined{}; {} of {} insurers flagged ({:.1}s)",
         report.delivery,

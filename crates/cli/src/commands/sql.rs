@@ -12,8 +12,8 @@ use std::{
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use kaigo_query::{QueryError, session::Session};
-use kaigo_warehouse::Warehouse;
 
+use super::WarehouseRoot;
 use crate::UserError;
 
 /// Output format of results.
@@ -31,10 +31,9 @@ pub(crate) enum Format {
 
 /// Arguments of `kaigo sql`.
 #[derive(clap::Args)]
-pub(crate) struct SqlArgs {
-    /// Warehouse root.
-    #[arg(long)]
-    warehouse: PathBuf,
+pub(crate) struct Args {
+    #[command(flatten)]
+    warehouse: WarehouseRoot,
     /// Run this statement (repeatable) and exit.
     #[arg(short = 'c', long = "command")]
     commands: Vec<String>,
@@ -49,11 +48,16 @@ pub(crate) struct SqlArgs {
     out: Option<PathBuf>,
 }
 
-/// A query error is the user's (exit 1) unless the warehouse itself failed.
-fn query_error(error: QueryError) -> anyhow::Error {
-    match error {
-        QueryError::Warehouse(_) => anyhow::Error::new(error),
-        other => anyhow::Error::new(UserError(other.to_string())),
+/// An error of a statement the user typed: a statement that does not plan or run is theirs
+/// to fix (in a shipped model it would be a bug); the rest as the query side says. Shown as its
+/// one message: the user needs the parser's or planner's words, not the engine's chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct StatementError(QueryError);
+
+impl StatementError {
+    pub(crate) fn is_user(&self) -> bool {
+        matches!(self.0, QueryError::DataFusion { .. }) || self.0.is_user()
     }
 }
 
@@ -97,9 +101,9 @@ async fn run_statements(
     format: Format,
     sink: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    for statement in Session::parse(sql).map_err(query_error)? {
+    for statement in Session::parse(sql).map_err(StatementError)? {
         let started = std::time::Instant::now();
-        let (batches, planning) = session.run(statement).await.map_err(query_error)?;
+        let (batches, planning) = session.run(statement).await.map_err(StatementError)?;
         let collected = started.elapsed();
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         if !batches.is_empty() {
@@ -205,17 +209,10 @@ fn open_sink(out: Option<&Path>, format: Format) -> anyhow::Result<Box<dyn Write
     }
 }
 
-pub(crate) fn sql(args: SqlArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
-        let warehouse = Warehouse::new(&args.warehouse);
-        if !args.warehouse.join("warehouse").is_dir() {
-            return Err(anyhow::Error::new(UserError(format!(
-                "{}: not a warehouse (no warehouse/ folder); load one with kaigo ingest",
-                args.warehouse.display()
-            ))));
-        }
-        let session = Session::open(&warehouse).await.map_err(query_error)?;
+        let warehouse = args.warehouse.open()?;
+        let session = Session::open(&warehouse).await.map_err(StatementError)?;
         let mut sink = open_sink(args.out.as_deref(), args.format)?;
         if !args.commands.is_empty() || args.file.is_some() {
             for command in &args.commands {

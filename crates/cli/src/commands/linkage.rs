@@ -1,19 +1,91 @@
 //! `kaigo linkage`: resolve persons over the vault's tokens and measure the result.
 
-use std::{collections::HashMap, path::Path, process::ExitCode};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use kaigo_linkage::{
     LinkageConfig,
     evaluate::{Evaluation, Truth, evaluate},
     load_identities, resolve,
 };
+use kaigo_pseudonymize::key::SecretKey;
 use kaigo_warehouse::Warehouse;
+
+use crate::UserError;
+
+/// Subcommands of `kaigo linkage`.
+#[derive(clap::Subcommand)]
+pub(crate) enum Command {
+    /// Resolve persons and rewrite the warehouse's person_map (identity_key → person_key).
+    /// Incremental: reads only deliveries loaded since the last run; the result equals linking
+    /// every delivery at once.
+    Run {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Key file; otherwise KAIGO_KEY_FILE or KAIGO_KEY.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Link a warehouse loaded from a synthetic hub and measure it against the hub's truth:
+    /// prints precision, recall and F1 beside the ID1/ID2 baselines; writes
+    /// <warehouse>/linkage/evaluation.json and .txt.
+    Evaluate {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// The synthetic hub the warehouse was loaded from (its truth/ is read).
+        #[arg(long)]
+        hub: PathBuf,
+    },
+    /// Explain the link between two records (operators: reads the vault): the match weight,
+    /// comparison by comparison. Records are SOURCE_FILE_ID:LINE (see vault/quarantine,
+    /// source_files or any table's lineage columns).
+    Explain {
+        /// Warehouse root.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// First record.
+        left: String,
+        /// Second record.
+        right: String,
+    },
+}
+
+pub(crate) fn run(command: Command, runtime: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { warehouse, key } => {
+            link(
+                runtime,
+                &Warehouse::new(warehouse),
+                &SecretKey::resolve(key.as_deref())?,
+            )?;
+        }
+        Command::Evaluate { warehouse, hub } => {
+            let evaluation = evaluate_against_truth(runtime, &Warehouse::new(warehouse), &hub)?;
+            print!("{}", evaluation.render());
+        }
+        Command::Explain { warehouse, left, right } => {
+            let (left, right) = (record(&left)?, record(&right)?);
+            let identities = runtime.block_on(load_identities(&Warehouse::new(warehouse)))?;
+            let resolution = resolve(identities, &LinkageConfig::default());
+            let explanation = resolution
+                .explain(left, right)
+                .ok_or_else(|| UserError("no identity-bearing record at one of these file ids and lines".into()))?;
+            print!("{}", explanation.render());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Link incrementally and rewrite `person_map`; one summary line on stderr.
 pub(crate) fn link(
     runtime: &tokio::runtime::Runtime,
     warehouse: &Warehouse,
-    key: &kaigo_pseudonymize::key::SecretKey,
+    key: &SecretKey,
 ) -> anyhow::Result<kaigo_linkage::LinkRun> {
     let started = std::time::Instant::now();
     let run = runtime.block_on(kaigo_linkage::link(warehouse, key, &LinkageConfig::default()))?;
@@ -27,13 +99,6 @@ pub(crate) fn link(
         started.elapsed().as_secs_f64()
     );
     Ok(run)
-}
-
-pub(crate) fn run_command(warehouse: &Path, key: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let key = kaigo_pseudonymize::key::SecretKey::resolve(key).map_err(crate::key_error)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    link(&runtime, &Warehouse::new(warehouse), &key)?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Link the warehouse's records and evaluate against `<hub>/truth`; writes
@@ -79,31 +144,12 @@ pub(crate) fn evaluate_against_truth(
     Ok(evaluation)
 }
 
-pub(crate) fn evaluate_command(warehouse: &Path, hub: &Path) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let evaluation = evaluate_against_truth(&runtime, &Warehouse::new(warehouse), hub)?;
-    print!("{}", evaluation.render());
-    Ok(ExitCode::SUCCESS)
-}
-
 fn record(text: &str) -> anyhow::Result<(&str, i64)> {
     let (file, line) = text
         .split_once(':')
-        .ok_or_else(|| crate::UserError(format!("{text:?}: a record is SOURCE_FILE_ID:LINE")))?;
+        .ok_or_else(|| UserError(format!("{text:?}: a record is SOURCE_FILE_ID:LINE")))?;
     let line = line
         .parse()
-        .map_err(|_| crate::UserError(format!("{text:?}: the line is not a number")))?;
+        .map_err(|_| UserError(format!("{text:?}: the line is not a number")))?;
     Ok((file, line))
-}
-
-pub(crate) fn explain_command(warehouse: &Path, left: &str, right: &str) -> anyhow::Result<ExitCode> {
-    let (left, right) = (record(left)?, record(right)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let identities = runtime.block_on(load_identities(&Warehouse::new(warehouse)))?;
-    let resolution = resolve(identities, &LinkageConfig::default());
-    let explanation = resolution
-        .explain(left, right)
-        .ok_or_else(|| crate::UserError("no identity-bearing record at one of these file ids and lines".into()))?;
-    print!("{}", explanation.render());
-    Ok(ExitCode::SUCCESS)
 }
