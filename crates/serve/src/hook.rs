@@ -24,7 +24,11 @@ use datafusion::{
     prelude::SessionContext,
     sql::{
         parser::Statement as DfStatement,
-        sqlparser::ast::{DeclareType, Set, Statement},
+        sqlparser::{
+            ast::{DeclareType, Set, Statement},
+            dialect::PostgreSqlDialect,
+            parser::Parser,
+        },
     },
 };
 use datafusion_postgres::{
@@ -144,6 +148,7 @@ fn kind(statement: &Statement) -> Kind {
                 ),
             ),
         },
+        Statement::Rollback { savepoint: Some(_), .. } => Kind::NoOp("ROLLBACK"),
         Statement::ShowVariable { .. }
         | Statement::ShowStatus { .. }
         | Statement::ShowCatalogs { .. }
@@ -152,6 +157,10 @@ fn kind(statement: &Statement) -> Kind {
         | Statement::Rollback { .. }
         | Statement::Fetch { .. }
         | Statement::Close { .. } => Kind::ClientState,
+        // Savepoints mark nothing in a session that cannot write, but drivers nest their own
+        // work in them (psycopg's `transaction()` inside a transaction, SQLAlchemy's type lookups).
+        Statement::Savepoint { .. } => Kind::NoOp("SAVEPOINT"),
+        Statement::ReleaseSavepoint { .. } => Kind::NoOp("RELEASE"),
         Statement::Deallocate { .. } => Kind::NoOp("DEALLOCATE"),
         Statement::Discard { .. } => Kind::NoOp("DISCARD ALL"),
         Statement::Prepare { .. } | Statement::Execute { .. } => Kind::Refused(
@@ -272,20 +281,20 @@ impl AccessHook {
         context: &SessionContext,
         client: &dyn HookClient,
         options: Option<Arc<FormatOptions>>,
-    ) -> PgWireResult<(QueryResponse, Instant)> {
+    ) -> PgWireResult<(QueryResponse, LogicalPlan, Instant)> {
         let deadline = deadline(client, self.statement_timeout);
         let run = async {
             let plan = self.checked_plan(statement, context).await?;
             let frame = context
-                .execute_logical_plan(plan)
+                .execute_logical_plan(plan.clone())
                 .await
                 .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
-            df::encode_dataframe(frame, &Format::UnifiedText, options).await
+            Ok::<_, PgWireError>((df::encode_dataframe(frame, &Format::UnifiedText, options).await?, plan))
         };
-        let rows = tokio::time::timeout_at(deadline, run)
+        let (rows, plan) = tokio::time::timeout_at(deadline, run)
             .await
             .map_err(|_| timed_out())??;
-        Ok((rows, deadline))
+        Ok((rows, plan, deadline))
     }
 
     /// Run a query from its checked plan, within the statement timeout.
@@ -296,8 +305,18 @@ impl AccessHook {
         client: &dyn HookClient,
     ) -> PgWireResult<Response> {
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-        let (rows, deadline) = self.start(statement, context, client, Some(options)).await?;
+        let (rows, _, deadline) = self.start(statement, context, client, Some(options)).await?;
         Ok(until(Response::Query(rows), deadline))
+    }
+
+    /// `SHOW server_version` as login reported it ([`crate::SERVER_VERSION`]), not
+    /// datafusion-postgres's "datafusion … on datafusion-postgres …".
+    async fn show_server_version(&self, context: &SessionContext, client: &dyn HookClient) -> PgWireResult<Response> {
+        let sql = format!("select '{}' as server_version", crate::SERVER_VERSION);
+        let statement = Parser::parse_sql(&PostgreSqlDialect {}, &sql)
+            .expect("a literal SELECT parses")
+            .remove(0);
+        self.query(&statement, context, client).await
     }
 
     /// Open each cursor of a `DECLARE` from its query's checked plan.
@@ -320,12 +339,14 @@ impl AccessHook {
                 ));
             };
             let query = Statement::Query(query.clone());
-            let (rows, deadline) = self.start(&query, context, client, None).await?;
+            let (rows, plan, deadline) = self.start(&query, context, client, None).await?;
             // What is left of the statement's time is what producing its rows may take.
             let rows = working_for(rows, deadline.saturating_duration_since(Instant::now()));
+            // With its plan, a Describe of the cursor's portal answers with its columns, as
+            // PostgreSQL does (psycopg's named cursors describe before they fetch).
             let stored = Arc::new(StoredStatement::new(
                 name.value.clone(),
-                (query.to_string(), None),
+                (query.to_string(), Some((query, plan))),
                 vec![],
             ));
             let portal = Portal::new_cursor(name.value.clone(), stored);
@@ -334,6 +355,12 @@ impl AccessHook {
         }
         Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
     }
+}
+
+/// Whether `statement` is `SHOW server_version`.
+fn shows_server_version(statement: &Statement) -> bool {
+    matches!(statement, Statement::ShowVariable { variable }
+        if variable.len() == 1 && variable[0].value.eq_ignore_ascii_case("server_version"))
 }
 
 /// An error the client sees, with its SQLSTATE.
@@ -361,6 +388,7 @@ impl QueryHook for AccessHook {
             Kind::Declare => self.declare(statement, context, client).await,
             Kind::NoOp(tag) => Ok(Response::Execution(Tag::new(tag))),
             Kind::Refused(code, message) => Err(refusal(code, message)),
+            Kind::ClientState if shows_server_version(statement) => self.show_server_version(context, client).await,
             Kind::ClientState => {
                 for hook in client_state_hooks() {
                     if let Some(answer) = hook.handle_simple_query(statement, context, client).await {
@@ -410,6 +438,9 @@ impl QueryHook for AccessHook {
             Kind::Query => self.check_plan(plan).err().map(Err),
             Kind::Declare => Some(self.declare(statement, context, client).await),
             Kind::NoOp(tag) => Some(Ok(Response::Execution(Tag::new(tag)))),
+            Kind::ClientState if shows_server_version(statement) => {
+                Some(self.show_server_version(context, client).await)
+            }
             Kind::ClientState => {
                 for hook in client_state_hooks() {
                     if let Some(answer) = hook
@@ -476,5 +507,15 @@ mod tests {
         ] {
             assert!(matches!(sorted(sql), Kind::Refused(..)), "{sql}");
         }
+        // Savepoints are acknowledged (drivers nest their work in them); a plain ROLLBACK
+        // still ends the transaction through the client-state hooks.
+        for (sql, tag) in [
+            ("savepoint _pg3_1", "SAVEPOINT"),
+            ("release savepoint _pg3_1", "RELEASE"),
+            ("rollback to savepoint _pg3_1", "ROLLBACK"),
+        ] {
+            assert!(matches!(sorted(sql), Kind::NoOp(found) if found == tag), "{sql}");
+        }
+        assert!(matches!(sorted("rollback"), Kind::ClientState));
     }
 }

@@ -63,6 +63,23 @@ pub use password::{DEFAULT_ITERATIONS, hash_password};
 
 use crate::{hook::refusal, login::Gate};
 
+/// The PostgreSQL version the endpoint reports (`server_version` at login and in `SHOW`): the
+/// protocol and catalogs it speaks are PostgreSQL 16's, and drivers (JDBC, SQLAlchemy, libpq)
+/// parse the leading number. The parenthesis names the server, as Debian's builds name theirs.
+pub const SERVER_VERSION: &str = concat!("16.6 (kaigo ", env!("CARGO_PKG_VERSION"), ")");
+
+/// What `version()` answers: PostgreSQL's shape (`PostgreSQL 16.6 … on …`), which SQLAlchemy and
+/// other tools parse before anything else.
+pub fn version_text() -> String {
+    format!(
+        "PostgreSQL 16.6 (kaigo {}, DataFusion {}) on {}-{}",
+        env!("CARGO_PKG_VERSION"),
+        datafusion::DATAFUSION_VERSION,
+        std::env::consts::ARCH,
+        std::env::consts::OS
+    )
+}
+
 /// What can go wrong starting the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {

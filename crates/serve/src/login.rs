@@ -434,6 +434,7 @@ impl Login {
         let mut parameters = DefaultServerParameterProvider::default();
         parameters.is_superuser = false;
         parameters.default_transaction_read_only = true;
+        parameters.server_version = crate::SERVER_VERSION.to_string();
         tracing::info!(%address, user, "login");
         finish_authentication(client, &parameters).await
     }

@@ -6,14 +6,21 @@
 //! listed in `information_schema`/`pg_catalog`, or reached through a view or a trick of
 //! quoting: the plan check ([`crate::hook`]) is the second wall, not the only one.
 
-use std::{path::Path, sync::Arc};
+use std::{collections::HashMap, path::Path, sync::Arc};
 
 use datafusion::{
+    arrow::{
+        array::{Array, AsArray, Int32Array},
+        compute::cast,
+        datatypes::{DataType, Int32Type},
+    },
     catalog::TableProvider,
+    common::ScalarValue,
     execution::{
         disk_manager::{DiskManagerBuilder, DiskManagerMode},
         runtime_env::RuntimeEnvBuilder,
     },
+    logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf},
     prelude::{ParquetReadOptions, SessionContext},
 };
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::{context::EmptyContextProvider, setup_pg_catalog};
@@ -29,6 +36,8 @@ use crate::{
 pub(crate) struct Zones {
     warehouse: Vec<(String, Arc<dyn TableProvider>)>,
     publish: Vec<(String, Arc<dyn TableProvider>)>,
+    /// `pg_type`'s names and oids, for `to_regtype`.
+    type_oids: Arc<HashMap<String, i32>>,
 }
 
 impl Zones {
@@ -49,6 +58,7 @@ impl Zones {
         Ok(Self {
             warehouse: tables,
             publish: released_tables(&warehouse.root().join("publish")).await?,
+            type_oids: Arc::new(type_oids().await?),
         })
     }
 
@@ -83,6 +93,17 @@ impl Zones {
             }
         }
         setup_pg_catalog(&context, "kaigo", EmptyContextProvider).map_err(|error| catalog("pg_catalog")(*error))?;
+        context.register_udf(to_regtype(self.type_oids.clone()));
+        // DataFusion's own `version()` says "Apache DataFusion …", which clients that parse a
+        // PostgreSQL version refuse; registered last, this one replaces it.
+        let version = crate::version_text();
+        context.register_udf(create_udf(
+            "version",
+            vec![],
+            DataType::Utf8,
+            Volatility::Immutable,
+            Arc::new(move |_: &[ColumnarValue]| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(version.clone()))))),
+        ));
         Ok(context)
     }
 }
@@ -93,6 +114,57 @@ fn catalog(what: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Ser
         what,
         source: Box::new(source),
     }
+}
+
+/// The names and oids of `pg_type`, as the Postgres catalogs of a session list them.
+async fn type_oids() -> Result<HashMap<String, i32>, ServeError> {
+    let context = SessionContext::new_with_config(session_config("warehouse"));
+    setup_pg_catalog(&context, "kaigo", EmptyContextProvider).map_err(|error| catalog("pg_catalog")(*error))?;
+    let frame = context
+        .sql("select typname, cast(oid as int) from pg_catalog.pg_type")
+        .await
+        .map_err(catalog("pg_type"))?;
+    let batches = frame.collect().await.map_err(catalog("pg_type"))?;
+    let mut oids = HashMap::new();
+    for batch in &batches {
+        let names = cast(batch.column(0), &DataType::Utf8).map_err(|error| catalog("pg_type")(error.into()))?;
+        let names = names.as_string::<i32>();
+        let values = batch.column(1).as_primitive::<Int32Type>();
+        for row in 0..batch.num_rows() {
+            if !names.is_null(row) && !values.is_null(row) {
+                oids.insert(names.value(row).to_string(), values.value(row));
+            }
+        }
+    }
+    Ok(oids)
+}
+
+/// `to_regtype(name)`: the oid of the type of that name, or null — PostgreSQL's function, which
+/// drivers use to look types up (psycopg's `TypeInfo`, SQLAlchemy at connect). Names as
+/// `pg_type.typname` lists them, optionally qualified with `pg_catalog.`.
+fn to_regtype(oids: Arc<HashMap<String, i32>>) -> ScalarUDF {
+    create_udf(
+        "to_regtype",
+        vec![DataType::Utf8],
+        DataType::Int32,
+        Volatility::Immutable,
+        Arc::new(move |arguments: &[ColumnarValue]| {
+            let names = arguments[0].to_array(1)?;
+            let names = cast(&names, &DataType::Utf8)?;
+            let oids: Int32Array = names
+                .as_string::<i32>()
+                .iter()
+                .map(|name| {
+                    let name = name?.trim().to_lowercase();
+                    oids.get(name.strip_prefix("pg_catalog.").unwrap_or(&name)).copied()
+                })
+                .collect();
+            Ok(match &arguments[0] {
+                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&oids, 0)?),
+                ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(oids)),
+            })
+        }),
+    )
 }
 
 /// The schema a zone's tables appear under.
