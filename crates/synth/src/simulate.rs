@@ -37,6 +37,7 @@ mod care_plan;
 mod certification;
 mod claims;
 mod life;
+mod parameters;
 mod register;
 mod registry;
 mod truth;
@@ -127,7 +128,7 @@ impl Simulation<'_> {
                 Sex::Female
             };
             let level = sample(&self.second_tier, rng.random());
-            let age = (64.0 - (rng.random::<f64>() * rng.random::<f64>() * 25.0))
+            let age = (64.0 - (rng.random::<f64>() * rng.random::<f64>() * parameters::SECOND_TIER_AGE_SPREAD))
                 .floor()
                 .max(40.0) as u32;
             (sex, age, level)
@@ -150,7 +151,8 @@ impl Simulation<'_> {
             let (low, high) = population::AGE_BANDS[band];
             let age = if band == 5 {
                 // 90+: geometric tail.
-                (90.0 + (rng.random::<f64>().ln() / (0.78f64).ln()).floor()).min(f64::from(high)) as u32
+                (90.0 + (rng.random::<f64>().ln() / parameters::NINETY_PLUS_YEAR_SHARE.ln()).floor())
+                    .min(f64::from(high)) as u32
             } else {
                 rng.random_range(low..=high)
             };
@@ -164,7 +166,9 @@ impl Simulation<'_> {
             surname: names::draw_surname(&mut rng),
             given: names::draw_given(&mut rng, female),
         };
-        let cognition = (level as f64 / 6.0 * 0.6 + rng.random::<f64>() * 0.45).min(1.0);
+        let cognition = (level as f64 / 6.0 * parameters::COGNITION_FROM_LEVEL
+            + rng.random::<f64>() * parameters::COGNITION_NOISE)
+            .min(1.0);
         Identity {
             sex,
             birth,
@@ -218,20 +222,21 @@ impl Simulation<'_> {
         let same_prefecture: Vec<usize> = (0..self.insurers.len())
             .filter(|&other| other != insurer && self.insurers[other].prefecture == self.insurers[insurer].prefecture)
             .collect();
-        let destination = if !same_prefecture.is_empty() && unit(self.seed(), id, "move", 2) < 0.6 {
-            same_prefecture[(unit(self.seed(), id, "move", 3) * same_prefecture.len() as f64) as usize]
-        } else {
-            let target = unit(self.seed(), id, "move", 4) * total;
-            let chosen = self
-                .destination_weights
-                .partition_point(|&cumulative| cumulative <= target)
-                .min(self.insurers.len() - 1);
-            if chosen == insurer {
-                (chosen + 1) % self.insurers.len()
+        let destination =
+            if !same_prefecture.is_empty() && unit(self.seed(), id, "move", 2) < parameters::MOVES_WITHIN_PREFECTURE {
+                same_prefecture[(unit(self.seed(), id, "move", 3) * same_prefecture.len() as f64) as usize]
             } else {
-                chosen
-            }
-        };
+                let target = unit(self.seed(), id, "move", 4) * total;
+                let chosen = self
+                    .destination_weights
+                    .partition_point(|&cumulative| cumulative <= target)
+                    .min(self.insurers.len() - 1);
+                if chosen == insurer {
+                    (chosen + 1) % self.insurers.len()
+                } else {
+                    chosen
+                }
+            };
         Some((month, destination))
     }
 
@@ -639,7 +644,9 @@ impl Pass<'_, '_> {
         let change_application = person.rng.random::<f64>();
         let hospital_draw = person.rng.random::<f64>();
         let surname_draw = person.rng.random::<f64>();
-        let validity_draw = person.rng.random::<f64>();
+        // Once the validity period's draw; no longer used (validity comes from `cert_rng`), but
+        // kept so that every later draw of the person's stream, and every hub, stays the same.
+        let _ = person.rng.random::<f64>();
         if dies {
             events.death = Some(month.first_day() + Duration::days(i64::from(death_day) - 1));
         } else {
@@ -647,13 +654,12 @@ impl Pass<'_, '_> {
         }
         // Certification.
         let mut cert_rng = SplitMix::new(mix(person.id ^ stream(self.seed(), "certification", month_index as u64)));
-        let _ = validity_draw;
         match person.cert {
             None => {
                 // First month seen: the certification in force (initial persons) or a new one.
                 let cert =
                     if month_index == 0 && person.identity.entry == 0 && person.seq < world.initial(person.origin) {
-                        let months = pick_months(&mut cert_rng, &[(6, 0.2), (12, 0.4), (24, 0.25), (36, 0.15)]);
+                        let months = pick_months(&mut cert_rng, &parameters::VALIDITY_IN_FORCE);
                         let elapsed = cert_rng.random_range(0..months);
                         let start = month.plus_months(-elapsed).first_day();
                         Cert {
@@ -666,7 +672,7 @@ impl Pass<'_, '_> {
                     } else {
                         let start =
                             month.first_day() + Duration::days(cert_rng.random_range(0..i64::from(month.days()) / 2));
-                        let months = pick_months(&mut cert_rng, &[(6, 0.7), (12, 0.2), (3, 0.1)]);
+                        let months = pick_months(&mut cert_rng, &parameters::VALIDITY_NEW);
                         Cert {
                             level: person.latent,
                             start,
@@ -687,9 +693,9 @@ impl Pass<'_, '_> {
                 if YearMonth::of(cert.end) == month {
                     let same = person.latent == cert.level;
                     let months = if same {
-                        pick_months(&mut cert_rng, &[(12, 0.5), (24, 0.3), (36, 0.15), (48, 0.05)])
+                        pick_months(&mut cert_rng, &parameters::VALIDITY_RENEWAL_SAME_LEVEL)
                     } else {
-                        pick_months(&mut cert_rng, &[(12, 0.7), (24, 0.2), (36, 0.1)])
+                        pick_months(&mut cert_rng, &parameters::VALIDITY_RENEWAL_OTHER_LEVEL)
                     };
                     let start = cert.end + Duration::days(1);
                     let renewed = Cert {
@@ -702,10 +708,10 @@ impl Pass<'_, '_> {
                     events.certification = Some((application_kind::RENEWAL, renewed, cert.level));
                     // The renewed level applies from next month.
                     person.cert = Some(renewed);
-                } else if person.latent > cert.level && change_application < 0.6 {
+                } else if person.latent > cert.level && change_application < parameters::CHANGE_APPLICATION_SHARE {
                     let start =
                         month.first_day() + Duration::days(cert_rng.random_range(0..i64::from(month.days()) / 2));
-                    let months = pick_months(&mut cert_rng, &[(6, 0.7), (12, 0.3)]);
+                    let months = pick_months(&mut cert_rng, &parameters::VALIDITY_CHANGE);
                     let changed = Cert {
                         level: person.latent,
                         start,
@@ -895,8 +901,8 @@ impl Pass<'_, '_> {
         let end_reason = events.death.map(|_| "4").or(events.hospital_from.map(|_| "3"));
         let days_used = |month_days: u32| end.map_or(month_days, |day| day.day().saturating_sub(1).max(1));
         let benefit_rate = match unit(seed, person.id, "copay", 0) {
-            draw if draw < 0.91 => 90,
-            draw if draw < 0.955 => 80,
+            draw if draw < parameters::COPAY_BOUNDS[0] => 90,
+            draw if draw < parameters::COPAY_BOUNDS[1] => 80,
             _ => 70,
         };
         let mut lines: Vec<(&'static str, usize, services::Line)> = Vec::new();
@@ -924,8 +930,9 @@ impl Pass<'_, '_> {
                 ) < probabilities[level]
                     && let Some(provider) = world.provider_for(self.insurer, kind, person.id)
                 {
-                    let intensity = (unit(seed, person.id, "intensity", u64::from(kind.as_bytes()[1])) * 0.8
-                        + emit_rng.random::<f64>() * 0.2)
+                    let intensity = (unit(seed, person.id, "intensity", u64::from(kind.as_bytes()[1]))
+                        * parameters::INTENSITY_PERSONAL
+                        + emit_rng.random::<f64>() * parameters::INTENSITY_MONTHLY)
                         .min(0.999);
                     let mut line = services::in_home_line(kind, level, intensity);
                     if end.is_some() && line.count > 1 {

@@ -8,7 +8,7 @@ use kaigo_formats::{
 };
 use rand::Rng;
 
-use super::{Cert, Pass, Person, column};
+use super::{Cert, Pass, Person, column, parameters};
 use crate::{
     SplitMix, SynthError,
     delivery::FileKind,
@@ -28,30 +28,30 @@ impl Pass<'_, '_> {
     ) -> Result<(), SynthError> {
         let world = self.world;
         let (kana_name, number, birth, applied) = self.noisy_identity(person, rng, true);
-        // The board's level; the computer's may differ (≈85 % same, 12 % raised by the board, 3 % lowered).
+        // The board's level; the computer's may differ (see `parameters::BOARD_RAISES_BELOW`).
         let draw = rng.random::<f64>();
-        let primary = if draw < 0.12 && level > 0 {
+        let primary = if draw < parameters::BOARD_RAISES_BELOW && level > 0 {
             level - 1
-        } else if draw < 0.15 && level < 6 {
+        } else if draw < parameters::BOARD_LOWERS_BELOW && level < 6 {
             level + 1
         } else {
             level
         };
         let (low, high) = population::base_time_band(primary);
         let base_time = low + (high - low) * rng.random::<f64>();
-        let severity = (base_time / 150.0).min(1.0);
+        let severity = (base_time / parameters::SEVERITY_FULL_MINUTES).min(1.0);
         let cognition = person.identity.cognition;
         let mut answers = [1u8; 74];
         for (index, &(number, _, _, choices)) in SURVEY_ITEMS.iter().enumerate() {
             let group = number.split('-').next().expect("item number");
             let driver = match group {
                 "3" | "4" => cognition,
-                "6" => (severity - 0.55).max(0.0) * 0.8,
+                "6" => (severity - parameters::SPECIAL_MEDICAL_FROM).max(0.0) * parameters::SPECIAL_MEDICAL_SLOPE,
                 _ => severity,
             };
-            let score = (driver + (rng.random::<f64>() - 0.5) * 0.35).clamp(0.0, 0.999);
+            let score = (driver + (rng.random::<f64>() - 0.5) * parameters::ANSWER_NOISE).clamp(0.0, 0.999);
             answers[index] = if choices == 2 && group != "3" {
-                1 + u8::from(rng.random::<f64>() < driver * 0.5)
+                1 + u8::from(rng.random::<f64>() < driver * parameters::YES_NO_SHARE)
             } else {
                 1 + (score * f64::from(choices)) as u8
             };
@@ -161,8 +161,8 @@ impl Pass<'_, '_> {
             survey_72: 0,
             survey_73: 0,
             survey_74: 0,
-            bedridden_rating: rating(&BEDRIDDEN_RATINGS, severity * 0.95),
-            dementia_rating: rating(&DEMENTIA_RATINGS, cognition * 0.9),
+            bedridden_rating: rating(&BEDRIDDEN_RATINGS, severity * parameters::BEDRIDDEN_SCALE),
+            dementia_rating: rating(&DEMENTIA_RATINGS, cognition * parameters::DEMENTIA_SCALE),
             opinion_date,
             medical_institution: institution
                 .map_or_else(|| "0000000000".into(), |provider| provider.number.to_string()),
@@ -170,7 +170,7 @@ impl Pass<'_, '_> {
                 .and_then(world::opinion_electronic_since)
                 .is_some_and(|since| since <= opinion_date),
             diagnosis: Some(["I63", "F03", "M17", "G20", "I50", "E11", "S72", "M48"][rng.random_range(0..8)].into()),
-            stability: if severity > 0.7 && rng.random_bool(0.3) {
+            stability: if severity > parameters::UNSTABLE_FROM && rng.random_bool(parameters::UNSTABLE_SHARE) {
                 "2"
             } else {
                 "1"
@@ -179,13 +179,15 @@ impl Pass<'_, '_> {
             specified_disease: person.identity.second_tier.then(|| rng.random_range(1..=16)),
             opinion_bedridden_rating: rating(
                 &BEDRIDDEN_RATINGS,
-                (severity * 0.95 + (rng.random::<f64>() - 0.5) * 0.1).clamp(0.0, 0.999),
+                (severity * parameters::BEDRIDDEN_SCALE + (rng.random::<f64>() - 0.5) * parameters::OPINION_NOISE)
+                    .clamp(0.0, 0.999),
             ),
             opinion_dementia_rating: rating(
                 &DEMENTIA_RATINGS,
-                (cognition * 0.9 + (rng.random::<f64>() - 0.5) * 0.1).clamp(0.0, 0.999),
+                (cognition * parameters::DEMENTIA_SCALE + (rng.random::<f64>() - 0.5) * parameters::OPINION_NOISE)
+                    .clamp(0.0, 0.999),
             ),
-            short_term_memory: 1 + u8::from(cognition > 0.45),
+            short_term_memory: 1 + u8::from(cognition > parameters::SHORT_TERM_MEMORY_FROM),
             decision_ability: 1 + (cognition * 3.99) as u8,
             communication: 1 + (cognition * cognition * 3.99) as u8,
             height_cm: Some(if person.identity.sex == Sex::Female {

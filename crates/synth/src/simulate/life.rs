@@ -9,7 +9,7 @@ use kaigo_formats::{
 };
 use rand::Rng;
 
-use super::{CareMonth, MonthEvents, Pass, column};
+use super::{CareMonth, MonthEvents, Pass, column, parameters};
 use crate::{
     SplitMix, SynthError,
     delivery::FileKind,
@@ -40,13 +40,17 @@ impl Pass<'_, '_> {
         let severity = (person.latent as f64 + rng.random::<f64>()) / 7.0;
         let mut items = [0u8; 10];
         for (index, &(_, _, maximum)) in BARTHEL_ITEMS.iter().enumerate() {
-            let ability = (1.0 - severity * (0.8 + 0.4 * rng.random::<f64>()) + (rng.random::<f64>() - 0.5) * 0.2)
+            let ability = (1.0
+                - severity
+                    * (parameters::BARTHEL_SEVERITY_LOW + parameters::BARTHEL_SEVERITY_SPREAD * rng.random::<f64>())
+                + (rng.random::<f64>() - 0.5) * parameters::BARTHEL_NOISE)
                 .clamp(0.0, 1.0);
             items[index] = ((f64::from(maximum) * ability / 5.0).round() as u8 * 5).min(maximum);
         }
         let cognition = person.identity.cognition;
         let vitality: [u8; 5] = std::array::from_fn(|_| {
-            (2.0 * (1.0 - severity * 0.7 - cognition * 0.3) + (rng.random::<f64>() - 0.5))
+            (2.0 * (1.0 - severity * parameters::VITALITY_SEVERITY - cognition * parameters::VITALITY_COGNITION)
+                + (rng.random::<f64>() - 0.5))
                 .clamp(0.0, 2.0)
                 .round() as u8
         });
@@ -90,7 +94,9 @@ impl Pass<'_, '_> {
             vitality_excretion: vitality[3],
             vitality_activity: vitality[4],
             vitality_total: vitality.iter().sum(),
-            dbd13_total: ((cognition * 30.0 + rng.random::<f64>() * 8.0) as u8).min(52),
+            dbd13_total: ((cognition * parameters::DBD13_COGNITION + rng.random::<f64>() * parameters::DBD13_NOISE)
+                as u8)
+                .min(52),
             height_mm: Some(if female {
                 rng.random_range(1380..1620)
             } else {
@@ -101,10 +107,10 @@ impl Pass<'_, '_> {
             } else {
                 rng.random_range(450..800)
             }),
-            denture: rng.random_bool(0.6),
-            choking: rng.random_bool(0.1 + severity * 0.2),
-            dirty_teeth: rng.random_bool(0.2),
-            gum_bleeding: rng.random_bool(0.1),
+            denture: rng.random_bool(parameters::DENTURE_SHARE),
+            choking: rng.random_bool(parameters::CHOKING_BASE + severity * parameters::CHOKING_SEVERITY),
+            dirty_teeth: rng.random_bool(parameters::DIRTY_TEETH_SHARE),
+            gum_bleeding: rng.random_bool(parameters::GUM_BLEEDING_SHARE),
             emergency_admission_date: events.hospital_from,
             end_date: ending.map(|(day, _)| day),
             end_reason: ending.map(|(_, reason)| reason.to_string()),

@@ -10,7 +10,7 @@ use kaigo_formats::{
     registry::{InsurerRecord, ProviderActivityRecord, ProviderRecord},
 };
 
-use super::{Pass, Simulation, unit};
+use super::{Pass, Simulation, parameters, unit};
 use crate::{
     SynthError,
     world::{self},
@@ -43,7 +43,10 @@ impl Pass<'_, '_> {
                 .map(YearMonth::of)
                 .filter(|&since| since <= month);
             let share = onboarded.map_or(0.0, |since| {
-                (0.15 + 0.1 * f64::from(month.months_since(since.max(go_live)).max(0) as u16)).min(0.9)
+                (parameters::CONSENT_FIRST_MONTH
+                    + parameters::CONSENT_MONTHLY_GAIN
+                        * f64::from(month.months_since(since.max(go_live)).max(0) as u16))
+                .min(parameters::CONSENT_MAX)
             });
             let with_consent = (f64::from(count) * share).round() as u32;
             let views = (f64::from(with_consent)
