@@ -1,27 +1,8 @@
 -- fct_adl_evaluations: one ADL維持等加算 evaluation per person, provider and fiscal year — the
 -- Barthel Index at the start month and six months later, and the ADL利得 the add-on's rules give
 -- (domain.md §5.1; sidecar: fct_adl_evaluations.toml).
-with assessments_ranked as (
-    select
-        person_map.person_key,
-        life_assessments.provider_number,
-        life_assessments.insurer_number,
-        life_assessments.care_level_code,
-        life_assessments.barthel_total,
-        cast(extract(year from life_assessments.evaluated_on) * 100 + extract(month from life_assessments.evaluated_on)
-            as int) as month_key,
-        row_number() over (
-            partition by person_map.person_key, life_assessments.provider_number,
-                extract(year from life_assessments.evaluated_on), extract(month from life_assessments.evaluated_on)
-            order by life_assessments.evaluated_on desc, life_assessments.delivery_month desc,
-                life_assessments.source_file_id desc, life_assessments.source_line desc
-        ) as recency
-    from life_assessments
-    inner join person_map on person_map.identity_key = life_assessments.identity_key
-),
-
 -- The latest assessment of each person at each provider in each month.
-assessments as (
+with assessments as (
     select
         person_key,
         provider_number,
@@ -32,8 +13,11 @@ assessments as (
         cast((month_key - month_key % 100) / 100 as bigint) * 12 + month_key % 100 as month_index,
         cast((month_key - month_key % 100) / 100 as bigint) - case when month_key % 100 < 4 then 1 else 0 end
             as fiscal_year
-    from assessments_ranked
-    where recency = 1
+    from stg_life_assessments
+    qualify row_number() over (
+        partition by person_key, provider_number, month_key
+        order by evaluated_on desc, delivery_month desc, source_file_id desc, source_line desc
+    ) = 1
 ),
 
 -- Providers of the service kinds the add-on applies to: 通所介護 15, 特定施設 33, 地域密着型特定施設

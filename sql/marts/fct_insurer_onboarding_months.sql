@@ -35,11 +35,11 @@ activity as (
 opinions as (
     select
         insurer_number,
-        cast(extract(year from opinion_on) * 100 + extract(month from opinion_on) as int) as month_key,
+        opinion_month_key as month_key,
         count(*) as n_opinions,
         sum(case when is_opinion_electronic then 1 else 0 end) as n_opinions_electronic
-    from certifications
-    group by insurer_number, cast(extract(year from opinion_on) * 100 + extract(month from opinion_on) as int)
+    from stg_certifications
+    group by insurer_number, opinion_month_key
 ),
 
 -- One row per insurer and month any of the three has; a month one of them lacks counts 0 there.

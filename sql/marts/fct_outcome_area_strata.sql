@@ -4,19 +4,7 @@
 -- fct_outcome_area_strata.toml). outcomes_by_area reads only this mart: the roll-up is done once,
 -- by `kaigo build`, not each time the outcomes are queried, and so is the national standard.
 with insurer_strata as (
-    select
-        measure_code,
-        period_key,
-        insurer_number,
-        sex_code,
-        age_band,
-        n_observations,
-        numerator,
-        denominator,
-        denominator_squares,
-        residual_squares,
-        residual_cross,
-        numerator / denominator as insurer_ratio
+    select *, numerator / denominator as insurer_ratio
     from fct_outcome_strata
 ),
 

@@ -114,13 +114,7 @@ observations as (
 -- observations are computed once.
 with_ratio as (
     select
-        measure_code,
-        period_key,
-        insurer_number,
-        sex_code,
-        age_band,
-        numerator,
-        denominator,
+        *,
         sum(numerator) over (partition by measure_code, period_key, insurer_number, sex_code, age_band)
         / sum(denominator) over (partition by measure_code, period_key, insurer_number, sex_code, age_band)
             as stratum_ratio

@@ -3,110 +3,74 @@
 -- validity expands to one row per month by an equi-join rather than a range join, and the
 -- as-of Barthel score is found with a running max rather than a join to every earlier assessment.
 with months as (
-    select distinct cast(service_month as int) as month_key
-    from claim_statements
+    select distinct month_key
+    from stg_claim_statements
 ),
 
-certifications_by_person as (
+-- The certification in force in each month: the latest board decision among those valid then.
+certified as (
     select
-        person_map.person_key,
-        certifications.care_level_code,
-        certifications.insurer_number,
-        certifications.board_on,
-        certifications.valid_from,
-        certifications.delivery_month,
-        certifications.source_file_id,
-        certifications.source_line,
-        extract(year from certifications.valid_from) * 12 + extract(month from certifications.valid_from) - 1
-            as first_month_index,
-        extract(year from certifications.valid_to) * 12 + extract(month from certifications.valid_to) - 1
-            as last_month_index
-    from certifications
-    inner join person_map on person_map.identity_key = certifications.identity_key
-    where certifications.valid_from is not null and certifications.valid_to is not null
-),
-
-certified_month_indexes as (
-    select
-        person_key,
-        care_level_code,
-        insurer_number,
-        board_on,
-        valid_from,
-        delivery_month,
-        source_file_id,
-        source_line,
-        unnest(generate_series(first_month_index, last_month_index)) as month_index
-    from certifications_by_person
-),
-
-certified_ranked as (
-    select
-        certified.person_key,
+        validity.person_key,
         months.month_key,
-        certified.care_level_code,
-        certified.insurer_number,
-        row_number() over (
-            partition by certified.person_key, months.month_key
-            order by certified.board_on desc, certified.valid_from desc, certified.delivery_month desc,
-                certified.source_file_id desc, certified.source_line desc
-        ) as recency
-    from certified_month_indexes as certified
+        validity.care_level_code,
+        validity.insurer_number
+    from (
+        select
+            person_key,
+            care_level_code,
+            insurer_number,
+            board_on,
+            valid_from,
+            delivery_month,
+            source_file_id,
+            source_line,
+            unnest(generate_series(valid_from_month_index, valid_to_month_index)) as month_index
+        from stg_certifications
+        where valid_from is not null and valid_to is not null
+    ) as validity
     inner join months
         on months.month_key
-        = cast((certified.month_index - certified.month_index % 12) / 12 * 100 + certified.month_index % 12 + 1 as int)
-),
-
-certified as (
-    select person_key, month_key, care_level_code, insurer_number
-    from certified_ranked
-    where recency = 1
+        = cast((validity.month_index - validity.month_index % 12) / 12 * 100 + validity.month_index % 12 + 1 as int)
+    qualify row_number() over (
+        partition by validity.person_key, months.month_key
+        order by validity.board_on desc, validity.valid_from desc, validity.delivery_month desc,
+            validity.source_file_id desc, validity.source_line desc
+    ) = 1
 ),
 
 served as (
     select
-        person_map.person_key,
-        cast(claim_statements.service_month as int) as month_key,
+        person_key,
+        month_key,
         count(*) as n_statements,
-        sum(claim_statements.insurance_units) as insurance_units,
-        sum(claim_statements.insurance_claim_yen + claim_statements.user_charge_yen) as cost_yen,
-        max(claim_statements.insurer_number) as insurer_number
-    from claim_statements
-    inner join person_map on person_map.identity_key = claim_statements.identity_key
-    group by person_map.person_key, cast(claim_statements.service_month as int)
+        sum(insurance_units) as insurance_units,
+        sum(cost_yen) as cost_yen,
+        max(insurer_number) as insurer_number
+    from stg_claim_statements
+    group by person_key, month_key
 ),
 
 served_by_group as (
     select
-        person_map.person_key,
-        cast(claim_service_totals.service_month as int) as month_key,
-        count(distinct claim_service_totals.service_kind_code) as n_service_kinds,
-        sum(case when dim_service_kinds.group_code = 'in_home' then claim_service_totals.units_total else 0 end)
-            as in_home_units,
-        sum(case when dim_service_kinds.group_code = 'community' then claim_service_totals.units_total else 0 end)
-            as community_units,
-        sum(case when dim_service_kinds.group_code = 'facility' then claim_service_totals.units_total else 0 end)
-            as facility_units,
-        sum(
-            case when dim_service_kinds.group_code = 'care_management' then claim_service_totals.units_total else 0 end
-        ) as care_management_units,
-        sum(case when dim_service_kinds.group_code = 'preventive' then claim_service_totals.units_total else 0 end)
-            as preventive_units
-    from claim_service_totals
-    inner join person_map on person_map.identity_key = claim_service_totals.identity_key
-    inner join dim_service_kinds on dim_service_kinds.service_kind_code = claim_service_totals.service_kind_code
-    group by person_map.person_key, cast(claim_service_totals.service_month as int)
+        person_key,
+        month_key,
+        count(distinct service_kind_code) as n_service_kinds,
+        sum(case when group_code = 'in_home' then units_total else 0 end) as in_home_units,
+        sum(case when group_code = 'community' then units_total else 0 end) as community_units,
+        sum(case when group_code = 'facility' then units_total else 0 end) as facility_units,
+        sum(case when group_code = 'care_management' then units_total else 0 end) as care_management_units,
+        sum(case when group_code = 'preventive' then units_total else 0 end) as preventive_units
+    from stg_claim_service_totals
+    group by person_key, month_key
 ),
 
 deaths as (
     select
-        person_map.person_key,
-        min(extract(year from register_events.event_on) * 100 + extract(month from register_events.event_on))
-            as death_month_key
-    from register_events
-    inner join person_map on person_map.identity_key = register_events.identity_key
-    where register_events.event_kind_code = '2' and register_events.reason_code = '11'
-    group by person_map.person_key
+        person_key,
+        min(month_key) as death_month_key
+    from stg_register_events
+    where event_kind_code = '2' and reason_code = '11'
+    group by person_key
 ),
 
 spine as (
@@ -125,26 +89,14 @@ alive as (
     where deaths.death_month_key is null or spine.month_key <= deaths.death_month_key
 ),
 
-assessments_ranked as (
-    select
-        person_map.person_key,
-        cast(extract(year from life_assessments.evaluated_on) * 100 + extract(month from life_assessments.evaluated_on)
-            as int) as month_key,
-        life_assessments.barthel_total,
-        row_number() over (
-            partition by person_map.person_key,
-                extract(year from life_assessments.evaluated_on) * 100 + extract(month from life_assessments.evaluated_on)
-            order by life_assessments.evaluated_on desc, life_assessments.delivery_month desc,
-                life_assessments.source_file_id desc, life_assessments.source_line desc
-        ) as recency
-    from life_assessments
-    inner join person_map on person_map.identity_key = life_assessments.identity_key
-),
-
+-- The latest assessment of each person in each month.
 assessments as (
     select person_key, month_key, barthel_total
-    from assessments_ranked
-    where recency = 1
+    from stg_life_assessments
+    qualify row_number() over (
+        partition by person_key, month_key
+        order by evaluated_on desc, delivery_month desc, source_file_id desc, source_line desc
+    ) = 1
 ),
 
 -- Each spine month with the month of the latest assessment on or before it: a running max over

@@ -48,14 +48,10 @@ final as (
         n_not_scheduled_by_target,
         population_65_plus,
         population_65_plus_live,
-        case when population_65_plus > 0 then 100.0 * population_65_plus_live / population_65_plus end
-            as population_live_pct,
+        percent(population_65_plus_live, population_65_plus) as population_live_pct,
         n_certified_live,
         n_certified_expected_not_live,
-        case
-            when n_certified_live + n_certified_expected_not_live > 0
-                then 100.0 * n_certified_live / (n_certified_live + n_certified_expected_not_live)
-        end as certified_covered_pct
+        percent(n_certified_live, n_certified_live + n_certified_expected_not_live) as certified_covered_pct
     from rolled_up
 )
 

@@ -19,25 +19,20 @@ final as (
         coalesce(providers.n_providers, 0) as n_providers,
         coalesce(providers.n_portal_registered, 0) as n_portal_registered,
         coalesce(providers.n_client_certificate, 0) as n_client_certificate,
-        case when providers.n_providers > 0
-            then 100.0 * providers.n_client_certificate / providers.n_providers end
-            as client_certificate_pct,
+        percent(providers.n_client_certificate, providers.n_providers) as client_certificate_pct,
         coalesce(providers.n_subsidised, 0) as n_subsidised,
-        case when providers.n_providers > 0
-            then 100.0 * providers.n_subsidised / providers.n_providers end as subsidised_pct,
+        percent(providers.n_subsidised, providers.n_providers) as subsidised_pct,
         coalesce(providers.n_medical_institutions, 0) as n_medical_institutions,
         coalesce(providers.n_opinion_electronic_institutions, 0) as n_opinion_electronic_institutions,
         coalesce(previous.n_users, 0) as n_users,
         coalesce(previous.n_users_with_consent, 0) as n_users_with_consent,
-        case when previous.n_users > 0 then 100.0 * previous.n_users_with_consent / previous.n_users end
-            as consent_pct,
+        percent(previous.n_users_with_consent, previous.n_users) as consent_pct,
         coalesce(previous.n_record_views, 0) as n_record_views,
         case when previous.n_users > 0 then 1.0 * previous.n_record_views / previous.n_users end
             as record_views_per_user,
         coalesce(previous.n_opinions, 0) as n_opinions,
         coalesce(previous.n_opinions_electronic, 0) as n_opinions_electronic,
-        case when previous.n_opinions > 0 then 100.0 * previous.n_opinions_electronic / previous.n_opinions end
-            as opinions_electronic_pct
+        percent(previous.n_opinions_electronic, previous.n_opinions) as opinions_electronic_pct
     from registry_months
     left join onboarding as providers
         on providers.insurer_number = registry_months.insurer_number

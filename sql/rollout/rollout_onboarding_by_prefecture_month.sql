@@ -1,23 +1,6 @@
 -- rollout_onboarding_by_prefecture_month: the hub's take-up by prefecture and nationally, per
 -- registry month (sidecar: rollout_onboarding_by_prefecture_month.toml).
-with insurers_onboarding as (
-    select
-        prefecture_code,
-        month_key,
-        n_providers,
-        n_client_certificate,
-        n_subsidised,
-        n_medical_institutions,
-        n_opinion_electronic_institutions,
-        n_users,
-        n_users_with_consent,
-        n_record_views,
-        n_opinions,
-        n_opinions_electronic
-    from rollout_onboarding_by_insurer_month
-),
-
-rolled_up as (
+with rolled_up as (
     select
         coalesce(prefecture_code, 'all') as prefecture_code,
         month_key,
@@ -31,7 +14,7 @@ rolled_up as (
         sum(n_record_views) as n_record_views,
         sum(n_opinions) as n_opinions,
         sum(n_opinions_electronic) as n_opinions_electronic
-    from insurers_onboarding
+    from rollout_onboarding_by_insurer_month
     group by grouping sets ((prefecture_code, month_key), (month_key))
 ),
 
@@ -41,19 +24,19 @@ final as (
         month_key,
         n_providers,
         n_client_certificate,
-        case when n_providers > 0 then 100.0 * n_client_certificate / n_providers end as client_certificate_pct,
+        percent(n_client_certificate, n_providers) as client_certificate_pct,
         n_subsidised,
-        case when n_providers > 0 then 100.0 * n_subsidised / n_providers end as subsidised_pct,
+        percent(n_subsidised, n_providers) as subsidised_pct,
         n_medical_institutions,
         n_opinion_electronic_institutions,
         n_users,
         n_users_with_consent,
-        case when n_users > 0 then 100.0 * n_users_with_consent / n_users end as consent_pct,
+        percent(n_users_with_consent, n_users) as consent_pct,
         n_record_views,
         case when n_users > 0 then 1.0 * n_record_views / n_users end as record_views_per_user,
         n_opinions,
         n_opinions_electronic,
-        case when n_opinions > 0 then 100.0 * n_opinions_electronic / n_opinions end as opinions_electronic_pct
+        percent(n_opinions_electronic, n_opinions) as opinions_electronic_pct
     from rolled_up
 )
 

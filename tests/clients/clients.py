@@ -5,12 +5,19 @@ as JSON: each check is what a driver or tool does when an analyst or researcher 
 Rust side (tests/clients/mod.rs) starts the server and says which checks must pass.
 """
 
+import asyncio
+import datetime
 import json
+import os
+import subprocess
 import sys
 import traceback
 import urllib.parse
 
+import asyncpg
 import pandas
+import pg8000.native
+import polars
 import psycopg
 import sqlalchemy
 
@@ -83,6 +90,23 @@ def _():
         return (first + second == expected and names == ["person_key"]) or (first, second, names)
 
 
+@check("psycopg: a correlated subquery in the select list, with a parameter")
+def _():
+    with psycopg.connect(dsn) as connection:
+        query = """
+            select p.person_key,
+                (select count(*) from fct_person_months m where m.person_key = p.person_key and m.month_key >= %s)
+            from dim_persons p order by p.person_key limit 20"""
+        counted = connection.execute(query, (202701,)).fetchall()
+        joined = connection.execute(
+            """select p.person_key, count(m.person_key) from (select person_key from dim_persons order by person_key limit 20) p
+               left join fct_person_months m on m.person_key = p.person_key and m.month_key >= %s
+               group by p.person_key order by p.person_key""",
+            (202701,),
+        ).fetchall()
+        return (counted == joined and any(n > 0 for _, n in counted)) or (counted[:3], joined[:3])
+
+
 @check("psycopg: savepoints inside a transaction")
 def _():
     with psycopg.connect(dsn) as connection:
@@ -122,8 +146,94 @@ def _():
 @check("SQLAlchemy 2: the columns of a table")
 def _():
     engine = sqlalchemy.create_engine(url)
-    columns = [column["name"] for column in sqlalchemy.inspect(engine).get_columns("dim_persons", schema="warehouse")]
-    return ("person_key" in columns) or columns
+    columns = {
+        column["name"]: (str(column["type"]), column["nullable"])
+        for column in sqlalchemy.inspect(engine).get_columns("dim_persons", schema="warehouse")
+    }
+    expected = {"person_key": ("TEXT", False), "sex_code": ("INTEGER", False), "first_certified_month_key": ("INTEGER", True)}
+    return all(columns.get(name) == kind for name, kind in expected.items()) or columns
+
+
+@check("pandas: read_sql_table (reflected)")
+def _():
+    engine = sqlalchemy.create_engine(url)
+    frame = pandas.read_sql_table("dim_insurer_months", engine, schema="warehouse", columns=["insurer_number", "month_key"])
+    return (len(frame) > 0 and list(frame.columns) == ["insurer_number", "month_key"]) or frame.shape
+
+
+@check("pg8000: extended protocol, SCRAM, named parameters")
+def _():
+    connection = pg8000.native.Connection(
+        request["user"], host=request["host"], port=request["port"], password=request["password"], database="kaigo"
+    )
+    try:
+        (total,) = connection.run("select count(*) from dim_persons")[0]
+        parts = [connection.run("select count(*) from dim_persons where sex_code = :sex", sex=sex)[0][0] for sex in (1, 2)]
+        first = connection.run("select person_key, first_certified_month_key from dim_persons order by person_key limit 1")
+        return (sum(parts) == total and isinstance(first[0][1], int)) or (parts, total, first)
+    finally:
+        connection.close()
+
+
+@check("asyncpg: binary protocol, prepared statement, types")
+def _():
+    async def run():
+        connection = await asyncpg.connect(
+            host=request["host"], port=request["port"], user=request["user"], password=request["password"],
+            database="kaigo", ssl=False,
+        )
+        try:
+            statement = await connection.prepare(
+                "select month_key, cost_yen, is_facility from fct_person_months where month_key >= $1 limit 3"
+            )
+            rows = await statement.fetch(202612)
+            typed = await connection.fetchrow(
+                "select cast('2026-11-01' as date) as day, cast(1.5 as double precision) as share, true as flag"
+            )
+            return rows, typed
+        finally:
+            await connection.close()
+
+    rows, typed = asyncio.run(run())
+    expected = (datetime.date(2026, 11, 1), 1.5, True)
+    return (
+        len(rows) == 3 and all(row["month_key"] >= 202612 and isinstance(row["is_facility"], bool) for row in rows)
+        and tuple(typed) == expected
+    ) or (rows, typed)
+
+
+@check("polars: read_database through SQLAlchemy and in batches")
+def _():
+    engine = sqlalchemy.create_engine(url)
+    frame = polars.read_database("select person_key, sex_code from dim_persons where sex_code = 2", engine)
+    with psycopg.connect(dsn) as connection:
+        batches = polars.read_database(
+            "select person_key from dim_persons", connection, iter_batches=True, batch_size=500
+        )
+        sizes = [batch.height for batch in batches]
+    return (frame.height > 0 and frame["sex_code"].unique().to_list() == [2] and max(sizes) <= 500
+            and sum(sizes) > frame.height) or (frame.shape, sizes)
+
+
+def psql(command):
+    environment = dict(os.environ, PGPASSWORD=request["password"], PGCONNECT_TIMEOUT="10")
+    conninfo = f"host={request['host']} port={request['port']} user={request['user']} dbname=kaigo sslmode=disable"
+    done = subprocess.run(["psql", conninfo, "-X", "-c", command], capture_output=True, text=True, env=environment)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip())
+    return done.stdout
+
+
+@check("psql: \\d of a table")
+def _():
+    described = psql("\\d dim_persons")
+    return ("person_key" in described and "integer" in described) or described
+
+
+@check("psql: \\l lists the database")
+def _():
+    listed = psql("\\l")
+    return ("kaigo" in listed) or listed
 
 
 json.dump(results, sys.stdout)

@@ -29,9 +29,11 @@
 //!
 //! Layers run left to right — `staging` → `marts` → `rollout` / `outcomes` — and a model may read
 //! the sources (the loaded tables, `person_map`, the reference tables) and models of its own layer
-//! or layers to its left, never to its right, and `rollout` and `outcomes` not each other. The
-//! tables a model reads are taken from its SQL (common table expressions excluded), which also
-//! gives the build order.
+//! or layers to its left, never to its right, and `rollout` and `outcomes` not each other. A
+//! loaded table that has a staging model `stg_<table>` is read only through it: the person
+//! linkage and month arithmetic are written once, in staging. Staging models are views (checked at
+//! build, never written); the other layers are tables. The tables a model reads are taken from its
+//! SQL (common table expressions excluded), which also gives the build order.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,7 +47,7 @@ use crate::QueryError;
 pub enum Layer {
     /// Loaded tables, linkage's `person_map`, reference tables from `kaigo-codes`.
     Source,
-    /// `stg_`: one row per source row, renamed and typed.
+    /// `stg_`: views, one row per loaded row, with its linked person and typed months.
     Staging,
     /// `dim_` and `fct_`: entities and events.
     Marts,
@@ -235,6 +237,13 @@ pub fn order(models: Vec<Model>, sources: &BTreeSet<String>) -> Result<Vec<Model
                     });
                 }
             };
+            let staged = format!("stg_{table}");
+            if model.layer != Layer::Staging && layer == Layer::Source && layers.contains_key(&staged) {
+                return Err(QueryError::Model {
+                    model: model.name.clone(),
+                    reason: format!("reads {table}, which models read through {staged}"),
+                });
+            }
             if !model.layer.may_read(layer) {
                 return Err(QueryError::Model {
                     model: model.name.clone(),
@@ -309,6 +318,27 @@ en = "a"
             .map(|model| model.name)
             .collect();
         assert_eq!(names, ["stg_a", "fct_b", "rollout_x"]);
+    }
+
+    #[test]
+    fn a_staged_table_is_read_only_through_its_staging_model() {
+        let staged = || model("staging", "stg_claim_statements", "select 1 as a from claim_statements");
+        let around = vec![staged(), model("marts", "fct_b", "select a from claim_statements")];
+        let error = order(around, &sources()).unwrap_err().to_string();
+        assert!(
+            error.contains("fct_b") && error.contains("through stg_claim_statements"),
+            "{error}"
+        );
+        let through = vec![staged(), model("marts", "fct_b", "select a from stg_claim_statements")];
+        assert!(order(through, &sources()).is_ok());
+        // Without a staging model the table is read directly.
+        assert!(
+            order(
+                vec![model("marts", "fct_b", "select a from claim_statements")],
+                &sources()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

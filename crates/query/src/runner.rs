@@ -1,5 +1,6 @@
 //! `kaigo build`: the reference tables, then every model in dependency order, each checked on
-//! its real rows before it replaces the previous version.
+//! its real rows before it replaces the previous version. Staging models are views: each is
+//! checked, then the models after it read it through their session; none is written.
 
 use std::{collections::BTreeSet, sync::Arc, time::Instant};
 
@@ -79,10 +80,26 @@ pub struct Built {
     pub rows: u64,
     /// Checks run (all passed).
     pub checks: usize,
-    /// Delta version written.
-    pub version: u64,
+    /// Delta version written; `None` for a staging view.
+    pub version: Option<u64>,
     /// Seconds to run, check and write.
     pub seconds: f64,
+}
+
+impl Built {
+    /// What `model` came to, logged.
+    fn of(model: &Model, rows: u64, checks: usize, version: Option<u64>, started: Instant) -> Self {
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::info!(model = model.name, rows, checks, version, seconds, "model built");
+        Self {
+            name: model.name.clone(),
+            layer: model.layer,
+            rows,
+            checks,
+            version,
+            seconds,
+        }
+    }
 }
 
 /// `dim_service_kinds`.
@@ -232,6 +249,21 @@ async fn failing(
     Ok(failures)
 }
 
+/// Run every check of `model` against its rows under its name in `context`: how many ran, or
+/// the failing ones with their row counts.
+async fn run_checks(context: &SessionContext, model: &Model) -> Result<usize, QueryError> {
+    let checks = checks(model);
+    let failures = failing(context, &model.name, &checks).await?;
+    if failures.is_empty() {
+        Ok(checks.len())
+    } else {
+        Err(QueryError::Checks {
+            model: model.name.clone(),
+            failures,
+        })
+    }
+}
+
 /// The output columns must be the sidecar's, in its order and of its types.
 fn check_contract(model: &Model, schema: &Schema) -> Result<(), QueryError> {
     let found: Vec<(String, String)> = schema
@@ -274,10 +306,48 @@ fn check_contract(model: &Model, schema: &Schema) -> Result<(), QueryError> {
     })
 }
 
-/// Build one model: run, check the contract and every check on the rows, then replace the table.
-async fn build_model(warehouse: &Warehouse, model: &Model) -> Result<Built, QueryError> {
-    let started = Instant::now();
+/// A session over the warehouse with the staging `views` defined in it.
+async fn session_with(warehouse: &Warehouse, views: &[&Model]) -> Result<Session, QueryError> {
     let session = Session::open(warehouse).await?;
+    for view in views {
+        define_view(session.context(), view).await?;
+    }
+    Ok(session)
+}
+
+async fn define_view(context: &SessionContext, model: &Model) -> Result<(), QueryError> {
+    let context_name = format!("model {}", model.name);
+    context
+        .sql(&format!("create view {} as {}", model.name, model.sql))
+        .await
+        .map_err(|error| datafusion_error(&context_name, error))?;
+    Ok(())
+}
+
+/// Check one staging view: its contract on the planned columns, then every check on its rows.
+async fn check_view(warehouse: &Warehouse, model: &Model, views: &[&Model]) -> Result<Built, QueryError> {
+    let started = Instant::now();
+    let session = session_with(warehouse, views).await?;
+    let context = session.context();
+    define_view(context, model).await?;
+    let context_name = format!("model {}", model.name);
+    let frame = context
+        .table(model.name.as_str())
+        .await
+        .map_err(|error| datafusion_error(&context_name, error))?;
+    check_contract(model, frame.schema().as_arrow())?;
+    let rows = frame
+        .count()
+        .await
+        .map_err(|error| datafusion_error(&context_name, error))? as u64;
+    let checks = run_checks(context, model).await?;
+    Ok(Built::of(model, rows, checks, None, started))
+}
+
+/// Build one model: run, check the contract and every check on the rows, then replace the table.
+async fn build_model(warehouse: &Warehouse, model: &Model, views: &[&Model]) -> Result<Built, QueryError> {
+    let started = Instant::now();
+    let session = session_with(warehouse, views).await?;
     let context = session.context();
     let frame = session.query(&model.sql).await?;
     let planned = Arc::new(frame.schema().as_arrow().clone());
@@ -301,14 +371,7 @@ async fn build_model(warehouse: &Warehouse, model: &Model) -> Result<Built, Quer
     context
         .register_table(model.name.as_str(), Arc::new(table))
         .map_err(|error| datafusion_error(&context_name, error))?;
-    let checks = checks(model);
-    let failures = failing(context, &model.name, &checks).await?;
-    if !failures.is_empty() {
-        return Err(QueryError::Checks {
-            model: model.name.clone(),
-            failures,
-        });
-    }
+    let checks = run_checks(context, model).await?;
     // A model may rightly be empty (an outcome whose follow-up the data does not cover yet);
     // it is still written, with its columns, so that it can be queried.
     let written = if batches.is_empty() {
@@ -319,16 +382,7 @@ async fn build_model(warehouse: &Warehouse, model: &Model) -> Result<Built, Quer
     let version = warehouse
         .replace_model(&model.name, &model.sidecar.description, written)
         .await?;
-    let seconds = started.elapsed().as_secs_f64();
-    tracing::info!(model = model.name, rows, checks = checks.len(), seconds, "model built");
-    Ok(Built {
-        name: model.name.clone(),
-        layer: model.layer,
-        rows,
-        checks: checks.len(),
-        version,
-        seconds,
-    })
+    Ok(Built::of(model, rows, checks, Some(version), started))
 }
 
 /// Write the reference tables, then build every shipped model in dependency order. A failed
@@ -348,11 +402,17 @@ pub async fn build(warehouse: &Warehouse) -> Result<Vec<Built>, QueryError> {
         layer: Layer::Source,
         rows: kinds.num_rows() as u64,
         checks: 0,
-        version,
+        version: Some(version),
         seconds: started.elapsed().as_secs_f64(),
     });
+    let mut views: Vec<&Model> = Vec::new();
     for model in &models {
-        built.push(build_model(warehouse, model).await?);
+        if model.layer == Layer::Staging {
+            built.push(check_view(warehouse, model, &views).await?);
+            views.push(model);
+        } else {
+            built.push(build_model(warehouse, model, &views).await?);
+        }
     }
     Ok(built)
 }

@@ -13,6 +13,7 @@
 //! | `care_level_label(code)`, `care_level_label_en(code)` | `要介護3`, `care 3` |
 //! | `service_kind_label(code)`, `service_kind_group(code)` | `訪問介護`, `in_home` |
 //! | `is_valid_insurer_number(text)` | 6 digits, a real prefecture, the check digit right |
+//! | `percent(part, whole)` | 100 × part / whole as a double; NULL unless whole > 0 |
 //!
 //! An input the codes do not know (an unknown code, an impossible era date) gives NULL rather
 //! than failing the query, like SQL's `TRY_CAST`; `is_valid_insurer_number` gives false.
@@ -20,8 +21,8 @@
 use std::sync::Arc;
 
 use arrow::{
-    array::{ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, StringArray},
-    datatypes::{DataType, Date32Type, Int64Type},
+    array::{ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray},
+    datatypes::{DataType, Date32Type, Float64Type, Int64Type},
 };
 use chrono::NaiveDate;
 use deltalake::datafusion::{
@@ -77,6 +78,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             Arc::new(valid)
         }),
         age_at_month(),
+        percent(),
         unary("age_band", DataType::Int64, DataType::Utf8, |values| {
             let ages = values.as_primitive::<Int64Type>();
             let bands: StringArray = ages.iter().map(|age| age.map(age_band)).collect();
@@ -161,6 +163,34 @@ fn age_at_month() -> ScalarUDF {
             Volatility::Immutable,
         ),
     })
+}
+
+/// `percent(part, whole)`: the share every roll-out rate is, NULL where there is no whole (so a
+/// rate over nothing is missing, not 0 or infinite). Integers are taken as doubles.
+fn percent() -> ScalarUDF {
+    let implementation = |arguments: &[ColumnarValue]| -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(arguments)?;
+        let (parts, wholes) = (
+            arrays[0].as_primitive::<Float64Type>(),
+            arrays[1].as_primitive::<Float64Type>(),
+        );
+        let shares: Float64Array = parts
+            .iter()
+            .zip(wholes.iter())
+            .map(|(part, whole)| match (part, whole) {
+                (Some(part), Some(whole)) if whole > 0.0 => Some(100.0 * part / whole),
+                _ => None,
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(shares)))
+    };
+    create_udf(
+        "percent",
+        vec![DataType::Float64, DataType::Float64],
+        DataType::Float64,
+        Volatility::Immutable,
+        Arc::new(implementation),
+    )
 }
 
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");

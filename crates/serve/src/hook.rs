@@ -19,8 +19,11 @@
 use std::{sync::Arc, time::Duration};
 
 use datafusion::{
-    common::{ParamValues, tree_node::TreeNodeRecursion},
-    logical_expr::LogicalPlan,
+    common::{
+        ParamValues,
+        tree_node::{Transformed, TreeNode, TreeNodeRecursion},
+    },
+    logical_expr::{Cast, Expr, LogicalPlan, LogicalPlanBuilder, expr::Placeholder, lit},
     prelude::SessionContext,
     sql::{
         parser::Statement as DfStatement,
@@ -198,6 +201,63 @@ fn settable(set: &Set) -> Result<(), String> {
         }
         Set::SetTimeZone { .. } => Ok(()),
         other => Err(verb(&Statement::Set(other.clone())).to_lowercase()),
+    }
+}
+
+/// Plan a query of the extended protocol so that its parameters bind where the client put them.
+///
+/// datafusion-postgres lines up the values a client binds with the plan's placeholders in order
+/// of their numbers, and its catalog emulation replaces some subqueries of a select list with NULL
+/// (SQLAlchemy's column reflection has two), taking their placeholders with them: `$1` gone, the
+/// value for `$1` was decoded as `$2`'s type and the query failed to bind. So every number up to
+/// the highest left is kept in the plan (under a filter that is always true and is optimized
+/// away), and a placeholder only a cast types takes that type, in subqueries too.
+async fn typed_plan(statement: &Statement, context: &SessionContext) -> PgWireResult<LogicalPlan> {
+    let plan = context
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
+        .await
+        .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+    plan.transform_up_with_subqueries(|node| {
+        node.map_expressions(|expression| {
+            expression.transform_up(|expression| match expression {
+                Expr::Cast(Cast { expr, field }) => match *expr {
+                    Expr::Placeholder(Placeholder { id, field: None }) => Ok(Transformed::yes(Expr::Cast(Cast {
+                        expr: Box::new(Expr::Placeholder(Placeholder::new_with_field(id, Some(field.clone())))),
+                        field,
+                    }))),
+                    expr => Ok(Transformed::no(Expr::Cast(Cast {
+                        expr: Box::new(expr),
+                        field,
+                    }))),
+                },
+                other => Ok(Transformed::no(other)),
+            })
+        })
+    })
+    .map(|transformed| transformed.data)
+    .and_then(keep_every_parameter)
+    .map_err(|error| PgWireError::ApiError(Box::new(error)))
+}
+
+/// `plan` with a placeholder for every parameter number below its highest (see [`typed_plan`]).
+fn keep_every_parameter(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    let numbers: Vec<usize> = plan
+        .get_parameter_types()?
+        .keys()
+        .filter_map(|id| id.strip_prefix('$')?.parse().ok())
+        .collect();
+    let highest = numbers.iter().copied().max().unwrap_or(0);
+    let missing = (1..highest).filter(|number| !numbers.contains(number));
+    let always = missing.fold(None, |predicate: Option<Expr>, number| {
+        let kept = Expr::Placeholder(Placeholder::new_with_field(format!("${number}"), None))
+            .is_null()
+            .or(lit(true));
+        Some(predicate.map_or(kept.clone(), |predicate| predicate.and(kept)))
+    });
+    match always {
+        Some(predicate) => LogicalPlanBuilder::from(plan).filter(predicate)?.build(),
+        None => Ok(plan),
     }
 }
 
@@ -411,7 +471,7 @@ impl QueryHook for AccessHook {
     ) -> Option<PgWireResult<LogicalPlan>> {
         match kind(statement) {
             Kind::Refused(code, message) => Some(Err(refusal(code, message))),
-            Kind::Query => None,
+            Kind::Query => Some(typed_plan(statement, context).await),
             Kind::Declare | Kind::ClientState | Kind::NoOp(_) => {
                 for hook in client_state_hooks() {
                     if let Some(plan) = hook.handle_extended_parse_query(statement, context, client).await {

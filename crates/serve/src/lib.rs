@@ -26,6 +26,7 @@ mod hook;
 mod login;
 mod password;
 mod session;
+mod subqueries;
 mod tls;
 
 use std::{
@@ -269,11 +270,13 @@ impl SimpleQueryHandler for Connection {
         // Each statement's timeout is applied by the access hook, which runs them one by one.
         let service = self.service()?.clone();
         check_length(query, self.gate.config.limits.max_statement_bytes)?;
-        SimpleQueryHandler::do_query(&*service, client, query).await
+        let query = subqueries::keep_select_list_subqueries(query);
+        SimpleQueryHandler::do_query(&*service, client, &query).await
     }
 }
 
-/// datafusion-postgres's parser with the statement length limit in front.
+/// datafusion-postgres's parser with the statement length limit in front, and analysts'
+/// select-list subqueries kept from its catalog rewrites.
 struct LimitedParser {
     inner: Arc<Parser>,
     max_statement_bytes: usize,
@@ -290,7 +293,8 @@ impl QueryParser for LimitedParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         check_length(sql, self.max_statement_bytes)?;
-        self.inner.parse_sql(client, sql, types).await
+        let sql = subqueries::keep_select_list_subqueries(sql);
+        self.inner.parse_sql(client, &sql, types).await
     }
 
     fn get_parameter_types(&self, statement: &Statement) -> PgWireResult<Vec<Type>> {

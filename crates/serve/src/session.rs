@@ -10,7 +10,7 @@ use std::{collections::HashMap, path::Path, sync::Arc};
 
 use datafusion::{
     arrow::{
-        array::{Array, AsArray, Int32Array},
+        array::{Array, AsArray, BooleanArray, Int32Array},
         compute::cast,
         datatypes::{DataType, Int32Type},
     },
@@ -94,6 +94,9 @@ impl Zones {
         }
         setup_pg_catalog(&context, "kaigo", EmptyContextProvider).map_err(|error| catalog("pg_catalog")(*error))?;
         context.register_udf(to_regtype(self.type_oids.clone()));
+        for name in ["pg_type_is_visible", "pg_function_is_visible"] {
+            context.register_udf(is_visible(name));
+        }
         // DataFusion's own `version()` says "Apache DataFusion …", which clients that parse a
         // PostgreSQL version refuse; registered last, this one replaces it.
         let version = crate::version_text();
@@ -162,6 +165,28 @@ fn to_regtype(oids: Arc<HashMap<String, i32>>) -> ScalarUDF {
             Ok(match &arguments[0] {
                 ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&oids, 0)?),
                 ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(oids)),
+            })
+        }),
+    )
+}
+
+/// `pg_type_is_visible(oid)`, `pg_function_is_visible(oid)`: whether a search for the object's
+/// unqualified name finds it — always, here: every type and function of the emulated catalogs
+/// lives in `pg_catalog`, which is on every search path (SQLAlchemy asks when it reflects columns).
+fn is_visible(name: &str) -> ScalarUDF {
+    create_udf(
+        name,
+        vec![DataType::Int64],
+        DataType::Boolean,
+        Volatility::Immutable,
+        Arc::new(|arguments: &[ColumnarValue]| {
+            let oids = arguments[0].to_array(1)?;
+            let visible: BooleanArray = (0..oids.len())
+                .map(|row| (!oids.is_null(row)).then_some(true))
+                .collect();
+            Ok(match &arguments[0] {
+                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&visible, 0)?),
+                ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(visible)),
             })
         }),
     )

@@ -1,8 +1,10 @@
 //! Test support shared by the crates' integration tests (a dev-dependency only): the runtime they
-//! drive async library calls with, the folder a fixture shared by a test binary lives in, and the
-//! Python environment whose real clients (DuckDB, pyarrow) check what kaigo wrote.
+//! drive async library calls with, the folder a fixture shared by a test binary lives in, the files
+//! below a folder, and the Python environment whose real clients (DuckDB, pyarrow) check what
+//! kaigo wrote.
 //!
-//! What this crate does not do: generate or load hubs — each test suite sizes its own fixture.
+//! What this crate does not do: generate or load hubs (kaigo-fixtures does, for the suites that
+//! read a built warehouse).
 
 use std::{
     io::Write,
@@ -91,6 +93,23 @@ pub fn copy_folder(from: &Path, to: &Path) {
             std::fs::copy(&path, &target).unwrap();
         }
     }
+}
+
+/// Every file below `folder`, in no particular order (an absent folder has none).
+pub fn files_under(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.expect("a readable folder entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
 
 #[cfg(test)]

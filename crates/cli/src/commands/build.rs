@@ -24,8 +24,14 @@ pub(crate) fn build_models(runtime: &tokio::runtime::Runtime, warehouse: &Wareho
     let built = runtime.block_on(kaigo_query::runner::build(warehouse))?;
     for table in built {
         eprintln!(
-            "build: {:<40} {:>10} rows  {:>2} checks  version {:<3} {:>6.1}s",
-            table.name, table.rows, table.checks, table.version, table.seconds
+            "build: {:<40} {:>10} rows  {:>2} checks  {:<11} {:>6.1}s",
+            table.name,
+            table.rows,
+            table.checks,
+            table
+                .version
+                .map_or("view".to_string(), |version| format!("version {version}")),
+            table.seconds
         );
     }
     eprintln!("build: done in {:.1}s", started.elapsed().as_secs_f64());

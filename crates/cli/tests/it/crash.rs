@@ -14,7 +14,7 @@ use std::{
 
 use kaigo_warehouse::{Warehouse, tables};
 
-use crate::kaigo;
+use crate::{kaigo, new_key, synth_hub};
 
 fn digests(root: &Path) -> BTreeMap<&'static str, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -55,23 +55,9 @@ impl Setup {
 fn a_killed_load_leaves_old_or_new_tables_and_a_rerun_converges() {
     let dir = tempfile::tempdir().unwrap();
     let hub = dir.path().join("hub");
-    assert!(
-        kaigo()
-            .args(["synth", "--persons", "1500", "--months", "2026-06..2026-12", "--out"])
-            .arg(&hub)
-            .status()
-            .unwrap()
-            .success()
-    );
+    synth_hub(&hub, "1500", "2026-06..2026-12");
     let key = dir.path().join("k.key");
-    assert!(
-        kaigo()
-            .args(["key", "new", "--out"])
-            .arg(&key)
-            .status()
-            .unwrap()
-            .success()
-    );
+    new_key(&key);
     let setup = Setup {
         baseline: dir.path().join("baseline"),
         hub,

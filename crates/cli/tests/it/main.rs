@@ -8,6 +8,43 @@ fn kaigo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kaigo"))
 }
 
+/// `kaigo synth --persons N --months M --out <folder>`, which must succeed.
+fn synth_hub(folder: &std::path::Path, persons: &str, months: &str) {
+    let status = kaigo()
+        .args(["synth", "--persons", persons, "--months", months, "--out"])
+        .arg(folder)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Run `command`; it must fail as the user's to fix (exit code 1), saying `says` on stderr.
+fn fails_for_the_user(command: &mut Command, says: &str) {
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(says), "expected {says:?} in: {stderr}");
+}
+
+/// `kaigo ingest --drop <hub> --warehouse <warehouse> --key <key>`.
+fn ingest(hub: &std::path::Path, warehouse: &std::path::Path, key: &std::path::Path) -> Command {
+    let mut command = kaigo();
+    command
+        .args(["ingest", "--drop"])
+        .arg(hub)
+        .arg("--warehouse")
+        .arg(warehouse)
+        .arg("--key")
+        .arg(key);
+    command
+}
+
+/// `kaigo key new --out <path>`, which must succeed.
+fn new_key(path: &std::path::Path) {
+    let status = kaigo().args(["key", "new", "--out"]).arg(path).status().unwrap();
+    assert!(status.success());
+}
+
 #[test]
 fn synth_writes_a_hub_and_prints_the_calibration_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -48,45 +85,37 @@ fn synth_writes_a_hub_and_prints_the_calibration_report() {
 fn bad_arguments_are_user_errors_with_exit_code_1() {
     let dir = tempfile::tempdir().unwrap();
     for months in ["2025-04", "2025-13..2026-01", "2027-01..2026-01"] {
-        let output = kaigo()
-            .args(["synth", "--months", months, "--out"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{months}");
-        assert!(String::from_utf8_lossy(&output.stderr).contains("--months"), "{months}");
+        fails_for_the_user(
+            kaigo().args(["synth", "--months", months, "--out"]).arg(dir.path()),
+            "--months",
+        );
     }
-    let output = kaigo()
-        .args(["synth", "--persons", "0", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    fails_for_the_user(
+        kaigo().args(["synth", "--persons", "0", "--out"]).arg(dir.path()),
+        "--persons",
+    );
     let pipeline = dir.path().join("bad.toml");
     std::fs::write(&pipeline, "[synth]\npersns = 5\n").unwrap();
-    let output = kaigo().arg("run").arg(&pipeline).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("persns"));
+    fails_for_the_user(kaigo().arg("run").arg(&pipeline), "persns");
 }
 
 #[test]
 fn strict_mode_fails_when_a_hub_is_too_small_to_calibrate() {
     let dir = tempfile::tempdir().unwrap();
-    let output = kaigo()
-        .args([
-            "synth",
-            "--persons",
-            "100",
-            "--months",
-            "2027-01..2027-03",
-            "--strict",
-            "--out",
-        ])
-        .arg(dir.path().join("hub"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("outside tolerance"));
+    fails_for_the_user(
+        kaigo()
+            .args([
+                "synth",
+                "--persons",
+                "100",
+                "--months",
+                "2027-01..2027-03",
+                "--strict",
+                "--out",
+            ])
+            .arg(dir.path().join("hub")),
+        "outside tolerance",
+    );
 }
 
 #[test]
@@ -231,15 +260,7 @@ fn run_executes_a_pipeline_file() {
 
     // kaigo extract refuses a birth date with exit 1, and logs the attempt.
     let key = dir.path().join("extract.key");
-    assert!(
-        kaigo()
-            .args(["key", "new", "--out"])
-            .arg(&key)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    new_key(&key);
     let request = dir.path().join("request.toml");
     let manifest_dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let example = std::fs::read_to_string(manifest_dir.join("../../pipelines/extract_request.example.toml")).unwrap();
@@ -331,31 +352,11 @@ fn key_new_writes_a_private_key_and_prints_only_its_fingerprint() {
 fn ingest_loads_a_hub_and_refuses_a_readable_key() {
     let dir = tempfile::tempdir().unwrap();
     let hub = dir.path().join("hub");
-    let status = kaigo()
-        .args(["synth", "--persons", "400", "--months", "2026-10..2026-12", "--out"])
-        .arg(&hub)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    synth_hub(&hub, "400", "2026-10..2026-12");
     let key = dir.path().join("k.key");
-    assert!(
-        kaigo()
-            .args(["key", "new", "--out"])
-            .arg(&key)
-            .status()
-            .unwrap()
-            .success()
-    );
+    new_key(&key);
     let warehouse = dir.path().join("wh");
-    let output = kaigo()
-        .args(["ingest", "--drop"])
-        .arg(&hub)
-        .arg("--warehouse")
-        .arg(&warehouse)
-        .arg("--key")
-        .arg(&key)
-        .output()
-        .unwrap();
+    let output = ingest(&hub, &warehouse, &key).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
@@ -367,36 +368,20 @@ fn ingest_loads_a_hub_and_refuses_a_readable_key() {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let output = kaigo()
-            .args(["ingest", "--drop"])
-            .arg(&hub)
-            .arg("--warehouse")
-            .arg(&warehouse)
-            .arg("--key")
-            .arg(&key)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&output.stderr).contains("chmod 600"));
+        fails_for_the_user(&mut ingest(&hub, &warehouse, &key), "chmod 600");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    let missing = kaigo()
-        .args(["ingest", "--drop"])
-        .arg(dir.path().join("nothing"))
-        .arg("--warehouse")
-        .arg(&warehouse)
-        .arg("--key")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert_eq!(missing.status.code(), Some(1));
+    fails_for_the_user(&mut ingest(&dir.path().join("nothing"), &warehouse, &key), "nothing");
 }
 
-/// Every model of `sql/`, by file stem.
+/// Every model of `sql/` the build writes as a table (staging models are views), by file stem.
 fn models() -> Vec<String> {
     let sql = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("../../sql");
     let mut models: Vec<String> = std::fs::read_dir(&sql)
         .unwrap()
-        .flat_map(|layer| std::fs::read_dir(layer.unwrap().path()).unwrap())
+        .map(|layer| layer.unwrap().path())
+        .filter(|layer| !layer.ends_with("staging"))
+        .flat_map(|layer| std::fs::read_dir(layer).unwrap())
         .map(|file| file.unwrap().path())
         .filter(|path| path.extension().is_some_and(|extension| extension == "sql"))
         .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())

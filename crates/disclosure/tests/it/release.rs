@@ -8,15 +8,13 @@ use kaigo_disclosure::{
     AreaUnit, CellStatus, Rules, Table, audit_linked,
     release::{ReleaseReport, ReleaseSpec, SourceRows, protect_release, read_source, release, write},
 };
-use kaigo_ingest::Ingest;
-use kaigo_linkage::LinkageConfig;
+use kaigo_fixtures::{BuiltWarehouse, Hub, built_warehouse};
 use kaigo_pseudonymize::key::SecretKey;
 use kaigo_testkit::runtime;
 use kaigo_warehouse::Warehouse;
 
 struct Fixture {
-    _dir: tempfile::TempDir,
-    warehouse: Warehouse,
+    built: BuiltWarehouse,
     source: SourceRows,
     report: ReleaseReport,
 }
@@ -25,34 +23,20 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = kaigo_testkit::shared_fixture_dir("disclosure");
-        let hub = dir.path().join("hub");
-        let config = kaigo_synth::SynthConfig::new(
-            2_000,
-            YearMonth::new(2026, 4).unwrap(),
-            YearMonth::new(2027, 9).unwrap(),
-            11,
-        );
-        kaigo_synth::generate(&config, &hub).unwrap();
-        let warehouse = Warehouse::new(dir.path().join("warehouse"));
-        let key = SecretKey::from_bytes([5; 32]);
+        let hub = Hub {
+            persons: 2_000,
+            from: (2026, 4),
+            to: (2027, 9),
+            seed: 11,
+        };
+        let built = built_warehouse("disclosure", hub, &SecretKey::from_bytes([5; 32]));
         let runtime = runtime();
-        for folder in kaigo_formats::delivery_folders(&hub).unwrap() {
-            runtime.block_on(Ingest::new(folder, &key).run(&warehouse)).unwrap();
-        }
-        runtime
-            .block_on(kaigo_linkage::link(&warehouse, &key, &LinkageConfig::default()))
-            .unwrap();
-        runtime.block_on(kaigo_query::runner::build(&warehouse)).unwrap();
         let spec = ReleaseSpec::shipped();
-        let report = runtime.block_on(release(&warehouse, &spec, &Rules::default())).unwrap();
-        let (source, _) = runtime.block_on(read_source(&warehouse, &spec)).unwrap();
-        Fixture {
-            _dir: dir,
-            warehouse,
-            source,
-            report,
-        }
+        let report = runtime
+            .block_on(release(&built.warehouse, &spec, &Rules::default()))
+            .unwrap();
+        let (source, _) = runtime.block_on(read_source(&built.warehouse, &spec)).unwrap();
+        Fixture { built, source, report }
     })
 }
 
@@ -114,7 +98,7 @@ fn published(warehouse: &Warehouse) -> Published {
 #[test]
 fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
     let fixture = fixture();
-    let published = published(&fixture.warehouse);
+    let published = published(&fixture.built.warehouse);
     let spec = ReleaseSpec::shipped();
     let rules = Rules::default();
     let truth = protect_release(&spec, &fixture.source, &rules).unwrap();
@@ -238,7 +222,7 @@ fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
 #[test]
 fn rates_show_only_where_both_counts_show_and_flag_few_events() {
     let fixture = fixture();
-    let published = published(&fixture.warehouse);
+    let published = published(&fixture.built.warehouse);
     for rate in &ReleaseSpec::shipped().rates {
         for ((indicator, area, period), (value, is_suppressed, is_unstable)) in &published {
             if *indicator != rate.name {
@@ -275,7 +259,7 @@ fn rates_show_only_where_both_counts_show_and_flag_few_events() {
 #[test]
 fn outcomes_show_not_available_until_their_year_of_follow_up_is_in_the_data() {
     let fixture = fixture();
-    let published = published(&fixture.warehouse);
+    let published = published(&fixture.built.warehouse);
     for indicator in ["n_certified_died_within_year", "died_within_year_pct"] {
         let cells: Vec<_> = published.iter().filter(|((name, _, _), _)| name == indicator).collect();
         assert!(cells.len() > 100, "{indicator}: {} cells", cells.len());
@@ -313,7 +297,7 @@ fn repeated_runs_give_one_hash() {
 #[test]
 fn the_manifest_lists_every_file_with_its_digest() {
     let fixture = fixture();
-    let folder = fixture.warehouse.root().join("publish");
+    let folder = fixture.built.warehouse.root().join("publish");
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
     let files = manifest["release"]["files"].as_array().unwrap();
@@ -349,9 +333,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 #[test]
 fn the_registrys_data_flow_flag_is_read_from_the_published_cells() {
     let fixture = fixture();
-    let cells = published(&fixture.warehouse);
+    let cells = published(&fixture.built.warehouse);
     let (mut flowing, mut not_flowing, mut hidden) = (0, 0, 0);
-    for batch in read_published(&fixture.warehouse, "registry.parquet") {
+    for batch in read_published(&fixture.built.warehouse, "registry.parquet") {
         let insurers = batch
             .column_by_name("insurer_number")
             .unwrap()

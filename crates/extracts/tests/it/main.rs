@@ -4,45 +4,25 @@
 use std::{collections::BTreeSet, path::Path, sync::OnceLock};
 
 use arrow::array::{Array, AsArray};
-use kaigo_codes::calendar::YearMonth;
 use kaigo_extracts::{Extract, ExtractError, ExtractReport, ExtractRequest, audit_log::AuditLog};
-use kaigo_ingest::Ingest;
-use kaigo_linkage::LinkageConfig;
+use kaigo_fixtures::{BuiltWarehouse, Hub, built_warehouse};
 use kaigo_pseudonymize::key::SecretKey;
 use kaigo_testkit::runtime;
 use kaigo_warehouse::Warehouse;
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    warehouse: Warehouse,
-}
-
 const KEY: [u8; 32] = [6; 32];
 
 /// 2,000 persons over 18 months: loaded, linked and built once.
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+fn fixture() -> &'static BuiltWarehouse {
+    static FIXTURE: OnceLock<BuiltWarehouse> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = kaigo_testkit::shared_fixture_dir("extracts");
-        let hub = dir.path().join("hub");
-        let config = kaigo_synth::SynthConfig::new(
-            2_000,
-            YearMonth::new(2026, 4).unwrap(),
-            YearMonth::new(2027, 9).unwrap(),
-            13,
-        );
-        kaigo_synth::generate(&config, &hub).unwrap();
-        let warehouse = Warehouse::new(dir.path().join("warehouse"));
-        let key = SecretKey::from_bytes(KEY);
-        let runtime = runtime();
-        for folder in kaigo_formats::delivery_folders(&hub).unwrap() {
-            runtime.block_on(Ingest::new(folder, &key).run(&warehouse)).unwrap();
-        }
-        runtime
-            .block_on(kaigo_linkage::link(&warehouse, &key, &LinkageConfig::default()))
-            .unwrap();
-        runtime.block_on(kaigo_query::runner::build(&warehouse)).unwrap();
-        Fixture { _dir: dir, warehouse }
+        let hub = Hub {
+            persons: 2_000,
+            from: (2026, 4),
+            to: (2027, 9),
+            seed: 13,
+        };
+        built_warehouse("extracts", hub, &SecretKey::from_bytes(KEY))
     })
 }
 

@@ -11,13 +11,16 @@ use kaigo_formats::{
 };
 use kaigo_ingest::source_file_id;
 
-use crate::{deliveries, loaded, read_table, walk};
+use crate::{deliveries, loaded, read_table};
 
 /// The fields of every valid record of the extract `E` in the hub, by (source file id, line).
 fn records<E: FlatExtract>(hub: &Path) -> HashMap<(String, i64), HashMap<&'static str, String>> {
     let mut records = HashMap::new();
     let file_name = format!("{}.csv", E::NAME);
-    for path in deliveries(hub).iter().flat_map(|delivery| walk(delivery)) {
+    for path in deliveries(hub)
+        .iter()
+        .flat_map(|delivery| kaigo_testkit::files_under(delivery))
+    {
         if path.file_name().and_then(|name| name.to_str()) != Some(file_name.as_str()) {
             continue;
         }

@@ -12,7 +12,7 @@ use arrow::{array::AsArray, record_batch::RecordBatch};
 use kaigo_codes::calendar::YearMonth;
 use kaigo_ingest::{Ingest, IngestReport, quality::Finding};
 use kaigo_pseudonymize::key::SecretKey;
-use kaigo_testkit::runtime;
+use kaigo_testkit::{files_under, runtime};
 use kaigo_warehouse::{Warehouse, Zone, tables};
 
 mod columns;
@@ -191,9 +191,9 @@ fn the_warehouse_holds_no_name_insured_number_or_birth_date() {
     assert!(scanned_values > 10_000);
     // Metadata too: the Delta logs and the manifests, as raw text.
     let mut texts = 0;
-    for path in walk(&loaded.warehouse.root().join("warehouse"))
+    for path in files_under(&loaded.warehouse.root().join("warehouse"))
         .into_iter()
-        .chain(walk(&loaded.warehouse.root().join("manifests")))
+        .chain(files_under(&loaded.warehouse.root().join("manifests")))
     {
         if path.extension().is_some_and(|extension| extension == "json") {
             let text = std::fs::read_to_string(&path).unwrap();
@@ -210,7 +210,7 @@ fn the_warehouse_holds_no_name_insured_number_or_birth_date() {
     assert!(texts > 10);
     // And the key appears nowhere.
     let key_hex = "2a".repeat(32);
-    for path in walk(loaded.warehouse.root()) {
+    for path in files_under(loaded.warehouse.root()) {
         let bytes = std::fs::read(&path).unwrap();
         assert!(
             !bytes.windows(key_hex.len()).any(|window| window == key_hex.as_bytes()),
@@ -218,22 +218,6 @@ fn the_warehouse_holds_no_name_insured_number_or_birth_date() {
             path.display()
         );
     }
-}
-
-fn walk(folder: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return out;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path))
-        } else {
-            out.push(path)
-        }
-    }
-    out
 }
 
 /// Order-independent digest of every table's rows.

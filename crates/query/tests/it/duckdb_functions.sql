@@ -14,3 +14,4 @@ END;
 CREATE MACRO age_at_month(birth_year_month, month_key) AS
     CAST(month_key // 100 - CAST(substr(birth_year_month, 1, 4) AS BIGINT)
         - CASE WHEN month_key % 100 < CAST(substr(birth_year_month, 6, 2) AS BIGINT) THEN 1 ELSE 0 END AS BIGINT);
+CREATE MACRO percent(part, whole) AS CASE WHEN whole > 0 THEN 100.0 * part / whole END;

@@ -10,46 +10,24 @@ use arrow::{
     array::{Array, AsArray},
     datatypes::Int64Type,
 };
-use kaigo_codes::calendar::YearMonth;
-use kaigo_ingest::Ingest;
-use kaigo_linkage::LinkageConfig;
+use kaigo_fixtures::{BuiltWarehouse, Hub, built_warehouse};
 use kaigo_pseudonymize::key::SecretKey;
-use kaigo_query::{QueryError, runner::Built, session::Session};
+use kaigo_query::{QueryError, model::Layer, session::Session};
 use kaigo_testkit::{run_python, runtime};
 use kaigo_warehouse::Warehouse;
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    warehouse: Warehouse,
-    built: Vec<Built>,
-}
-
 /// 2,500 persons over 24 months (the first go-lives, and one April cohort with its year of
 /// follow-up): loaded, linked and built once.
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+fn fixture() -> &'static BuiltWarehouse {
+    static FIXTURE: OnceLock<BuiltWarehouse> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = kaigo_testkit::shared_fixture_dir("query");
-        let hub = dir.path().join("hub");
-        let config = kaigo_synth::SynthConfig::new(
-            2_500,
-            YearMonth::new(2026, 4).unwrap(),
-            YearMonth::new(2028, 3).unwrap(),
-            5,
-        );
-        kaigo_synth::generate(&config, &hub).unwrap();
-        let warehouse = Warehouse::new(dir.path().join("warehouse"));
-        let key = SecretKey::from_bytes([4; 32]);
-        let runtime = runtime();
-        let folders = kaigo_formats::delivery_folders(&hub).unwrap();
-        for folder in folders {
-            runtime.block_on(Ingest::new(folder, &key).run(&warehouse)).unwrap();
-        }
-        runtime
-            .block_on(kaigo_linkage::link(&warehouse, &key, &LinkageConfig::default()))
-            .unwrap();
-        let built = runtime.block_on(kaigo_query::runner::build(&warehouse)).unwrap();
-        Fixture { dir, warehouse, built }
+        let hub = Hub {
+            persons: 2_500,
+            from: (2026, 4),
+            to: (2028, 3),
+            seed: 5,
+        };
+        built_warehouse("query", hub, &SecretKey::from_bytes([4; 32]))
     })
 }
 
@@ -120,12 +98,14 @@ fn duckdb_building_the_same_models_gets_the_same_rows() {
         "models": models.iter().map(|model| serde_json::json!({
             "name": model.name,
             "sql": sql.join(model.layer.folder().unwrap()).join(format!("{}.sql", model.name)),
+            "view": model.layer == Layer::Staging,
         })).collect::<Vec<_>>(),
         "functions": manifest_dir().join("tests/it/duckdb_functions.sql"),
     });
     let report: BTreeMap<String, serde_json::Value> =
         run_python(&manifest_dir().join("tests/it/model_parity.py"), &request);
-    assert_eq!(report.len(), models.len());
+    let tables = models.iter().filter(|model| model.layer != Layer::Staging).count();
+    assert_eq!(report.len(), tables);
     for (model, counts) in &report {
         assert!(counts["rows"].as_u64() > Some(0), "{model}: {counts}");
         assert_eq!(counts["rows"], counts["theirs"], "{model}: {counts}");
@@ -167,7 +147,7 @@ fn rollout_models_reproduce_the_generators_registry() {
         "select max(month_key) from rollout_status_by_insurer_month",
     )[0][0]
         .unwrap();
-    let (truth, sizes) = truth_go_lives(&fixture.dir.path().join("hub"), last);
+    let (truth, sizes) = truth_go_lives(&fixture.hub, last);
     let ours: BTreeMap<(String, i64), i64> = rows(
         &fixture.warehouse,
         "select cast(size_class_code as bigint), fiscal_year, n_started from rollout_go_live_by_fiscal_year \

@@ -1,7 +1,8 @@
 """DuckDB (a real, independent engine) builds kaigo's models from the same Parquet files and
 compares each with the table DataFusion built.
 
-stdin: {"tables": {name: [parquet files]}, "models": [{"name": ..., "sql": path}] in build order,
+stdin: {"tables": {name: [parquet files]}, "models": [{"name": ..., "sql": path, "view": bool}] in build
+        order (views are the staging models: defined, read by the others, not compared),
         "functions": path of DuckDB macros standing in for kaigo's SQL functions}
 stdout: {model: {"rows": ours, "theirs": rows, "only_ours": n, "only_theirs": n}}
 
@@ -40,6 +41,9 @@ for name, files in request["tables"].items():
 report = {}
 for model in request["models"]:
     name = model["name"]
+    if model["view"]:
+        con.execute(f"CREATE VIEW {name} AS {open(model['sql'], encoding='utf-8').read()}")
+        continue
     con.execute(f"CREATE TABLE {name} AS {open(model['sql'], encoding='utf-8').read()}")
     columns = con.execute(f"DESCRIBE ours_{name}").fetchall()
     # Six decimals, or nine significant digits for values of 100 and more (costs in yen).

@@ -8,6 +8,7 @@ use std::{
 
 use kaigo_codes::calendar::YearMonth;
 use kaigo_synth::{SynthConfig, SynthSummary, generate};
+use kaigo_testkit::files_under;
 
 pub struct Hub {
     _dir: tempfile::TempDir,
@@ -48,7 +49,7 @@ pub fn data_files(root: &Path) -> Vec<(String, PathBuf)> {
         .collect();
     folders.sort();
     for folder in folders {
-        let mut entries: Vec<PathBuf> = walk(&folder);
+        let mut entries: Vec<PathBuf> = files_under(&folder);
         entries.sort();
         for path in entries {
             let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
@@ -56,19 +57,6 @@ pub fn data_files(root: &Path) -> Vec<(String, PathBuf)> {
         }
     }
     files
-}
-
-fn walk(folder: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(folder).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path))
-        } else {
-            out.push(path)
-        }
-    }
-    out
 }
 
 /// `truth/invalid.csv` as file → lines.
