@@ -19,11 +19,8 @@
 use std::{sync::Arc, time::Duration};
 
 use datafusion::{
-    common::{
-        ParamValues,
-        tree_node::{Transformed, TreeNode, TreeNodeRecursion},
-    },
-    logical_expr::{Cast, Expr, LogicalPlan, LogicalPlanBuilder, expr::Placeholder, lit},
+    common::{ParamValues, tree_node::TreeNodeRecursion},
+    logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, expr::Placeholder, lit},
     prelude::SessionContext,
     sql::{
         parser::Statement as DfStatement,
@@ -207,40 +204,21 @@ fn settable(set: &Set) -> Result<(), String> {
 /// Plan a query of the extended protocol so that its parameters bind where the client put them.
 ///
 /// datafusion-postgres lines up the values a client binds with the plan's placeholders in order
-/// of their numbers, and its catalog emulation replaces some subqueries of a select list with NULL
-/// (SQLAlchemy's column reflection has two), taking their placeholders with them: `$1` gone, the
-/// value for `$1` was decoded as `$2`'s type and the query failed to bind. So every number up to
-/// the highest left is kept in the plan (under a filter that is always true and is optimized
-/// away), and a placeholder only a cast types takes that type, in subqueries too.
-async fn typed_plan(statement: &Statement, context: &SessionContext) -> PgWireResult<LogicalPlan> {
-    let plan = context
+/// of their numbers, and its catalog emulation replaces some subqueries of a catalog query's
+/// select list with NULL (SQLAlchemy's column reflection has two), taking their placeholders with
+/// them: `$1` gone, the value for `$1` was decoded as `$2`'s type and the query failed to bind. So
+/// every number up to the highest left is kept in the plan, under a filter that is always true
+/// and is optimized away.
+async fn plan_keeping_parameters(statement: &Statement, context: &SessionContext) -> PgWireResult<LogicalPlan> {
+    context
         .state()
         .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
         .await
-        .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
-    plan.transform_up_with_subqueries(|node| {
-        node.map_expressions(|expression| {
-            expression.transform_up(|expression| match expression {
-                Expr::Cast(Cast { expr, field }) => match *expr {
-                    Expr::Placeholder(Placeholder { id, field: None }) => Ok(Transformed::yes(Expr::Cast(Cast {
-                        expr: Box::new(Expr::Placeholder(Placeholder::new_with_field(id, Some(field.clone())))),
-                        field,
-                    }))),
-                    expr => Ok(Transformed::no(Expr::Cast(Cast {
-                        expr: Box::new(expr),
-                        field,
-                    }))),
-                },
-                other => Ok(Transformed::no(other)),
-            })
-        })
-    })
-    .map(|transformed| transformed.data)
-    .and_then(keep_every_parameter)
-    .map_err(|error| PgWireError::ApiError(Box::new(error)))
+        .and_then(keep_every_parameter)
+        .map_err(|error| PgWireError::ApiError(Box::new(error)))
 }
 
-/// `plan` with a placeholder for every parameter number below its highest (see [`typed_plan`]).
+/// `plan` with a placeholder for every parameter number below its highest (see [`plan_keeping_parameters`]).
 fn keep_every_parameter(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
     let numbers: Vec<usize> = plan
         .get_parameter_types()?
@@ -471,7 +449,7 @@ impl QueryHook for AccessHook {
     ) -> Option<PgWireResult<LogicalPlan>> {
         match kind(statement) {
             Kind::Refused(code, message) => Some(Err(refusal(code, message))),
-            Kind::Query => Some(typed_plan(statement, context).await),
+            Kind::Query => Some(plan_keeping_parameters(statement, context).await),
             Kind::Declare | Kind::ClientState | Kind::NoOp(_) => {
                 for hook in client_state_hooks() {
                     if let Some(plan) = hook.handle_extended_parse_query(statement, context, client).await {

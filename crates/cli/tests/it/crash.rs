@@ -14,7 +14,7 @@ use std::{
 
 use kaigo_warehouse::{Warehouse, tables};
 
-use crate::{kaigo, new_key, synth_hub};
+use crate::{ingest, new_key, synth_hub};
 
 fn digests(root: &Path) -> BTreeMap<&'static str, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -38,15 +38,8 @@ struct Setup {
 
 impl Setup {
     fn ingest(&self, warehouse: &Path, delivery: &str) -> Command {
-        let mut command = kaigo();
-        command
-            .args(["ingest", "--drop"])
-            .arg(self.hub.join(delivery))
-            .arg("--warehouse")
-            .arg(warehouse)
-            .arg("--key")
-            .arg(&self.key)
-            .stderr(std::process::Stdio::piped());
+        let mut command = ingest(&self.hub.join(delivery), warehouse, &self.key);
+        command.stderr(std::process::Stdio::piped());
         command
     }
 }

@@ -374,20 +374,14 @@ fn ingest_loads_a_hub_and_refuses_a_readable_key() {
     fails_for_the_user(&mut ingest(&dir.path().join("nothing"), &warehouse, &key), "nothing");
 }
 
-/// Every model of `sql/` the build writes as a table (staging models are views), by file stem.
+/// Every model the build writes as a table (staging models are views).
 fn models() -> Vec<String> {
-    let sql = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("../../sql");
-    let mut models: Vec<String> = std::fs::read_dir(&sql)
+    kaigo_query::model::shipped(&kaigo_query::runner::sources())
         .unwrap()
-        .map(|layer| layer.unwrap().path())
-        .filter(|layer| !layer.ends_with("staging"))
-        .flat_map(|layer| std::fs::read_dir(layer).unwrap())
-        .map(|file| file.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "sql"))
-        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    models.sort();
-    models
+        .into_iter()
+        .filter(|model| model.layer != kaigo_query::model::Layer::Staging)
+        .map(|model| model.name)
+        .collect()
 }
 
 /// CSV rows, sorted, with each decimal number kept to 12 significant digits: a sum of doubles
