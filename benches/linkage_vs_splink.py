@@ -99,7 +99,7 @@ variant_count = con.execute("SELECT count(*) FROM variants").fetchone()[0]
 con.execute(
     f"""CREATE TABLE truth AS
     SELECT files.source_file_id, runs.first_line, runs.last_line, runs.person_id
-    FROM read_csv('{hub}/truth/records.csv', header = true, all_varchar = true) AS runs
+    FROM read_csv('{hub}/truth/*/records.csv', header = true, all_varchar = true) AS runs
     JOIN (SELECT DISTINCT source_file_id, path
           FROM read_parquet('{warehouse}/warehouse/source_files/**/*.parquet', hive_partitioning = true)) AS files
       ON files.path = runs.file"""

@@ -1,19 +1,25 @@
 //! Linkage quality against a synthetic hub's ground truth, beside the NDB-style baselines.
 //!
 //! Every record of `record_tokens` is traced to its true person through its file and line
-//! (`truth/records.csv`) and compared with the person linkage gave it. Reported:
-//! - pairwise precision, recall and F1 over record pairs (a pair is "linked" when both records
-//!   got one person; "true" when both belong to one person), and cluster-level counts;
-//! - recall among the records of persons who moved insurer or changed surname, and the share of
-//!   records carrying injected noise (kana variant, mistyped or full-width number, missing birth
-//!   day) that landed with the rest of their person;
-//! - false merges among homonyms and twins (pairs of distinct persons sharing a person);
-//! - the same pairwise numbers for ID1 (insurer + number + birth date + sex), ID2 (kana name +
-//!   birth date + sex) and ID1 ∪ ID2, computed on the same tokens.
+//! (`truth/<delivery>/records.csv`); each identity (insurer + insured number) gets the true person
+//! of most of its records. The headline is at the level users read, **pairs of identities**: all
+//! records of one identity are linked by construction, so pairs of records are dominated by
+//! within-identity pairs and hide false merges across insurers. Reported:
+//! - identity-pair precision, recall and F1 for kaigo and for ID1 (insurer + number + birth date +
+//!   sex), ID2 (kana name + birth date + sex) and ID1 ∪ ID2 on the same tokens;
+//! - cluster measures over identities: B-cubed precision and recall, the share of true persons
+//!   split over several persons, merged with another, or resolved exactly;
+//! - identity-pair recall among the persons with each life event (insurer move, surname change)
+//!   or injected noise (number typo, full-width number, kana variant, missing birth day);
+//! - false merges — pairs of true persons given one person — by cause: injected homonym, twin,
+//!   natural coincidence (same kana name, birth date and sex by chance), other;
+//! - secondary, labelled as such: the same precision/recall over pairs of records, and the share
+//!   of noisy records kept with their person.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    path::Path,
+    hash::{Hash, Hasher},
+    path::{Path, PathBuf},
 };
 
 use crate::{LinkageError, Resolution, identities::RecordRef};
@@ -26,8 +32,11 @@ pub struct Truth {
     /// Persons who moved insurer / changed surname.
     moved: HashSet<u64>,
     renamed: HashSet<u64>,
-    /// (homonym or twin, of whom).
-    lookalikes: Vec<(u64, u64)>,
+    /// Injected homonyms and twins: (person, of whom).
+    homonyms: HashSet<(u64, u64)>,
+    twins: HashSet<(u64, u64)>,
+    /// Per person, a hash of (kana name, birth date, sex): equal for a natural coincidence.
+    signature: HashMap<u64, u64>,
     /// Noise kind per (path, line).
     noise: HashMap<(String, i64), Vec<String>>,
     /// Persons in the truth.
@@ -48,55 +57,79 @@ fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, LinkageError> {
 }
 
 impl Truth {
-    /// Read `truth/` of a hub.
+    /// Read `truth/` of a hub: `persons.csv` and every delivery folder's `records.csv`,
+    /// `events.csv` and `noise.csv` (a hub generated delivery by delivery has only some).
     pub fn load(truth: &Path) -> Result<Self, LinkageError> {
-        let bad = |file: &str, problem: &str| LinkageError::Truth {
-            path: truth.join(file),
+        let bad = |path: &Path, problem: &str| LinkageError::Truth {
+            path: path.to_path_buf(),
             problem: problem.to_string(),
         };
+        let mut deliveries: Vec<PathBuf> = std::fs::read_dir(truth)
+            .map_err(|error| bad(truth, &error.to_string()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                path.is_dir()
+                    && path
+                        .file_name()
+                        .is_some_and(|name| name.to_string_lossy().bytes().all(|byte| byte.is_ascii_digit()))
+            })
+            .collect();
+        deliveries.sort();
         let mut result = Self::default();
-        for row in read_csv(&truth.join("records.csv"))? {
-            let [file, first, last, person] = &row[..] else {
-                return Err(bad("records.csv", "expected file,first_line,last_line,person_id"));
-            };
-            let parse = |text: &str| text.parse::<i64>().map_err(|_| bad("records.csv", "not a number"));
-            result
-                .runs
-                .entry(file.clone())
-                .or_default()
-                .push((parse(first)?, parse(last)?, parse(person)? as u64));
+        for folder in &deliveries {
+            let path = folder.join("records.csv");
+            for row in read_csv(&path)? {
+                let [file, first, last, person] = &row[..] else {
+                    return Err(bad(&path, "expected file,first_line,last_line,person_id"));
+                };
+                let parse = |text: &str| text.parse::<i64>().map_err(|_| bad(&path, "not a number"));
+                result
+                    .runs
+                    .entry(file.clone())
+                    .or_default()
+                    .push((parse(first)?, parse(last)?, parse(person)? as u64));
+            }
+            let path = folder.join("events.csv");
+            for row in read_csv(&path)? {
+                let person: u64 = row[0].parse().map_err(|_| bad(&path, "person_id"))?;
+                match row.get(2).map(String::as_str) {
+                    Some("move") => {
+                        result.moved.insert(person);
+                    }
+                    Some("surname_change") => {
+                        result.renamed.insert(person);
+                    }
+                    _ => {}
+                }
+            }
+            let path = folder.join("noise.csv");
+            for row in read_csv(&path)? {
+                let line: i64 = row[1].parse().map_err(|_| bad(&path, "line"))?;
+                result
+                    .noise
+                    .entry((row[0].clone(), line))
+                    .or_default()
+                    .push(row[4].clone());
+            }
         }
         for runs in result.runs.values_mut() {
             runs.sort_unstable();
         }
-        for row in read_csv(&truth.join("persons.csv"))? {
+        let path = truth.join("persons.csv");
+        for row in read_csv(&path)? {
             result.persons += 1;
-            let person: u64 = row[0].parse().map_err(|_| bad("persons.csv", "person_id"))?;
-            for column in [9, 10] {
+            let person: u64 = row[0].parse().map_err(|_| bad(&path, "person_id"))?;
+            let [_, _, sex, birth, kana, ..] = &row[..] else {
+                return Err(bad(&path, "expected person_id,insurer_number,sex,birth_date,kana_name"));
+            };
+            let mut hasher = std::hash::DefaultHasher::new();
+            (kana, birth, sex).hash(&mut hasher);
+            result.signature.insert(person, hasher.finish());
+            for (column, set) in [(9, &mut result.homonyms), (10, &mut result.twins)] {
                 if let Some(other) = row.get(column).and_then(|text| text.parse::<u64>().ok()) {
-                    result.lookalikes.push((person, other));
+                    set.insert((person.min(other), person.max(other)));
                 }
             }
-        }
-        for row in read_csv(&truth.join("events.csv"))? {
-            let person: u64 = row[0].parse().map_err(|_| bad("events.csv", "person_id"))?;
-            match row.get(2).map(String::as_str) {
-                Some("move") => {
-                    result.moved.insert(person);
-                }
-                Some("surname_change") => {
-                    result.renamed.insert(person);
-                }
-                _ => {}
-            }
-        }
-        for row in read_csv(&truth.join("noise.csv"))? {
-            let line: i64 = row[1].parse().map_err(|_| bad("noise.csv", "line"))?;
-            result
-                .noise
-                .entry((row[0].clone(), line))
-                .or_default()
-                .push(row[4].clone());
         }
         Ok(result)
     }
@@ -153,15 +186,39 @@ fn pairwise(predicted: &[u64], truth: &[u64]) -> Pairwise {
     }
 }
 
-/// Records that stayed with their person: share of the records in a group whose predicted
-/// person is the one holding most of their true person's records.
-fn kept_with_majority(records: &[usize], predicted: &[u64], truth: &[u64], majority: &HashMap<u64, u64>) -> (u64, f64) {
-    let kept = records
-        .iter()
-        .filter(|&&record| majority.get(&truth[record]) == Some(&predicted[record]))
-        .count();
-    let total = records.len() as u64;
-    (total, if total == 0 { 1.0 } else { kept as f64 / total as f64 })
+/// One clustering scored against the truth, and the baselines on the same tokens.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Methods {
+    /// kaigo.
+    pub kaigo: Pairwise,
+    /// ID1, ID2 and ID1 ∪ ID2.
+    pub baselines: BTreeMap<&'static str, Pairwise>,
+}
+
+/// How the predicted persons sit over the true persons, counted over identities.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Clusters {
+    /// Mean over identities of the share of its predicted person that is its true person.
+    pub bcubed_precision: f64,
+    /// Mean over identities of the share of its true person that is in its predicted person.
+    pub bcubed_recall: f64,
+    /// True persons whose identities are spread over more than one predicted person.
+    pub persons_split: f64,
+    /// True persons whose predicted person also holds another true person's identity.
+    pub persons_merged: f64,
+    /// True persons resolved exactly: one predicted person holding them and nobody else.
+    pub persons_exact: f64,
+}
+
+/// Identity-pair recall among the persons with one life event or kind of noise.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct EventRecall {
+    /// True persons with the event.
+    pub persons: u64,
+    /// Those with more than one identity (the only ones a linkage can miss).
+    pub persons_with_several_identities: u64,
+    /// Share of their true identity pairs linked (`None` when there is no such pair).
+    pub recall: Option<f64>,
 }
 
 /// The evaluation report.
@@ -173,27 +230,49 @@ pub struct Evaluation {
     pub records_unmatched: u64,
     /// True persons among the records.
     pub true_persons: u64,
-    /// Identities (insurer + insured number).
+    /// Identities (insurer + insured number) with evaluated records.
     pub identities: u64,
-    /// kaigo.
-    pub kaigo: Pairwise,
-    /// Baselines on the same tokens.
-    pub baselines: BTreeMap<&'static str, Pairwise>,
-    /// Pairwise recall among records of persons with each life event.
-    pub recall_by_event: BTreeMap<&'static str, f64>,
-    /// Share of noisy records kept with their person, by noise kind: (records, share).
-    pub kept_by_noise: BTreeMap<String, (u64, f64)>,
-    /// True persons whose records form exactly one predicted person with nothing else.
-    pub persons_exact: f64,
-    /// Pairs of homonyms or twins given one person.
-    pub lookalike_false_merges: u64,
-    /// Those pairs (truth person ids of the synthetic hub).
-    pub lookalike_false_merge_pairs: Vec<(u64, u64)>,
-    /// Homonym or twin pairs present in the records.
-    pub lookalike_pairs: u64,
+    /// Identities holding records of more than one true person (a mistyped number that is
+    /// another person's): merged by construction, whatever the linkage does.
+    pub identities_mixed: u64,
+    /// The headline: precision, recall and F1 over pairs of identities.
+    pub identity_pairs: Methods,
+    /// Cluster measures over identities.
+    pub clusters: Clusters,
+    /// Identity-pair recall by life event and by injected noise.
+    pub recall_by_event: BTreeMap<&'static str, EventRecall>,
+    /// Pairs of true persons given one predicted person, by cause.
+    pub false_merges_by_cause: BTreeMap<&'static str, u64>,
     /// False merges per 100,000 true persons.
-    pub lookalike_false_merges_per_100k: f64,
+    pub false_merges_per_100k: f64,
+    /// Injected homonym and twin pairs whose both persons are in the records.
+    pub lookalike_pairs: u64,
+    /// Secondary: the same measures over pairs of records (within-identity pairs dominate).
+    pub record_pairs: Methods,
+    /// Secondary: share of noisy records kept with their person's main predicted person, by
+    /// noise kind: (records, share).
+    pub kept_by_noise: BTreeMap<String, (u64, f64)>,
 }
+
+/// The life events and noise kinds recall is reported for, and the noise kinds of the truth
+/// they gather (moves and surname changes come from the truth's events).
+const EVENTS: [(&str, &[&str]); 6] = [
+    ("insurer move", &[]),
+    ("surname change", &[]),
+    ("number typo", &["digit_typo"]),
+    ("full-width number", &["full_width_digits"]),
+    (
+        "kana variant",
+        &[
+            "kana_small",
+            "kana_voiced_mark",
+            "kana_long_vowel",
+            "kana_spacing",
+            "kana_half_width",
+        ],
+    ),
+    ("missing birth day", &["missing_birth_day"]),
+];
 
 /// Evaluate `resolution`; `paths` maps `source_file_id` to the file's path relative to the hub.
 pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, String>) -> Evaluation {
@@ -214,44 +293,39 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
             None => unmatched += 1,
         }
     }
-    let predicted: Vec<u64> = kept_records
+    let record_identity: Vec<usize> = kept_records
         .iter()
-        .map(|&index| resolution.cluster[records[index].identity as usize] as u64)
+        .map(|&index| records[index].identity as usize)
+        .collect();
+    let predicted: Vec<u64> = record_identity
+        .iter()
+        .map(|&identity| u64::from(resolution.cluster[identity]))
         .collect();
     // A record without a baseline key is a person of its own.
     let singleton = |key: Option<u64>, index: usize| key.unwrap_or(u64::MAX - index as u64);
     let id1: Vec<u64> = kept_records.iter().map(|&i| singleton(records[i].id1, i)).collect();
     let id2: Vec<u64> = kept_records.iter().map(|&i| singleton(records[i].id2, i)).collect();
     let either = union_of(&id1, &id2);
-    let mut baselines = BTreeMap::new();
-    baselines.insert("ID1", pairwise(&id1, &truth_labels));
-    baselines.insert("ID2", pairwise(&id2, &truth_labels));
-    baselines.insert("ID1 ∪ ID2", pairwise(&either, &truth_labels));
 
-    // The predicted person holding most of each true person's records.
-    let mut counts: HashMap<(u64, u64), u64> = HashMap::new();
-    for (p, t) in predicted.iter().zip(&truth_labels) {
-        *counts.entry((*t, *p)).or_default() += 1;
-    }
-    let mut majority: HashMap<u64, (u64, u64)> = HashMap::new();
-    for ((t, p), n) in &counts {
-        let entry = majority.entry(*t).or_insert((*p, 0));
-        if *n > entry.1 || (*n == entry.1 && *p < entry.0) {
-            *entry = (*p, *n);
-        }
-    }
-    let majority: HashMap<u64, u64> = majority.into_iter().map(|(t, (p, _))| (t, p)).collect();
+    // Identity level: each identity's true person is that of most of its records.
+    let identity = IdentityLabels::new(&record_identity, &truth_labels);
+    let at_identities = |labels: &[u64]| identity.components(&record_identity, labels);
+    let identity_predicted = identity.per_identity(|index| u64::from(resolution.cluster[index]));
+    let identity_pairs = Methods {
+        kaigo: pairwise(&identity_predicted, &identity.truth),
+        baselines: BTreeMap::from([
+            ("ID1", pairwise(&at_identities(&id1), &identity.truth)),
+            ("ID2", pairwise(&at_identities(&id2), &identity.truth)),
+            ("ID1 ∪ ID2", pairwise(&at_identities(&either), &identity.truth)),
+        ]),
+    };
+    let clusters = cluster_measures(&identity_predicted, &identity.truth);
 
-    let mut recall_by_event = BTreeMap::new();
-    for (event, persons) in [("insurer move", &truth.moved), ("surname change", &truth.renamed)] {
-        let selected: Vec<usize> = (0..truth_labels.len())
-            .filter(|&i| persons.contains(&truth_labels[i]))
-            .collect();
-        let sub_predicted: Vec<u64> = selected.iter().map(|&i| predicted[i]).collect();
-        let sub_truth: Vec<u64> = selected.iter().map(|&i| truth_labels[i]).collect();
-        recall_by_event.insert(event, pairwise(&sub_predicted, &sub_truth).recall);
-    }
-    let mut by_noise: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut persons_by_event: HashMap<&'static str, HashSet<u64>> = HashMap::from([
+        ("insurer move", truth.moved.clone()),
+        ("surname change", truth.renamed.clone()),
+    ]);
+    let mut noisy_records: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (position, &index) in kept_records.iter().enumerate() {
         let record = &records[index];
         if let Some(kinds) = paths
@@ -259,77 +333,143 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
             .and_then(|path| truth.noise.get(&(path.clone(), record.source_line)))
         {
             for kind in kinds {
-                by_noise.entry(kind.clone()).or_default().push(position);
+                noisy_records.entry(kind.clone()).or_default().push(position);
+                if let Some((event, _)) = EVENTS.iter().find(|(_, kinds)| kinds.contains(&kind.as_str())) {
+                    persons_by_event
+                        .entry(event)
+                        .or_default()
+                        .insert(truth_labels[position]);
+                }
             }
         }
     }
-    let kept_by_noise = by_noise
-        .into_iter()
-        .map(|(kind, positions)| {
-            (
-                kind,
-                kept_with_majority(&positions, &predicted, &truth_labels, &majority),
-            )
+    let recall_by_event = EVENTS
+        .iter()
+        .map(|(event, _)| {
+            let persons = persons_by_event.remove(event).unwrap_or_default();
+            (*event, identity.event_recall(&identity_predicted, &persons))
         })
         .collect();
 
-    // Exact persons: the majority cluster holds all of the person's records and nobody else's.
-    let mut cluster_persons: HashMap<u64, HashSet<u64>> = HashMap::new();
-    for (p, t) in predicted.iter().zip(&truth_labels) {
-        cluster_persons.entry(*p).or_default().insert(*t);
-    }
-    let mut person_clusters: HashMap<u64, HashSet<u64>> = HashMap::new();
-    for (p, t) in predicted.iter().zip(&truth_labels) {
-        person_clusters.entry(*t).or_default().insert(*p);
-    }
-    let exact = person_clusters
+    let false_merges_by_cause = false_merges(&identity_predicted, &identity.truth, truth);
+    let present: HashSet<u64> = identity.truth.iter().copied().collect();
+    let lookalike_pairs = truth
+        .homonyms
         .iter()
-        .filter(|(person, clusters)| {
-            clusters.len() == 1
-                && cluster_persons[clusters.iter().next().expect("one")].len() == 1
-                && **person < u64::MAX
+        .chain(&truth.twins)
+        .filter(|(a, b)| present.contains(a) && present.contains(b))
+        .count() as u64;
+    let true_persons = present.len() as u64;
+    let false_merge_total: u64 = false_merges_by_cause.values().sum();
+
+    let majority = majority_person(&predicted, &truth_labels);
+    let kept_by_noise = noisy_records
+        .into_iter()
+        .map(|(kind, positions)| {
+            let kept = kept_with_majority(&positions, &predicted, &truth_labels, &majority);
+            (kind, kept)
         })
-        .count();
-    let present: HashSet<u64> = truth_labels.iter().copied().collect();
-    let mut lookalike_pairs = 0;
-    let mut false_merges = 0;
-    let mut false_merge_pairs = Vec::new();
-    for (person, other) in &truth.lookalikes {
-        if !(present.contains(person) && present.contains(other)) {
-            continue;
-        }
-        lookalike_pairs += 1;
-        let shared = person_clusters[person]
-            .intersection(&person_clusters[other])
-            .next()
-            .is_some();
-        false_merges += u64::from(shared);
-        if shared {
-            false_merge_pairs.push((*person, *other));
-        }
-    }
-    let true_persons = person_clusters.len() as u64;
+        .collect();
     Evaluation {
         records: truth_labels.len() as u64,
         records_unmatched: unmatched,
         true_persons,
-        identities: resolution.identities.identities.len() as u64,
-        kaigo: pairwise(&predicted, &truth_labels),
-        baselines,
+        identities: identity.truth.len() as u64,
+        identities_mixed: identity.mixed,
+        identity_pairs,
+        clusters,
         recall_by_event,
-        kept_by_noise,
-        persons_exact: exact as f64 / true_persons.max(1) as f64,
-        lookalike_false_merges: false_merges,
-        lookalike_false_merge_pairs: false_merge_pairs,
+        false_merges_by_cause,
+        false_merges_per_100k: false_merge_total as f64 * 100_000.0 / true_persons.max(1) as f64,
         lookalike_pairs,
-        lookalike_false_merges_per_100k: false_merges as f64 * 100_000.0 / true_persons.max(1) as f64,
+        record_pairs: Methods {
+            kaigo: pairwise(&predicted, &truth_labels),
+            baselines: BTreeMap::from([
+                ("ID1", pairwise(&id1, &truth_labels)),
+                ("ID2", pairwise(&id2, &truth_labels)),
+                ("ID1 ∪ ID2", pairwise(&either, &truth_labels)),
+            ]),
+        },
+        kept_by_noise,
     }
 }
 
-/// Labels of the union of two clusterings (records linked by either).
-fn union_of(left: &[u64], right: &[u64]) -> Vec<u64> {
-    let n = left.len();
-    let mut parent: Vec<usize> = (0..n).collect();
+/// The identities that have evaluated records, each with its true person.
+struct IdentityLabels {
+    /// Identity index (into the resolution) of each evaluated identity.
+    index: Vec<usize>,
+    /// Position of an identity index among the evaluated ones.
+    position: HashMap<usize, usize>,
+    /// True person of each evaluated identity: that of most of its records (the smallest on a tie).
+    truth: Vec<u64>,
+    /// Identities whose records belong to more than one true person.
+    mixed: u64,
+}
+
+impl IdentityLabels {
+    fn new(record_identity: &[usize], truth_labels: &[u64]) -> Self {
+        let mut counts: BTreeMap<usize, BTreeMap<u64, u64>> = BTreeMap::new();
+        for (&identity, &person) in record_identity.iter().zip(truth_labels) {
+            *counts.entry(identity).or_default().entry(person).or_default() += 1;
+        }
+        let mut labels = Self {
+            index: Vec::with_capacity(counts.len()),
+            position: HashMap::with_capacity(counts.len()),
+            truth: Vec::with_capacity(counts.len()),
+            mixed: 0,
+        };
+        for (identity, persons) in counts {
+            let (&person, _) = persons
+                .iter()
+                .max_by(|(a, n), (b, m)| n.cmp(m).then(b.cmp(a)))
+                .expect("an identity with records");
+            labels.mixed += u64::from(persons.len() > 1);
+            labels.position.insert(identity, labels.index.len());
+            labels.index.push(identity);
+            labels.truth.push(person);
+        }
+        labels
+    }
+
+    fn per_identity(&self, label: impl Fn(usize) -> u64) -> Vec<u64> {
+        self.index.iter().map(|&identity| label(identity)).collect()
+    }
+
+    /// Identity labels of a record-level clustering: identities are one person when any of their
+    /// records share a label (the connected components).
+    fn components(&self, record_identity: &[usize], record_labels: &[u64]) -> Vec<u64> {
+        components(
+            self.index.len(),
+            record_identity
+                .iter()
+                .zip(record_labels)
+                .map(|(identity, &label)| (self.position[identity], label)),
+        )
+    }
+
+    /// Identity-pair recall among the identities of `persons`.
+    fn event_recall(&self, predicted: &[u64], persons: &HashSet<u64>) -> EventRecall {
+        let selected: Vec<usize> = (0..self.truth.len())
+            .filter(|&position| persons.contains(&self.truth[position]))
+            .collect();
+        let mut identities_of: HashMap<u64, u64> = HashMap::new();
+        for &position in &selected {
+            *identities_of.entry(self.truth[position]).or_default() += 1;
+        }
+        let several = identities_of.values().filter(|&&count| count > 1).count() as u64;
+        let sub_predicted: Vec<u64> = selected.iter().map(|&position| predicted[position]).collect();
+        let sub_truth: Vec<u64> = selected.iter().map(|&position| self.truth[position]).collect();
+        EventRecall {
+            persons: persons.len() as u64,
+            persons_with_several_identities: several,
+            recall: (several > 0).then(|| pairwise(&sub_predicted, &sub_truth).recall),
+        }
+    }
+}
+
+/// Connected components of `items` items joined when they carry one label; each item's label
+/// is the smallest item of its component.
+fn components<Label: Hash + Eq>(items: usize, labels: impl IntoIterator<Item = (usize, Label)>) -> Vec<u64> {
     fn root(parent: &mut [usize], mut node: usize) -> usize {
         while parent[node] != node {
             parent[node] = parent[parent[node]];
@@ -337,52 +477,284 @@ fn union_of(left: &[u64], right: &[u64]) -> Vec<u64> {
         }
         node
     }
-    for labels in [left, right] {
-        let mut first: HashMap<u64, usize> = HashMap::new();
-        for (index, label) in labels.iter().enumerate() {
-            let head = *first.entry(*label).or_insert(index);
-            let (a, b) = (root(&mut parent, head), root(&mut parent, index));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
+    let mut parent: Vec<usize> = (0..items).collect();
+    let mut first: HashMap<Label, usize> = HashMap::new();
+    for (item, label) in labels {
+        let head = *first.entry(label).or_insert(item);
+        let (a, b) = (root(&mut parent, head), root(&mut parent, item));
+        if a != b {
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    (0..items).map(|item| root(&mut parent, item) as u64).collect()
+}
+
+/// B-cubed and person-level shares of one labelling of items against the truth.
+fn cluster_measures(predicted: &[u64], truth: &[u64]) -> Clusters {
+    let items = predicted.len();
+    if items == 0 {
+        return Clusters::default();
+    }
+    let mut cells: HashMap<(u64, u64), u64> = HashMap::new();
+    let mut cluster_size: HashMap<u64, u64> = HashMap::new();
+    let mut person_size: HashMap<u64, u64> = HashMap::new();
+    for (&p, &t) in predicted.iter().zip(truth) {
+        *cells.entry((p, t)).or_default() += 1;
+        *cluster_size.entry(p).or_default() += 1;
+        *person_size.entry(t).or_default() += 1;
+    }
+    // Each of the n items of a cell scores n / |cluster| (precision) and n / |person| (recall).
+    let (mut precision, mut recall) = (0.0, 0.0);
+    let mut clusters_of: HashMap<u64, u64> = HashMap::new();
+    let mut persons_in: HashMap<u64, u64> = HashMap::new();
+    for (&(p, t), &n) in &cells {
+        let n = n as f64;
+        precision += n * n / cluster_size[&p] as f64;
+        recall += n * n / person_size[&t] as f64;
+        *clusters_of.entry(t).or_default() += 1;
+        *persons_in.entry(p).or_default() += 1;
+    }
+    let mut split = 0;
+    let mut merged = 0;
+    let mut exact = 0;
+    let mut merged_persons: HashSet<u64> = HashSet::new();
+    for &(p, t) in cells.keys() {
+        if persons_in[&p] > 1 {
+            merged_persons.insert(t);
+        }
+    }
+    for (&t, &clusters) in &clusters_of {
+        split += u64::from(clusters > 1);
+        let is_merged = merged_persons.contains(&t);
+        merged += u64::from(is_merged);
+        exact += u64::from(clusters == 1 && !is_merged);
+    }
+    let persons = person_size.len() as f64;
+    Clusters {
+        bcubed_precision: precision / items as f64,
+        bcubed_recall: recall / items as f64,
+        persons_split: split as f64 / persons,
+        persons_merged: merged as f64 / persons,
+        persons_exact: exact as f64 / persons,
+    }
+}
+
+/// Pairs of distinct true persons that share a predicted person, by cause.
+fn false_merges(predicted: &[u64], truth_labels: &[u64], truth: &Truth) -> BTreeMap<&'static str, u64> {
+    let mut persons_of: HashMap<u64, Vec<u64>> = HashMap::new();
+    for (&p, &t) in predicted.iter().zip(truth_labels) {
+        persons_of.entry(p).or_default().push(t);
+    }
+    let mut causes: BTreeMap<&'static str, u64> = ["injected homonym", "twin", "natural coincidence", "other"]
+        .into_iter()
+        .map(|cause| (cause, 0))
+        .collect();
+    for persons in persons_of.values_mut() {
+        persons.sort_unstable();
+        persons.dedup();
+        for (position, &a) in persons.iter().enumerate() {
+            for &b in &persons[position + 1..] {
+                let cause = if truth.homonyms.contains(&(a, b)) {
+                    "injected homonym"
+                } else if truth.twins.contains(&(a, b)) {
+                    "twin"
+                } else if truth
+                    .signature
+                    .get(&a)
+                    .is_some_and(|sign| truth.signature.get(&b) == Some(sign))
+                {
+                    "natural coincidence"
+                } else {
+                    "other"
+                };
+                *causes.get_mut(cause).expect("every cause listed") += 1;
             }
         }
     }
-    (0..n).map(|index| root(&mut parent, index) as u64).collect()
+    causes
+}
+
+/// The predicted person holding most of each true person's records (the smallest on a tie).
+fn majority_person(predicted: &[u64], truth: &[u64]) -> HashMap<u64, u64> {
+    let mut counts: HashMap<(u64, u64), u64> = HashMap::new();
+    for (p, t) in predicted.iter().zip(truth) {
+        *counts.entry((*t, *p)).or_default() += 1;
+    }
+    let mut majority: HashMap<u64, (u64, u64)> = HashMap::new();
+    for ((t, p), n) in counts {
+        let entry = majority.entry(t).or_insert((p, 0));
+        if n > entry.1 || (n == entry.1 && p < entry.0) {
+            *entry = (p, n);
+        }
+    }
+    majority.into_iter().map(|(t, (p, _))| (t, p)).collect()
+}
+
+/// Records that stayed with their person: (records, share of them in their true person's
+/// majority predicted person).
+fn kept_with_majority(
+    positions: &[usize],
+    predicted: &[u64],
+    truth: &[u64],
+    majority: &HashMap<u64, u64>,
+) -> (u64, f64) {
+    let kept = positions
+        .iter()
+        .filter(|&&position| majority.get(&truth[position]) == Some(&predicted[position]))
+        .count();
+    let total = positions.len() as u64;
+    (total, if total == 0 { 1.0 } else { kept as f64 / total as f64 })
+}
+
+/// Labels of the union of two clusterings (records linked by either).
+fn union_of(left: &[u64], right: &[u64]) -> Vec<u64> {
+    let first = left.iter().enumerate().map(|(item, &label)| (item, (0, label)));
+    let second = right.iter().enumerate().map(|(item, &label)| (item, (1, label)));
+    components(left.len(), first.chain(second))
 }
 
 impl Evaluation {
-    /// The table `kaigo linkage evaluate` prints.
+    /// The report `kaigo linkage evaluate` prints: identity pairs first, record pairs last.
     pub fn render(&self) -> String {
         let mut out = format!(
-            "linkage on {} records of {} true persons ({} identities; {} records without truth)\n\n",
-            self.records, self.true_persons, self.identities, self.records_unmatched
+            "linkage on {} identities (insurer + insured number) of {} true persons; {} records, {} without truth; \
+             {} identities hold records of two persons\n\n",
+            self.identities, self.true_persons, self.records, self.records_unmatched, self.identities_mixed
         );
-        out.push_str(&format!(
-            "{:<12} {:>10} {:>10} {:>10} {:>10}\n",
-            "method", "precision", "recall", "F1", "persons"
-        ));
-        let row = |name: &str, p: &Pairwise| {
-            format!(
-                "{:<12} {:>10.5} {:>10.5} {:>10.5} {:>10}\n",
-                name, p.precision, p.recall, p.f1, p.clusters
-            )
+        let table = |out: &mut String, title: &str, methods: &Methods| {
+            out.push_str(&format!(
+                "{title:<34} {:>10} {:>10} {:>10} {:>10}\n",
+                "precision", "recall", "F1", "persons"
+            ));
+            for (name, scores) in std::iter::once(("kaigo", &methods.kaigo))
+                .chain(methods.baselines.iter().map(|(name, scores)| (*name, scores)))
+            {
+                out.push_str(&format!(
+                    "  {name:<32} {:>10.5} {:>10.5} {:>10.5} {:>10}\n",
+                    scores.precision, scores.recall, scores.f1, scores.clusters
+                ));
+            }
         };
-        out.push_str(&row("kaigo", &self.kaigo));
-        for (name, baseline) in &self.baselines {
-            out.push_str(&row(name, baseline));
-        }
-        out.push_str("\nrecall by life event\n");
-        for (event, recall) in &self.recall_by_event {
-            out.push_str(&format!("  {event:<24} {recall:.5}\n"));
-        }
-        out.push_str("records kept with their person, by injected noise\n");
-        for (kind, (records, share)) in &self.kept_by_noise {
-            out.push_str(&format!("  {kind:<24} {share:.5} of {records}\n"));
-        }
+        table(&mut out, "pairs of identities", &self.identity_pairs);
+        let clusters = &self.clusters;
         out.push_str(&format!(
-            "persons resolved exactly   {:.5}\nhomonym/twin false merges  {} of {} pairs ({:.2} per 100,000 persons)\n",
-            self.persons_exact, self.lookalike_false_merges, self.lookalike_pairs, self.lookalike_false_merges_per_100k
+            "\nB-cubed over identities            precision {:.5}  recall {:.5}\n\
+             true persons                       exact {:.5}  split {:.5}  merged {:.5}\n",
+            clusters.bcubed_precision,
+            clusters.bcubed_recall,
+            clusters.persons_exact,
+            clusters.persons_split,
+            clusters.persons_merged
         ));
+        out.push_str("\nidentity-pair recall by life event   persons  with 2+ identities  recall\n");
+        for (event, recall) in &self.recall_by_event {
+            let shown = recall
+                .recall
+                .map_or_else(|| "—".to_string(), |value| format!("{value:.5}"));
+            out.push_str(&format!(
+                "  {event:<32} {:>9} {:>19}  {shown}\n",
+                recall.persons, recall.persons_with_several_identities
+            ));
+        }
+        let total: u64 = self.false_merges_by_cause.values().sum();
+        out.push_str(&format!(
+            "\nfalse merges (pairs of true persons in one person): {total} ({:.2} per 100,000 persons; \
+             {} homonym/twin pairs present)\n",
+            self.false_merges_per_100k, self.lookalike_pairs
+        ));
+        for (cause, count) in &self.false_merges_by_cause {
+            out.push_str(&format!("  {cause:<32} {count:>9}\n"));
+        }
+        out.push('\n');
+        table(&mut out, "pairs of records (secondary)", &self.record_pairs);
+        out.push_str("records kept with their person, by injected noise (secondary)\n");
+        for (kind, (records, share)) in &self.kept_by_noise {
+            out.push_str(&format!("  {kind:<32} {share:.5} of {records}\n"));
+        }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Six identities of three true persons, A = {0, 1, 2}, B = {3, 4}, C = {5}, predicted as
+    /// {0, 1}, {2, 3, 4}, {5}. Values by hand:
+    /// - true pairs 0-1, 0-2, 1-2, 3-4; predicted pairs 0-1, 2-3, 2-4, 3-4; both 0-1, 3-4:
+    ///   precision 2/4, recall 2/4;
+    /// - B-cubed precision per identity 1, 1, 1/3, 2/3, 2/3, 1 → 14/3 / 6 = 7/9; recall
+    ///   2/3, 2/3, 1/3, 1, 1, 1 → 14/3 / 6 = 7/9;
+    /// - A is split (two persons); A and B are merged (one person holds both); C is exact.
+    const TRUTH: [u64; 6] = [10, 10, 10, 20, 20, 30];
+    const PREDICTED: [u64; 6] = [1, 1, 2, 2, 2, 3];
+
+    fn close(left: f64, right: f64) -> bool {
+        (left - right).abs() < 1e-12
+    }
+
+    #[test]
+    fn identity_pairs_and_cluster_measures_match_the_hand_computed_values() {
+        let scores = pairwise(&PREDICTED, &TRUTH);
+        assert!(close(scores.precision, 0.5) && close(scores.recall, 0.5) && close(scores.f1, 0.5));
+        assert_eq!(scores.clusters, 3);
+        let clusters = cluster_measures(&PREDICTED, &TRUTH);
+        assert!(close(clusters.bcubed_precision, 7.0 / 9.0), "{clusters:?}");
+        assert!(close(clusters.bcubed_recall, 7.0 / 9.0), "{clusters:?}");
+        assert!(close(clusters.persons_split, 1.0 / 3.0), "{clusters:?}");
+        assert!(close(clusters.persons_merged, 2.0 / 3.0), "{clusters:?}");
+        assert!(close(clusters.persons_exact, 1.0 / 3.0), "{clusters:?}");
+    }
+
+    #[test]
+    fn an_identity_takes_the_person_of_most_of_its_records() {
+        // Identity 7: records of 10, 10, 20 → 10, and mixed; identity 8: 20 and 30 tie → 20.
+        let labels = IdentityLabels::new(&[7, 7, 7, 8, 8, 9], &[10, 10, 20, 30, 20, 30]);
+        assert_eq!(labels.index, [7, 8, 9]);
+        assert_eq!(labels.truth, [10, 20, 30]);
+        assert_eq!(labels.mixed, 2);
+    }
+
+    #[test]
+    fn a_record_clustering_joins_the_identities_whose_records_share_a_label() {
+        // Records (identity, label): identities 0 and 1 share x; 2, 3 share y; 3, 4 share z.
+        let labels = IdentityLabels::new(&[0, 1, 2, 3, 3, 4, 5], &[1; 7]);
+        let joined = labels.components(&[0, 1, 2, 3, 3, 4, 5], &[100, 100, 200, 200, 300, 300, 400]);
+        assert_eq!(joined, [0, 0, 2, 2, 2, 5]);
+        assert_eq!(union_of(&[1, 1, 2, 3], &[5, 6, 7, 7]), [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn event_recall_counts_only_the_pairs_of_the_persons_with_the_event() {
+        let labels = IdentityLabels::new(&[0, 1, 2, 3, 4, 5], &TRUTH);
+        // A (10) has three identities, two linked: 1 of its 3 pairs.
+        let a = labels.event_recall(&PREDICTED, &HashSet::from([10]));
+        assert_eq!((a.persons, a.persons_with_several_identities), (1, 1));
+        assert!(close(a.recall.unwrap(), 1.0 / 3.0));
+        // A and B: pairs 0-1, 0-2, 1-2, 3-4, linked 0-1 and 3-4.
+        assert!(close(
+            labels
+                .event_recall(&PREDICTED, &HashSet::from([10, 20]))
+                .recall
+                .unwrap(),
+            0.5
+        ));
+        // C has one identity: nothing to miss.
+        let c = labels.event_recall(&PREDICTED, &HashSet::from([30]));
+        assert_eq!((c.persons_with_several_identities, c.recall), (0, None));
+    }
+
+    #[test]
+    fn false_merges_are_pairs_of_true_persons_by_cause() {
+        let mut truth = Truth::default();
+        truth.homonyms.insert((10, 20));
+        truth.signature.extend([(30, 1), (40, 1), (50, 2), (60, 3)]);
+        truth.twins.insert((50, 70));
+        // Persons {10, 20, 20}, {30, 40}, {50, 60}, {70}.
+        let causes = false_merges(&[1, 1, 1, 2, 2, 3, 3, 4], &[10, 20, 20, 30, 40, 50, 60, 70], &truth);
+        assert_eq!(causes["injected homonym"], 1);
+        assert_eq!(causes["natural coincidence"], 1);
+        assert_eq!(causes["other"], 1);
+        assert_eq!(causes["twin"], 0);
     }
 }

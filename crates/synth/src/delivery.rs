@@ -318,12 +318,3 @@ pub struct TruthLines {
     /// `file,line,field,rule`.
     pub invalid: Vec<u8>,
 }
-
-impl TruthLines {
-    /// Append another set.
-    pub fn append(&mut self, other: TruthLines) {
-        self.records.extend_from_slice(&other.records);
-        self.noise.extend_from_slice(&other.noise);
-        self.invalid.extend_from_slice(&other.invalid);
-    }
-}

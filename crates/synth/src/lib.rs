@@ -29,6 +29,18 @@
 //!
 //! Same configuration and seed give byte-identical output, however many threads run it.
 //!
+//! A national hub does not fit on a disk before loading, so [`generate_deliveries`] writes only
+//! some delivery folders — byte-identical to the same folders of a full run — and the truth of
+//! those folders: generate → ingest → delete, one delivery at a time. It simulates every month
+//! up to the last one selected (state is carried forward) but formats and writes only the
+//! selection.
+//!
+//! ```text
+//! OUT/truth/persons.csv, insurers.csv, params.json    the whole run (the same for any selection)
+//! OUT/truth/<YYYYMM>/records.csv, noise.csv,          the lines of delivery folder <YYYYMM>;
+//!                    invalid.csv, events.csv          life events of the months it first delivers
+//! ```
+//!
 //! What this crate does not do: read hub files back (that is `kaigo-formats` and ingest), or
 //! model what the sources do not describe — 総合事業 services, public-expense (公費) claims,
 //! food-and-lodging subsidy records and insured persons who never hold a certification are
@@ -42,7 +54,10 @@ pub mod services;
 mod simulate;
 pub mod world;
 
-use std::path::{Path, PathBuf};
+use std::{
+    ops::RangeInclusive,
+    path::{Path, PathBuf},
+};
 
 use kaigo_codes::calendar::YearMonth;
 
@@ -180,6 +195,11 @@ impl SynthConfig {
         }
     }
 
+    /// Every delivery month a full run can have: each service month is delivered the month after.
+    pub fn delivery_months(&self) -> RangeInclusive<YearMonth> {
+        self.first_month.plus_months(1)..=self.last_month.plus_months(1)
+    }
+
     fn validate(&self) -> Result<(), SynthError> {
         if self.persons == 0 {
             return Err(SynthError::Config("--persons must be at least 1".into()));
@@ -227,18 +247,42 @@ pub struct SynthSummary {
     pub providers: usize,
     /// Delivery folders written.
     pub deliveries: Vec<String>,
-    /// Data records written, all files.
+    /// Data records written, all files of the folders written.
     pub records: u64,
-    /// Claim statements written (71xx and 812x).
+    /// Claim statements written (71xx and 812x) in the folders written.
     pub statements: u64,
-    /// Calibration against published targets.
+    /// Calibration against published targets, over the months simulated.
     pub calibration: CalibrationReport,
 }
 
 /// Simulate and write a hub to `out` (created if missing; existing delivery folders are replaced).
 pub fn generate(config: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthError> {
     config.validate()?;
-    simulate::run(config, out)
+    simulate::run(config, out, &config.delivery_months())
+}
+
+/// Simulate through the last delivery of `deliveries` and write only the delivery folders (and
+/// their truth) whose month lies in it, each byte-identical to the same folder of [`generate`].
+/// Other folders under `out` are left alone; the calibration report covers the months simulated.
+pub fn generate_deliveries(
+    config: &SynthConfig,
+    out: &Path,
+    deliveries: RangeInclusive<YearMonth>,
+) -> Result<SynthSummary, SynthError> {
+    config.validate()?;
+    let possible = config.delivery_months();
+    if deliveries.is_empty() || deliveries.end() < possible.start() || deliveries.start() > possible.end() {
+        return Err(SynthError::Config(format!(
+            "--deliveries {}..{} selects no delivery of service months {}..{} (deliveries {}..{})",
+            deliveries.start(),
+            deliveries.end(),
+            config.first_month,
+            config.last_month,
+            possible.start(),
+            possible.end()
+        )));
+    }
+    simulate::run(config, out, &deliveries)
 }
 
 /// Mix a seed, a named stream and an index into a 64-bit seed (SplitMix64 finaliser), so that

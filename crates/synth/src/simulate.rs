@@ -12,6 +12,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     fs,
     io::Write,
+    ops::RangeInclusive,
     path::Path,
 };
 
@@ -72,6 +73,13 @@ struct Simulation<'a> {
     movers_in: Vec<Vec<(usize, u32, usize)>>,
     /// Destination choice: cumulative initial persons over insurers, and per prefecture.
     destination_weights: Vec<f64>,
+    /// Delivery folders to write; the others are simulated and dropped.
+    selected: RangeInclusive<YearMonth>,
+    /// The first delivery folder of the hub (the first go-live); its truth carries the life
+    /// events of every month before it.
+    first_delivery: YearMonth,
+    /// Months to simulate: through the service months of the last selected delivery.
+    simulated_months: usize,
 }
 
 /// What a person is, fixed at birth of the simulation.
@@ -350,7 +358,11 @@ struct MonthEvents {
     residence_change: Option<(Option<Residence>, Option<Residence>)>,
 }
 
-pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthError> {
+pub(crate) fn run(
+    config: &SynthConfig,
+    out: &Path,
+    selected: &RangeInclusive<YearMonth>,
+) -> Result<SynthSummary, SynthError> {
     let months: Vec<YearMonth> = config.first_month.through(config.last_month).collect();
     let insurers = world::build_insurers(config);
     let first_tier = population::first_tier_tables();
@@ -388,6 +400,14 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
         cumulative += f64::from(insurer.initial_persons).max(1.0);
         destination_weights.push(cumulative);
     }
+    let first_delivery = insurers
+        .iter()
+        .map(|insurer| insurer.rollout.actual_start)
+        .min()
+        .expect("insurers exist")
+        .max(months[0].plus_months(1));
+    // Delivery D carries service months up to D − 1: nothing after that can change it.
+    let simulated_months = months.iter().take_while(|&&month| month < *selected.end()).count();
     let mut world = Simulation {
         config,
         months,
@@ -401,6 +421,9 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
         entrant_counts,
         movers_in: Vec::new(),
         destination_weights,
+        selected: selected.clone(),
+        first_delivery,
+        simulated_months,
     };
     let mut movers_in = vec![Vec::new(); world.insurers.len()];
     for insurer in 0..world.insurers.len() {
@@ -414,6 +437,10 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
 
     fs::create_dir_all(out).map_err(|source| SynthError::io(out, source))?;
     let truth_parts = out.join("truth").join(".parts");
+    // Parts left by an interrupted run must not be concatenated into this one's truth.
+    if truth_parts.exists() {
+        fs::remove_dir_all(&truth_parts).map_err(|source| SynthError::io(&truth_parts, source))?;
+    }
     fs::create_dir_all(&truth_parts).map_err(|source| SynthError::io(&truth_parts, source))?;
     let results: Vec<Result<Stats, SynthError>> = (0..world.insurers.len())
         .into_par_iter()
@@ -423,14 +450,14 @@ pub(crate) fn run(config: &SynthConfig, out: &Path) -> Result<SynthSummary, Synt
     for result in results {
         stats.merge(&result?);
     }
-    let deliveries = registry::write_registries(&world, out)?;
-    stats.records += deliveries.1;
-    truth::write_truth(&world, out, &truth_parts)?;
-    let calibration = CalibrationReport::build(&stats, &world.insurers, &world.months);
+    let (deliveries, registry_records) = registry::write_registries(&world, out)?;
+    stats.records += registry_records;
+    truth::write_truth(&world, out, &truth_parts, &deliveries)?;
+    let calibration = CalibrationReport::build(&stats, &world.insurers, &world.months[..world.simulated_months]);
     Ok(SynthSummary {
         insurers: world.insurers.len(),
         providers: world.providers.len(),
-        deliveries: deliveries.0,
+        deliveries: deliveries.iter().map(|month| month.compact()).collect(),
         records: stats.records,
         statements: stats.statements,
         calibration,
@@ -494,9 +521,9 @@ struct Pass<'w, 'a> {
     insurer: usize,
     deliveries: BTreeMap<YearMonth, Delivery>,
     stats: Stats,
-    events: Vec<u8>,
+    /// Life events by the delivery whose truth carries them.
+    events: BTreeMap<YearMonth, Vec<u8>>,
     persons: Vec<u8>,
-    truth: TruthLines,
     provider_users: HashMap<usize, u32>,
 }
 
@@ -541,9 +568,8 @@ fn run_pass(world: &Simulation<'_>, insurer: usize, out: &Path, truth_parts: &Pa
         insurer,
         deliveries: BTreeMap::new(),
         stats: Stats::default(),
-        events: Vec::new(),
+        events: BTreeMap::new(),
         persons: Vec::new(),
-        truth: TruthLines::default(),
         provider_users: HashMap::new(),
     };
     for person in persons.iter().filter(|person| person.origin == insurer) {
@@ -566,36 +592,49 @@ fn run_pass(world: &Simulation<'_>, insurer: usize, out: &Path, truth_parts: &Pa
         )
         .expect("memory");
     }
-    for month_index in 0..world.months.len() {
+    let part = |delivery: YearMonth, name: &str| {
+        truth_parts
+            .join(delivery.compact())
+            .join(format!("{insurer:05}.{name}"))
+    };
+    for month_index in 0..world.simulated_months {
         pass.provider_users.clear();
         for person in persons.iter_mut() {
             pass.step(person, month_index)?;
         }
         pass.provider_activity(month_index)?;
-        // Deliveries that can receive no more months are complete.
-        let ready: Vec<YearMonth> = pass
-            .deliveries
-            .keys()
-            .copied()
-            .filter(|&delivery| delivery <= world.months[month_index].plus_months(1))
-            .collect();
-        for delivery in ready {
-            let buffers = pass.deliveries.remove(&delivery).expect("present");
-            pass.truth.append(buffers.flush(out)?);
+        // Deliveries that can receive no more months are complete (only selected ones exist).
+        let later = world.months[month_index].plus_months(2);
+        let pending = pass.deliveries.split_off(&later);
+        let ready = std::mem::replace(&mut pass.deliveries, pending);
+        for (delivery, buffers) in ready {
+            let TruthLines {
+                records,
+                noise,
+                invalid,
+            } = buffers.flush(out)?;
+            for (name, bytes) in [("records", records), ("noise", noise), ("invalid", invalid)] {
+                write_part(&part(delivery, name), &bytes)?;
+            }
+        }
+        let pending = pass.events.split_off(&later);
+        let ready = std::mem::replace(&mut pass.events, pending);
+        for (delivery, bytes) in ready {
+            if world.selected.contains(&delivery) {
+                write_part(&part(delivery, "events"), &bytes)?;
+            }
         }
     }
-    pass.stats.months = world.months.len() as u64;
-    for (name, bytes) in [
-        ("records", &pass.truth.records),
-        ("noise", &pass.truth.noise),
-        ("invalid", &pass.truth.invalid),
-        ("events", &pass.events),
-        ("persons", &pass.persons),
-    ] {
-        let path = truth_parts.join(format!("{insurer:05}.{name}"));
-        fs::write(&path, bytes).map_err(|source| SynthError::io(&path, source))?;
-    }
+    pass.stats.months = world.simulated_months as u64;
+    write_part(&truth_parts.join(format!("{insurer:05}.persons")), &pass.persons)?;
     Ok(pass.stats)
+}
+
+fn write_part(path: &Path, bytes: &[u8]) -> Result<(), SynthError> {
+    if let Some(folder) = path.parent() {
+        fs::create_dir_all(folder).map_err(|source| SynthError::io(folder, source))?;
+    }
+    fs::write(path, bytes).map_err(|source| SynthError::io(path, source))
 }
 
 impl Pass<'_, '_> {
@@ -607,7 +646,11 @@ impl Pass<'_, '_> {
         let insurer = &self.world.insurers[self.insurer];
         let month = self.world.months[month_index];
         let delivery = month.plus_months(1).max(insurer.rollout.actual_start);
-        if delivery > self.world.months.last().expect("months").plus_months(1) {
+        // Records of a delivery not selected are not formatted at all. What a record draws comes
+        // from streams of (person, month, purpose), so skipping one changes nothing after it.
+        if !self.world.selected.contains(&delivery)
+            || delivery > self.world.months.last().expect("months").plus_months(1)
+        {
             return None;
         }
         Some(
@@ -618,10 +661,11 @@ impl Pass<'_, '_> {
     }
 
     fn event(&mut self, person: PersonId, month_index: usize, event: &str, detail: &str) {
+        let month = self.world.months[month_index];
+        let delivery = month.plus_months(1).max(self.world.first_delivery);
         writeln!(
-            self.events,
-            "{person},{},{event},{detail}",
-            self.world.months[month_index]
+            self.events.entry(delivery).or_default(),
+            "{person},{month},{event},{detail}"
         )
         .expect("memory");
     }

@@ -112,6 +112,28 @@ pub fn files_under(folder: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The data rows (no header) of a synthetic hub's per-delivery truth file `name` (`records`,
+/// `noise`, `invalid`, `events`), every delivery folder of `truth/` in month order.
+pub fn truth_rows(hub: &Path, name: &str) -> Vec<String> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(hub.join("truth"))
+        .expect("a hub with truth/")
+        .map(|entry| entry.expect("a readable folder entry").path())
+        .filter(|path| path.is_dir() && !path.ends_with(".parts"))
+        .collect();
+    folders.sort();
+    folders
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_to_string(folder.join(format!("{name}.csv")))
+                .expect("every delivery's truth has each file")
+                .lines()
+                .skip(1)
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,8 +31,9 @@ pub(crate) enum Command {
         key: Option<PathBuf>,
     },
     /// Link a warehouse loaded from a synthetic hub and measure it against the hub's truth:
-    /// prints precision, recall and F1 beside the ID1/ID2 baselines; writes
-    /// <warehouse>/linkage/evaluation.json and .txt.
+    /// prints precision, recall and F1 over pairs of identities beside the ID1/ID2 baselines,
+    /// cluster measures, recall by life event, false merges by cause, and record-pair figures
+    /// as a secondary table; writes <warehouse>/linkage/evaluation.json and .txt.
     Evaluate {
         /// Warehouse root.
         #[arg(long)]

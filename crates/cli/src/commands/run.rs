@@ -96,13 +96,14 @@ pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Resu
     println!("  rows          {rows_in} in = {loaded} loaded + {quarantined} quarantined; {rejected} files rejected");
     println!("  quality       {flagged} insurer-deliveries flagged (see warehouse/quality/)");
     println!("  key           {}", key.fingerprint());
+    let identity_pairs = &linkage.identity_pairs;
     println!(
-        "linkage         precision {:.5}, recall {:.5}, F1 {:.5} (ID1 ∪ ID2: F1 {:.5}); {} homonym/twin false merges",
-        linkage.kaigo.precision,
-        linkage.kaigo.recall,
-        linkage.kaigo.f1,
-        linkage.baselines["ID1 ∪ ID2"].f1,
-        linkage.lookalike_false_merges
+        "linkage         identity pairs: precision {:.5}, recall {:.5}, F1 {:.5} (ID1 ∪ ID2: F1 {:.5}); {} false merges",
+        identity_pairs.kaigo.precision,
+        identity_pairs.kaigo.recall,
+        identity_pairs.kaigo.f1,
+        identity_pairs.baselines["ID1 ∪ ID2"].f1,
+        linkage.false_merges_by_cause.values().sum::<u64>()
     );
     let total = |field: fn(&kaigo_disclosure::release::IndicatorReport) -> usize| -> usize {
         release.indicators.iter().map(field).sum()

@@ -1,10 +1,11 @@
 //! `kaigo synth`: generate a calibrated synthetic hub with ground truth.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{ops::RangeInclusive, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
+use kaigo_codes::calendar::YearMonth;
 
-use crate::pipeline;
+use crate::{UserError, pipeline};
 
 /// Arguments of `kaigo synth`.
 #[derive(clap::Args)]
@@ -25,6 +26,11 @@ pub(crate) struct Args {
     /// Output folder (delivery folders and truth/).
     #[arg(long)]
     out: PathBuf,
+    /// Write only these delivery folders, `YYYYMM..YYYYMM` or `YYYYMM` (folder names), each
+    /// byte-identical to the same folder of a full run, with their truth; the other folders under
+    /// `--out` are left alone. For hubs too large for the disk: generate, ingest, delete, repeat.
+    #[arg(long)]
+    deliveries: Option<String>,
     /// Print the calibration report (each marginal beside its published target) on stdout.
     #[arg(long)]
     report: bool,
@@ -48,7 +54,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (first, last) = (config.first_month, config.last_month);
     let started = std::time::Instant::now();
     tracing::info!(persons = config.persons, %first, %last, seed = config.seed, out = %args.out.display(), "generating synthetic hub");
-    let summary = kaigo_synth::generate(&config, &args.out)?;
+    let summary = match &args.deliveries {
+        Some(text) => kaigo_synth::generate_deliveries(&config, &args.out, parse_deliveries(text)?)?,
+        None => kaigo_synth::generate(&config, &args.out)?,
+    };
     tracing::info!(
         insurers = summary.insurers,
         providers = summary.providers,
@@ -83,4 +92,21 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `YYYYMM..YYYYMM` or `YYYYMM`.
+fn parse_deliveries(text: &str) -> anyhow::Result<RangeInclusive<YearMonth>> {
+    let (first, last) = text.split_once("..").unwrap_or((text, text));
+    let parse = |part: &str| {
+        YearMonth::parse_compact(part).map_err(|error| {
+            UserError(format!(
+                "--deliveries must be YYYYMM..YYYYMM or YYYYMM, got {text:?}: {error}"
+            ))
+        })
+    };
+    let (first, last) = (parse(first)?, parse(last)?);
+    if last < first {
+        anyhow::bail!(UserError("--deliveries: the end is before the start".into()));
+    }
+    Ok(first..=last)
 }

@@ -78,7 +78,7 @@ fn synth_writes_a_hub_and_prints_the_calibration_report() {
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
     assert!(report["rows"].as_array().unwrap().len() > 50);
     assert!(out.join("202611/insurers.csv").exists());
-    assert!(out.join("truth/records.csv").exists());
+    assert!(out.join("truth/202611/records.csv").exists());
 }
 
 #[test]
@@ -94,6 +94,14 @@ fn bad_arguments_are_user_errors_with_exit_code_1() {
         kaigo().args(["synth", "--persons", "0", "--out"]).arg(dir.path()),
         "--persons",
     );
+    for deliveries in ["2027-01", "202703..202701", "203001"] {
+        fails_for_the_user(
+            kaigo()
+                .args(["synth", "--persons", "50", "--deliveries", deliveries, "--out"])
+                .arg(dir.path()),
+            "--deliveries",
+        );
+    }
     let pipeline = dir.path().join("bad.toml");
     std::fs::write(&pipeline, "[synth]\npersns = 5\n").unwrap();
     fails_for_the_user(kaigo().arg("run").arg(&pipeline), "persns");

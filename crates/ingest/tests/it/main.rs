@@ -99,10 +99,8 @@ fn every_delivery_loads_and_rows_add_up() {
 #[test]
 fn the_quarantine_is_exactly_the_injected_invalid_records() {
     let loaded = loaded();
-    let truth: BTreeSet<(String, u64, String)> = std::fs::read_to_string(loaded.hub.join("truth/invalid.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
+    let truth: BTreeSet<(String, u64, String)> = kaigo_testkit::truth_rows(&loaded.hub, "invalid")
+        .iter()
         .map(|line| {
             let fields: Vec<&str> = line.split(',').collect();
             (fields[0].to_string(), fields[1].parse().unwrap(), fields[3].to_string())
@@ -155,9 +153,8 @@ fn the_warehouse_holds_no_name_insured_number_or_birth_date() {
             secrets.insert(name.to_string());
         }
     }
-    for line in std::fs::read_to_string(loaded.hub.join("truth/events.csv"))
-        .unwrap()
-        .lines()
+    for line in kaigo_testkit::truth_rows(&loaded.hub, "events")
+        .iter()
         .filter(|line| line.contains(",move,"))
     {
         for word in line

@@ -93,20 +93,32 @@ fn linked() -> &'static Linked {
 #[test]
 fn linkage_beats_every_baseline_and_keeps_moves_together() {
     let evaluation = &linked().evaluation;
+    let report = evaluation.render();
     assert_eq!(evaluation.records_unmatched, 0);
-    for (name, baseline) in &evaluation.baselines {
-        assert!(evaluation.kaigo.f1 > baseline.f1, "{name}: {}", evaluation.render());
+    for methods in [&evaluation.identity_pairs, &evaluation.record_pairs] {
+        for (name, baseline) in &methods.baselines {
+            assert!(methods.kaigo.f1 > baseline.f1, "{name}: {report}");
+        }
     }
-    assert!(evaluation.kaigo.precision >= 0.999, "{}", evaluation.render());
-    assert!(evaluation.kaigo.recall >= 0.995, "{}", evaluation.render());
-    assert!(
-        evaluation.recall_by_event["insurer move"] >= 0.99,
-        "{}",
-        evaluation.render()
-    );
-    assert_eq!(evaluation.lookalike_false_merges, 0, "{}", evaluation.render());
+    // The level users read: pairs of identities, where every cross-insurer link counts.
+    let identity_pairs = &evaluation.identity_pairs.kaigo;
+    assert!(identity_pairs.precision >= 0.99, "{report}");
+    assert!(identity_pairs.recall >= 0.99, "{report}");
+    assert!(evaluation.record_pairs.kaigo.precision >= 0.999, "{report}");
+    assert!(evaluation.record_pairs.kaigo.recall >= 0.995, "{report}");
+    let moves = evaluation.recall_by_event["insurer move"];
+    assert!(moves.persons_with_several_identities > 20, "{report}");
+    assert!(moves.recall.unwrap() >= 0.99, "{report}");
+    for cause in ["injected homonym", "twin"] {
+        assert_eq!(evaluation.false_merges_by_cause[cause], 0, "{cause}: {report}");
+    }
+    assert!(evaluation.lookalike_pairs > 0, "{report}");
     // The hub has movers, typos and kana variants for the numbers above to mean something.
     assert!(evaluation.kept_by_noise["digit_typo"].0 > 20);
+    assert!(
+        evaluation.recall_by_event["number typo"].persons_with_several_identities > 5,
+        "{report}"
+    );
 }
 
 #[test]

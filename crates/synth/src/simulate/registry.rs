@@ -66,16 +66,16 @@ impl Pass<'_, '_> {
     }
 }
 
-/// Registries in every delivery folder; returns the folder names and the records written.
-pub(super) fn write_registries(world: &Simulation<'_>, out: &Path) -> Result<(Vec<String>, u64), SynthError> {
-    let first_live = world
-        .insurers
-        .iter()
-        .map(|insurer| insurer.rollout.actual_start)
-        .min()
-        .expect("insurers exist");
-    let last = world.months.last().expect("months").plus_months(1);
-    let first = world.months[0].plus_months(1).max(first_live);
+/// Registries in every selected delivery folder; returns the delivery months written and the
+/// registry records written.
+pub(super) fn write_registries(world: &Simulation<'_>, out: &Path) -> Result<(Vec<YearMonth>, u64), SynthError> {
+    let last = world
+        .months
+        .last()
+        .expect("months")
+        .plus_months(1)
+        .min(*world.selected.end());
+    let first = world.first_delivery.max(*world.selected.start());
     let mut folders = Vec::new();
     let mut records = 0;
     if first > last {
@@ -131,7 +131,7 @@ pub(super) fn write_registries(world: &Simulation<'_>, out: &Path) -> Result<(Ve
         }
         let path = folder.join("providers.csv");
         fs::write(&path, providers.finish()?).map_err(|source| SynthError::io(&path, source))?;
-        folders.push(delivery.compact());
+        folders.push(delivery);
     }
     Ok((folders, records))
 }

@@ -59,14 +59,10 @@ pub fn data_files(root: &Path) -> Vec<(String, PathBuf)> {
     files
 }
 
-/// `truth/invalid.csv` as file → lines.
+/// `truth/<delivery>/invalid.csv` as file → lines.
 pub fn invalid_lines(root: &Path) -> HashMap<String, HashSet<u64>> {
     let mut map: HashMap<String, HashSet<u64>> = HashMap::new();
-    for line in std::fs::read_to_string(root.join("truth/invalid.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-    {
+    for line in kaigo_testkit::truth_rows(root, "invalid") {
         let fields: Vec<&str> = line.split(',').collect();
         map.entry(fields[0].to_string())
             .or_default()
@@ -75,14 +71,10 @@ pub fn invalid_lines(root: &Path) -> HashMap<String, HashSet<u64>> {
     map
 }
 
-/// `truth/records.csv` as file → covered line ranges.
+/// `truth/<delivery>/records.csv` as file → covered line ranges.
 pub fn record_ranges(root: &Path) -> HashMap<String, Vec<(u64, u64, u64)>> {
     let mut map: HashMap<String, Vec<(u64, u64, u64)>> = HashMap::new();
-    for line in std::fs::read_to_string(root.join("truth/records.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-    {
+    for line in kaigo_testkit::truth_rows(root, "records") {
         let fields: Vec<&str> = line.split(',').collect();
         map.entry(fields[0].to_string()).or_default().push((
             fields[1].parse().unwrap(),
