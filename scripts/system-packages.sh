@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# System programs the tests drive as real clients: psql (the Postgres endpoint), openssl (a test
-# certificate for its TLS) and Chromium (the dashboard, headless). Installed with
-# apt when missing (Debian/Ubuntu; sudo when not root); anything else must be installed by hand.
+# System programs the tests drive as real clients: psql (the Postgres endpoint), a PostgreSQL
+# server (the clients' reference), openssl (a test certificate for its TLS) and Chromium (the
+# dashboard, headless). Installed with apt when missing (Debian/Ubuntu; sudo when not root);
+# anything else must be installed by hand.
 set -euo pipefail
 missing=()
 command -v psql >/dev/null || missing+=(postgresql-client)
+# A PostgreSQL server, the reference the client-compatibility suite compares kaigo serve with.
+command -v initdb >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 # A Japanese font, so the dashboard's screenshots show text rather than empty boxes.

@@ -7,10 +7,13 @@ Rust side (tests/clients/mod.rs) starts the server and says which checks must pa
 
 import asyncio
 import datetime
+import decimal
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import traceback
 import urllib.parse
 
@@ -56,14 +59,15 @@ def check(name):
 def _():
     with psycopg.connect(dsn) as connection:
         (version,) = connection.execute("select version()").fetchone()
-        return version.startswith("PostgreSQL 16.") or version
+        return re.match(r"PostgreSQL \d+\.\d+", version) is not None or version
 
 
 @check("psycopg: server_version at login and in SHOW")
 def _():
     with psycopg.connect(dsn) as connection:
         (shown,) = connection.execute("show server_version").fetchone()
-        return (connection.info.server_version >= 160000 and shown.startswith("16.")) or shown
+        major = connection.info.server_version // 10000
+        return (major >= 12 and shown.split(".")[0] == str(major)) or shown
 
 
 @check("psycopg: parameters, server-side prepared, binary results")
@@ -76,6 +80,44 @@ def _():
             cursor.execute("select person_key, sex_code from dim_persons order by person_key limit 3")
             binary = cursor.fetchall()
         return (sum(parts) == total and len(binary) == 3 and isinstance(binary[0][1], int)) or (parts, total)
+
+
+@check("psycopg: the type OIDs of dates, booleans, integers, decimals, text and timestamps")
+def _():
+    with psycopg.connect(dsn) as connection:
+        cursor = connection.execute(
+            """select cast('2026-11-01' as date) as d, true as b, cast(1 as smallint) as i2, cast(1 as integer) as i4,
+                      cast(1 as bigint) as i8, cast(1.25 as numeric(10, 2)) as n, cast(1.5 as double precision) as f8,
+                      cast('x' as text) as t, cast('2026-11-01 10:00:00' as timestamp) as ts"""
+        )
+        oids = [column.type_code for column in cursor.description]
+        values = cursor.fetchone()
+    expected = [1082, 16, 21, 23, 20, 1700, 701, 25, 1114]
+    return (oids == expected and values[5] == decimal.Decimal("1.25")) or (oids, values)
+
+
+@check("psycopg: COPY (query) TO STDOUT as CSV")
+def _():
+    with psycopg.connect(dsn) as connection:
+        with connection.cursor() as cursor:
+            query = "copy (select person_key, sex_code from dim_persons order by person_key limit 3) to stdout with (format csv, header)"
+            with cursor.copy(query) as copy:
+                text = b"".join(bytes(block) for block in copy).decode()
+        rows = connection.execute("select person_key, sex_code from dim_persons order by person_key limit 3").fetchall()
+    expected = "person_key,sex_code\n" + "".join(f"{key},{sex}\n" for key, sex in rows)
+    return text == expected or text
+
+
+@check("psycopg: COPY (query) TO STDOUT in binary, read back typed")
+def _():
+    with psycopg.connect(dsn) as connection:
+        query = "select person_key, sex_code, first_certified_month_key from dim_persons order by person_key limit 50"
+        expected = connection.execute(query).fetchall()
+        with connection.cursor() as cursor:
+            with cursor.copy(f"copy ({query}) to stdout (format binary)") as copy:
+                copy.set_types(["text", "int4", "int4"])
+                rows = list(copy.rows())
+    return (rows == expected and any(row[2] is None for row in expected) is any(row[2] is None for row in rows)) or rows[:3]
 
 
 @check("psycopg: a named (server-side) cursor fetched in parts")
@@ -228,6 +270,23 @@ def psql(command):
 def _():
     described = psql("\\d dim_persons")
     return ("person_key" in described and "integer" in described) or described
+
+
+@check("psql: \\dt lists the tables")
+def _():
+    listed = psql("\\dt")
+    return ("dim_persons" in listed and "fct_person_months" in listed) or listed
+
+
+@check("psql: \\copy (query) to a CSV file with a header")
+def _():
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "persons.csv")
+        psql(f"\\copy (select person_key, sex_code from dim_persons order by person_key) to '{path}' with csv header")
+        frame = polars.read_csv(path)
+    with psycopg.connect(dsn) as connection:
+        total = connection.execute("select count(*) from dim_persons").fetchone()[0]
+    return (frame.columns == ["person_key", "sex_code"] and frame.height == total) or (frame.columns, frame.height, total)
 
 
 @check("psql: \\l lists the database")

@@ -37,8 +37,23 @@ fn a_policy_user_reads_released_cells_and_nothing_else() {
         released.lines().count() - 1,
         "every released cell, as published"
     );
-    for sql in PERSON_LEVEL {
-        let output = psql(&policy, sql);
+    // COPY … TO STDOUT is a read like any query: the same statements as COPYs are refused too.
+    let as_copies = PERSON_LEVEL
+        .iter()
+        .filter(|sql| !sql.starts_with("explain"))
+        .map(|sql| format!("copy ({sql}) to stdout with (format csv)"));
+    let tables = [
+        "copy fct_person_months to stdout",
+        "copy kaigo.vault.record_tokens to stdout (format binary)",
+        "COPY \"person_map\" (person_key) TO STDOUT CSV HEADER",
+    ];
+    for sql in PERSON_LEVEL
+        .iter()
+        .map(|sql| sql.to_string())
+        .chain(as_copies)
+        .chain(tables.map(String::from))
+    {
+        let output = psql(&policy, &sql);
         assert!(
             !output.status.success(),
             "{sql}: {}",
@@ -46,6 +61,13 @@ fn a_policy_user_reads_released_cells_and_nothing_else() {
         );
         assert!(output.stdout.is_empty(), "{sql}");
     }
+    let copied = psql(&policy, "copy cells to stdout with (format csv, header)");
+    assert!(copied.status.success(), "{}", String::from_utf8_lossy(&copied.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&copied.stdout).lines().count(),
+        released.lines().count(),
+        "every released cell and a header, copied"
+    );
     // The catalogs list what the session holds: the released files, nothing else.
     let listed = rows(&psql(
         &policy,
@@ -169,6 +191,8 @@ fn definitions_writes_files_and_engine_settings_are_refused_for_every_role() {
         "insert into cells select * from cells".to_string(),
         "delete from cells".to_string(),
         format!("copy (select 1) to '{}'", leak.display()),
+        format!("copy cells to program 'touch {}'", leak.display()),
+        "copy cells from stdin".to_string(),
         format!("set datafusion.runtime.temp_directory = '{}'", spill.display()),
         "set datafusion.runtime.memory_limit = '1K'".to_string(),
         "set datafusion.execution.target_partitions = 1".to_string(),
@@ -282,6 +306,15 @@ fn statements_are_bounded_in_length_time_and_memory() {
             &analyst,
             "set statement_timeout = 500; begin; \
              declare c cursor for select sum(value) from generate_series(1, 10000000000); fetch 1 from c",
+        ),
+        "statement timeout",
+    );
+    // A COPY's too: planning and every row sent.
+    refused(
+        &psql(
+            &analyst,
+            "set statement_timeout = 500; \
+             copy (select sum(value) from generate_series(1, 10000000000)) to stdout",
         ),
         "statement timeout",
     );

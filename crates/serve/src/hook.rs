@@ -10,7 +10,9 @@
 //! - `SET` of a short list of client settings, `SHOW`, `BEGIN`/`COMMIT`/`ROLLBACK`, `FETCH`,
 //!   `CLOSE`, `DEALLOCATE`, `DISCARD` are answered without touching the session's engine
 //!   settings;
-//! - **everything else is refused**: DDL, DML, `COPY`, SQL-level `PREPARE`/`EXECUTE`, `SET` of
+//! - `COPY (query) TO STDOUT` and `COPY table TO STDOUT` likewise, the rows sent in COPY's text,
+//!   CSV or binary format (`crate::copy`);
+//! - **everything else is refused**: DDL, DML, any other `COPY`, SQL-level `PREPARE`/`EXECUTE`, `SET` of
 //!   any engine setting, and any statement that does not parse or plan.
 //!
 //! In the extended protocol the plan made at Parse is the one Execute runs (after its
@@ -51,7 +53,10 @@ use datafusion_postgres::{
 use futures::StreamExt;
 use tokio::time::Instant;
 
-use crate::config::{Role, Zone};
+use crate::{
+    config::{Role, Zone},
+    copy::{self, CopyOut},
+};
 
 /// The client's `SET statement_timeout`, in milliseconds (datafusion-postgres keeps it here).
 const CLIENT_TIMEOUT: &str = "statement_timeout_ms";
@@ -125,6 +130,8 @@ enum Kind {
     Query,
     /// A cursor over a query: planned, checked, started from the checked plan.
     Declare,
+    /// `COPY … TO STDOUT`: its query planned, checked and run, the rows sent in COPY's format.
+    CopyOut,
     /// Answered by datafusion-postgres's client-state hooks (settings, transactions, cursors).
     ClientState,
     /// Acknowledged and nothing else (there is nothing to deallocate or discard).
@@ -138,6 +145,7 @@ fn kind(statement: &Statement) -> Kind {
         Statement::Query(_) | Statement::ShowTables { .. } | Statement::ShowColumns { .. } => Kind::Query,
         Statement::Explain { statement, .. } if matches!(**statement, Statement::Query(_)) => Kind::Query,
         Statement::Declare { .. } => Kind::Declare,
+        statement if copy::is_copy_out(statement) => Kind::CopyOut,
         Statement::Set(set) => match settable(set) {
             Ok(()) => Kind::ClientState,
             Err(name) => Kind::Refused(
@@ -347,6 +355,32 @@ impl AccessHook {
         Ok(until(Response::Query(rows), deadline))
     }
 
+    /// `COPY … TO STDOUT` from its query's checked plan, within the statement timeout.
+    async fn copy_out(
+        &self,
+        statement: &Statement,
+        context: &SessionContext,
+        client: &dyn HookClient,
+    ) -> PgWireResult<Response> {
+        let copy = CopyOut::parse(statement)?;
+        let deadline = deadline(client, self.statement_timeout);
+        let run = async {
+            let plan = self.checked_plan(&copy.query, context).await?;
+            let frame = context
+                .execute_logical_plan(plan)
+                .await
+                .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+            frame
+                .execute_stream()
+                .await
+                .map_err(|error| PgWireError::ApiError(Box::new(error)))
+        };
+        let rows = tokio::time::timeout_at(deadline, run)
+            .await
+            .map_err(|_| timed_out())??;
+        Ok(Response::CopyOut(copy.respond(rows, deadline)?))
+    }
+
     /// `SHOW server_version` as login reported it ([`crate::SERVER_VERSION`]), not
     /// datafusion-postgres's "datafusion … on datafusion-postgres …".
     async fn show_server_version(&self, context: &SessionContext, client: &dyn HookClient) -> PgWireResult<Response> {
@@ -401,6 +435,15 @@ fn shows_server_version(statement: &Statement) -> bool {
         if variable.len() == 1 && variable[0].value.eq_ignore_ascii_case("server_version"))
 }
 
+/// COPY in the extended protocol: drivers send it as a simple query (psql, psycopg, libpq's
+/// `PQexec`), and its rows are not a portal's.
+fn copy_in_simple_protocol_only() -> PgWireError {
+    refusal(
+        "0A000",
+        "COPY … TO STDOUT is answered in the simple query protocol".into(),
+    )
+}
+
 /// An error the client sees, with its SQLSTATE.
 pub(crate) fn refusal(code: &str, message: String) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.into(), message)))
@@ -424,6 +467,7 @@ impl QueryHook for AccessHook {
         Some(match kind(statement) {
             Kind::Query => self.query(statement, context, client).await,
             Kind::Declare => self.declare(statement, context, client).await,
+            Kind::CopyOut => self.copy_out(statement, context, client).await,
             Kind::NoOp(tag) => Ok(Response::Execution(Tag::new(tag))),
             Kind::Refused(code, message) => Err(refusal(code, message)),
             Kind::ClientState if shows_server_version(statement) => self.show_server_version(context, client).await,
@@ -450,6 +494,7 @@ impl QueryHook for AccessHook {
         match kind(statement) {
             Kind::Refused(code, message) => Some(Err(refusal(code, message))),
             Kind::Query => Some(plan_keeping_parameters(statement, context).await),
+            Kind::CopyOut => Some(Err(copy_in_simple_protocol_only())),
             Kind::Declare | Kind::ClientState | Kind::NoOp(_) => {
                 for hook in client_state_hooks() {
                     if let Some(plan) = hook.handle_extended_parse_query(statement, context, client).await {
@@ -475,6 +520,7 @@ impl QueryHook for AccessHook {
             Kind::Refused(code, message) => Some(Err(refusal(code, message))),
             Kind::Query => self.check_plan(plan).err().map(Err),
             Kind::Declare => Some(self.declare(statement, context, client).await),
+            Kind::CopyOut => Some(Err(copy_in_simple_protocol_only())),
             Kind::NoOp(tag) => Some(Ok(Response::Execution(Tag::new(tag)))),
             Kind::ClientState if shows_server_version(statement) => {
                 Some(self.show_server_version(context, client).await)
@@ -539,6 +585,8 @@ mod tests {
             "drop table insurers",
             "insert into t values (1)",
             "copy insurers to '/tmp/x'",
+            "copy insurers to program 'sh'",
+            "copy insurers from stdin",
             "explain create table t as select 1",
             "describe insurers",
             "create view v as select 1",
@@ -555,5 +603,12 @@ mod tests {
             assert!(matches!(sorted(sql), Kind::NoOp(found) if found == tag), "{sql}");
         }
         assert!(matches!(sorted("rollback"), Kind::ClientState));
+        for sql in [
+            "copy (select 1) to stdout",
+            "copy insurers to stdout with (format csv, header)",
+            "copy insurers (insurer_number) to stdout csv header",
+        ] {
+            assert!(matches!(sorted(sql), Kind::CopyOut), "{sql}");
+        }
     }
 }

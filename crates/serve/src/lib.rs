@@ -22,6 +22,7 @@
 //! Not here: writing, per-role row filters, client certificates.
 
 pub mod config;
+mod copy;
 mod hook;
 mod login;
 mod password;
