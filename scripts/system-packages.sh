@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System programs the tests drive as real clients: psql (the Postgres endpoint), a PostgreSQL
-# server (the clients' reference), openssl (a test certificate for its TLS) and Chromium (the
+# server (the clients' reference), the PostgreSQL ODBC driver, openssl (a test certificate for its TLS) and Chromium (the
 # dashboard, headless). Installed with apt when missing (Debian/Ubuntu; sudo when not root);
 # anything else must be installed by hand.
 set -euo pipefail
@@ -8,6 +8,8 @@ missing=()
 command -v psql >/dev/null || missing+=(postgresql-client)
 # A PostgreSQL server, the reference the client-compatibility suite compares kaigo serve with.
 command -v initdb >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+# ODBC: unixODBC and the PostgreSQL ODBC driver (psqlODBC), as Excel and Tableau use them.
+odbcinst -q -d 2>/dev/null | grep -q "PostgreSQL Unicode" || missing+=(unixodbc odbc-postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 # A Japanese font, so the dashboard's screenshots show text rather than empty boxes.

@@ -22,6 +22,7 @@ import pandas
 import pg8000.native
 import polars
 import psycopg
+import pyodbc
 import sqlalchemy
 
 request = json.load(sys.stdin)
@@ -255,6 +256,27 @@ def _():
         sizes = [batch.height for batch in batches]
     return (frame.height > 0 and frame["sex_code"].unique().to_list() == [2] and max(sizes) <= 500
             and sum(sizes) > frame.height) or (frame.shape, sizes)
+
+
+@check("ODBC (psqlODBC, pyodbc): parameters, SQLTables, SQLColumns")
+def _():
+    connection = pyodbc.connect(
+        "DRIVER={PostgreSQL Unicode};SERVER=%s;PORT=%s;DATABASE=kaigo;UID=%s;PWD=%s;SSLmode=disable"
+        % (request["host"], request["port"], request["user"], request["password"]),
+        timeout=10,
+    )
+    try:
+        cursor = connection.cursor()
+        total = cursor.execute("select count(*) from dim_persons").fetchone()[0]
+        parts = [cursor.execute("select count(*) from dim_persons where sex_code = ?", sex).fetchone()[0] for sex in (1, 2)]
+        tables = {row.table_name for row in cursor.tables(schema="warehouse", tableType="TABLE")}
+        columns = {row.column_name: row.type_name for row in cursor.columns(table="dim_persons", schema="warehouse")}
+    finally:
+        connection.close()
+    return (
+        sum(parts) == total and {"dim_persons", "fct_person_months"} <= tables
+        and columns.get("person_key") == "text" and columns.get("sex_code") == "int4"
+    ) or (parts, total, sorted(tables)[:5], columns)
 
 
 def psql(command):
