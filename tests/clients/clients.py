@@ -311,6 +311,12 @@ def _():
     return (frame.columns == ["person_key", "sex_code"] and frame.height == total) or (frame.columns, frame.height, total)
 
 
+@check("psql: \\df lists the functions outside pg_catalog")
+def _():
+    listed = psql("\\df")
+    return ("List of functions" in listed and "(0 rows)" in listed) or listed
+
+
 @check("psql: \\l lists the database")
 def _():
     listed = psql("\\l")

@@ -97,6 +97,9 @@ impl Zones {
         for name in ["pg_type_is_visible", "pg_function_is_visible"] {
             context.register_udf(is_visible(name));
         }
+        for name in ["pg_get_function_result", "pg_get_function_arguments"] {
+            context.register_udf(no_function_text(name));
+        }
         // DataFusion's own `version()` says "Apache DataFusion …", which clients that parse a
         // PostgreSQL version refuse; registered last, this one replaces it.
         let version = crate::version_text();
@@ -187,6 +190,27 @@ fn is_visible(name: &str) -> ScalarUDF {
             Ok(match &arguments[0] {
                 ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&visible, 0)?),
                 ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(visible)),
+            })
+        }),
+    )
+}
+
+/// `pg_get_function_result(oid)`, `pg_get_function_arguments(oid)`: NULL, as PostgreSQL answers
+/// for a function it does not hold. The emulated `pg_proc` has no result or argument text, and
+/// outside `pg_catalog` it lists no function, so psql's `\df` (which asks for both) lists none
+/// instead of failing.
+fn no_function_text(name: &str) -> ScalarUDF {
+    create_udf(
+        name,
+        vec![DataType::Int64],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|arguments: &[ColumnarValue]| {
+            Ok(match &arguments[0] {
+                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::Utf8(None)),
+                ColumnarValue::Array(oids) => {
+                    ColumnarValue::Array(datafusion::arrow::array::new_null_array(&DataType::Utf8, oids.len()))
+                }
             })
         }),
     )
