@@ -17,6 +17,7 @@ import tempfile
 import traceback
 import urllib.parse
 
+import adbc_driver_postgresql.dbapi
 import asyncpg
 import pandas
 import pg8000.native
@@ -277,6 +278,23 @@ def _():
         sum(parts) == total and {"dim_persons", "fct_person_months"} <= tables
         and columns.get("person_key") == "text" and columns.get("sex_code") == "int4"
     ) or (parts, total, sorted(tables)[:5], columns)
+
+
+@check("ADBC (PostgreSQL driver): Arrow tables, parameters")
+def _():
+    uri = "postgresql://{}:{}@{}:{}/kaigo?sslmode=disable".format(
+        urllib.parse.quote(request["user"]), urllib.parse.quote(request["password"]), request["host"], request["port"]
+    )
+    with adbc_driver_postgresql.dbapi.connect(uri) as connection:
+        with connection.cursor() as cursor:
+            cursor.execute("select person_key, sex_code from dim_persons order by person_key")
+            table = cursor.fetch_arrow_table()
+            cursor.execute("select count(*) from dim_persons where sex_code = $1", parameters=(2,))
+            (women,) = cursor.fetchone()
+    return (
+        table.column_names == ["person_key", "sex_code"] and table.num_rows > women > 0
+        and str(table.schema.field("sex_code").type) == "int32"
+    ) or (table.schema, table.num_rows, women)
 
 
 def psql(command):

@@ -1,5 +1,6 @@
 //! `COPY (query) TO STDOUT` and `COPY table [(columns)] TO STDOUT`: reads, the way psql's
-//! `\copy … to`, psycopg's `copy()` and bulk CSV exports pull rows. The query is planned,
+//! `\copy … to`, psycopg's `copy()`, the ADBC PostgreSQL driver and bulk CSV exports pull rows,
+//! in the simple protocol or the extended one. The query is planned,
 //! checked and run like any other (the caller does that); here its rows are encoded in COPY's
 //! text, CSV or binary format with PostgreSQL's options. Every other COPY (FROM, to a file or a
 //! program) is not a read and stays refused.

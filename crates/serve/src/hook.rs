@@ -16,13 +16,15 @@
 //!   any engine setting, and any statement that does not parse or plan.
 //!
 //! In the extended protocol the plan made at Parse is the one Execute runs (after its
-//! parameters are bound): it is checked at Execute, and the statement kind at Parse.
+//! parameters are bound): it is checked at Execute, and the statement kind at Parse. A COPY has
+//! no rows to describe (Parse gives it an empty plan); its query is planned, checked and run at
+//! Execute.
 
 use std::{sync::Arc, time::Duration};
 
 use datafusion::{
-    common::{ParamValues, tree_node::TreeNodeRecursion},
-    logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, expr::Placeholder, lit},
+    common::{DFSchema, ParamValues, tree_node::TreeNodeRecursion},
+    logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder, expr::Placeholder, lit},
     prelude::SessionContext,
     sql::{
         parser::Statement as DfStatement,
@@ -435,15 +437,6 @@ fn shows_server_version(statement: &Statement) -> bool {
         if variable.len() == 1 && variable[0].value.eq_ignore_ascii_case("server_version"))
 }
 
-/// COPY in the extended protocol: drivers send it as a simple query (psql, psycopg, libpq's
-/// `PQexec`), and its rows are not a portal's.
-fn copy_in_simple_protocol_only() -> PgWireError {
-    refusal(
-        "0A000",
-        "COPY … TO STDOUT is answered in the simple query protocol".into(),
-    )
-}
-
 /// An error the client sees, with its SQLSTATE.
 pub(crate) fn refusal(code: &str, message: String) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.into(), message)))
@@ -494,7 +487,11 @@ impl QueryHook for AccessHook {
         match kind(statement) {
             Kind::Refused(code, message) => Some(Err(refusal(code, message))),
             Kind::Query => Some(plan_keeping_parameters(statement, context).await),
-            Kind::CopyOut => Some(Err(copy_in_simple_protocol_only())),
+            // Rows come as COPY data, not a portal's rows: Describe answers NoData, as PostgreSQL's.
+            Kind::CopyOut => Some(Ok(LogicalPlan::EmptyRelation(EmptyRelation {
+                produce_one_row: false,
+                schema: Arc::new(DFSchema::empty()),
+            }))),
             Kind::Declare | Kind::ClientState | Kind::NoOp(_) => {
                 for hook in client_state_hooks() {
                     if let Some(plan) = hook.handle_extended_parse_query(statement, context, client).await {
@@ -520,7 +517,7 @@ impl QueryHook for AccessHook {
             Kind::Refused(code, message) => Some(Err(refusal(code, message))),
             Kind::Query => self.check_plan(plan).err().map(Err),
             Kind::Declare => Some(self.declare(statement, context, client).await),
-            Kind::CopyOut => Some(Err(copy_in_simple_protocol_only())),
+            Kind::CopyOut => Some(self.copy_out(statement, context, client).await),
             Kind::NoOp(tag) => Some(Ok(Response::Execution(Tag::new(tag)))),
             Kind::ClientState if shows_server_version(statement) => {
                 Some(self.show_server_version(context, client).await)

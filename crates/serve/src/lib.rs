@@ -26,6 +26,7 @@ mod copy;
 mod hook;
 mod login;
 mod password;
+mod regproc;
 mod session;
 mod subqueries;
 mod tls;
@@ -272,12 +273,13 @@ impl SimpleQueryHandler for Connection {
         let service = self.service()?.clone();
         check_length(query, self.gate.config.limits.max_statement_bytes)?;
         let query = subqueries::keep_select_list_subqueries(query);
+        let query = regproc::compare_function_columns_by_name(&query);
         SimpleQueryHandler::do_query(&*service, client, &query).await
     }
 }
 
-/// datafusion-postgres's parser with the statement length limit in front, and analysts'
-/// select-list subqueries kept from its catalog rewrites.
+/// datafusion-postgres's parser with the statement length limit in front, analysts' select-list
+/// subqueries kept from its catalog rewrites, and `pg_type`'s function columns compared by name.
 struct LimitedParser {
     inner: Arc<Parser>,
     max_statement_bytes: usize,
@@ -295,6 +297,7 @@ impl QueryParser for LimitedParser {
     {
         check_length(sql, self.max_statement_bytes)?;
         let sql = subqueries::keep_select_list_subqueries(sql);
+        let sql = regproc::compare_function_columns_by_name(&sql);
         self.inner.parse_sql(client, &sql, types).await
     }
 

@@ -41,7 +41,7 @@ pub(crate) fn keep_select_list_subqueries(sql: &str) -> Cow<'_, str> {
 }
 
 /// Whether `statement` reads `pg_catalog`, `information_schema` or a `pg_…` table.
-fn reads_catalogs(statement: &Statement) -> bool {
+pub(crate) fn reads_catalogs(statement: &Statement) -> bool {
     let mut catalogs = false;
     let _ = visit_relations(statement, |relation| {
         let name = relation.to_string().to_lowercase();
