@@ -306,16 +306,20 @@ def psql(command):
     return done.stdout
 
 
-@check("psql: \\d of a table")
-def _():
-    described = psql("\\d dim_persons")
-    return ("person_key" in described and "integer" in described) or described
+# psql's listings: the command, and what its output must contain.
+PSQL_LISTINGS = {
+    "psql: \\d of a table": ("\\d dim_persons", ["person_key", "integer"]),
+    "psql: \\dt lists the tables": ("\\dt", ["dim_persons", "fct_person_months"]),
+    "psql: \\df lists the functions outside pg_catalog": ("\\df", ["List of functions", "(0 rows)"]),
+    "psql: \\l lists the database": ("\\l", ["kaigo"]),
+}
+for name, (command, expected) in PSQL_LISTINGS.items():
 
+    def listing(command=command, expected=expected):
+        printed = psql(command)
+        return all(text in printed for text in expected) or printed
 
-@check("psql: \\dt lists the tables")
-def _():
-    listed = psql("\\dt")
-    return ("dim_persons" in listed and "fct_person_months" in listed) or listed
+    check(name)(listing)
 
 
 @check("psql: \\copy (query) to a CSV file with a header")
@@ -327,18 +331,6 @@ def _():
     with psycopg.connect(dsn) as connection:
         total = connection.execute("select count(*) from dim_persons").fetchone()[0]
     return (frame.columns == ["person_key", "sex_code"] and frame.height == total) or (frame.columns, frame.height, total)
-
-
-@check("psql: \\df lists the functions outside pg_catalog")
-def _():
-    listed = psql("\\df")
-    return ("List of functions" in listed and "(0 rows)" in listed) or listed
-
-
-@check("psql: \\l lists the database")
-def _():
-    listed = psql("\\l")
-    return ("kaigo" in listed) or listed
 
 
 json.dump(results, sys.stdout)

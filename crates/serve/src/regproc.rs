@@ -8,13 +8,9 @@
 
 use std::{borrow::Cow, ops::ControlFlow};
 
-use datafusion::sql::sqlparser::{
-    ast::{BinaryOperator, Expr, Value, VisitMut, VisitorMut},
-    dialect::PostgreSqlDialect,
-    parser::Parser,
-};
+use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, Value, VisitorMut};
 
-use crate::subqueries::reads_catalogs;
+use crate::subqueries::{reads_catalogs, rewrite};
 
 /// The `regproc` columns of `pg_type`.
 const FUNCTION_COLUMNS: [&str; 8] = [
@@ -31,23 +27,8 @@ const FUNCTION_COLUMNS: [&str; 8] = [
 /// `sql` with each `<function column> = 0` / `<> 0` of its catalog statements compared with
 /// `'-'` instead; `sql` itself when there is none or it does not parse.
 pub(crate) fn compare_function_columns_by_name(sql: &str) -> Cow<'_, str> {
-    let Ok(mut statements) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
-        return Cow::Borrowed(sql);
-    };
     let mut rewriter = Rewriter { rewritten: 0 };
-    for statement in statements.iter_mut().filter(|statement| reads_catalogs(statement)) {
-        let _ = statement.visit(&mut rewriter);
-    }
-    if rewriter.rewritten == 0 {
-        return Cow::Borrowed(sql);
-    }
-    Cow::Owned(
-        statements
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(";\n"),
-    )
+    rewrite(sql, reads_catalogs, &mut rewriter, |rewriter| rewriter.rewritten)
 }
 
 struct Rewriter {

@@ -10,7 +10,7 @@ use std::{collections::HashMap, path::Path, sync::Arc};
 
 use datafusion::{
     arrow::{
-        array::{Array, AsArray, BooleanArray, Int32Array},
+        array::{Array, ArrayRef, AsArray, BooleanArray, Int32Array, new_null_array},
         compute::cast,
         datatypes::{DataType, Int32Type},
     },
@@ -177,22 +177,12 @@ fn to_regtype(oids: Arc<HashMap<String, i32>>) -> ScalarUDF {
 /// unqualified name finds it — always, here: every type and function of the emulated catalogs
 /// lives in `pg_catalog`, which is on every search path (SQLAlchemy asks when it reflects columns).
 fn is_visible(name: &str) -> ScalarUDF {
-    create_udf(
-        name,
-        vec![DataType::Int64],
-        DataType::Boolean,
-        Volatility::Immutable,
-        Arc::new(|arguments: &[ColumnarValue]| {
-            let oids = arguments[0].to_array(1)?;
-            let visible: BooleanArray = (0..oids.len())
-                .map(|row| (!oids.is_null(row)).then_some(true))
-                .collect();
-            Ok(match &arguments[0] {
-                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&visible, 0)?),
-                ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(visible)),
-            })
-        }),
-    )
+    of_oid(name, DataType::Boolean, |oids| {
+        let visible: BooleanArray = (0..oids.len())
+            .map(|row| (!oids.is_null(row)).then_some(true))
+            .collect();
+        Arc::new(visible)
+    })
 }
 
 /// `pg_get_function_result(oid)`, `pg_get_function_arguments(oid)`: NULL, as PostgreSQL answers
@@ -200,17 +190,21 @@ fn is_visible(name: &str) -> ScalarUDF {
 /// outside `pg_catalog` it lists no function, so psql's `\df` (which asks for both) lists none
 /// instead of failing.
 fn no_function_text(name: &str) -> ScalarUDF {
+    of_oid(name, DataType::Utf8, |oids| new_null_array(&DataType::Utf8, oids.len()))
+}
+
+/// A catalog function of one oid, answered for a column of oids at once.
+fn of_oid(name: &str, output: DataType, answer: fn(&ArrayRef) -> ArrayRef) -> ScalarUDF {
     create_udf(
         name,
         vec![DataType::Int64],
-        DataType::Utf8,
+        output,
         Volatility::Immutable,
-        Arc::new(|arguments: &[ColumnarValue]| {
+        Arc::new(move |arguments: &[ColumnarValue]| {
+            let answers = answer(&arguments[0].to_array(1)?);
             Ok(match &arguments[0] {
-                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::Utf8(None)),
-                ColumnarValue::Array(oids) => {
-                    ColumnarValue::Array(datafusion::arrow::array::new_null_array(&DataType::Utf8, oids.len()))
-                }
+                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&answers, 0)?),
+                ColumnarValue::Array(_) => ColumnarValue::Array(answers),
             })
         }),
     )

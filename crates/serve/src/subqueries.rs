@@ -21,14 +21,30 @@ use datafusion::sql::sqlparser::{
 /// `sql` with the select-list subqueries of its analysts' statements parenthesized; `sql` itself
 /// when there are none, or when it does not parse (the server's own parser reports that).
 pub(crate) fn keep_select_list_subqueries(sql: &str) -> Cow<'_, str> {
+    let mut wrapper = Wrapper { wrapped: 0 };
+    rewrite(
+        sql,
+        |statement| !reads_catalogs(statement),
+        &mut wrapper,
+        |wrapper| wrapper.wrapped,
+    )
+}
+
+/// `sql` with `visitor` run over the statements `applies` to; `sql` itself when `changes` counts
+/// none or it does not parse.
+pub(crate) fn rewrite<'a, V: VisitorMut>(
+    sql: &'a str,
+    applies: fn(&Statement) -> bool,
+    visitor: &mut V,
+    changes: fn(&V) -> usize,
+) -> Cow<'a, str> {
     let Ok(mut statements) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
         return Cow::Borrowed(sql);
     };
-    let mut wrapper = Wrapper { wrapped: 0 };
-    for statement in statements.iter_mut().filter(|statement| !reads_catalogs(statement)) {
-        let _ = statement.visit(&mut wrapper);
+    for statement in statements.iter_mut().filter(|statement| applies(statement)) {
+        let _ = statement.visit(visitor);
     }
-    if wrapper.wrapped == 0 {
+    if changes(visitor) == 0 {
         return Cow::Borrowed(sql);
     }
     Cow::Owned(
