@@ -113,13 +113,15 @@ def _():
 @check("psycopg: COPY (query) TO STDOUT in binary, read back typed")
 def _():
     with psycopg.connect(dsn) as connection:
-        query = "select person_key, sex_code, first_certified_month_key from dim_persons order by person_key limit 50"
+        # The month of women only: NULLs in the binary rows too.
+        query = """select person_key, sex_code, case when sex_code = 2 then first_certified_month_key end as month_key
+                   from dim_persons order by person_key limit 50"""
         expected = connection.execute(query).fetchall()
         with connection.cursor() as cursor:
             with cursor.copy(f"copy ({query}) to stdout (format binary)") as copy:
                 copy.set_types(["text", "int4", "int4"])
                 rows = list(copy.rows())
-    return (rows == expected and any(row[2] is None for row in expected) is any(row[2] is None for row in rows)) or rows[:3]
+    return (rows == expected and any(row[2] is None for row in rows)) or rows[:3]
 
 
 @check("psycopg: a named (server-side) cursor fetched in parts")

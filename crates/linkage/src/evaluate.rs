@@ -159,30 +159,135 @@ fn pairs(count: u64) -> f64 {
     (count as f64) * (count.saturating_sub(1) as f64) / 2.0
 }
 
-/// Precision, recall and F1 of predicted labels against true labels (one per record).
+/// Precision, recall and F1 of predicted labels against true labels (one per item).
 fn pairwise(predicted: &[u64], truth: &[u64]) -> Pairwise {
-    let mut cells: HashMap<(u64, u64), u64> = HashMap::new();
-    let mut by_predicted: HashMap<u64, u64> = HashMap::new();
-    let mut by_truth: HashMap<u64, u64> = HashMap::new();
-    for (p, t) in predicted.iter().zip(truth) {
-        *cells.entry((*p, *t)).or_default() += 1;
-        *by_predicted.entry(*p).or_default() += 1;
-        *by_truth.entry(*t).or_default() += 1;
+    Contingency::new(predicted, truth).pairwise()
+}
+
+/// How many items each (predicted, true) label pair holds, and each label alone.
+struct Contingency {
+    cells: HashMap<(u64, u64), u64>,
+    predicted: HashMap<u64, u64>,
+    truth: HashMap<u64, u64>,
+    items: usize,
+}
+
+impl Contingency {
+    fn new(predicted: &[u64], truth: &[u64]) -> Self {
+        let mut table = Self {
+            cells: HashMap::new(),
+            predicted: HashMap::new(),
+            truth: HashMap::new(),
+            items: predicted.len(),
+        };
+        for (&p, &t) in predicted.iter().zip(truth) {
+            *table.cells.entry((p, t)).or_default() += 1;
+            *table.predicted.entry(p).or_default() += 1;
+            *table.truth.entry(t).or_default() += 1;
+        }
+        table
     }
-    let both: f64 = cells.values().map(|n| pairs(*n)).sum();
-    let linked: f64 = by_predicted.values().map(|n| pairs(*n)).sum();
-    let true_pairs: f64 = by_truth.values().map(|n| pairs(*n)).sum();
-    let precision = if linked == 0.0 { 1.0 } else { both / linked };
-    let recall = if true_pairs == 0.0 { 1.0 } else { both / true_pairs };
-    Pairwise {
-        precision,
-        recall,
-        f1: if precision + recall == 0.0 {
-            0.0
-        } else {
-            2.0 * precision * recall / (precision + recall)
-        },
-        clusters: by_predicted.len() as u64,
+
+    /// Precision, recall and F1 over pairs of items.
+    fn pairwise(&self) -> Pairwise {
+        let both: f64 = self.cells.values().map(|n| pairs(*n)).sum();
+        let linked: f64 = self.predicted.values().map(|n| pairs(*n)).sum();
+        let true_pairs: f64 = self.truth.values().map(|n| pairs(*n)).sum();
+        let precision = if linked == 0.0 { 1.0 } else { both / linked };
+        let recall = if true_pairs == 0.0 { 1.0 } else { both / true_pairs };
+        Pairwise {
+            precision,
+            recall,
+            f1: if precision + recall == 0.0 {
+                0.0
+            } else {
+                2.0 * precision * recall / (precision + recall)
+            },
+            clusters: self.predicted.len() as u64,
+        }
+    }
+
+    /// B-cubed and the shares of true persons split, merged and exact.
+    fn clusters(&self) -> Clusters {
+        if self.items == 0 {
+            return Clusters::default();
+        }
+        // Each of the n items of a cell scores n / |cluster| (precision) and n / |person| (recall).
+        let (mut precision, mut recall) = (0.0, 0.0);
+        let mut clusters_of: HashMap<u64, u64> = HashMap::new();
+        let mut persons_in: HashMap<u64, u64> = HashMap::new();
+        for (&(p, t), &n) in &self.cells {
+            let n = n as f64;
+            precision += n * n / self.predicted[&p] as f64;
+            recall += n * n / self.truth[&t] as f64;
+            *clusters_of.entry(t).or_default() += 1;
+            *persons_in.entry(p).or_default() += 1;
+        }
+        let merged_persons: HashSet<u64> = self
+            .cells
+            .keys()
+            .filter(|(p, _)| persons_in[p] > 1)
+            .map(|&(_, t)| t)
+            .collect();
+        let (mut split, mut exact) = (0, 0);
+        for (t, &clusters) in &clusters_of {
+            split += u64::from(clusters > 1);
+            exact += u64::from(clusters == 1 && !merged_persons.contains(t));
+        }
+        let persons = self.truth.len() as f64;
+        Clusters {
+            bcubed_precision: precision / self.items as f64,
+            bcubed_recall: recall / self.items as f64,
+            persons_split: split as f64 / persons,
+            persons_merged: merged_persons.len() as f64 / persons,
+            persons_exact: exact as f64 / persons,
+        }
+    }
+
+    /// The predicted label holding most of each true label's items (the smallest on a tie).
+    fn majority(&self) -> HashMap<u64, u64> {
+        let mut majority: HashMap<u64, (u64, u64)> = HashMap::new();
+        for (&(p, t), &n) in &self.cells {
+            let entry = majority.entry(t).or_insert((p, 0));
+            if n > entry.1 || (n == entry.1 && p < entry.0) {
+                *entry = (p, n);
+            }
+        }
+        majority.into_iter().map(|(t, (p, _))| (t, p)).collect()
+    }
+
+    /// Pairs of distinct true labels that share a predicted label, by cause.
+    fn false_merges(&self, truth: &Truth) -> BTreeMap<&'static str, u64> {
+        let mut persons_of: HashMap<u64, Vec<u64>> = HashMap::new();
+        for &(p, t) in self.cells.keys() {
+            persons_of.entry(p).or_default().push(t);
+        }
+        let mut causes: BTreeMap<&'static str, u64> = ["injected homonym", "twin", "natural coincidence", "other"]
+            .into_iter()
+            .map(|cause| (cause, 0))
+            .collect();
+        for persons in persons_of.values_mut() {
+            persons.sort_unstable();
+            for (position, &a) in persons.iter().enumerate() {
+                for &b in &persons[position + 1..] {
+                    let cause = if truth.homonyms.contains(&(a, b)) {
+                        "injected homonym"
+                    } else if truth.twins.contains(&(a, b)) {
+                        "twin"
+                    } else if truth
+                        .signature
+                        .get(&a)
+                        .is_some_and(|sign| truth.signature.get(&b) == Some(sign))
+                    {
+                        "natural coincidence"
+                    } else {
+                        "other"
+                    };
+                    *causes.get_mut(cause).expect("every cause listed") += 1;
+                }
+            }
+        }
+        causes
     }
 }
 
@@ -311,15 +416,16 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
     let identity = IdentityLabels::new(&record_identity, &truth_labels);
     let at_identities = |labels: &[u64]| identity.components(&record_identity, labels);
     let identity_predicted = identity.per_identity(|index| u64::from(resolution.cluster[index]));
+    let identity_table = Contingency::new(&identity_predicted, &identity.truth);
     let identity_pairs = Methods {
-        kaigo: pairwise(&identity_predicted, &identity.truth),
+        kaigo: identity_table.pairwise(),
         baselines: BTreeMap::from([
             ("ID1", pairwise(&at_identities(&id1), &identity.truth)),
             ("ID2", pairwise(&at_identities(&id2), &identity.truth)),
             ("ID1 ∪ ID2", pairwise(&at_identities(&either), &identity.truth)),
         ]),
     };
-    let clusters = cluster_measures(&identity_predicted, &identity.truth);
+    let clusters = identity_table.clusters();
 
     let mut persons_by_event: HashMap<&'static str, HashSet<u64>> = HashMap::from([
         ("insurer move", truth.moved.clone()),
@@ -351,7 +457,7 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
         })
         .collect();
 
-    let false_merges_by_cause = false_merges(&identity_predicted, &identity.truth, truth);
+    let false_merges_by_cause = identity_table.false_merges(truth);
     let present: HashSet<u64> = identity.truth.iter().copied().collect();
     let lookalike_pairs = truth
         .homonyms
@@ -362,7 +468,8 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
     let true_persons = present.len() as u64;
     let false_merge_total: u64 = false_merges_by_cause.values().sum();
 
-    let majority = majority_person(&predicted, &truth_labels);
+    let record_table = Contingency::new(&predicted, &truth_labels);
+    let majority = record_table.majority();
     let kept_by_noise = noisy_records
         .into_iter()
         .map(|(kind, positions)| {
@@ -383,7 +490,7 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
         false_merges_per_100k: false_merge_total as f64 * 100_000.0 / true_persons.max(1) as f64,
         lookalike_pairs,
         record_pairs: Methods {
-            kaigo: pairwise(&predicted, &truth_labels),
+            kaigo: record_table.pairwise(),
             baselines: BTreeMap::from([
                 ("ID1", pairwise(&id1, &truth_labels)),
                 ("ID2", pairwise(&id2, &truth_labels)),
@@ -487,107 +594,6 @@ fn components<Label: Hash + Eq>(items: usize, labels: impl IntoIterator<Item = (
         }
     }
     (0..items).map(|item| root(&mut parent, item) as u64).collect()
-}
-
-/// B-cubed and person-level shares of one labelling of items against the truth.
-fn cluster_measures(predicted: &[u64], truth: &[u64]) -> Clusters {
-    let items = predicted.len();
-    if items == 0 {
-        return Clusters::default();
-    }
-    let mut cells: HashMap<(u64, u64), u64> = HashMap::new();
-    let mut cluster_size: HashMap<u64, u64> = HashMap::new();
-    let mut person_size: HashMap<u64, u64> = HashMap::new();
-    for (&p, &t) in predicted.iter().zip(truth) {
-        *cells.entry((p, t)).or_default() += 1;
-        *cluster_size.entry(p).or_default() += 1;
-        *person_size.entry(t).or_default() += 1;
-    }
-    // Each of the n items of a cell scores n / |cluster| (precision) and n / |person| (recall).
-    let (mut precision, mut recall) = (0.0, 0.0);
-    let mut clusters_of: HashMap<u64, u64> = HashMap::new();
-    let mut persons_in: HashMap<u64, u64> = HashMap::new();
-    for (&(p, t), &n) in &cells {
-        let n = n as f64;
-        precision += n * n / cluster_size[&p] as f64;
-        recall += n * n / person_size[&t] as f64;
-        *clusters_of.entry(t).or_default() += 1;
-        *persons_in.entry(p).or_default() += 1;
-    }
-    let mut split = 0;
-    let mut merged = 0;
-    let mut exact = 0;
-    let mut merged_persons: HashSet<u64> = HashSet::new();
-    for &(p, t) in cells.keys() {
-        if persons_in[&p] > 1 {
-            merged_persons.insert(t);
-        }
-    }
-    for (&t, &clusters) in &clusters_of {
-        split += u64::from(clusters > 1);
-        let is_merged = merged_persons.contains(&t);
-        merged += u64::from(is_merged);
-        exact += u64::from(clusters == 1 && !is_merged);
-    }
-    let persons = person_size.len() as f64;
-    Clusters {
-        bcubed_precision: precision / items as f64,
-        bcubed_recall: recall / items as f64,
-        persons_split: split as f64 / persons,
-        persons_merged: merged as f64 / persons,
-        persons_exact: exact as f64 / persons,
-    }
-}
-
-/// Pairs of distinct true persons that share a predicted person, by cause.
-fn false_merges(predicted: &[u64], truth_labels: &[u64], truth: &Truth) -> BTreeMap<&'static str, u64> {
-    let mut persons_of: HashMap<u64, Vec<u64>> = HashMap::new();
-    for (&p, &t) in predicted.iter().zip(truth_labels) {
-        persons_of.entry(p).or_default().push(t);
-    }
-    let mut causes: BTreeMap<&'static str, u64> = ["injected homonym", "twin", "natural coincidence", "other"]
-        .into_iter()
-        .map(|cause| (cause, 0))
-        .collect();
-    for persons in persons_of.values_mut() {
-        persons.sort_unstable();
-        persons.dedup();
-        for (position, &a) in persons.iter().enumerate() {
-            for &b in &persons[position + 1..] {
-                let cause = if truth.homonyms.contains(&(a, b)) {
-                    "injected homonym"
-                } else if truth.twins.contains(&(a, b)) {
-                    "twin"
-                } else if truth
-                    .signature
-                    .get(&a)
-                    .is_some_and(|sign| truth.signature.get(&b) == Some(sign))
-                {
-                    "natural coincidence"
-                } else {
-                    "other"
-                };
-                *causes.get_mut(cause).expect("every cause listed") += 1;
-            }
-        }
-    }
-    causes
-}
-
-/// The predicted person holding most of each true person's records (the smallest on a tie).
-fn majority_person(predicted: &[u64], truth: &[u64]) -> HashMap<u64, u64> {
-    let mut counts: HashMap<(u64, u64), u64> = HashMap::new();
-    for (p, t) in predicted.iter().zip(truth) {
-        *counts.entry((*t, *p)).or_default() += 1;
-    }
-    let mut majority: HashMap<u64, (u64, u64)> = HashMap::new();
-    for ((t, p), n) in counts {
-        let entry = majority.entry(t).or_insert((p, 0));
-        if n > entry.1 || (n == entry.1 && p < entry.0) {
-            *entry = (p, n);
-        }
-    }
-    majority.into_iter().map(|(t, (p, _))| (t, p)).collect()
 }
 
 /// Records that stayed with their person: (records, share of them in their true person's
@@ -698,7 +704,7 @@ mod tests {
         let scores = pairwise(&PREDICTED, &TRUTH);
         assert!(close(scores.precision, 0.5) && close(scores.recall, 0.5) && close(scores.f1, 0.5));
         assert_eq!(scores.clusters, 3);
-        let clusters = cluster_measures(&PREDICTED, &TRUTH);
+        let clusters = Contingency::new(&PREDICTED, &TRUTH).clusters();
         assert!(close(clusters.bcubed_precision, 7.0 / 9.0), "{clusters:?}");
         assert!(close(clusters.bcubed_recall, 7.0 / 9.0), "{clusters:?}");
         assert!(close(clusters.persons_split, 1.0 / 3.0), "{clusters:?}");
@@ -751,7 +757,8 @@ mod tests {
         truth.signature.extend([(30, 1), (40, 1), (50, 2), (60, 3)]);
         truth.twins.insert((50, 70));
         // Persons {10, 20, 20}, {30, 40}, {50, 60}, {70}.
-        let causes = false_merges(&[1, 1, 1, 2, 2, 3, 3, 4], &[10, 20, 20, 30, 40, 50, 60, 70], &truth);
+        let causes =
+            Contingency::new(&[1, 1, 1, 2, 2, 3, 3, 4], &[10, 20, 20, 30, 40, 50, 60, 70]).false_merges(&truth);
         assert_eq!(causes["injected homonym"], 1);
         assert_eq!(causes["natural coincidence"], 1);
         assert_eq!(causes["other"], 1);

@@ -25,7 +25,7 @@ use std::{sync::Arc, time::Duration};
 use datafusion::{
     common::{DFSchema, ParamValues, tree_node::TreeNodeRecursion},
     logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder, expr::Placeholder, lit},
-    prelude::SessionContext,
+    prelude::{DataFrame, SessionContext},
     sql::{
         parser::Statement as DfStatement,
         sqlparser::{
@@ -321,6 +321,20 @@ impl AccessHook {
         Ok(plan)
     }
 
+    /// The frame of `statement`'s checked plan (nothing runs yet), and the plan.
+    async fn checked_frame(
+        &self,
+        statement: &Statement,
+        context: &SessionContext,
+    ) -> PgWireResult<(DataFrame, LogicalPlan)> {
+        let plan = self.checked_plan(statement, context).await?;
+        let frame = context
+            .execute_logical_plan(plan.clone())
+            .await
+            .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+        Ok((frame, plan))
+    }
+
     /// Start a query from its checked plan, planning within the statement timeout: its rows
     /// (not produced yet) and the statement's deadline.
     async fn start(
@@ -332,11 +346,7 @@ impl AccessHook {
     ) -> PgWireResult<(QueryResponse, LogicalPlan, Instant)> {
         let deadline = deadline(client, self.statement_timeout);
         let run = async {
-            let plan = self.checked_plan(statement, context).await?;
-            let frame = context
-                .execute_logical_plan(plan.clone())
-                .await
-                .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+            let (frame, plan) = self.checked_frame(statement, context).await?;
             Ok::<_, PgWireError>((df::encode_dataframe(frame, &Format::UnifiedText, options).await?, plan))
         };
         let (rows, plan) = tokio::time::timeout_at(deadline, run)
@@ -367,11 +377,7 @@ impl AccessHook {
         let copy = CopyOut::parse(statement)?;
         let deadline = deadline(client, self.statement_timeout);
         let run = async {
-            let plan = self.checked_plan(&copy.query, context).await?;
-            let frame = context
-                .execute_logical_plan(plan)
-                .await
-                .map_err(|error| PgWireError::ApiError(Box::new(error)))?;
+            let (frame, _) = self.checked_frame(&copy.query, context).await?;
             frame
                 .execute_stream()
                 .await

@@ -57,17 +57,28 @@ fn generating_one_delivery_at_a_time_gives_the_full_run_byte_for_byte() {
 
     let streamed_root = dir.path().join("streamed");
     let mut records = 0;
+    let mut before = BTreeMap::new();
     for folder in &full_summary.deliveries {
         let delivery = kaigo_codes::calendar::YearMonth::parse_compact(folder).unwrap();
         let summary = generate_deliveries(&config(5), &streamed_root, delivery..=delivery).unwrap();
         assert_eq!(summary.deliveries, vec![folder.clone()]);
         records += summary.records;
-        // Only the selected folder and its truth are new.
-        let written: Vec<String> = files(&streamed_root)
-            .into_keys()
-            .filter(|path| path.starts_with(folder.as_str()) || path.starts_with(&format!("truth/{folder}/")))
-            .collect();
-        assert!(!written.is_empty());
+        // What is new is the selected folder and its truth (and, once, the whole-run truth);
+        // the whole-run files written again are unchanged.
+        let after = files(&streamed_root);
+        for (path, bytes) in &after {
+            match before.get(path) {
+                Some(earlier) => assert!(earlier == bytes, "{path} changed when writing {folder}"),
+                None => assert!(
+                    path.starts_with(&format!("{folder}/"))
+                        || path.starts_with(&format!("truth/{folder}/"))
+                        || (before.is_empty() && !path.trim_start_matches("truth/").contains('/')),
+                    "{path} appeared when writing {folder}"
+                ),
+            }
+        }
+        assert!(after.keys().any(|path| path.starts_with(&format!("{folder}/"))));
+        before = after;
     }
     assert_eq!(records, full_summary.records, "records counted per written folder");
     let streamed = files(&streamed_root);
