@@ -299,6 +299,33 @@ def _():
     ) or (table.schema, table.num_rows, women)
 
 
+# Debian's libpostgresql-jdbc-java (scripts/system-packages.sh).
+JDBC_DRIVER = "/usr/share/java/postgresql.jar"
+
+
+@check("JDBC (PostgreSQL driver, as DBeaver and Metabase): DatabaseMetaData, prepared statements")
+def _():
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "JdbcCheck.java")
+    done = subprocess.run(
+        ["java", "-cp", JDBC_DRIVER, source, request["host"], str(request["port"]), request["user"]],
+        input=request["password"] + "\n", capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode)
+    found = {}
+    for line in done.stdout.splitlines():
+        key, value = line.split("\t", 1)
+        found.setdefault(key, []).append(value)
+    counts = dict(value.split() for value in found.get("count", []))
+    return (
+        found["product"][0].startswith("PostgreSQL ")
+        and {"dim_persons", "fct_person_months"} <= set(found.get("table", []))
+        # java.sql.Types: VARCHAR 12, INTEGER 4.
+        and {"person_key 12 text", "sex_code 4 int4"} <= set(found.get("column", []))
+        and int(counts["1"]) + int(counts["2"]) == int(counts["0"]) > 0
+    ) or found
+
+
 def psql(command):
     environment = dict(os.environ, PGPASSWORD=request["password"], PGCONNECT_TIMEOUT="10")
     conninfo = f"host={request['host']} port={request['port']} user={request['user']} dbname=kaigo sslmode=disable"

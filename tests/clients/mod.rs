@@ -1,5 +1,5 @@
 //! The clients analysts and researchers connect with, run by the Python checks of `clients.py`
-//! (psycopg 3, SQLAlchemy 2, pandas, pg8000, asyncpg, polars, psql, ODBC; installed by
+//! (psycopg 3, SQLAlchemy 2, pandas, pg8000, asyncpg, polars, psql, ODBC, JDBC; installed by
 //! scripts/python-env.sh and scripts/system-packages.sh) against a real PostgreSQL server, the
 //! reference (`reference.py`: Debian's package, tables of the warehouse's shape), and against
 //! `kaigo serve`. Every check passes on the reference; on kaigo every one does too but those
@@ -22,7 +22,7 @@ fn every_check_that_passes_on_postgresql_passes_on_kaigo() {
     let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
     let reference: BTreeMap<String, String> =
         kaigo_testkit::run_python(&folder.join("reference.py"), &serde_json::json!({}));
-    assert!(reference.len() >= 24, "{reference:?}");
+    assert!(reference.len() >= 25, "{reference:?}");
     for (check, result) in &reference {
         assert_eq!(result, "ok", "{check} fails on PostgreSQL itself: the check is wrong");
     }

@@ -20,7 +20,10 @@
 //! one 10 集計情報 record per service kind. Invariants such as Σ 明細 = 集計 are checked by
 //! ingest, not here: this module reads what is written, including wrong totals.
 
-use std::io::{BufReader, Read, Write};
+use std::{
+    fs::File,
+    io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write},
+};
 
 use chrono::NaiveDate;
 use kaigo_codes::{
@@ -460,14 +463,29 @@ pub type ReadRecord = (u64, std::result::Result<ClaimRecord, RowError>);
 /// Offset of the first layout field in a data record (after `2,<record number>`).
 pub const DATA_PREFIX_FIELDS: usize = 2;
 
-/// Writes a claims file. Data records are buffered so that the control record can carry the
-/// record count; call [`ClaimsWriter::finish`] to write control + data + end.
+/// Writes a claims file. Data records are held until [`ClaimsWriter::finish`] writes control +
+/// data + end, because the control record carries the record count: in memory up to
+/// [`BODY_IN_MEMORY`] bytes, then in an unnamed temporary file (in the OS temporary folder, or
+/// the folder [`ClaimsWriter::spill_into`] names), so that an insurer's go-live delivery (its
+/// whole back-fill) costs disk rather than memory.
 pub struct ClaimsWriter {
     control: ControlRecord,
-    body: Vec<u8>,
+    body: Body,
+    spill_folder: Option<std::path::PathBuf>,
     row: RowBuf,
+    line: Vec<u8>,
     data_records: u64,
     next_line: u64,
+}
+
+/// Data records of a claims file held in memory up to this size; beyond it, on disk.
+pub const BODY_IN_MEMORY: usize = 16 << 20;
+
+/// Where a claims file's data records wait for the count.
+enum Body {
+    Memory(Vec<u8>),
+    /// An unnamed temporary file (removed by the system when closed).
+    Spilled(BufWriter<File>),
 }
 
 impl ClaimsWriter {
@@ -488,11 +506,20 @@ impl ClaimsWriter {
                 processing_month,
                 file_management_number: "0".into(),
             },
-            body: Vec::with_capacity(1 << 20),
+            body: Body::Memory(Vec::new()),
+            spill_folder: None,
             row: RowBuf::new(),
+            line: Vec::new(),
             data_records: 0,
             next_line: 2,
         }
+    }
+
+    /// Spill data records beyond [`BODY_IN_MEMORY`] into `folder` rather than the OS temporary
+    /// folder (the output's own disk).
+    pub fn spill_into(mut self, folder: &std::path::Path) -> Self {
+        self.spill_folder = Some(folder.to_path_buf());
+        self
     }
 
     /// Write a data record; returns its line number.
@@ -507,23 +534,41 @@ impl ClaimsWriter {
         record.write_fields(&mut self.row);
         edit(&mut self.row);
         let record_number = self.data_records + 2;
-        let start = self.body.len();
-        self.body.extend_from_slice(b"2,");
-        self.body
+        self.line.clear();
+        self.line.extend_from_slice(b"2,");
+        self.line
             .extend_from_slice(itoa::Buffer::new().format(record_number).as_bytes());
-        self.body.push(b',');
-        if let Err(index) = self.row.encode_line(ENCODING, Quoting::All, &mut self.body) {
-            self.body.truncate(start);
+        self.line.push(b',');
+        if let Err(index) = self.row.encode_line(ENCODING, Quoting::All, &mut self.line) {
             return Err(FormatError::Unencodable {
                 layout: LAYOUT,
                 field: record.fields().get(index).map_or("(extra)", |field| field.name),
                 encoding: ENCODING.name(),
             });
         }
+        match &mut self.body {
+            Body::Memory(bytes) if bytes.len() + self.line.len() > BODY_IN_MEMORY => {
+                let file = match &self.spill_folder {
+                    Some(folder) => tempfile::tempfile_in(folder)?,
+                    None => tempfile::tempfile()?,
+                };
+                let mut file = BufWriter::new(file);
+                file.write_all(bytes)?;
+                file.write_all(&self.line)?;
+                self.body = Body::Spilled(file);
+            }
+            Body::Memory(bytes) => bytes.extend_from_slice(&self.line),
+            Body::Spilled(file) => file.write_all(&self.line)?,
+        }
         self.data_records += 1;
         let line = self.next_line;
-        self.next_line += self.body[start..].iter().filter(|&&byte| byte == b'\n').count() as u64;
+        self.next_line += self.line.iter().filter(|&&byte| byte == b'\n').count() as u64;
         Ok(line)
+    }
+
+    /// True when the data records have moved to a temporary file.
+    pub fn is_spilled(&self) -> bool {
+        matches!(self.body, Body::Spilled(_))
     }
 
     /// Number of data records written so far.
@@ -541,7 +586,14 @@ impl ClaimsWriter {
             .encode_line(ENCODING, Quoting::Minimal, &mut head)
             .expect("control record is ASCII");
         out.write_all(&head)?;
-        out.write_all(&self.body)?;
+        match self.body {
+            Body::Memory(bytes) => out.write_all(&bytes)?,
+            Body::Spilled(file) => {
+                let mut file = file.into_inner().map_err(|error| error.into_error())?;
+                file.seek(SeekFrom::Start(0))?;
+                std::io::copy(&mut file, out)?;
+            }
+        }
         let end_number = self.data_records + 2;
         out.write_all(format!("3,{end_number}\r\n").as_bytes())?;
         out.flush()?;

@@ -14,6 +14,8 @@ use kaigo_formats::{
     registry::ProviderActivityRecord,
 };
 
+use kaigo_formats::FormatError;
+
 use crate::SynthError;
 
 /// Which file of a delivery a record went to.
@@ -45,13 +47,13 @@ pub enum FileKind {
     ProviderActivity,
 }
 
-/// A truth row: a run of lines of one file that belong to one person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordTruth {
-    /// File.
-    pub file: FileKind,
-    /// Line.
-    pub line: u64,
+/// A truth row: a run of consecutive lines of one file that belong to one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineRange {
+    /// First line.
+    pub first: u64,
+    /// Last line (inclusive).
+    pub last: u64,
     /// True person id.
     pub person: u64,
 }
@@ -113,8 +115,9 @@ pub struct Delivery {
     pub plan_supplement: FlatWriter<Vec<u8>, PlanSupplement>,
     /// Provider activity.
     pub activity: FlatWriter<Vec<u8>, ProviderActivityRecord>,
-    /// Record → person.
-    pub records: Vec<RecordTruth>,
+    /// Line → person, by file: runs of one person's lines held as one range (a statement's
+    /// lines are one), not a row per line, which a go-live delivery's back-fill would make large.
+    pub records: std::collections::BTreeMap<FileKind, Vec<LineRange>>,
     /// Noise.
     pub noise: Vec<NoiseTruth>,
     /// Invalid records.
@@ -129,7 +132,15 @@ impl Delivery {
     /// Line `line` of `file` belongs to `person`; `invalid`, when given, is the field the record
     /// breaks and the rule.
     pub fn record(&mut self, file: FileKind, line: u64, person: u64, invalid: Option<(&'static str, &'static str)>) {
-        self.records.push(RecordTruth { file, line, person });
+        let ranges = self.records.entry(file).or_default();
+        match ranges.last_mut() {
+            Some(range) if range.person == person && range.last + 1 == line => range.last = line,
+            _ => ranges.push(LineRange {
+                first: line,
+                last: line,
+                person,
+            }),
+        }
         if let Some((field, rule)) = invalid {
             self.invalid.push(InvalidTruth {
                 file,
@@ -140,14 +151,16 @@ impl Delivery {
         }
     }
 
-    /// Empty buffers for an insurer and delivery month.
-    pub fn new(month: YearMonth, insurer_number: &str, prefecture: u8) -> Self {
+    /// Empty buffers for an insurer and delivery month; large claims files wait in `spill_folder`.
+    pub fn new(month: YearMonth, insurer_number: &str, prefecture: u8, spill_folder: &Path) -> Self {
+        let claims =
+            |kind: DataKind| ClaimsWriter::new(kind, insurer_number, prefecture, month).spill_into(spill_folder);
         Self {
             month,
             insurer_number: insurer_number.to_string(),
-            claims: ClaimsWriter::new(DataKind::Statements, insurer_number, prefecture, month),
-            care_management: ClaimsWriter::new(DataKind::CareManagement, insurer_number, prefecture, month),
-            benefit_management: ClaimsWriter::new(DataKind::BenefitManagement, insurer_number, prefecture, month),
+            claims: claims(DataKind::Statements),
+            care_management: claims(DataKind::CareManagement),
+            benefit_management: claims(DataKind::BenefitManagement),
             certification: flat(),
             life: flat(),
             register: flat(),
@@ -157,7 +170,7 @@ impl Delivery {
             plan_actual: flat(),
             plan_supplement: flat(),
             activity: flat(),
-            records: Vec::new(),
+            records: Default::default(),
             noise: Vec::new(),
             invalid: Vec::new(),
         }
@@ -215,9 +228,15 @@ impl Delivery {
             (FileKind::CareManagement, self.care_management),
             (FileKind::BenefitManagement, self.benefit_management),
         ] {
-            let mut bytes = Vec::new();
-            writer.finish(&mut bytes)?;
-            write(kind, &bytes)?;
+            // Straight to the file: a spilled body never comes back into memory.
+            let path = directory.join(name_of(kind));
+            let file = fs::File::create(&path).map_err(|source| SynthError::io(&path, source))?;
+            writer
+                .finish(&mut std::io::BufWriter::new(file))
+                .map_err(|error| match error {
+                    FormatError::Io(source) => SynthError::io(&path, source),
+                    other => other.into(),
+                })?;
         }
         write(FileKind::Certification, &self.certification.finish()?)?;
         write(FileKind::Life, &self.life.finish()?)?;
@@ -238,32 +257,26 @@ impl Delivery {
 
         let mut lines = TruthLines::default();
         let path = |kind: FileKind| format!("{folder}/{}", name_of(kind));
-        // Merge consecutive lines of one person in one file into a range.
-        let mut records = self.records;
-        records.sort_by_key(|record| (record.file, record.line));
-        let mut index = 0;
-        while index < records.len() {
-            let first = &records[index];
-            let mut last_line = first.line;
-            let mut next = index + 1;
-            while next < records.len()
-                && records[next].file == first.file
-                && records[next].person == first.person
-                && records[next].line == last_line + 1
-            {
-                last_line += 1;
-                next += 1;
+        // By file and line, runs of one person merged (lines are not always recorded in order).
+        for (file, mut ranges) in self.records {
+            ranges.sort_by_key(|range| range.first);
+            let mut ranges = ranges.into_iter().peekable();
+            while let Some(mut range) = ranges.next() {
+                while let Some(next) =
+                    ranges.next_if(|next| next.person == range.person && next.first == range.last + 1)
+                {
+                    range.last = next.last;
+                }
+                writeln!(
+                    lines.records,
+                    "{},{},{},{}",
+                    path(file),
+                    range.first,
+                    range.last,
+                    range.person
+                )
+                .expect("memory");
             }
-            writeln!(
-                lines.records,
-                "{},{},{},{}",
-                path(first.file),
-                first.line,
-                last_line,
-                first.person
-            )
-            .expect("memory");
-            index = next;
         }
         for noise in self.noise {
             writeln!(

@@ -518,6 +518,8 @@ fn pick_months(rng: &mut impl Rng, choices: &[(i32, f64)]) -> i32 {
 
 struct Pass<'w, 'a> {
     world: &'w Simulation<'a>,
+    /// The hub's folder, where large claims files wait for their count.
+    out: &'w Path,
     insurer: usize,
     deliveries: BTreeMap<YearMonth, Delivery>,
     stats: Stats,
@@ -565,6 +567,7 @@ fn run_pass(world: &Simulation<'_>, insurer: usize, out: &Path, truth_parts: &Pa
     }
     let mut pass = Pass {
         world,
+        out,
         insurer,
         deliveries: BTreeMap::new(),
         stats: Stats::default(),
@@ -656,7 +659,7 @@ impl Pass<'_, '_> {
         Some(
             self.deliveries
                 .entry(delivery)
-                .or_insert_with(|| Delivery::new(delivery, insurer.number.as_str(), insurer.prefecture)),
+                .or_insert_with(|| Delivery::new(delivery, insurer.number.as_str(), insurer.prefecture, self.out)),
         )
     }
 

@@ -11,8 +11,8 @@ use kaigo_formats::{
     care_plan::{PlanMonth, PlanSheet1, PlanSheet2, PlanSupplement},
     certification::CertificationRecord,
     claims::{
-        BasicRecord, BenefitManagementRecord, CareManagementRecord, ClaimRecord, ClaimsReader, ClaimsWriter, DataKind,
-        DetailRecord, TotalsRecord,
+        BODY_IN_MEMORY, BasicRecord, BenefitManagementRecord, CareManagementRecord, ClaimRecord, ClaimsReader,
+        ClaimsWriter, DataKind, DetailRecord, TotalsRecord,
     },
     flat::{FlatExtract, FlatReader, FlatWriter},
     life::LifeRecord,
@@ -569,4 +569,36 @@ fn care_and_benefit_management_round_trip() {
         &[ClaimRecord::BenefitManagement(Box::new(benefit))],
     );
     claims_round_trip(DataKind::Statements, &[]);
+}
+
+#[test]
+fn claims_larger_than_the_memory_budget_spill_to_disk_and_come_back_whole() {
+    let statement = statement_records();
+    let folder = tempfile::tempdir().unwrap();
+    let mut writer = ClaimsWriter::new(DataKind::Statements, "131011", 13, month(2026, 11)).spill_into(folder.path());
+    let mut written = Vec::new();
+    // Past the budget, then as many again on disk.
+    while !writer.is_spilled() {
+        for record in &statement {
+            writer.write(record).unwrap();
+            written.push(record.clone());
+        }
+    }
+    let in_memory = written.len();
+    for _ in 0..in_memory {
+        let record = &statement[written.len() % statement.len()];
+        writer.write(record).unwrap();
+        written.push(record.clone());
+    }
+    let mut bytes = Vec::new();
+    writer.finish(&mut bytes).unwrap();
+    // The spill file had no name and is gone.
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+    assert!(bytes.len() > 2 * BODY_IN_MEMORY - 4096);
+    let (control, read) = ClaimsReader::open(&bytes[..]).unwrap().read_all().unwrap();
+    assert_eq!(control.record_count, written.len() as u64);
+    let lines: Vec<u64> = read.iter().map(|(line, _)| *line).collect();
+    assert_eq!(lines, (2..written.len() as u64 + 2).collect::<Vec<_>>());
+    let read: Vec<ClaimRecord> = read.into_iter().map(|(_, record)| record.unwrap()).collect();
+    assert_eq!(read, written);
 }
