@@ -5,6 +5,7 @@ use std::{fs, io::Write, path::Path};
 
 use kaigo_codes::calendar::{EraDate, YearMonth};
 use kaigo_formats::{
+    FormatError,
     care_plan::{PlanMonth, PlanSheet1, PlanSheet2, PlanSupplement},
     certification::CertificationRecord,
     claims::{ClaimsWriter, DataKind},
@@ -13,8 +14,6 @@ use kaigo_formats::{
     register::RegisterRecord,
     registry::ProviderActivityRecord,
 };
-
-use kaigo_formats::FormatError;
 
 use crate::SynthError;
 
