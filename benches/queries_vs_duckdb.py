@@ -18,25 +18,12 @@ from pathlib import Path
 
 import duckdb
 
+from delta_files import committed_files
+
 root, functions, runs, *queries = sys.argv[1:]
 runs = int(runs)
 con = duckdb.connect()
 con.execute(Path(functions).read_text(encoding="utf-8"))
-
-
-def committed_files(table: Path) -> list[str]:
-    log = table / "_delta_log"
-    if any(log.glob("*.checkpoint.parquet")):
-        sys.exit(f"{table}: has a checkpoint; replaying JSON commits alone would miss files")
-    files: dict[str, bool] = {}
-    for commit in sorted(log.glob("*.json")):
-        for line in commit.read_text(encoding="utf-8").splitlines():
-            action = json.loads(line)
-            if "add" in action:
-                files[action["add"]["path"]] = True
-            elif "remove" in action:
-                files.pop(action["remove"]["path"], None)
-    return [str(table / path) for path in files]
 
 
 for table in sorted((Path(root) / "warehouse").iterdir()):

@@ -27,15 +27,8 @@ RUNS="${RUNS:-3}"
 ROUNDS="${ROUNDS:-20}"
 WAREHOUSE="${WAREHOUSE:-$BENCH_DIR/wh}"
 mkdir -p benches/results "$BENCH_DIR"
-if [[ ! -d "$WAREHOUSE/warehouse/fct_person_months" ]]; then
-  rm -rf "$BENCH_DIR/hub" "$WAREHOUSE" "$BENCH_DIR/bench.key"
-  "$kaigo" synth --persons "$PERSONS" --months "$MONTHS" --seed 7 --out "$BENCH_DIR/hub" 2>/dev/null
-  "$kaigo" key new --out "$BENCH_DIR/bench.key" 2>/dev/null
-  "$kaigo" ingest --drop "$BENCH_DIR/hub" --warehouse "$WAREHOUSE" --key "$BENCH_DIR/bench.key" 2>/dev/null
-  rm -rf "$BENCH_DIR/hub"
-  "$kaigo" linkage run --warehouse "$WAREHOUSE" --key "$BENCH_DIR/bench.key" 2>/dev/null
-  "$kaigo" build --warehouse "$WAREHOUSE" 2>/dev/null
-fi
+source benches/warehouse.sh
+built_warehouse "$kaigo" "$WAREHOUSE" "$PERSONS" "$MONTHS" "$BENCH_DIR"
 queries=(sql/rollout/*.sql sql/outcomes/*.sql)
 # DataFusion: one process, each query RUNS + 1 times in a row; `kaigo sql` prints
 # "(rows, seconds; planning seconds, writing seconds)" per statement on stderr: from the parsed

@@ -2,7 +2,9 @@
 
 Reads {"host", "port", "user", "password"} as JSON on stdin and prints {check: "ok" | error}
 as JSON: each check is what a driver or tool does when an analyst or researcher uses it. The
-Rust side (tests/clients/mod.rs) starts the server and says which checks must pass.
+Rust side (tests/clients/mod.rs) starts the server and says which checks must pass. With a
+"flight_port" too (kaigo's Arrow Flight SQL endpoint, which PostgreSQL has not), the
+"Arrow Flight SQL" checks run as well, each comparing what it reads with the Postgres endpoint.
 """
 
 import asyncio
@@ -17,6 +19,7 @@ import tempfile
 import traceback
 import urllib.parse
 
+import adbc_driver_flightsql.dbapi
 import adbc_driver_postgresql.dbapi
 import asyncpg
 import pandas
@@ -338,6 +341,9 @@ def psql(command):
 # psql's listings: the command, and what its output must contain.
 PSQL_LISTINGS = {
     "psql: \\d of a table": ("\\d dim_persons", ["person_key", "integer"]),
+    "psql: \\d+ of a table (storage, description)": (
+        "\\d+ dim_persons", ["person_key", "integer", "Storage", "Description"]
+    ),
     "psql: \\dt lists the tables": ("\\dt", ["dim_persons", "fct_person_months"]),
     "psql: \\df lists the functions outside pg_catalog": ("\\df", ["List of functions", "(0 rows)"]),
     "psql: \\l lists the database": ("\\l", ["kaigo"]),
@@ -360,6 +366,89 @@ def _():
     with psycopg.connect(dsn) as connection:
         total = connection.execute("select count(*) from dim_persons").fetchone()[0]
     return (frame.columns == ["person_key", "sex_code"] and frame.height == total) or (frame.columns, frame.height, total)
+
+
+def flight_connect(password=None):
+    return adbc_driver_flightsql.dbapi.connect(
+        "grpc://{}:{}".format(request["host"], request["flight_port"]),
+        db_kwargs={"username": request["user"], "password": password or request["password"]},
+        autocommit=True,
+    )
+
+
+PERSON_MONTHS = "select * from fct_person_months order by person_key, month_key"
+
+
+def flight_checks():
+    @check("Arrow Flight SQL (ADBC): a pyarrow table holds what psycopg reads, value by value")
+    def _():
+        with flight_connect() as connection, connection.cursor() as cursor:
+            cursor.execute(PERSON_MONTHS)
+            table = cursor.fetch_arrow_table()
+        with psycopg.connect(dsn) as connection:
+            cursor = connection.execute(PERSON_MONTHS)
+            names = [column.name for column in cursor.description]
+            rows = cursor.fetchall()
+        flight_rows = [tuple(row[name] for name in names) for row in table.to_pylist()]
+        return (table.column_names == names and table.num_rows > 0 and flight_rows == rows) or (
+            table.column_names, names, table.num_rows, len(rows)
+        )
+
+    @check("Arrow Flight SQL (ADBC): polars and pandas read the same frame")
+    def _():
+        with flight_connect() as connection:
+            frame = polars.read_database(PERSON_MONTHS, connection)
+            with connection.cursor() as cursor:
+                cursor.execute(PERSON_MONTHS)
+                table = cursor.fetch_arrow_table()
+            pandas_frame = pandas.read_sql(PERSON_MONTHS, connection)
+        return (
+            frame.equals(polars.from_arrow(table)) and len(pandas_frame) == frame.height
+            and list(pandas_frame.columns) == frame.columns
+        ) or (frame.shape, table.num_rows, pandas_frame.shape)
+
+    @check("Arrow Flight SQL (ADBC): parameters as ? and as $1")
+    def _():
+        query = "select count(*) from fct_person_months where month_key >= {} and is_facility = {}"
+        with psycopg.connect(dsn) as connection:
+            (expected,) = connection.execute(query.format("%s", "%s"), (202608, False)).fetchone()
+        with flight_connect() as connection, connection.cursor() as cursor:
+            cursor.execute(query.format("?", "?"), parameters=(202608, False))
+            (question_marks,) = cursor.fetchone()
+            cursor.execute(query.format("$1", "$2"), parameters=(202608, False))
+            (numbered,) = cursor.fetchone()
+        return (expected > 0 and question_marks == numbered == expected) or (expected, question_marks, numbered)
+
+    @check("Arrow Flight SQL (ADBC): the catalog lists the tables and their columns")
+    def _():
+        with psycopg.connect(dsn) as connection:
+            tables = {row[0] for row in connection.execute(
+                "select table_name from information_schema.tables where table_schema = 'warehouse'")}
+            columns = [row[0] for row in connection.execute(
+                "select column_name from information_schema.columns where table_name = 'fct_person_months' "
+                "order by ordinal_position")]
+        with flight_connect() as connection:
+            objects = connection.adbc_get_objects(depth="tables").read_all().to_pylist()
+            schema = connection.adbc_get_table_schema("fct_person_months")
+        listed = {
+            table["table_name"]
+            for catalog in objects for database_schema in catalog["catalog_db_schemas"]
+            for table in database_schema["db_schema_tables"]
+        }
+        return (listed == tables and schema.names == columns) or (sorted(listed ^ tables), schema.names, columns)
+
+    @check("Arrow Flight SQL (ADBC): a wrong password is refused")
+    def _():
+        try:
+            with flight_connect(password="not " + request["password"]) as connection, connection.cursor() as cursor:
+                cursor.execute("select 1")
+        except adbc_driver_flightsql.dbapi.Error as error:
+            return "password authentication failed" in str(error) or str(error)
+        return "logged in"
+
+
+if "flight_port" in request:
+    flight_checks()
 
 
 json.dump(results, sys.stdout)

@@ -114,26 +114,45 @@ pub(crate) fn free_port() -> u16 {
 pub(crate) struct Server {
     child: Child,
     pub(crate) port: u16,
+    /// The Arrow Flight SQL port, when it serves one.
+    pub(crate) flight_port: Option<u16>,
     log: PathBuf,
 }
 
 impl Server {
     /// Start on a free loopback port with `config`; wait until it accepts connections.
     pub(crate) fn start(dir: &Path, config: &Path) -> Self {
+        Self::spawn(dir, config, None)
+    }
+
+    /// Start with Arrow Flight SQL too, on another free loopback port.
+    pub(crate) fn start_with_flight_sql(dir: &Path, config: &Path) -> Self {
+        Self::spawn(dir, config, Some(free_port()))
+    }
+
+    fn spawn(dir: &Path, config: &Path, flight_port: Option<u16>) -> Self {
         let port = free_port();
         let log = dir.join(format!("serve-{port}.log"));
-        let child = kaigo()
+        let mut command = kaigo();
+        command
             .args(["serve", "--warehouse"])
             .arg(warehouse())
             .arg("--config")
             .arg(config)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Self { child, port, log };
+            .args(["--listen", &format!("127.0.0.1:{port}")]);
+        if let Some(flight_port) = flight_port {
+            command.args(["--flight-sql", &format!("127.0.0.1:{flight_port}")]);
+        }
+        let child = command.stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
+        let mut server = Self {
+            child,
+            port,
+            flight_port,
+            log,
+        };
         for _ in 0..600 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let listening = |port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if listening(port) && flight_port.is_none_or(listening) {
                 return server;
             }
             if let Some(status) = server.child.try_wait().unwrap() {

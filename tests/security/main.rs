@@ -7,5 +7,6 @@
 mod clients;
 mod extracts;
 mod fixture;
+mod flight;
 mod serve;
 mod serve_login;

@@ -5,7 +5,7 @@ use crate::fixture::{ANALYST, POLICY, Server, config, message, psql, refused, ro
 
 /// Statements that name person-level tables, the unsuppressed release sources or the vault,
 /// spelled as an attacker would.
-const PERSON_LEVEL: [&str; 14] = [
+pub(crate) const PERSON_LEVEL: [&str; 14] = [
     "select person_key, month_key, cost_yen from fct_person_months limit 1",
     "SELECT person_key, month_key, cost_yen FROM FCT_PERSON_MONTHS LIMIT 1",
     "select * from \"fct_person_months\" limit 1",

@@ -174,6 +174,10 @@ fn tls_is_required_when_configured_and_binds_scram_to_the_certificate() {
             "2",
             "-subj",
             "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
         ],
     );
     openssl(
@@ -190,7 +194,8 @@ fn tls_is_required_when_configured_and_binds_scram_to_the_certificate() {
         dir.path().join("cert.pem").display().to_string(),
         dir.path().join("key.pem").display().to_string()
     );
-    let server = Server::start(dir.path(), &config(dir.path(), &tls));
+    let server = Server::start_with_flight_sql(dir.path(), &config(dir.path(), &tls));
+    crate::flight::tls_is_required(&server, &std::fs::read(dir.path().join("cert.pem")).unwrap());
     refused(
         &psql(&server.libpq(ANALYST, "sslmode=disable"), "select 1"),
         "only TLS connections",

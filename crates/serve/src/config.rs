@@ -15,6 +15,7 @@
 //! max_statement_bytes = 1048576
 //! failed_logins_before_lockout = 5     # per client address
 //! lockout_seconds = 300
+//! idle_session_seconds = 1800         # a Flight SQL login unused this long ends
 //!
 //! [roles.analyst]
 //! zone = "warehouse"                   # pseudonymous person-level tables and the models
@@ -92,6 +93,8 @@ pub struct Limits {
     pub failed_logins_before_lockout: u32,
     /// How long a lockout lasts.
     pub lockout_seconds: u64,
+    /// How long a Flight SQL session lasts unused (it has no connection whose end would end it).
+    pub idle_session_seconds: u64,
 }
 
 impl Default for Limits {
@@ -104,6 +107,7 @@ impl Default for Limits {
             max_statement_bytes: 1 << 20,
             failed_logins_before_lockout: 5,
             lockout_seconds: 300,
+            idle_session_seconds: 1800,
         }
     }
 }
@@ -195,6 +199,7 @@ impl ServeConfig {
             || limits.memory_per_connection_mib == 0
             || limits.max_statement_bytes == 0
             || limits.failed_logins_before_lockout == 0
+            || limits.idle_session_seconds == 0
         {
             return Err(error("[limits]: every limit must be above 0".into()));
         }

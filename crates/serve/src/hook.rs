@@ -127,7 +127,7 @@ const SETTABLE: [&str; 8] = [
 ];
 
 /// How a statement is handled.
-enum Kind {
+pub(crate) enum Kind {
     /// Planned, checked and run from its checked plan.
     Query,
     /// A cursor over a query: planned, checked, started from the checked plan.
@@ -142,7 +142,7 @@ enum Kind {
     Refused(&'static str, String),
 }
 
-fn kind(statement: &Statement) -> Kind {
+pub(crate) fn kind(statement: &Statement) -> Kind {
     match statement {
         Statement::Query(_) | Statement::ShowTables { .. } | Statement::ShowColumns { .. } => Kind::Query,
         Statement::Explain { statement, .. } if matches!(**statement, Statement::Query(_)) => Kind::Query,
@@ -268,7 +268,7 @@ impl AccessHook {
     /// Check a plan: nothing that writes, defines, prepares or describes, and every table
     /// scanned granted (the Postgres catalogs and information_schema are open, and list only
     /// what this session registered).
-    fn check_plan(&self, plan: &LogicalPlan) -> PgWireResult<()> {
+    pub(crate) fn check_plan(&self, plan: &LogicalPlan) -> PgWireResult<()> {
         if let Err(error) = kaigo_query::session::refuse_writes(plan) {
             return Err(refusal("25006", error.to_string()));
         }
@@ -311,7 +311,11 @@ impl AccessHook {
     }
 
     /// Plan `statement` in the connection's session and check the plan.
-    async fn checked_plan(&self, statement: &Statement, context: &SessionContext) -> PgWireResult<LogicalPlan> {
+    pub(crate) async fn checked_plan(
+        &self,
+        statement: &Statement,
+        context: &SessionContext,
+    ) -> PgWireResult<LogicalPlan> {
         let plan = context
             .state()
             .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))

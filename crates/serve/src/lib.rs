@@ -18,15 +18,19 @@
 //!   and the connection's memory pool (a statement beyond it fails; nothing spills to disk).
 //! - **TLS** ([`tls`]): required beyond loopback; when configured, every connection must use
 //!   it; a certificate or key that does not load stops the server.
+//! - **Arrow Flight SQL** ([`flight`]), when asked for: the same users, roles, limits, TLS and
+//!   plan check, for reads that arrive as Arrow record batches.
 //!
 //! Not here: writing, per-role row filters, client certificates.
 
 pub mod config;
 mod copy;
+mod flight;
 mod hook;
 mod login;
 mod password;
 mod regproc;
+mod reloptions;
 mod session;
 mod subqueries;
 mod tls;
@@ -54,7 +58,7 @@ use datafusion_postgres::{
         },
         error::{PgWireError, PgWireResult},
         messages::PgWireBackendMessage,
-        tokio::process_socket,
+        tokio::{TlsAcceptor, process_socket},
     },
 };
 use futures::Sink;
@@ -152,10 +156,18 @@ impl ServeError {
     }
 }
 
-/// Serve `warehouse` on `address` (normally the config's `listen`) until the process ends.
-pub async fn serve(warehouse: &Warehouse, config: &ServeConfig, address: SocketAddr) -> Result<(), ServeError> {
-    if !address.ip().is_loopback() && config.tls.is_none() {
-        return Err(ServeError::NeedsTls { address });
+/// Serve `warehouse` over the Postgres protocol on `address` (normally the config's `listen`)
+/// and, when given, over Arrow Flight SQL on `flight_sql`, until the process ends.
+pub async fn serve(
+    warehouse: &Warehouse,
+    config: &ServeConfig,
+    address: SocketAddr,
+    flight_sql: Option<SocketAddr>,
+) -> Result<(), ServeError> {
+    for address in std::iter::once(address).chain(flight_sql) {
+        if !address.ip().is_loopback() && config.tls.is_none() {
+            return Err(ServeError::NeedsTls { address });
+        }
     }
     let tls = config.tls.as_ref().map(tls::Tls::load).transpose()?;
     let zones = session::Zones::open(warehouse).await?;
@@ -174,6 +186,21 @@ pub async fn serve(warehouse: &Warehouse, config: &ServeConfig, address: SocketA
         None => (None, None),
     };
     let gate = Arc::new(Gate::new(config.clone(), zones, end_point));
+    match flight_sql {
+        Some(flight_address) => {
+            tokio::try_join!(
+                postgres(listener, acceptor, gate.clone()),
+                flight::serve(gate, flight_address)
+            )?;
+            Ok(())
+        }
+        None => postgres(listener, acceptor, gate).await,
+    }
+}
+
+/// Accept Postgres connections until the process ends.
+async fn postgres(listener: TcpListener, acceptor: Option<TlsAcceptor>, gate: Arc<Gate>) -> Result<(), ServeError> {
+    let config = &gate.config;
     let slots = Arc::new(Semaphore::new(config.limits.max_connections));
     loop {
         let (socket, peer) = match listener.accept().await {
@@ -274,12 +301,14 @@ impl SimpleQueryHandler for Connection {
         check_length(query, self.gate.config.limits.max_statement_bytes)?;
         let query = subqueries::keep_select_list_subqueries(query);
         let query = regproc::compare_function_columns_by_name(&query);
+        let query = reloptions::no_storage_options(&query);
         SimpleQueryHandler::do_query(&*service, client, &query).await
     }
 }
 
 /// datafusion-postgres's parser with the statement length limit in front, analysts' select-list
-/// subqueries kept from its catalog rewrites, and `pg_type`'s function columns compared by name.
+/// subqueries kept from its catalog rewrites, `pg_type`'s function columns compared by name and
+/// no storage options.
 struct LimitedParser {
     inner: Arc<Parser>,
     max_statement_bytes: usize,
@@ -298,6 +327,7 @@ impl QueryParser for LimitedParser {
         check_length(sql, self.max_statement_bytes)?;
         let sql = subqueries::keep_select_list_subqueries(sql);
         let sql = regproc::compare_function_columns_by_name(&sql);
+        let sql = reloptions::no_storage_options(&sql);
         self.inner.parse_sql(client, &sql, types).await
     }
 

@@ -85,7 +85,7 @@ impl Gate {
         }
     }
 
-    fn locked_out(&self, address: IpAddr) -> bool {
+    pub(crate) fn locked_out(&self, address: IpAddr) -> bool {
         let failures = self.failures.lock().expect("not poisoned");
         failures
             .get(&address)
@@ -93,7 +93,7 @@ impl Gate {
             .is_some_and(|until| Instant::now() < until)
     }
 
-    fn record_failure(&self, address: IpAddr, user: &str, reason: &str) {
+    pub(crate) fn record_failure(&self, address: IpAddr, user: &str, reason: &str) {
         let limits = &self.config.limits;
         let mut failures = self.failures.lock().expect("not poisoned");
         if failures.len() > 100_000 {
@@ -110,12 +110,12 @@ impl Gate {
         }
     }
 
-    fn record_success(&self, address: IpAddr) {
+    pub(crate) fn record_success(&self, address: IpAddr) {
         self.failures.lock().expect("not poisoned").remove(&address);
     }
 
     /// Count a connection of `user`; `None` when the user is at the limit.
-    fn admit(self: &Arc<Self>, user: &str) -> Option<UserSlot> {
+    pub(crate) fn admit(self: &Arc<Self>, user: &str) -> Option<UserSlot> {
         let mut counts = self.per_user.lock().expect("not poisoned");
         let count = counts.entry(user.to_string()).or_default();
         if *count >= self.config.limits.max_connections_per_user {
@@ -130,7 +130,7 @@ impl Gate {
 
     /// The verifier of `user`, or for an unknown name a mock one no password matches, with a
     /// salt derived from the name.
-    fn verifier(&self, user: &str) -> (Verifier, bool) {
+    pub(crate) fn verifier(&self, user: &str) -> (Verifier, bool) {
         match self.config.user(user) {
             Some(known) => (known.verifier.clone(), true),
             None => {
@@ -150,7 +150,7 @@ impl Gate {
 }
 
 /// A user's connection, counted until the connection ends.
-struct UserSlot {
+pub(crate) struct UserSlot {
     gate: Arc<Gate>,
     user: String,
 }

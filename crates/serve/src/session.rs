@@ -98,7 +98,12 @@ impl Zones {
             context.register_udf(is_visible(name));
         }
         for name in ["pg_get_function_result", "pg_get_function_arguments"] {
-            context.register_udf(no_function_text(name));
+            context.register_udf(no_text(name, vec![DataType::Int64]));
+        }
+        // Comments on objects: kaigo holds none (psql's `\d+` asks for each column's).
+        context.register_udf(no_text("col_description", vec![DataType::Int64, DataType::Int32]));
+        for name in ["obj_description", "shobj_description"] {
+            context.register_udf(no_text(name, vec![DataType::Int64, DataType::Utf8]));
         }
         // DataFusion's own `version()` says "Apache DataFusion …", which clients that parse a
         // PostgreSQL version refuse; registered last, this one replaces it.
@@ -177,7 +182,7 @@ fn to_regtype(oids: Arc<HashMap<String, i32>>) -> ScalarUDF {
 /// unqualified name finds it — always, here: every type and function of the emulated catalogs
 /// lives in `pg_catalog`, which is on every search path (SQLAlchemy asks when it reflects columns).
 fn is_visible(name: &str) -> ScalarUDF {
-    of_oid(name, DataType::Boolean, |oids| {
+    of_oid(name, vec![DataType::Int64], DataType::Boolean, |oids| {
         let visible: BooleanArray = (0..oids.len())
             .map(|row| (!oids.is_null(row)).then_some(true))
             .collect();
@@ -185,19 +190,22 @@ fn is_visible(name: &str) -> ScalarUDF {
     })
 }
 
-/// `pg_get_function_result(oid)`, `pg_get_function_arguments(oid)`: NULL, as PostgreSQL answers
-/// for a function it does not hold. The emulated `pg_proc` has no result or argument text, and
-/// outside `pg_catalog` it lists no function, so psql's `\df` (which asks for both) lists none
-/// instead of failing.
-fn no_function_text(name: &str) -> ScalarUDF {
-    of_oid(name, DataType::Utf8, |oids| new_null_array(&DataType::Utf8, oids.len()))
+/// A catalog function of an oid whose text is NULL, as PostgreSQL answers for an object it holds
+/// no such text for: `pg_get_function_result(oid)` and `pg_get_function_arguments(oid)` (the
+/// emulated `pg_proc` has no result or argument text, and outside `pg_catalog` it lists no
+/// function, so psql's `\df` lists none instead of failing), and the comments of
+/// `col_description(oid, column)`, `obj_description(oid, catalog)`, `shobj_description(oid, catalog)`.
+fn no_text(name: &str, inputs: Vec<DataType>) -> ScalarUDF {
+    of_oid(name, inputs, DataType::Utf8, |oids| {
+        new_null_array(&DataType::Utf8, oids.len())
+    })
 }
 
-/// A catalog function of one oid, answered for a column of oids at once.
-fn of_oid(name: &str, output: DataType, answer: fn(&ArrayRef) -> ArrayRef) -> ScalarUDF {
+/// A catalog function of an oid (and `inputs` after it), answered for a column of oids at once.
+fn of_oid(name: &str, inputs: Vec<DataType>, output: DataType, answer: fn(&ArrayRef) -> ArrayRef) -> ScalarUDF {
     create_udf(
         name,
-        vec![DataType::Int64],
+        inputs,
         output,
         Volatility::Immutable,
         Arc::new(move |arguments: &[ColumnarValue]| {

@@ -1,4 +1,4 @@
-//! `kaigo serve`: the Postgres endpoint, until interrupted; or a password's verifier for the
+//! `kaigo serve`: the Postgres endpoint (and Arrow Flight SQL, when asked), until interrupted; or a password's verifier for the
 //! config file.
 
 use std::{path::PathBuf, process::ExitCode};
@@ -21,6 +21,10 @@ pub(crate) struct Args {
     /// Listen here instead of the config's address (default 127.0.0.1:5433).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
+    /// Also serve Arrow Flight SQL here (same users, roles, limits and TLS), for bulk reads
+    /// as Arrow record batches (ADBC's Flight SQL driver).
+    #[arg(long, value_name = "ADDRESS", requires = "warehouse")]
+    flight_sql: Option<std::net::SocketAddr>,
     /// Read a password from stdin and print its `password_hash` (a SCRAM-SHA-256 verifier, in
     /// PostgreSQL's format) for the config file.
     #[arg(long)]
@@ -47,14 +51,18 @@ pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Resu
             description => format!("{name}: {description}"),
         })
         .collect();
+    let flight = args
+        .flight_sql
+        .map(|flight| format!(", Flight SQL on {flight}"))
+        .unwrap_or_default();
     eprintln!(
-        "serve: listening on {address} (roles — {}); Ctrl-C stops",
+        "serve: listening on {address}{flight} (roles — {}); Ctrl-C stops",
         roles.join("; ")
     );
     let warehouse = Warehouse::new(warehouse);
     runtime.block_on(async {
         tokio::select! {
-            served = kaigo_serve::serve(&warehouse, &config, address) => served,
+            served = kaigo_serve::serve(&warehouse, &config, address, args.flight_sql) => served,
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })?;
