@@ -197,7 +197,8 @@ fn tickets_prepared_statements_and_tokens_belong_to_their_login() {
 #[test]
 fn flight_sql_logins_follow_the_postgres_endpoint_rules() {
     let dir = tempfile::tempdir().unwrap();
-    let limits = "[limits]\nfailed_logins_before_lockout = 3\nlockout_seconds = 600\nmax_connections_per_user = 2\n";
+    let limits = "[limits]\nfailed_logins_before_lockout = 3\nlockout_seconds = 600\nmax_connections_per_user = 2\n\
+                  max_connections = 3\n";
     let server = Server::start_with_flight_sql(dir.path(), &config(dir.path(), limits));
     runtime().block_on(async {
         // At the user's limit, a new login ends the least recently used idle session.
@@ -211,6 +212,17 @@ fn flight_sql_logins_follow_the_postgres_endpoint_rules() {
         );
         assert!(query(&mut second, "select count(*) from cells").await.is_ok());
         assert!(query(&mut third, "select count(*) from cells").await.is_ok());
+        // At the server's limit, the least recently used idle session of anyone.
+        let mut analyst = login(&server, ANALYST).await.unwrap();
+        assert!(query(&mut analyst, "select count(*) from insurers").await.is_ok());
+        let mut another = login(&server, ANALYST).await.unwrap();
+        assert!(
+            query(&mut second, "select count(*) from cells").await.is_err(),
+            "the oldest session ended"
+        );
+        for client in [&mut third, &mut analyst, &mut another] {
+            assert!(query(client, "select 1").await.is_ok());
+        }
 
         // Wrong passwords and unknown users get one answer; enough of them lock the address
         // out, for the right password too.

@@ -7,8 +7,9 @@
 //!   the same lockout per address and the same answer for an unknown user. A login opens a
 //!   session of the user's role — its own DataFusion session, as a Postgres connection's — named
 //!   by a random bearer token. Flight has no connection to count: a session counts against the
-//!   user's connection limit until it has been unused for `idle_session_seconds`, and a login
-//!   beyond the limit ends the user's least recently used idle session.
+//!   user's connection limit (and Flight sessions together against the server's) until it has
+//!   been unused for `idle_session_seconds`; a login beyond a limit ends the least recently used
+//!   idle session within it, or is refused when every one is running a query.
 //! - **Queries**: `GetFlightInfo` parses one statement, refuses all but queries, plans it in the
 //!   session and checks the plan ([`crate::hook`]); its ticket names that checked plan, held in
 //!   the session, and `DoGet` executes exactly it, once, within the statement timeout. Prepared
@@ -179,25 +180,23 @@ impl FlightSql {
         sessions.retain(|_, session| session.last_used.lock().expect("not poisoned").elapsed() < idle);
     }
 
-    /// A slot for `user`, ending their least recently used idle session if they are at the limit.
+    /// A slot for `user`: within the server's limit of sessions and the user's of connections,
+    /// each made room for by ending the least recently used idle session (of anyone, of the user).
     fn admit(&self, user: &str) -> Option<UserSlot> {
-        self.end_idle(&mut self.sessions.lock().expect("not poisoned"));
+        let mut sessions = self.sessions.lock().expect("not poisoned");
+        self.end_idle(&mut sessions);
+        if sessions.len() >= self.gate.config.limits.max_connections
+            && !end_least_recently_used(&mut sessions, |_| true)
+        {
+            return None;
+        }
         if let Some(slot) = self.gate.admit(user) {
             return Some(slot);
         }
-        let mut sessions = self.sessions.lock().expect("not poisoned");
-        let idle = sessions
-            .iter()
-            // A session a running query holds cannot end: its slot would not come free.
-            .filter(|(_, session)| session.user == user && Arc::strong_count(session) == 1)
-            .min_by_key(|(_, session)| *session.last_used.lock().expect("not poisoned"))
-            .map(|(token, _)| token.clone())?;
-        sessions.remove(&idle);
+        if !end_least_recently_used(&mut sessions, |session| session.user == user) {
+            return None;
+        }
         drop(sessions);
-        tracing::info!(
-            user,
-            "ended the user's least recently used Flight SQL session, at the connection limit"
-        );
         self.gate.admit(user)
     }
 
@@ -231,9 +230,9 @@ impl FlightSql {
         let known = self.gate.config.user(&user).expect("a known user");
         let role = self.gate.config.role_of(known).clone();
         let Some(slot) = self.admit(&user) else {
-            tracing::warn!(%address, user, "refused a Flight SQL login over the user's limit");
+            tracing::warn!(%address, user, "refused a Flight SQL login over the server's or the user's limit");
             return Err(Status::resource_exhausted(format!(
-                "too many connections for user \"{user}\""
+                "too many connections for user \"{user}\" or for the server"
             )));
         };
         let limits = &self.gate.config.limits;
@@ -382,6 +381,26 @@ fn parse(sql: &str) -> Result<Statement, Status> {
         (Some(statement), true) => Ok(statement),
         _ => Err(Status::invalid_argument("send exactly one statement")),
     }
+}
+
+/// End the least recently used idle session of those `chosen`: whether there was one. A
+/// session a running query holds is not idle (its slot would not come free).
+fn end_least_recently_used(sessions: &mut HashMap<String, Arc<Session>>, chosen: impl Fn(&Session) -> bool) -> bool {
+    let oldest = sessions
+        .iter()
+        .filter(|(_, session)| chosen(session) && Arc::strong_count(session) == 1)
+        .min_by_key(|(_, session)| *session.last_used.lock().expect("not poisoned"))
+        .map(|(token, _)| token.clone());
+    let Some(oldest) = oldest else {
+        return false;
+    };
+    if let Some(session) = sessions.remove(&oldest) {
+        tracing::info!(
+            user = session.user,
+            "ended a least recently used Flight SQL session, at a limit"
+        );
+    }
+    true
 }
 
 /// The user name and password of an `authorization: Basic …` header.
