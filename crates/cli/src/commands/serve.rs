@@ -1,5 +1,5 @@
-//! `kaigo serve`: the Postgres endpoint (and Arrow Flight SQL, when asked), until interrupted; or a password's verifier for the
-//! config file.
+//! `kaigo serve`: the Postgres endpoint (and Arrow Flight SQL, when asked), until interrupted;
+//! or a password's verifier for the config file.
 
 use std::{path::PathBuf, process::ExitCode};
 
