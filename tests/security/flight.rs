@@ -3,7 +3,7 @@
 //! that made them.
 
 use arrow::{
-    array::{AsArray, RecordBatch, StringArray},
+    array::{AsArray, RecordBatch},
     datatypes::Int64Type,
 };
 use arrow_flight::{
@@ -65,12 +65,8 @@ async fn tables(client: &mut Client) -> Vec<String> {
     let batches = fetch(client, info.endpoint[0].ticket.clone().unwrap()).await.unwrap();
     let mut names = Vec::new();
     for batch in batches {
-        let schemas = batch
-            .column_by_name("db_schema_name")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
-        let tables: &StringArray = batch.column_by_name("table_name").unwrap().as_string::<i32>();
+        let schemas = batch.column_by_name("db_schema_name").unwrap().as_string::<i32>();
+        let tables = batch.column_by_name("table_name").unwrap().as_string::<i32>();
         for row in 0..batch.num_rows() {
             names.push(format!("{}.{}", schemas.value(row), tables.value(row)));
         }

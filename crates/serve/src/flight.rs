@@ -79,7 +79,7 @@ use tonic::{
 use crate::{
     ServeError,
     config::{self, Zone},
-    hook::{AccessHook, Kind, kind},
+    hook::{self, AccessHook, Kind, kind},
     login::{Gate, UserSlot},
     password::Verifier,
 };
@@ -227,8 +227,11 @@ impl FlightSql {
             )));
         }
         self.gate.record_success(address);
-        let known = self.gate.config.user(&user).expect("a known user");
-        let role = self.gate.config.role_of(known).clone();
+        let role = self
+            .gate
+            .config
+            .role_of(self.gate.config.user(&user).expect("a known user"))
+            .clone();
         let Some(slot) = self.admit(&user) else {
             tracing::warn!(%address, user, "refused a Flight SQL login over the server's or the user's limit");
             return Err(Status::resource_exhausted(format!(
@@ -265,13 +268,7 @@ impl FlightSql {
     /// Parse one statement, refuse all but queries, plan it and check the plan, within the
     /// statement timeout.
     async fn plan(&self, session: &Session, sql: &str) -> Result<LogicalPlan, Status> {
-        let limit = self.gate.config.limits.max_statement_bytes;
-        if sql.len() > limit {
-            return Err(Status::invalid_argument(format!(
-                "statement too long: {} bytes, the limit is {limit}",
-                sql.len()
-            )));
-        }
+        crate::check_length(sql, self.gate.config.limits.max_statement_bytes).map_err(from_pgwire)?;
         let statement = parse(sql)?;
         match kind(&statement) {
             Kind::Query => {}
@@ -332,15 +329,11 @@ impl FlightSql {
             .map_err(|_| timed_out())?
             .map_err(|error| Status::invalid_argument(error.to_string()))?;
         let schema = rows.schema();
-        let batches = futures::stream::unfold(Some(rows), move |rows| async move {
-            let mut rows = rows?;
-            match tokio::time::timeout_at(deadline, rows.next()).await {
-                Ok(Some(Ok(batch))) => Some((Ok(batch), Some(rows))),
-                Ok(Some(Err(error))) => Some((Err(FlightError::ExternalError(Box::new(error))), None)),
-                Ok(None) => None,
-                Err(_) => Some((Err(FlightError::Tonic(Box::new(timed_out()))), None)),
-            }
-        });
+        let batches = hook::ending_at(
+            rows.map_err(|error| FlightError::ExternalError(Box::new(error))),
+            deadline,
+            || FlightError::Tonic(Box::new(timed_out())),
+        );
         let encoded = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(batches)
@@ -415,7 +408,7 @@ fn basic_credentials(metadata: &MetadataMap) -> Option<(String, String)> {
 }
 
 fn timed_out() -> Status {
-    Status::deadline_exceeded("canceling statement due to statement timeout")
+    from_pgwire(hook::timed_out())
 }
 
 /// A refusal of the Postgres endpoint, as gRPC says it.

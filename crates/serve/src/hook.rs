@@ -52,7 +52,7 @@ use datafusion_postgres::{
     },
 };
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use tokio::time::Instant;
 
 use crate::{
@@ -85,15 +85,29 @@ pub(crate) fn until(response: Response, deadline: Instant) -> Response {
         return response;
     };
     let rows = std::mem::replace(&mut query.data_rows, Box::pin(futures::stream::empty()));
-    query.data_rows = Box::pin(futures::stream::unfold(Some(rows), move |rows| async move {
-        let mut rows = rows?;
-        match tokio::time::timeout_at(deadline, rows.next()).await {
-            Ok(Some(row)) => Some((row, Some(rows))),
+    query.data_rows = Box::pin(ending_at(rows, deadline, timed_out));
+    Response::Query(query)
+}
+
+/// `items` as they come until `deadline`, then `timed_out()` and the end (a Postgres result's
+/// rows, a Flight SQL answer's batches).
+pub(crate) fn ending_at<T, E>(
+    items: impl Stream<Item = Result<T, E>> + Unpin + Send + 'static,
+    deadline: Instant,
+    timed_out: fn() -> E,
+) -> impl Stream<Item = Result<T, E>> + Send + 'static
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    futures::stream::unfold(Some(items), move |items| async move {
+        let mut items = items?;
+        match tokio::time::timeout_at(deadline, items.next()).await {
+            Ok(Some(item)) => Some((item, Some(items))),
             Ok(None) => None,
             Err(_) => Some((Err(timed_out()), None)),
         }
-    }));
-    Response::Query(query)
+    })
 }
 
 /// Let a cursor's rows flow while the time spent producing them stays within `budget`, then end
