@@ -168,6 +168,7 @@ pub struct Ingest<'k> {
     key: &'k SecretKey,
     progress: Option<&'k dyn Progress>,
     single_pass_bytes: u64,
+    read_ahead_bytes: usize,
 }
 
 /// The files of one insurer folder (or of the delivery root), written together so the tables
@@ -177,10 +178,15 @@ struct Unit {
     files: Vec<DiscoveredFile>,
 }
 
-/// Rows that folders loaded ahead of the one being written may hold (Arrow memory), waiting
-/// for their turn. With the chunked reading of files (`load`), this bounds a load's memory
-/// whatever the size of the delivery, its folders or its files.
+/// Default of the rows that folders loaded ahead of the one being written may hold (Arrow
+/// memory), waiting for their turn. With the chunked reading of files (`load`), this bounds a
+/// load's memory whatever the size of the delivery, its folders or its files.
 const READ_AHEAD_BYTES: usize = 384 << 20;
+
+/// Threads that parse folders in parallel: one per core.
+fn loading_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
 
 /// Part of a unit's output on its way to the writers.
 enum Piece {
@@ -193,9 +199,10 @@ enum Piece {
 }
 
 /// Units are loaded in parallel and written in unit order. A loading thread may run ahead of
-/// the unit being written while the rows it holds stay within [`READ_AHEAD_BYTES`]; the unit
+/// the unit being written while the rows it holds stay within the read-ahead; the unit
 /// being written always gets one piece through, so the load cannot stall.
 struct Reorder {
+    read_ahead_bytes: usize,
     state: Mutex<ReorderState>,
     changed: Condvar,
 }
@@ -220,8 +227,9 @@ fn piece_bytes(piece: &Piece) -> usize {
 }
 
 impl Reorder {
-    fn new() -> Self {
+    fn new(read_ahead_bytes: usize) -> Self {
         Self {
+            read_ahead_bytes,
             state: Mutex::new(ReorderState::default()),
             changed: Condvar::new(),
         }
@@ -236,7 +244,7 @@ impl Reorder {
                 return Err(IngestError::Internal("the load stopped".into()));
             }
             let queued = state.pieces.get(&unit).map_or(0, VecDeque::len);
-            if bytes == 0 || state.held + bytes <= READ_AHEAD_BYTES || (unit == state.head && queued == 0) {
+            if bytes == 0 || state.held + bytes <= self.read_ahead_bytes || (unit == state.head && queued == 0) {
                 break;
             }
             state = self.changed.wait(state).expect("not poisoned");
@@ -291,7 +299,19 @@ impl<'k> Ingest<'k> {
             key,
             progress: None,
             single_pass_bytes: load::SINGLE_PASS_BYTES,
+            read_ahead_bytes: READ_AHEAD_BYTES,
         }
+    }
+
+    /// Size the load's buffers from the memory the command may use (`kaigo --memory-limit`):
+    /// the rows held for folders loaded ahead get a quarter of it (16–384 MiB), and each loading
+    /// thread's files read once an eighth of its share (4–64 MiB; their decoded rows take about
+    /// twice their size). The defaults are those of a budget of 1.5 GiB or more on 2 cores.
+    pub fn with_memory_limit(mut self, bytes: u64) -> Self {
+        let threads = loading_threads() as u64;
+        self.read_ahead_bytes = (bytes / 4).clamp(16 << 20, READ_AHEAD_BYTES as u64) as usize;
+        self.single_pass_bytes = (bytes / (8 * threads)).clamp(4 << 20, load::SINGLE_PASS_BYTES);
+        self
     }
 
     /// Read files of up to `bytes` once, holding their rows back until their end was read
@@ -413,9 +433,9 @@ impl<'k> Ingest<'k> {
             }
             context.grades = &grades;
             let units = units(rest);
-            let reorder = Reorder::new();
+            let reorder = Reorder::new(self.read_ahead_bytes);
             let next_unit = AtomicUsize::new(0);
-            let threads = std::thread::available_parallelism().map_or(2, usize::from);
+            let threads = loading_threads();
             std::thread::scope(|scope| -> Result<(), IngestError> {
                 for _ in 0..threads {
                     scope.spawn(|| {
@@ -736,4 +756,33 @@ fn discover(drop: &Path, delivery: &str) -> Result<Vec<DiscoveredFile>, String> 
     }
     files.extend(folders);
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_follow_the_memory_limit_within_their_bounds() {
+        let key = SecretKey::from_bytes([42; 32]);
+        let threads = loading_threads() as u64;
+        let sized = |memory: u64| {
+            let ingest = Ingest::new("hub/202611", &key).with_memory_limit(memory);
+            (ingest.read_ahead_bytes as u64, ingest.single_pass_bytes)
+        };
+        // A small budget: the floors.
+        assert_eq!(sized(32 << 20), (16 << 20, 4 << 20));
+        // In between: a quarter, and an eighth of a thread's share.
+        let memory = 256 << 20;
+        assert_eq!(
+            sized(memory),
+            (64 << 20, (memory / (8 * threads)).clamp(4 << 20, 64 << 20))
+        );
+        // A large budget: the defaults, which a load without a limit uses.
+        let unlimited = Ingest::new("hub/202611", &key);
+        assert_eq!(
+            sized(64 << 30),
+            (unlimited.read_ahead_bytes as u64, unlimited.single_pass_bytes)
+        );
+    }
 }

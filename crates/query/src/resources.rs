@@ -24,7 +24,8 @@ use crate::{QueryError, datafusion_error};
 /// not track (Parquet readers, batches in flight, the allocator's slack).
 const POOL_SHARE: f64 = 0.75;
 
-static RUNTIME: OnceLock<(Arc<RuntimeEnv>, Option<usize>)> = OnceLock::new();
+/// The runtime, and the budget's bytes when one is configured.
+static RUNTIME: OnceLock<(Arc<RuntimeEnv>, Option<u64>)> = OnceLock::new();
 
 /// How much memory a command may use and where it spills.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ impl Budget {
 pub fn configure(budget: &Budget) -> Result<(), QueryError> {
     let runtime = build(budget.memory, &budget.scratch)?;
     RUNTIME
-        .set((runtime, Some(pool_size(budget.memory))))
+        .set((runtime, Some(budget.memory)))
         .map_err(|_| QueryError::Budget {
             reason: "the memory budget is set once, before the first session".into(),
         })
@@ -66,10 +67,16 @@ pub fn runtime() -> Arc<RuntimeEnv> {
         .clone()
 }
 
+/// The configured budget's bytes, for the stages that size their own buffers from it (ingest);
+/// None when none was configured.
+pub fn memory_limit() -> Option<u64> {
+    RUNTIME.get().and_then(|(_, memory)| *memory)
+}
+
 /// What a sort holds back for merging its spilled runs: DataFusion's 10 MB, less under a small
 /// budget so that the sorts of one plan (each partition has its own) fit in the pool together.
 pub(crate) fn sort_spill_reservation(partitions: usize) -> Option<usize> {
-    let pool = RUNTIME.get().and_then(|(_, pool)| *pool)?;
+    let pool = pool_size(memory_limit()?);
     Some((pool / (8 * partitions.max(1))).clamp(64 << 10, 10 << 20))
 }
 

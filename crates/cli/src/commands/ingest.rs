@@ -108,7 +108,11 @@ fn load_one(
     ));
     let name = folder.file_name().and_then(|name| name.to_str()).unwrap_or_default();
     bar.0.set_prefix(format!("ingest {name}"));
-    let result = runtime.block_on(Ingest::new(folder, key).with_progress(&bar).run(warehouse));
+    let mut ingest = Ingest::new(folder, key).with_progress(&bar);
+    if let Some(memory) = kaigo_query::resources::memory_limit() {
+        ingest = ingest.with_memory_limit(memory);
+    }
+    let result = runtime.block_on(ingest.run(warehouse));
     bar.0.finish_and_clear();
     let report = result?;
     eprintln!(

@@ -172,7 +172,10 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
                 tables.push(complement);
             }
             let table_refs: Vec<&Table> = tables.iter().collect();
+            // Wall time is logged only: the release's files stay the same run to run.
+            let started = std::time::Instant::now();
             let mut protections = protect_linked(&table_refs, &group_links)?;
+            let seconds = started.elapsed().as_secs_f64();
             // Per count of the group: the sensitive cells of its difference from its superset.
             let mut sensitive_differences = vec![0; group.len()];
             for link in &group_links {
@@ -189,6 +192,7 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
                     linear_programs = protection.audit.n_linear_programs,
                     rounds = protection.n_rounds,
                     linked = group.len(),
+                    group_seconds = format!("{seconds:.1}"),
                     sensitive_differences = sensitive_differences[index],
                     "protected"
                 );
