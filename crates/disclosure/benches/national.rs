@@ -1,11 +1,11 @@
 //! Benchmark (not a test): secondary suppression and the audit for a national release — the
-//! shipped release's twelve counts, with their nesting (level 3+ within certified…), over 47 prefectures
-//! × 1,571 insurers × 36 months. Counts are drawn around national rates for heavy-tailed
-//! populations, a nested count from its superset's (seeded, so every run protects the same
-//! tables). Each linked group is protected on its own, one after the other, so each has its time.
-//! Prints one JSON line per count, one per group and a total.
+//! shipped release's twelve counts with their nesting (level 3+ within certified…), over 47
+//! prefectures × 1,571 insurers × 36 months. Counts are drawn around national rates for
+//! heavy-tailed populations, a nested count from its superset's (seeded, so every run protects
+//! the same tables). Each linked group is protected on its own, one after the other, so each has
+//! its time. Prints one JSON line per count, one per group and a total.
 //!
-//! `cargo bench -p kaigo-disclosure --bench national` (or benches/disclosure_national.sh);
+//! `cargo bench --workspace --bench national` (or benches/disclosure_national.sh);
 //! `KAIGO_BENCH_AREAS` and `KAIGO_BENCH_MONTHS` set a smaller size.
 
 use std::time::Instant;
@@ -63,7 +63,7 @@ fn main() {
                 2 + (area - n_first) % (N_PREFECTURES - 1)
             };
             // Log-normal around a median of 24,000 people (σ = 1.3 in log space): about 2 % of
-            // municipalities under 2,000 and half under 25,000, as in Japan.
+            // insurers under 2,000 and half under 25,000, as among Japan's municipalities.
             let normal: f64 = (0..12).map(|_| random.random::<f64>()).sum::<f64>() - 6.0;
             let population = (24_000.0 * (1.3 * normal).exp()).clamp(200.0, 3_700_000.0) as u64;
             SourceArea {
