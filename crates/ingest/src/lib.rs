@@ -188,6 +188,14 @@ fn loading_threads() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
+/// Read-ahead and single-pass file size for a budget of `memory` bytes and `threads` loading
+/// threads ([`Ingest::with_memory_limit`]).
+fn buffer_sizes(memory: u64, threads: usize) -> (usize, u64) {
+    let read_ahead = (memory / 4).clamp(16 << 20, READ_AHEAD_BYTES as u64) as usize;
+    let single_pass = (memory / (8 * threads as u64)).clamp(4 << 20, load::SINGLE_PASS_BYTES);
+    (read_ahead, single_pass)
+}
+
 /// Part of a unit's output on its way to the writers.
 enum Piece {
     /// A chunk of a file's rows, per table.
@@ -308,9 +316,7 @@ impl<'k> Ingest<'k> {
     /// thread's files read once an eighth of its share (4–64 MiB; their decoded rows take about
     /// twice their size). The defaults are those of a budget of 1.5 GiB or more on 2 cores.
     pub fn with_memory_limit(mut self, bytes: u64) -> Self {
-        let threads = loading_threads() as u64;
-        self.read_ahead_bytes = (bytes / 4).clamp(16 << 20, READ_AHEAD_BYTES as u64) as usize;
-        self.single_pass_bytes = (bytes / (8 * threads)).clamp(4 << 20, load::SINGLE_PASS_BYTES);
+        (self.read_ahead_bytes, self.single_pass_bytes) = buffer_sizes(bytes, loading_threads());
         self
     }
 
@@ -764,25 +770,20 @@ mod tests {
 
     #[test]
     fn buffers_follow_the_memory_limit_within_their_bounds() {
-        let key = SecretKey::from_bytes([42; 32]);
-        let threads = loading_threads() as u64;
-        let sized = |memory: u64| {
-            let ingest = Ingest::new("hub/202611", &key).with_memory_limit(memory);
-            (ingest.read_ahead_bytes as u64, ingest.single_pass_bytes)
-        };
+        const MIB: u64 = 1 << 20;
         // A small budget: the floors.
-        assert_eq!(sized(32 << 20), (16 << 20, 4 << 20));
-        // In between: a quarter, and an eighth of a thread's share.
-        let memory = 256 << 20;
-        assert_eq!(
-            sized(memory),
-            (64 << 20, (memory / (8 * threads)).clamp(4 << 20, 64 << 20))
-        );
-        // A large budget: the defaults, which a load without a limit uses.
+        assert_eq!(buffer_sizes(32 * MIB, 2), (16 << 20, 4 * MIB));
+        // In between: a quarter, and an eighth of each thread's share.
+        assert_eq!(buffer_sizes(256 * MIB, 2), (64 << 20, 16 * MIB));
+        assert_eq!(buffer_sizes(256 * MIB, 4), (64 << 20, 8 * MIB));
+        // 1.5 GiB on 2 cores and more: the defaults, which a load without a limit uses.
+        let key = SecretKey::from_bytes([42; 32]);
         let unlimited = Ingest::new("hub/202611", &key);
-        assert_eq!(
-            sized(64 << 30),
-            (unlimited.read_ahead_bytes as u64, unlimited.single_pass_bytes)
-        );
+        let defaults = (unlimited.read_ahead_bytes, unlimited.single_pass_bytes);
+        assert_eq!(buffer_sizes(1536 * MIB, 2), defaults);
+        assert_eq!(buffer_sizes(64 << 30, 16), defaults);
+        // The builder applies them.
+        let sized = Ingest::new("hub/202611", &key).with_memory_limit(32 * MIB);
+        assert_eq!((sized.read_ahead_bytes, sized.single_pass_bytes), (16 << 20, 4 * MIB));
     }
 }
