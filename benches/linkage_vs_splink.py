@@ -4,7 +4,10 @@ Usage: linkage_vs_splink.py WAREHOUSE_ROOT HUB_ROOT
 
 Reads the vault's record_tokens (the same keyed tokens kaigo links), links them with Splink 4 on
 DuckDB, and scores both Splink's clusters and kaigo's (warehouse person_map) against the hub's
-truth with the same pairwise precision/recall/F1 over records. Prints one JSON object.
+truth with the same pairwise precision/recall/F1: first over pairs of identities (insurer +
+insured number, each taking the true person and the predicted cluster of most of its records, as
+`kaigo linkage evaluate` does), then over pairs of records (secondary: within-identity pairs
+dominate them). Prints one JSON object.
 
 Like kaigo, Splink is given each insurer + insured number's distinct token combinations rather
 than every record (a person's 100 claim records carry the same tokens); the timed part starts
@@ -120,14 +123,28 @@ con.execute(
 )
 
 
-def pairwise(table: str) -> dict:
-    """Pairwise precision, recall and F1 over records of `table` (file, line, cluster)."""
+def pairwise(table: str, level: str) -> dict:
+    """Pairwise precision, recall and F1 of `table` (file, line, cluster) over pairs of `level`:
+    "records", or "identities" (each with the true person and the cluster of most of its
+    records; ties: the smallest)."""
     pairs = lambda group: f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM joined GROUP BY {group})"
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW joined AS
-        SELECT predicted.cluster, record_truth.person_id
-        FROM {table} AS predicted JOIN record_truth USING (source_file_id, source_line)"""
+        f"""CREATE OR REPLACE TEMP VIEW labelled AS
+        SELECT records.identity, predicted.cluster, record_truth.person_id
+        FROM {table} AS predicted
+        JOIN record_truth USING (source_file_id, source_line)
+        JOIN records USING (source_file_id, source_line)"""
     )
+    if level == "records":
+        con.execute("CREATE OR REPLACE TEMP VIEW joined AS SELECT cluster, person_id FROM labelled")
+    else:
+        majority = lambda column: f"""(SELECT identity, first({column} ORDER BY n DESC, {column}) AS {column}
+            FROM (SELECT identity, {column}, count(*) AS n FROM labelled GROUP BY ALL) GROUP BY identity)"""
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW joined AS
+            SELECT clusters.cluster, persons.person_id
+            FROM {majority("cluster")} AS clusters JOIN {majority("person_id")} AS persons USING (identity)"""
+        )
     predicted = con.execute(pairs("cluster")).fetchone()[0]
     actual = con.execute(pairs("person_id")).fetchone()[0]
     correct = con.execute(pairs("cluster, person_id")).fetchone()[0]
@@ -144,8 +161,8 @@ print(
             "variants": variant_count,
             "splink_seconds": splink_seconds,
             "splink_peak_rss_kb": splink_peak_rss_kb,
-            "splink": pairwise("splink_records"),
-            "kaigo": pairwise("kaigo_records"),
+            "splink": {level: pairwise("splink_records", level) for level in ("identities", "records")},
+            "kaigo": {level: pairwise("kaigo_records", level) for level in ("identities", "records")},
         }
     )
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): `kaigo linkage run` against Splink 4 on DuckDB
 # (benches/linkage_vs_splink.py) on the same vault tokens, same machine, same run: records per
-# second, peak RSS, and pairwise precision/recall/F1 of both against the hub's truth.
+# second, peak RSS, and precision/recall/F1 of both against the hub's truth over pairs of
+# identities (the headline) and of records.
 # Writes benches/results/linkage_vs_splink.json.
 # Usage: bash benches/linkage_vs_splink.sh   (PERSONS, MONTHS, BENCH_DIR; HUB=an existing hub)
 set -euo pipefail

@@ -55,6 +55,9 @@ pub struct SynthSection {
     pub rates: kaigo_synth::EventRates,
     /// Identifier noise and invalid-record rates.
     pub noise: kaigo_synth::NoiseRates,
+    /// Names only from this many of the most common surnames and given names (a hub full of
+    /// natural coincidences); absent: the full pools.
+    pub narrow_names: Option<u16>,
 }
 
 impl Default for SynthSection {
@@ -65,6 +68,7 @@ impl Default for SynthSection {
             seed: 7,
             rates: kaigo_synth::EventRates::default(),
             noise: kaigo_synth::NoiseRates::default(),
+            narrow_names: None,
         }
     }
 }
@@ -76,6 +80,7 @@ impl SynthSection {
         let mut config = kaigo_synth::SynthConfig::new(self.persons, first, last, self.seed);
         config.rates = self.rates.clone();
         config.noise = self.noise.clone();
+        config.narrow_names = self.narrow_names;
         Ok(config)
     }
 }
@@ -136,9 +141,11 @@ mod tests {
 
     #[test]
     fn rates_and_noise_tables_override_defaults() {
-        let text = "[synth]\npersons = 10\n[synth.rates]\nmoves_per_year = 0.05\n[synth.noise]\ninvalid = 0\n";
+        let text = "[synth]\npersons = 10\nnarrow_names = 7\n[synth.rates]\nmoves_per_year = 0.05\n[synth.noise]\ninvalid = 0\n";
         let pipeline: Pipeline = toml::from_str(text).unwrap();
         let config = pipeline.synth.config().unwrap();
+        assert_eq!(config.narrow_names, Some(7));
+        assert_eq!(load(None).unwrap().synth.config().unwrap().narrow_names, None);
         assert_eq!(config.rates.moves_per_year, 0.05);
         assert_eq!(config.noise.invalid, 0.0);
         assert_eq!(

@@ -20,6 +20,16 @@ pub mod event_kind {
     pub const CHANGE: &str = "3";
 }
 
+/// The 異動事由 codes other crates act on (all of them: [`REASONS`]).
+pub mod reason {
+    /// 転入: moved in from another insurer.
+    pub const MOVED_IN: &str = "02";
+    /// 死亡: death.
+    pub const DEATH: &str = "11";
+    /// 転出: moved out to another insurer.
+    pub const MOVED_OUT: &str = "12";
+}
+
 /// 異動事由 codes: (code, event kind, Japanese, English).
 pub const REASONS: [(&str, &str, &str, &str); 9] = [
     (

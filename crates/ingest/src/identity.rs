@@ -55,8 +55,8 @@ pub struct Identity<'a> {
     pub municipality: Option<&'a str>,
     /// Month the record speaks for (service, application, assessment, change or plan month).
     pub event_month: Option<YearMonth>,
-    /// The record reports the person's death.
-    pub ends_person: bool,
+    /// A register record's reason for the change (異動事由: death, moved out, moved in …).
+    pub register_reason: Option<&'a str>,
 }
 
 /// Tokens of one record (`values` in the order [`Tokens::row`] names them).
@@ -69,7 +69,7 @@ pub struct Tokens {
     values: [Option<Token>; 16],
     masked: Option<[u8; 80]>,
     event_month: Option<String>,
-    ends_person: bool,
+    register_reason: Option<String>,
 }
 
 /// Entries of each [`TokenCache`] map before it starts over.
@@ -287,7 +287,7 @@ impl Tokens {
             values,
             masked: numbers.masked,
             event_month: identity.event_month.map(YearMonth::compact),
-            ends_person: identity.ends_person,
+            register_reason: identity.register_reason.map(String::from),
         }
     }
 
@@ -323,7 +323,7 @@ impl Tokens {
             extract,
             identity_key: &self.identity_key,
             event_month: self.event_month.as_deref(),
-            ends_person: self.ends_person,
+            register_reason: self.register_reason.as_deref(),
             insurer_number_token: insurer_number,
             insured_number_token: insured_number,
             insurer_insured_token: insurer_insured,

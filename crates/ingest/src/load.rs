@@ -544,8 +544,7 @@ fn register_row(state: &mut FileState<'_, '_>, line: u64, record: &RegisterRecor
             sex: Some(record.sex),
             municipality: Some(&record.municipality_code),
             event_month: Some(YearMonth::of(record.event_date)),
-            // 異動事由 11: 死亡.
-            ends_person: record.reason == "11",
+            register_reason: Some(&record.reason),
         },
     );
     let birth_year_month = birth_year_month(birth);

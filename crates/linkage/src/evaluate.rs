@@ -352,6 +352,9 @@ pub struct Evaluation {
     pub false_merges_per_100k: f64,
     /// Injected homonym and twin pairs whose both persons are in the records.
     pub lookalike_pairs: u64,
+    /// Pairs of true persons in the records who share kana name, birth date and sex by chance
+    /// (not injected): what a false merge of cause "natural coincidence" is drawn from.
+    pub coincidence_pairs: u64,
     /// Secondary: the same measures over pairs of records (within-identity pairs dominate).
     pub record_pairs: Methods,
     /// Secondary: share of noisy records kept with their person's main predicted person, by
@@ -465,6 +468,7 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
         .chain(&truth.twins)
         .filter(|(a, b)| present.contains(a) && present.contains(b))
         .count() as u64;
+    let coincidence_pairs = coincidences(truth, &present);
     let true_persons = present.len() as u64;
     let false_merge_total: u64 = false_merges_by_cause.values().sum();
 
@@ -489,6 +493,7 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
         false_merges_by_cause,
         false_merges_per_100k: false_merge_total as f64 * 100_000.0 / true_persons.max(1) as f64,
         lookalike_pairs,
+        coincidence_pairs,
         record_pairs: Methods {
             kaigo: record_table.pairwise(),
             baselines: BTreeMap::from([
@@ -499,6 +504,32 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
         },
         kept_by_noise,
     }
+}
+
+/// Pairs of `present` persons with one signature (kana name, birth date, sex) that were not
+/// injected as homonyms or twins.
+fn coincidences(truth: &Truth, present: &HashSet<u64>) -> u64 {
+    let mut by_signature: HashMap<u64, u64> = HashMap::new();
+    for person in present {
+        if let Some(signature) = truth.signature.get(person) {
+            *by_signature.entry(*signature).or_default() += 1;
+        }
+    }
+    let sharing: u64 = by_signature.values().map(|count| count * (count - 1) / 2).sum();
+    let injected = truth
+        .homonyms
+        .iter()
+        .chain(&truth.twins)
+        .filter(|(a, b)| {
+            present.contains(a)
+                && present.contains(b)
+                && truth
+                    .signature
+                    .get(a)
+                    .is_some_and(|signature| truth.signature.get(b) == Some(signature))
+        })
+        .count() as u64;
+    sharing - injected
 }
 
 /// The identities that have evaluated records, each with its true person.
@@ -665,8 +696,8 @@ impl Evaluation {
         let total: u64 = self.false_merges_by_cause.values().sum();
         out.push_str(&format!(
             "\nfalse merges (pairs of true persons in one person): {total} ({:.2} per 100,000 persons; \
-             {} homonym/twin pairs present)\n",
-            self.false_merges_per_100k, self.lookalike_pairs
+             {} homonym/twin pairs and {} natural coincidences present)\n",
+            self.false_merges_per_100k, self.lookalike_pairs, self.coincidence_pairs
         ));
         for (cause, count) in &self.false_merges_by_cause {
             out.push_str(&format!("  {cause:<32} {count:>9}\n"));
@@ -763,5 +794,18 @@ mod tests {
         assert_eq!(causes["natural coincidence"], 1);
         assert_eq!(causes["other"], 1);
         assert_eq!(causes["twin"], 0);
+    }
+
+    #[test]
+    fn coincidences_are_pairs_sharing_a_signature_that_were_not_injected() {
+        let mut truth = Truth::default();
+        // Three persons share signature 1 (3 pairs); 10 and 20 share 2 as injected homonyms;
+        // 60 shares 1 but is not in the records.
+        truth
+            .signature
+            .extend([(30, 1), (40, 1), (50, 1), (60, 1), (10, 2), (20, 2)]);
+        truth.homonyms.insert((20, 10));
+        let present = HashSet::from([10, 20, 30, 40, 50]);
+        assert_eq!(coincidences(&truth, &present), 3);
     }
 }

@@ -5,7 +5,8 @@
 //! cannot see — a move to another insurer, a mistyped number — is what the model decides. An
 //! identity keeps, per identifying field, every token value its records carried and how often
 //! (a kana variant on one certificate is a minority value beside the usual spelling), the months
-//! it was active in, and the month of a reported death.
+//! it was active in, the month of a reported death, and the months the register shows it moving
+//! out of or into its insurer.
 //!
 //! Tokens are held as their first 64 bits: enough to tell a nation's values apart (a collision
 //! among 10⁷ values has probability ≈ 3·10⁻⁶) at a quarter of the memory.
@@ -17,6 +18,8 @@ use arrow::{
     datatypes::DataType,
     record_batch::RecordBatch,
 };
+
+use kaigo_formats::register::reason;
 
 use crate::LinkageError;
 
@@ -168,6 +171,11 @@ pub struct Identity {
     pub claim_months: Vec<u32>,
     /// Month of a reported death.
     pub death_month: Option<u32>,
+    /// Months of the register's move out of this insurer (転出) and into it (転入), sorted:
+    /// the evidence that tells a move from two persons who happen to share name and birth date.
+    pub moved_out: Vec<u32>,
+    /// Months of a move into this insurer.
+    pub moved_in: Vec<u32>,
     /// Records.
     pub records: u32,
     /// The `identity_key` the load wrote for these records.
@@ -195,6 +203,16 @@ impl Identity {
             }
         }
         common
+    }
+
+    /// Whether the register shows one of the two moving out and the other moving in within
+    /// `months` of each other.
+    pub fn moved_between(&self, other: &Self, months: u32) -> bool {
+        let near = |outs: &[u32], ins: &[u32]| {
+            outs.iter()
+                .any(|out| ins.iter().any(|moved_in| out.abs_diff(*moved_in) <= months))
+        };
+        near(&self.moved_out, &other.moved_in) || near(&other.moved_out, &self.moved_in)
     }
 
     /// Whether the two numbers are one digit apart (share a masked token at the same position).
@@ -244,6 +262,13 @@ pub struct Identities {
     summaries_only: bool,
 }
 
+/// Insert `month` into sorted `months` unless it is there.
+fn insert_month(months: &mut Vec<u32>, month: u32) {
+    if let Err(position) = months.binary_search(&month) {
+        months.insert(position, month);
+    }
+}
+
 fn month_index(text: &str) -> Option<u32> {
     let year: u32 = text.get(..4)?.parse().ok()?;
     let month: u32 = text.get(4..6)?.parse().ok()?;
@@ -277,9 +302,13 @@ impl Identities {
             }
             target.first_month = target.first_month.min(identity.first_month);
             target.last_month = target.last_month.max(identity.last_month);
-            for month in identity.claim_months {
-                if let Err(position) = target.claim_months.binary_search(&month) {
-                    target.claim_months.insert(position, month);
+            for (target, months) in [
+                (&mut target.claim_months, identity.claim_months),
+                (&mut target.moved_out, identity.moved_out),
+                (&mut target.moved_in, identity.moved_in),
+            ] {
+                for month in months {
+                    insert_month(target, month);
                 }
             }
             target.death_month = match (target.death_month, identity.death_month) {
@@ -316,7 +345,7 @@ impl Identities {
         let fields: Vec<&BinaryArray> = field_arrays.iter().map(|array| array.as_binary::<i32>()).collect();
         let months = column("event_month")?.as_string::<i32>();
         let extracts = column("extract")?.as_string::<i32>();
-        let deaths = column("ends_person")?.as_boolean();
+        let reasons = column("register_reason")?.as_string::<i32>();
         let files = column("source_file_id")?.as_string::<i32>();
         let lines = column("source_line")?.as_primitive::<arrow::datatypes::Int64Type>();
         let identity_keys = column("identity_key")?.as_string::<i32>();
@@ -341,6 +370,8 @@ impl Identities {
                     last_month: 0,
                     claim_months: Vec::new(),
                     death_month: None,
+                    moved_out: Vec::new(),
+                    moved_in: Vec::new(),
                     records: 0,
                     identity_key: identity_keys.value(row).to_string(),
                 });
@@ -355,13 +386,16 @@ impl Identities {
             if let Some(month) = (!months.is_null(row)).then(|| month_index(months.value(row))).flatten() {
                 identity.first_month = identity.first_month.min(month);
                 identity.last_month = identity.last_month.max(month);
-                if extracts.value(row) == "claims"
-                    && let Err(position) = identity.claim_months.binary_search(&month)
-                {
-                    identity.claim_months.insert(position, month);
+                if extracts.value(row) == "claims" {
+                    insert_month(&mut identity.claim_months, month);
                 }
-                if !deaths.is_null(row) && deaths.value(row) {
-                    identity.death_month = Some(identity.death_month.map_or(month, |death| death.min(month)));
+                match (!reasons.is_null(row)).then(|| reasons.value(row)) {
+                    Some(reason::DEATH) => {
+                        identity.death_month = Some(identity.death_month.map_or(month, |death| death.min(month)));
+                    }
+                    Some(reason::MOVED_OUT) => insert_month(&mut identity.moved_out, month),
+                    Some(reason::MOVED_IN) => insert_month(&mut identity.moved_in, month),
+                    _ => {}
                 }
             }
             let value = |array: &BinaryArray| (!array.is_null(row)).then(|| short(array.value(row)));

@@ -226,6 +226,8 @@ fn schema() -> Arc<Schema> {
         ArrowField::new("death_month", DataType::UInt32, true),
         ArrowField::new("records", DataType::UInt32, false),
         ArrowField::new("identity_key", DataType::Utf8, false),
+        list("moved_out", DataType::UInt32),
+        list("moved_in", DataType::UInt32),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -246,6 +248,7 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
         Field::ALL.iter().map(|_| (u64_list(), u32_list())).collect();
     let (mut first, mut last, mut claims) = (UInt32Builder::new(), UInt32Builder::new(), u32_list());
     let (mut death, mut records, mut identity_key) = (UInt32Builder::new(), UInt32Builder::new(), StringBuilder::new());
+    let (mut moved_out, mut moved_in) = (u32_list(), u32_list());
     for identity in &summary.identities {
         token.append_value(identity.token).expect("32 bytes");
         insurer.append_value(identity.insurer);
@@ -266,6 +269,10 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
         death.append_option(identity.death_month);
         records.append_value(identity.records);
         identity_key.append_value(&identity.identity_key);
+        moved_out.values().append_slice(&identity.moved_out);
+        moved_out.append(true);
+        moved_in.values().append_slice(&identity.moved_in);
+        moved_in.append(true);
     }
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(token.finish()),
@@ -283,6 +290,8 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
         Arc::new(death.finish()),
         Arc::new(records.finish()),
         Arc::new(identity_key.finish()),
+        Arc::new(moved_out.finish()),
+        Arc::new(moved_in.finish()),
     ]);
     RecordBatch::try_new(schema(), columns).map_err(|error| LinkageError::Input(error.to_string()))
 }
@@ -319,12 +328,16 @@ fn read_summary(path: &Path, sources: &str) -> Result<Option<Identities>, Linkag
     if made_from.as_deref() != Some(sources) {
         return Ok(None);
     }
+    // A summary an earlier kaigo wrote lacks what this one keeps: made again, like a changed
+    // delivery.
+    // (Fields only: the reader puts the file's key-value metadata into the schema's.)
+    if builder.schema().fields() != schema().fields() {
+        tracing::info!(path = %path.display(), "linkage summary of an earlier version: made again");
+        return Ok(None);
+    }
     let mut summary = Identities::summaries_only();
     for batch in builder.build().map_err(|error| summary_error(path, error))? {
         let batch = batch.map_err(|error| summary_error(path, error))?;
-        if batch.schema() != schema() {
-            return Err(summary_error(path, "not a summary of this kaigo version"));
-        }
         let mut identities = Identities::summaries_only();
         identities.identities = from_batch(&batch);
         summary.absorb(identities);
@@ -379,6 +392,8 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
                 last_month: last.value(row),
                 claim_months: u32_list(after + 2, row),
                 death_month: (!death.is_null(row)).then(|| death.value(row)),
+                moved_out: u32_list(after + 6, row),
+                moved_in: u32_list(after + 7, row),
                 records: records.value(row),
                 identity_key: keys.value(row).to_string(),
             }
@@ -402,6 +417,8 @@ mod tests {
             last_month: month,
             claim_months: vec![month],
             death_month: (token == 2).then_some(month),
+            moved_out: vec![month],
+            moved_in: Vec::new(),
             records: 3,
             identity_key: format!("key{token}"),
         }
@@ -426,12 +443,33 @@ mod tests {
             assert_eq!(left.values, right.values);
             assert_eq!(left.claim_months, right.claim_months);
             assert_eq!(left.death_month, right.death_month);
+            assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
             assert_eq!(
                 (left.first_month, left.last_month, left.records),
                 (right.first_month, right.last_month, right.records)
             );
             assert_eq!(left.identity_key, right.identity_key);
         }
+    }
+
+    #[test]
+    fn a_summary_of_another_layout_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("202604.parquet");
+        // What an earlier version kept: the same files recorded, other columns.
+        let batch =
+            RecordBatch::try_from_iter([("token", Arc::new(UInt64Builder::new().finish()) as ArrayRef)]).unwrap();
+        let properties = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                SOURCE_FILES.to_string(),
+                "a.parquet".to_string(),
+            )]))
+            .build();
+        let mut writer =
+            ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        assert!(read_summary(&path, "a.parquet").unwrap().is_none());
     }
 
     #[test]
@@ -447,6 +485,7 @@ mod tests {
         let merged = &total.identities[0];
         assert_eq!((merged.first_month, merged.last_month), (98, 100));
         assert_eq!(merged.claim_months, vec![98, 100]);
+        assert_eq!(merged.moved_out, vec![98, 100]);
         assert_eq!(merged.records, 6);
         assert_eq!(merged.values[0], Values::from_counts(vec![(7, 4), (9, 2)]));
     }

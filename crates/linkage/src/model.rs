@@ -1,6 +1,6 @@
 //! The Fellegi–Sunter model: how two identities compare, and what each comparison is worth.
 //!
-//! Two identities are compared on six things, each at a few levels (0 = a side has no value,
+//! Two identities are compared on seven things, each at a few levels (0 = a side has no value,
 //! which counts for nothing). Name levels are nested in one comparison, because surname, given
 //! name and full name are not independent evidence:
 //!
@@ -12,15 +12,26 @@
 //! | sex | 1 disagrees · 2 agrees |
 //! | insurer | 0 another · 1 the same |
 //! | insured number | 0 unrelated · 1 one digit apart (same insurer) |
+//! | register move | 0 same insurer · 1 no move joins them · 2 one moved out, the other in, within two months |
 //!
 //! A level's weight is log2(m/u): m = P(level | same person), u = P(level | different persons).
-//! u comes from a deterministic sample of random identity pairs; for an exact name or birth date
+//! u comes from a deterministic sample of random identity pairs; the kanji name's u is taken
+//! among the pairs at the same kana level (two persons with one kana name mostly write it with
+//! the same kanji, so kanji agreement beside kana agreement is little further evidence, and
+//! counting it as independent would double the name's weight); for an exact name or birth date
 //! it is the agreeing value's own frequency instead (term-frequency adjustment: sharing a rare
 //! name is stronger evidence than sharing 「サトウ ヒロシ」). m is estimated by expectation–
 //! maximisation on candidate pairs, in two sessions so that no comparison is estimated from pairs
 //! selected by agreeing on it (Splink's practice): pairs one digit apart within an insurer teach
 //! the name, kanji, birth and sex comparisons; pairs sharing birth date, sex and part of the name
-//! teach the insurer and number comparisons.
+//! teach the insurer, number and move comparisons.
+//!
+//! The move comparison is what tells a person who moved from two persons who happen to share a
+//! name and birth date at two insurers: such coincidences grow with the square of the population,
+//! moves only linearly. Its weight is learned like the others, so a link across insurers without
+//! a register move needs as much more agreement as the data show moves lacking one. (EM counts
+//! some coincidences among those moves, so the weight of a missing move weakens as the
+//! population grows: measured in benches/README.md.)
 
 use std::collections::HashMap;
 
@@ -43,24 +54,27 @@ pub enum Comparison {
     Insurer,
     /// Insured number one digit apart.
     Number,
+    /// A register move (転出 at one insurer, 転入 at the other) joins two insurers' identities.
+    Move,
 }
 
 impl Comparison {
     /// Every comparison, in vector order.
-    pub const ALL: [Comparison; 6] = [
+    pub const ALL: [Comparison; 7] = [
         Self::Name,
         Self::Kanji,
         Self::Birth,
         Self::Sex,
         Self::Insurer,
         Self::Number,
+        Self::Move,
     ];
 
     /// Levels, including 0.
     pub fn levels(self) -> usize {
         match self {
             Self::Name => 6,
-            Self::Kanji | Self::Sex => 3,
+            Self::Kanji | Self::Sex | Self::Move => 3,
             Self::Birth => 4,
             Self::Insurer | Self::Number => 2,
         }
@@ -78,6 +92,9 @@ impl Comparison {
             (Self::Insurer, _) => "same insurer",
             (Self::Number, 0) => "numbers unrelated",
             (Self::Number, _) => "numbers one digit apart",
+            (Self::Move, 0) => "same insurer",
+            (Self::Move, 1) => "no register move between them",
+            (Self::Move, _) => "moved out of one, into the other",
             (_, 0) => "no value",
             (Self::Name, 1) => "names differ",
             (Self::Name, 2) => "surname only",
@@ -100,12 +117,17 @@ impl Comparison {
             Self::Sex => "sex",
             Self::Insurer => "insurer",
             Self::Number => "insured number",
+            Self::Move => "register move",
         }
     }
 }
 
-/// Levels of the six comparisons of one pair.
-pub type Vector = [u8; 6];
+/// Levels of the seven comparisons of one pair.
+pub type Vector = [u8; 7];
+
+/// Months a move out of one insurer and into the other may lie apart (a loss dated at the end of
+/// one month, the gain registered the next, or the month after).
+pub const MOVE_WINDOW_MONTHS: u32 = 2;
 
 fn either_empty(left: &Identity, right: &Identity, field: Field) -> bool {
     left.field(field).is_empty() || right.field(field).is_empty()
@@ -158,6 +180,13 @@ pub fn compare(left: &Identity, right: &Identity) -> Vector {
         flag(Field::Sex),
         u8::from(left.insurer == right.insurer),
         u8::from(left.one_digit_apart(right)),
+        if left.insurer == right.insurer {
+            0
+        } else if left.moved_between(right, MOVE_WINDOW_MONTHS) {
+            2
+        } else {
+            1
+        },
     ]
 }
 
@@ -168,6 +197,9 @@ pub struct Parameters {
     pub m: Vec<Vec<f64>>,
     /// P(level | different persons).
     pub u: Vec<Vec<f64>>,
+    /// P(kanji level | different persons, kana name level), per kana level (this replaces the
+    /// kanji row of `u`).
+    pub u_kanji_by_kana: Vec<Vec<f64>>,
     /// Identities the parameters were estimated on.
     pub identities: usize,
     /// Random pairs sampled for u.
@@ -219,7 +251,7 @@ impl Parameters {
                 let weight = if level == 0 && comparison.zero_is_missing() {
                     0.0
                 } else {
-                    let u = u.unwrap_or(self.u[index][level as usize]);
+                    let u = u.unwrap_or_else(|| non_match(&self.u, &self.u_kanji_by_kana, index, vector));
                     (self.m[index][level as usize] / u).log2()
                 };
                 Contribution {
@@ -270,15 +302,47 @@ fn frequencies(identities: &[Identity]) -> HashMap<(u8, Short), f64> {
         .collect()
 }
 
-/// u from a deterministic sample of random pairs; every level gets at least half a pair's worth.
-fn estimate_u(identities: &[Identity], pairs: usize) -> Vec<Vec<f64>> {
+const NAME: usize = Comparison::Name as usize;
+const KANJI: usize = Comparison::Kanji as usize;
+
+/// u of comparison `index` at its level in `vector`: the kanji name's given the kana level.
+fn non_match(u: &[Vec<f64>], u_kanji_by_kana: &[Vec<f64>], index: usize, vector: &Vector) -> f64 {
+    if index == KANJI {
+        u_kanji_by_kana[vector[NAME] as usize][vector[KANJI] as usize]
+    } else {
+        u[index][vector[index] as usize]
+    }
+}
+
+/// Probabilities of levels from their counts: missing (level 0 of a comparison whose 0 means no
+/// value) is no evidence and gets 1; every other level at least half a pair's worth.
+fn shares(comparison: Comparison, counts: &[f64]) -> Vec<f64> {
+    let start = usize::from(comparison.zero_is_missing());
+    let total: f64 = counts[start..].iter().sum();
+    counts
+        .iter()
+        .enumerate()
+        .map(|(level, count)| {
+            if level < start {
+                1.0
+            } else {
+                (count + 0.5) / (total + 0.5 * (counts.len() - start) as f64)
+            }
+        })
+        .collect()
+}
+
+/// u from a deterministic sample of random pairs, and the kanji name's u per kana level.
+fn estimate_u(identities: &[Identity], pairs: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let mut counts: Vec<Vec<f64>> = Comparison::ALL.iter().map(|c| vec![0.0; c.levels()]).collect();
+    let mut kanji_by_kana = vec![vec![0.0; Comparison::Kanji.levels()]; Comparison::Name.levels()];
     let n = identities.len();
     if n < 2 {
-        return counts
-            .into_iter()
-            .map(|levels| vec![1.0 / levels.len() as f64; levels.len()])
-            .collect();
+        let even = |levels: usize| vec![1.0 / levels as f64; levels];
+        return (
+            counts.iter().map(|levels| even(levels.len())).collect(),
+            kanji_by_kana.iter().map(|levels| even(levels.len())).collect(),
+        );
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x6b61_6967_6f75);
     let mut sampled = 0usize;
@@ -291,29 +355,20 @@ fn estimate_u(identities: &[Identity], pairs: usize) -> Vec<Vec<f64>> {
         for (index, level) in vector.iter().enumerate() {
             counts[index][*level as usize] += 1.0;
         }
+        kanji_by_kana[vector[NAME] as usize][vector[KANJI] as usize] += 1.0;
         sampled += 1;
     }
-    counts
-        .into_iter()
-        .enumerate()
-        .map(|(index, levels)| {
-            let comparison = Comparison::ALL[index];
-            // Missing levels are not evidence: u over the levels with values.
-            let start = usize::from(comparison.zero_is_missing());
-            let total: f64 = levels[start..].iter().sum();
-            levels
-                .iter()
-                .enumerate()
-                .map(|(level, count)| {
-                    if level < start {
-                        1.0
-                    } else {
-                        (count + 0.5) / (total + 0.5 * (levels.len() - start) as f64)
-                    }
-                })
-                .collect()
-        })
-        .collect()
+    (
+        Comparison::ALL
+            .iter()
+            .zip(&counts)
+            .map(|(comparison, levels)| shares(*comparison, levels))
+            .collect(),
+        kanji_by_kana
+            .iter()
+            .map(|levels| shares(Comparison::Kanji, levels))
+            .collect(),
+    )
 }
 
 /// One EM session on pairs (vector → count), u fixed: m is re-estimated for the `estimated`
@@ -323,7 +378,7 @@ fn em_session(
     vectors: &HashMap<Vector, u64>,
     estimated: &[Comparison],
     known: &[Comparison],
-    u: &[Vec<f64>],
+    (u, u_kanji_by_kana): (&[Vec<f64>], &[Vec<f64>]),
     m: &mut [Vec<f64>],
     max_iterations: usize,
 ) -> usize {
@@ -343,7 +398,7 @@ fn em_session(
                     continue;
                 }
                 likelihood_match *= m[index][level];
-                likelihood_other *= u[index][level];
+                likelihood_other *= non_match(u, u_kanji_by_kana, index, vector);
             }
             let posterior = likelihood_match / (likelihood_match + likelihood_other);
             let weight = posterior * *count as f64;
@@ -401,7 +456,7 @@ pub const EM_MAX_ITERATIONS: usize = 200;
 /// part).
 pub fn estimate(identities: &Identities, by_number: &[(u32, u32)], by_demographics: &[(u32, u32)]) -> Parameters {
     let list = &identities.identities;
-    let u = estimate_u(list, U_SAMPLE_PAIRS);
+    let (u, u_kanji_by_kana) = estimate_u(list, U_SAMPLE_PAIRS);
     let mut m = initial_m();
     let vectors = |pairs: &[(u32, u32)]| {
         let mut counts: HashMap<Vector, u64> = HashMap::new();
@@ -416,24 +471,92 @@ pub fn estimate(identities: &Identities, by_number: &[(u32, u32)], by_demographi
         &vectors(by_number),
         &[Comparison::Name, Comparison::Kanji, Comparison::Birth, Comparison::Sex],
         &[],
-        &u,
+        (&u, &u_kanji_by_kana),
         &mut m,
         EM_MAX_ITERATIONS,
     );
     let second = em_session(
         &vectors(by_demographics),
-        &[Comparison::Insurer, Comparison::Number],
+        &[Comparison::Insurer, Comparison::Number, Comparison::Move],
         &[Comparison::Name, Comparison::Kanji],
-        &u,
+        (&u, &u_kanji_by_kana),
         &mut m,
         EM_MAX_ITERATIONS,
     );
     Parameters {
         m,
         u,
+        u_kanji_by_kana,
         identities: list.len(),
         sampled_pairs: U_SAMPLE_PAIRS,
         em_iterations: vec![first, second],
         frequencies: frequencies(list),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identities::Values;
+
+    /// An identity at `insurer` with kana name `name` (full, loose, surname and given tokens all
+    /// derived from it), written with kanji `kanji`, born on `birth`.
+    fn person(index: u64, insurer: u64, name: u64, kanji: u64, birth: u64) -> Identity {
+        let one = |token: u64| Values::from_counts(vec![(token, 1)]);
+        Identity {
+            token: [index as u8; 32],
+            insurer,
+            masked: Vec::new(),
+            values: [
+                one(name),
+                one(name + 1_000),
+                one(name + 2_000),
+                one(name + 3_000),
+                one(kanji),
+                one(birth),
+                one(birth / 30),
+                one(1),
+            ],
+            first_month: 0,
+            last_month: 0,
+            claim_months: Vec::new(),
+            death_month: None,
+            moved_out: Vec::new(),
+            moved_in: Vec::new(),
+            records: 1,
+            identity_key: format!("key{index}"),
+        }
+    }
+
+    #[test]
+    fn kanji_beside_the_same_kana_is_little_further_evidence() {
+        // 3,000 identities over 30 names, each written with its own kanji: two persons with one
+        // kana name share its kanji, two with different names never do.
+        let identities: Vec<Identity> = (0..3_000)
+            .map(|index| person(index, index % 7, index % 30, 100 + index % 30, index % 365))
+            .collect();
+        let (u, kanji_by_kana) = estimate_u(&identities, 200_000);
+        // Unconditioned, kanji agreement looks rare (1 pair in 30) and would add ~5 bits to the
+        // name's; at the kana level it is measured at, it adds nothing.
+        assert!((u[KANJI][2] - 1.0 / 30.0).abs() < 0.005, "{:?}", u[KANJI]);
+        assert!(kanji_by_kana[5][2] > 0.999, "{kanji_by_kana:?}");
+        assert!(kanji_by_kana[1][2] < 1e-4, "{kanji_by_kana:?}");
+    }
+
+    #[test]
+    fn a_register_move_joins_two_insurers_within_two_months() {
+        let mut old = person(1, 10, 5, 105, 40);
+        let mut new = person(2, 20, 5, 105, 40);
+        old.moved_out = vec![24_300];
+        new.moved_in = vec![24_302];
+        let level = |left: &Identity, right: &Identity| compare(left, right)[Comparison::Move as usize];
+        assert_eq!(level(&old, &new), 2);
+        assert_eq!(level(&new, &old), 2, "either order");
+        new.moved_in = vec![24_303];
+        assert_eq!(level(&old, &new), 1, "three months apart: no move between them");
+        new.moved_in.clear();
+        assert_eq!(level(&old, &new), 1);
+        let same_insurer = person(3, 10, 5, 105, 40);
+        assert_eq!(level(&old, &same_insurer), 0, "not a question within one insurer");
     }
 }

@@ -180,6 +180,10 @@ pub struct SynthConfig {
     pub rates: EventRates,
     /// Identifier noise and invalid records.
     pub noise: NoiseRates,
+    /// Draw surnames and given names uniformly among only this many of the most common of each:
+    /// a hub full of natural coincidences (same name, birth date and sex by chance), for testing
+    /// what tells them from moves. `None`: the full pools.
+    pub narrow_names: Option<u16>,
 }
 
 impl SynthConfig {
@@ -192,6 +196,7 @@ impl SynthConfig {
             seed,
             rates: EventRates::default(),
             noise: NoiseRates::default(),
+            narrow_names: None,
         }
     }
 

@@ -308,8 +308,12 @@ pub fn surname_count() -> usize {
     COMMON_SURNAMES.len() + SURNAME_HEADS.len() * SURNAME_TAILS.len()
 }
 
-/// Draw a surname: the 100 common ones carry a third of the mass, Zipf-like.
-pub fn draw_surname(rng: &mut impl Rng) -> u16 {
+/// Draw a surname: the 100 common ones carry a third of the mass, Zipf-like. With a `narrow`
+/// pool, uniformly among that many of the most common.
+pub fn draw_surname(rng: &mut impl Rng, narrow: Option<u16>) -> u16 {
+    if let Some(pool) = narrow {
+        return rng.random_range(0..pool.clamp(1, COMMON_SURNAMES.len() as u16));
+    }
     if rng.random_bool(0.34) {
         // Zipf with exponent ~1 over 100 names via inverse transform on a harmonic approximation.
         let u: f64 = rng.random();
@@ -320,9 +324,12 @@ pub fn draw_surname(rng: &mut impl Rng) -> u16 {
     }
 }
 
-/// Draw a given name for a sex.
-pub fn draw_given(rng: &mut impl Rng, female: bool) -> u16 {
+/// Draw a given name for a sex. With a `narrow` pool, uniformly among that many of the first.
+pub fn draw_given(rng: &mut impl Rng, female: bool, narrow: Option<u16>) -> u16 {
     let table = if female { FEMALE_GIVEN } else { MALE_GIVEN };
+    if let Some(pool) = narrow {
+        return rng.random_range(0..pool.clamp(1, table.len() as u16));
+    }
     let u: f64 = rng.random();
     // Mildly skewed: popular names are commoner.
     ((u * u) * table.len() as f64) as u16
@@ -605,8 +612,19 @@ mod tests {
         assert_eq!(surname(last).0.chars().count(), 2);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
         for _ in 0..1000 {
-            assert!(usize::from(draw_surname(&mut rng)) < surname_count());
-            assert!(usize::from(draw_given(&mut rng, true)) < FEMALE_GIVEN.len());
+            assert!(usize::from(draw_surname(&mut rng, None)) < surname_count());
+            assert!(usize::from(draw_given(&mut rng, true, None)) < FEMALE_GIVEN.len());
         }
+    }
+
+    #[test]
+    fn a_narrow_pool_draws_only_the_first_names() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let surnames: std::collections::BTreeSet<u16> = (0..1000).map(|_| draw_surname(&mut rng, Some(3))).collect();
+        assert_eq!(surnames, [0, 1, 2].into());
+        let given: std::collections::BTreeSet<u16> = (0..1000).map(|_| draw_given(&mut rng, false, Some(2))).collect();
+        assert_eq!(given, [0, 1].into());
+        // A pool wider than a table is the table.
+        assert!((0..1000).all(|_| usize::from(draw_given(&mut rng, true, Some(999))) < FEMALE_GIVEN.len()));
     }
 }

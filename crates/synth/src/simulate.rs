@@ -18,7 +18,11 @@ use std::{
 
 use chrono::{Datelike, Duration, NaiveDate};
 use kaigo_codes::{calendar::YearMonth, care_level::Sex, service};
-use kaigo_formats::{certification::application_kind, layout::Layout, register::event_kind};
+use kaigo_formats::{
+    certification::application_kind,
+    layout::Layout,
+    register::{event_kind, reason},
+};
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -171,8 +175,8 @@ impl Simulation<'_> {
             + Duration::days(rng.random_range(0..365));
         let female = sex == Sex::Female;
         let name = NameId {
-            surname: names::draw_surname(&mut rng),
-            given: names::draw_given(&mut rng, female),
+            surname: names::draw_surname(&mut rng, self.config.narrow_names),
+            given: names::draw_given(&mut rng, female, self.config.narrow_names),
         };
         let cognition = (level as f64 / 6.0 * parameters::COGNITION_FROM_LEVEL
             + rng.random::<f64>() * parameters::COGNITION_NOISE)
@@ -788,7 +792,10 @@ impl Pass<'_, '_> {
             person.registered = false;
         }
         if surname_draw < world.config.rates.surname_changes_per_year / 12.0 && !dies {
-            person.surname = names::draw_surname(&mut SplitMix::new(mix(person.id ^ month_index as u64)));
+            person.surname = names::draw_surname(
+                &mut SplitMix::new(mix(person.id ^ month_index as u64)),
+                world.config.narrow_names,
+            );
             events.surname_change = Some(month.first_day() + Duration::days(9));
         }
         // Level in force this month (a renewal decided now applies from next month).
@@ -846,7 +853,7 @@ impl Pass<'_, '_> {
         let seed = self.seed();
         if let Some(day) = events.moved_out {
             // The origin writes only the loss; everything else of this month is the destination's.
-            let record = self.register_record(person, day, event_kind::LOSS, "12");
+            let record = self.register_record(person, day, event_kind::LOSS, reason::MOVED_OUT);
             self.write_register(person, month_index, record)?;
             return Ok(());
         }
@@ -866,7 +873,7 @@ impl Pass<'_, '_> {
             self.stats.transitions[usize::from(person.levels[month_index - 12])][level] += 1;
         }
         if let Some(day) = events.moved_in {
-            let record = self.register_record(person, day, event_kind::ACQUISITION, "02");
+            let record = self.register_record(person, day, event_kind::ACQUISITION, reason::MOVED_IN);
             self.write_register(person, month_index, record)?;
             person.registered = true;
             let origin_number = world.insured_number(person.origin, u64::from(person.seq));
@@ -923,7 +930,7 @@ impl Pass<'_, '_> {
             }
         }
         if let Some(day) = events.death {
-            let record = self.register_record(person, day, event_kind::LOSS, "11");
+            let record = self.register_record(person, day, event_kind::LOSS, reason::DEATH);
             self.write_register(person, month_index, record)?;
             self.event(person.id, month_index, "death", &day.to_string());
             self.stats.deaths_by_level[level] += 1;

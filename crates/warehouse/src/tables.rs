@@ -458,7 +458,7 @@ crate::table! {
         extract: &'a str = ("抽出種別", "extract the record came from"),
         identity_key: &'a str = ("仮名化被保険者キー", "identity key assigned at load"),
         event_month: Option<&'a str> = ("事象年月", "month the record speaks for (service, application, assessment, change or plan month)"),
-        ends_person: bool = ("死亡異動", "the record reports the person's death (register 異動事由 11)"),
+        register_reason: Option<&'a str> = ("異動事由", "a register record's reason for the change (11 死亡 death, 12 転出 moved out, 02 転入 moved in, …); null in other extracts"),
         insurer_number_token: Option<&'a [u8; 32]> = ("保険者番号トークン", "HMAC-SHA256 token of the normalized insurer_number"),
         insured_number_token: Option<&'a [u8; 32]> = ("被保険者番号トークン", "HMAC-SHA256 token of the normalized insured_number"),
         insurer_insured_token: Option<&'a [u8; 32]> = ("保険者番号＋被保険者番号トークン", "HMAC-SHA256 token of the normalized insurer_insured"),

@@ -157,6 +157,7 @@ fn linking_month_by_month_equals_linking_all_months_at_once() {
         assert_eq!(left.token, right.token);
         assert_eq!(left.values, right.values);
         assert_eq!(left.claim_months, right.claim_months);
+        assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
         assert_eq!(left.records, right.records);
     }
 }
@@ -205,7 +206,10 @@ fn a_link_is_explained_comparison_by_comparison() {
     };
     let explanation = resolution.explain(first(left), first(right)).unwrap();
     assert!(explanation.same_person && !explanation.same_identity);
-    assert_eq!(explanation.contributions.len(), 6);
+    assert_eq!(
+        explanation.contributions.len(),
+        kaigo_linkage::model::Comparison::ALL.len()
+    );
     let total: f64 = explanation.contributions.iter().map(|c| c.weight).sum();
     assert!((total - explanation.weight).abs() < 1e-9);
     assert!(
@@ -216,4 +220,43 @@ fn a_link_is_explained_comparison_by_comparison() {
     // Two records of one identity need no comparison.
     let same = resolution.explain(first(left), first(left)).unwrap();
     assert!(same.same_identity && same.render().starts_with("same insurer and insured number"));
+}
+
+/// Names drawn from 7 surnames and 7 given names per sex: many persons share name, birth date
+/// and sex by chance, at one insurer or at two. What tells a mover from such a coincidence is the
+/// register: a move out of one insurer and into the other.
+#[test]
+fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = dir.path().join("hub");
+    let mut config = kaigo_synth::SynthConfig::new(
+        4_000,
+        YearMonth::new(2026, 4).unwrap(),
+        YearMonth::new(2028, 3).unwrap(),
+        13,
+    );
+    config.narrow_names = Some(7);
+    kaigo_synth::generate(&config, &hub).unwrap();
+    let warehouse = Warehouse::new(dir.path().join("warehouse"));
+    let runtime = runtime();
+    for folder in kaigo_formats::delivery_folders(&hub).unwrap() {
+        runtime.block_on(Ingest::new(&folder, &key()).run(&warehouse)).unwrap();
+    }
+    let identities = runtime.block_on(load_identities(&warehouse)).unwrap();
+    let resolution = resolve(identities, &LinkageConfig::default());
+    let paths: HashMap<String, String> = warehouse
+        .manifests()
+        .unwrap()
+        .into_iter()
+        .flat_map(|manifest| manifest.files)
+        .map(|file| (file.source_file_id, file.path))
+        .collect();
+    let evaluation = evaluate(&resolution, &Truth::load(&hub.join("truth")).unwrap(), &paths);
+    let report = evaluation.render();
+    eprintln!("{report}");
+    assert!(evaluation.coincidence_pairs >= 10, "{report}");
+    assert_eq!(evaluation.false_merges_by_cause["natural coincidence"], 0, "{report}");
+    let moves = evaluation.recall_by_event["insurer move"];
+    assert!(moves.persons_with_several_identities > 20, "{report}");
+    assert!(moves.recall.unwrap() >= 0.99, "{report}");
 }
