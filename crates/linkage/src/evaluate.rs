@@ -382,6 +382,17 @@ const EVENTS: [(&str, &[&str]); 6] = [
     ("missing birth day", &["missing_birth_day"]),
 ];
 
+/// Each loaded file's source file id → its path in the hub (the key of the truth's records),
+/// from the warehouse's manifests.
+pub fn source_paths(warehouse: &kaigo_warehouse::Warehouse) -> Result<HashMap<String, String>, LinkageError> {
+    Ok(warehouse
+        .manifests()?
+        .into_iter()
+        .flat_map(|manifest| manifest.files)
+        .map(|file| (file.source_file_id, file.path))
+        .collect())
+}
+
 /// Evaluate `resolution`; `paths` maps `source_file_id` to the file's path relative to the hub.
 pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, String>) -> Evaluation {
     let identities = &resolution.identities;

@@ -1,14 +1,13 @@
 //! `kaigo linkage`: resolve persons over the vault's tokens and measure the result.
 
 use std::{
-    collections::HashMap,
     path::{Path, PathBuf},
     process::ExitCode,
 };
 
 use kaigo_linkage::{
     LinkageConfig,
-    evaluate::{Evaluation, Truth, evaluate},
+    evaluate::{Evaluation, Truth, evaluate, source_paths},
     load_identities, resolve,
 };
 use kaigo_pseudonymize::key::SecretKey;
@@ -113,12 +112,7 @@ pub(crate) fn evaluate_against_truth(
     let identities = runtime.block_on(load_identities(warehouse))?;
     let resolution = resolve(identities, &LinkageConfig::default());
     let seconds = started.elapsed().as_secs_f64();
-    let paths: HashMap<String, String> = warehouse
-        .manifests()?
-        .into_iter()
-        .flat_map(|manifest| manifest.files)
-        .map(|file| (file.source_file_id, file.path))
-        .collect();
+    let paths = source_paths(warehouse)?;
     let truth = Truth::load(&hub.join("truth"))?;
     let evaluation = evaluate(&resolution, &truth, &paths);
     let folder = warehouse.root().join("linkage");

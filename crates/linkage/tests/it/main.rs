@@ -6,7 +6,7 @@ use kaigo_codes::calendar::YearMonth;
 use kaigo_ingest::Ingest;
 use kaigo_linkage::{
     LinkageConfig, Resolution,
-    evaluate::{Evaluation, Truth, evaluate},
+    evaluate::{Evaluation, Truth, evaluate, source_paths},
     load_identities, resolve,
 };
 use kaigo_pseudonymize::key::SecretKey;
@@ -68,15 +68,8 @@ fn linked() -> &'static Linked {
         let identities = runtime.block_on(load_identities(&warehouse)).unwrap();
         let resolution = resolve(identities, &LinkageConfig::default());
         let person_keys = resolution.person_keys(&key);
-        let paths: HashMap<String, String> = warehouse
-            .manifests()
-            .unwrap()
-            .into_iter()
-            .flat_map(|manifest| manifest.files)
-            .map(|file| (file.source_file_id, file.path))
-            .collect();
         let truth = Truth::load(&hub.join("truth")).unwrap();
-        let evaluation = evaluate(&resolution, &truth, &paths);
+        let evaluation = evaluate(&resolution, &truth, &source_paths(&warehouse).unwrap());
         eprintln!("{}", evaluation.render());
         Linked {
             _dir: dir,
@@ -244,14 +237,8 @@ fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
     }
     let identities = runtime.block_on(load_identities(&warehouse)).unwrap();
     let resolution = resolve(identities, &LinkageConfig::default());
-    let paths: HashMap<String, String> = warehouse
-        .manifests()
-        .unwrap()
-        .into_iter()
-        .flat_map(|manifest| manifest.files)
-        .map(|file| (file.source_file_id, file.path))
-        .collect();
-    let evaluation = evaluate(&resolution, &Truth::load(&hub.join("truth")).unwrap(), &paths);
+    let truth = Truth::load(&hub.join("truth")).unwrap();
+    let evaluation = evaluate(&resolution, &truth, &source_paths(&warehouse).unwrap());
     let report = evaluation.render();
     eprintln!("{report}");
     assert!(evaluation.coincidence_pairs >= 10, "{report}");
