@@ -329,8 +329,7 @@ fn read_summary(path: &Path, sources: &str) -> Result<Option<Identities>, Linkag
         return Ok(None);
     }
     // A summary an earlier kaigo wrote lacks what this one keeps: made again, like a changed
-    // delivery.
-    // (Fields only: the reader puts the file's key-value metadata into the schema's.)
+    // delivery. Fields only: the reader adds the file's key-value metadata to the schema.
     if builder.schema().fields() != schema().fields() {
         tracing::info!(path = %path.display(), "linkage summary of an earlier version: made again");
         return Ok(None);
