@@ -473,13 +473,15 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
 
     let false_merges_by_cause = identity_table.false_merges(truth);
     let present: HashSet<u64> = identity.truth.iter().copied().collect();
-    let lookalike_pairs = truth
+    let lookalikes: HashSet<(u64, u64)> = truth
         .homonyms
         .iter()
         .chain(&truth.twins)
         .filter(|(a, b)| present.contains(a) && present.contains(b))
-        .count() as u64;
-    let coincidence_pairs = coincidences(truth, &present);
+        .copied()
+        .collect();
+    let lookalike_pairs = lookalikes.len() as u64;
+    let coincidence_pairs = coincidences(truth, &present, &lookalikes);
     let true_persons = present.len() as u64;
     let false_merge_total: u64 = false_merges_by_cause.values().sum();
 
@@ -517,9 +519,9 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
     }
 }
 
-/// Pairs of `present` persons with one signature (kana name, birth date, sex) that were not
-/// injected as homonyms or twins.
-fn coincidences(truth: &Truth, present: &HashSet<u64>) -> u64 {
+/// Pairs of `present` persons with one signature (kana name, birth date, sex) that are not among
+/// the injected `lookalikes` (homonym and twin pairs, both present).
+fn coincidences(truth: &Truth, present: &HashSet<u64>, lookalikes: &HashSet<(u64, u64)>) -> u64 {
     let mut by_signature: HashMap<u64, u64> = HashMap::new();
     for person in present {
         if let Some(signature) = truth.signature.get(person) {
@@ -527,17 +529,13 @@ fn coincidences(truth: &Truth, present: &HashSet<u64>) -> u64 {
         }
     }
     let sharing: u64 = by_signature.values().map(|count| count * (count - 1) / 2).sum();
-    let injected = truth
-        .homonyms
+    let injected = lookalikes
         .iter()
-        .chain(&truth.twins)
         .filter(|(a, b)| {
-            present.contains(a)
-                && present.contains(b)
-                && truth
-                    .signature
-                    .get(a)
-                    .is_some_and(|signature| truth.signature.get(b) == Some(signature))
+            truth
+                .signature
+                .get(a)
+                .is_some_and(|signature| truth.signature.get(b) == Some(signature))
         })
         .count() as u64;
     sharing - injected
@@ -815,8 +813,7 @@ mod tests {
         truth
             .signature
             .extend([(30, 1), (40, 1), (50, 1), (60, 1), (10, 2), (20, 2)]);
-        truth.homonyms.insert((20, 10));
         let present = HashSet::from([10, 20, 30, 40, 50]);
-        assert_eq!(coincidences(&truth, &present), 3);
+        assert_eq!(coincidences(&truth, &present, &HashSet::from([(10, 20)])), 3);
     }
 }

@@ -171,10 +171,11 @@ pub struct Identity {
     pub claim_months: Vec<u32>,
     /// Month of a reported death.
     pub death_month: Option<u32>,
-    /// Months of the register's move out of this insurer (転出) and into it (転入), sorted:
-    /// the evidence that tells a move from two persons who happen to share name and birth date.
+    /// Months the register shows a move out of this insurer (転出), sorted. With the other
+    /// insurer's 転入, the evidence that tells a move from two persons who happen to share name
+    /// and birth date.
     pub moved_out: Vec<u32>,
-    /// Months of a move into this insurer.
+    /// Months the register shows a move into this insurer (転入), sorted.
     pub moved_in: Vec<u32>,
     /// Records.
     pub records: u32,
