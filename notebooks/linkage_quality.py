@@ -57,7 +57,15 @@ print("pairs of records (secondary):")
 print(scores("record_pairs"))
 print("true persons:", evaluation["true_persons"], " identities:", evaluation["identities"])
 print("cluster measures over identities:", evaluation["clusters"])
+# False merges beside the pairs that could have been merged: injected homonyms and twins, and
+# natural coincidences (two persons sharing kana name, birth date and sex by chance).
 print("false merges by cause:", evaluation["false_merges_by_cause"])
+print(
+    "lookalike pairs present:",
+    evaluation["lookalike_pairs"],
+    " natural coincidences present:",
+    evaluation["coincidence_pairs"],
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))

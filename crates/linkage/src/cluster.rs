@@ -10,8 +10,10 @@
 //!   `overlap_tolerance_months`): one person is insured by one insurer, under one number, at a
 //!   time. Numbers one digit apart at one insurer are exempt: a mistyped number lives alongside
 //!   the right one;
-//! - sexes that differ, or birth dates that differ beyond the day (a missing day is recorded noise);
 //! - claims for months after a reported death.
+//!
+//! Sex and birth month are weighed by the model, not enforced here: records written with the
+//! wrong one exist, and a small identity may hold only such a record.
 //!
 //! The order is total (weight, then identity indices), so the result is deterministic.
 
@@ -116,21 +118,6 @@ pub(crate) fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig
     }
     if left.insurer != right.insurer && left.months_in_common(right) > tolerance as usize {
         return Some("two insurers paying for the same months");
-    }
-    let modes_differ = |field: Field| match (left.field(field).mode(), right.field(field).mode()) {
-        (Some(a), Some(b)) => a != b,
-        _ => false,
-    };
-    if modes_differ(Field::Sex) {
-        return Some("sexes differ");
-    }
-    if !left.field(Field::BirthYearMonth).is_empty()
-        && !right.field(Field::BirthYearMonth).is_empty()
-        && !left
-            .field(Field::BirthYearMonth)
-            .intersects(right.field(Field::BirthYearMonth))
-    {
-        return Some("birth months differ");
     }
     let after_death = |dead: &Identity, other: &Identity| match (dead.death_month, other.claim_months.last()) {
         (Some(death), Some(last)) => *last > death + config.overlap_tolerance_months,

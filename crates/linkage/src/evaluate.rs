@@ -9,8 +9,9 @@
 //!   sex), ID2 (kana name + birth date + sex) and ID1 ∪ ID2 on the same tokens;
 //! - cluster measures over identities: B-cubed precision and recall, the share of true persons
 //!   split over several persons, merged with another, or resolved exactly;
-//! - identity-pair recall among the persons with each life event (insurer move, surname change)
-//!   or injected noise (number typo, full-width number, kana variant, missing birth day);
+//! - identity-pair recall among the persons with each life event (insurer move, surname change,
+//!   number re-issued at the same insurer) or injected noise (number typo, full-width number,
+//!   kana variant, missing birth day, birth month or sex wrong);
 //! - false merges — pairs of true persons given one person — by cause: injected homonym, twin,
 //!   natural coincidence (same kana name, birth date and sex by chance), other;
 //! - secondary, labelled as such: the same precision/recall over pairs of records, and the share
@@ -29,9 +30,10 @@ use crate::{LinkageError, Resolution, identities::RecordRef};
 pub struct Truth {
     /// Per file path: (first line, last line, person), sorted.
     runs: HashMap<String, Vec<(i64, i64, u64)>>,
-    /// Persons who moved insurer / changed surname.
+    /// Persons who moved insurer / changed surname / were given a new number by their insurer.
     moved: HashSet<u64>,
     renamed: HashSet<u64>,
+    reissued: HashSet<u64>,
     /// Injected homonyms and twins: (person, of whom).
     homonyms: HashSet<(u64, u64)>,
     twins: HashSet<(u64, u64)>,
@@ -98,6 +100,9 @@ impl Truth {
                     }
                     Some("surname_change") => {
                         result.renamed.insert(person);
+                    }
+                    Some("number_reissue") => {
+                        result.reissued.insert(person);
                     }
                     _ => {}
                 }
@@ -363,10 +368,11 @@ pub struct Evaluation {
 }
 
 /// The life events and noise kinds recall is reported for, and the noise kinds of the truth
-/// they gather (moves and surname changes come from the truth's events).
-const EVENTS: [(&str, &[&str]); 6] = [
+/// they gather (moves, surname changes and re-issued numbers come from the truth's events).
+const EVENTS: [(&str, &[&str]); 9] = [
     ("insurer move", &[]),
     ("surname change", &[]),
+    ("number re-issued", &[]),
     ("number typo", &["digit_typo"]),
     ("full-width number", &["full_width_digits"]),
     (
@@ -377,9 +383,12 @@ const EVENTS: [(&str, &[&str]); 6] = [
             "kana_long_vowel",
             "kana_spacing",
             "kana_half_width",
+            "kana_name_order",
         ],
     ),
     ("missing birth day", &["missing_birth_day"]),
+    ("birth month wrong", &["birth_month_wrong"]),
+    ("sex wrong", &["sex_wrong"]),
 ];
 
 /// Each loaded file's source file id → its path in the hub (the key of the truth's records),
@@ -444,6 +453,7 @@ pub fn evaluate(resolution: &Resolution, truth: &Truth, paths: &HashMap<String, 
     let mut persons_by_event: HashMap<&'static str, HashSet<u64>> = HashMap::from([
         ("insurer move", truth.moved.clone()),
         ("surname change", truth.renamed.clone()),
+        ("number re-issued", truth.reissued.clone()),
     ]);
     let mut noisy_records: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (position, &index) in kept_records.iter().enumerate() {

@@ -59,6 +59,8 @@ pub struct Stats {
     pub moves: u64,
     /// Surname changes.
     pub surname_changes: u64,
+    /// Insured numbers re-issued at the same insurer.
+    pub number_reissues: u64,
     /// Hospital admissions.
     pub hospital_admissions: u64,
     /// Admissions from home to a residence.
@@ -114,6 +116,7 @@ impl Stats {
         add_map(&mut self.invalid, &other.invalid);
         self.moves += other.moves;
         self.surname_changes += other.surname_changes;
+        self.number_reissues += other.number_reissues;
         self.hospital_admissions += other.hospital_admissions;
         self.admissions += other.admissions;
     }
@@ -465,8 +468,13 @@ impl CalibrationReport {
         }
         let stats = &self.stats;
         text.push_str(&format!(
-            "\nevents: {} moves, {} surname changes, {} hospital admissions, {} admissions to residence, {} LIFE assessments\n",
-            stats.moves, stats.surname_changes, stats.hospital_admissions, stats.admissions, stats.life_assessments
+            "\nevents: {} moves, {} surname changes, {} numbers re-issued, {} hospital admissions, {} admissions to residence, {} LIFE assessments\n",
+            stats.moves,
+            stats.surname_changes,
+            stats.number_reissues,
+            stats.hospital_admissions,
+            stats.admissions,
+            stats.life_assessments
         ));
         text.push_str(&format!("noise: {:?}\ninvalid: {:?}\n", stats.noise, stats.invalid));
         text

@@ -108,6 +108,12 @@ pub struct NoiseRates {
     pub insured_number_typo: f64,
     /// Birth day unknown, written as the 1st of the month.
     pub missing_birth_day: f64,
+    /// Sex written wrong (human-entered extracts). NDB finds ~330,000 persons whose records
+    /// disagree on sex or birth month (domain reference §4.1); the rate per record is an
+    /// assumption of that order (0.2 % of persons over three years, each of the two).
+    pub sex_wrong: f64,
+    /// Birth month written one month early (human-entered extracts); as `sex_wrong`.
+    pub birth_month_wrong: f64,
     /// Share of persons who are homonyms of another person (same kana and kanji name, birth date, sex).
     pub homonym: f64,
     /// Share of persons who are twins of the previous person (same surname, birth date, sex, insurer).
@@ -123,6 +129,8 @@ impl Default for NoiseRates {
             full_width_digits: 0.01,
             insured_number_typo: 0.002,
             missing_birth_day: 0.005,
+            sex_wrong: 0.0003,
+            birth_month_wrong: 0.0003,
             homonym: 0.001,
             twin: 0.0005,
             invalid: 0.001,
@@ -139,6 +147,9 @@ pub struct EventRates {
     pub moves_per_year: f64,
     /// Surname changes, per person-year.
     pub surname_changes_per_year: f64,
+    /// A new insured number issued at the same insurer (persons who never move; at most once),
+    /// per person-year. The register shows the new number as その他変更, without the old one.
+    pub number_reissues_per_year: f64,
     /// Hospital admissions of in-home users, per person-month.
     pub hospital_admissions_per_month: f64,
     /// Share of insurers (planned from FY2027) whose go-live slips 1–6 months.
@@ -156,6 +167,7 @@ impl Default for EventRates {
         Self {
             moves_per_year: 0.01,
             surname_changes_per_year: 0.002,
+            number_reissues_per_year: 0.001,
             hospital_admissions_per_month: 0.02,
             rollout_slip_rate: 0.2,
             growth_per_year: 0.02,
@@ -220,11 +232,14 @@ impl SynthConfig {
             self.noise.full_width_digits,
             self.noise.insured_number_typo,
             self.noise.missing_birth_day,
+            self.noise.sex_wrong,
+            self.noise.birth_month_wrong,
             self.noise.homonym,
             self.noise.twin,
             self.noise.invalid,
             self.rates.moves_per_year,
             self.rates.surname_changes_per_year,
+            self.rates.number_reissues_per_year,
             self.rates.hospital_admissions_per_month,
             self.rates.rollout_slip_rate,
             self.rates.care_plan_linkage_share,

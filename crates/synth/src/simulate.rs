@@ -49,6 +49,10 @@ mod truth;
 
 type PersonId = u64;
 
+/// First insured-number slot of re-issued numbers: beyond every first issue (slots below 2³²)
+/// and movers' numbers (from 2³²).
+const REISSUE_SLOTS: u64 = 2 << 32;
+
 fn person_id(insurer: usize, seq: u32) -> PersonId {
     ((insurer as u64) << 32) | u64::from(seq)
 }
@@ -176,7 +180,7 @@ impl Simulation<'_> {
         let female = sex == Sex::Female;
         let name = NameId {
             surname: names::draw_surname(&mut rng, self.config.narrow_names),
-            given: names::draw_given(&mut rng, female, self.config.narrow_names),
+            given: names::draw_given(&mut rng, female, birth.year(), self.config.narrow_names),
         };
         let cognition = (level as f64 / 6.0 * parameters::COGNITION_FROM_LEVEL
             + rng.random::<f64>() * parameters::COGNITION_NOISE)
@@ -359,6 +363,8 @@ struct MonthEvents {
     moved_in: Option<NaiveDate>,
     moved_out: Option<NaiveDate>,
     surname_change: Option<NaiveDate>,
+    /// The insured number this month replaced (a new one issued at the same insurer).
+    number_reissued: Option<String>,
     residence_change: Option<(Option<Residence>, Option<Residence>)>,
 }
 
@@ -791,6 +797,21 @@ impl Pass<'_, '_> {
             person.insurer = destination;
             person.registered = false;
         }
+        // A new number at the same insurer, once, for persons who never move (their slot
+        // beyond every first issue keeps numbers unique within the insurer).
+        let reissue_slot = REISSUE_SLOTS + u64::from(person.seq);
+        if person.move_plan.is_none()
+            && !dies
+            && unit(world.seed(), person.id, "number-reissue", month_index as u64)
+                < world.config.rates.number_reissues_per_year / 12.0
+            && person.insured_number != world.insured_number(person.origin, reissue_slot)
+        {
+            let old = std::mem::replace(
+                &mut person.insured_number,
+                world.insured_number(person.origin, reissue_slot),
+            );
+            events.number_reissued = Some(old);
+        }
         if surname_draw < world.config.rates.surname_changes_per_year / 12.0 && !dies {
             person.surname = names::draw_surname(
                 &mut SplitMix::new(mix(person.id ^ month_index as u64)),
@@ -910,6 +931,14 @@ impl Pass<'_, '_> {
                 &names::surname(person.surname).1,
             );
             self.stats.surname_changes += 1;
+        }
+        if let Some(old) = &events.number_reissued {
+            // The register shows the new number as a change (その他変更) without the old one.
+            let record = self.register_record(person, month.first_day(), event_kind::CHANGE, "23");
+            self.write_register(person, month_index, record)?;
+            let detail = format!("from {old} to {}", person.insured_number);
+            self.event(person.id, month_index, "number_reissue", &detail);
+            self.stats.number_reissues += 1;
         }
         if let Some((kind, certification, _)) = events.certification {
             self.write_certification(
@@ -1126,6 +1155,7 @@ fn variant_name(variant: KanaVariant) -> &'static str {
         KanaVariant::LongVowel => "kana_long_vowel",
         KanaVariant::Spacing => "kana_spacing",
         KanaVariant::HalfWidth => "kana_half_width",
+        KanaVariant::NameOrder => "kana_name_order",
     }
 }
 

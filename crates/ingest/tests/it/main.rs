@@ -47,7 +47,7 @@ fn loaded() -> &'static Loaded {
             YearMonth::new(2027, 5).unwrap(),
             21,
         );
-        config.noise.invalid = 0.005;
+        config.noise.invalid = 0.006;
         let summary = kaigo_synth::generate(&config, &hub).unwrap();
         let warehouse = Warehouse::new(dir.path().join("warehouse"));
         let key = key();

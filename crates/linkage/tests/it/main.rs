@@ -35,12 +35,16 @@ fn linked() -> &'static Linked {
     LINKED.get_or_init(|| {
         let dir = kaigo_testkit::shared_fixture_dir("linkage");
         let hub = dir.path().join("hub");
-        let config = kaigo_synth::SynthConfig::new(
+        let mut config = kaigo_synth::SynthConfig::new(
             4_000,
             YearMonth::new(2026, 4).unwrap(),
             YearMonth::new(2028, 3).unwrap(),
             11,
         );
+        // The rarer kinds of noise often enough to measure at this size.
+        config.rates.number_reissues_per_year = 0.02;
+        config.noise.sex_wrong = 0.01;
+        config.noise.birth_month_wrong = 0.01;
         kaigo_synth::generate(&config, &hub).unwrap();
         let warehouse = Warehouse::new(dir.path().join("warehouse"));
         let key = key();
@@ -106,6 +110,16 @@ fn linkage_beats_every_baseline_and_keeps_moves_together() {
         assert_eq!(evaluation.false_merges_by_cause[cause], 0, "{cause}: {report}");
     }
     assert!(evaluation.lookalike_pairs > 0, "{report}");
+    // A number re-issued by the same insurer (the register shows only the new one) links by name,
+    // birth date and sex; a record with the wrong sex or birth month does not split its person.
+    let reissued = evaluation.recall_by_event["number re-issued"];
+    assert!(reissued.persons_with_several_identities > 20, "{report}");
+    assert!(reissued.recall.unwrap() >= 0.99, "{report}");
+    for noise in ["sex wrong", "birth month wrong"] {
+        let recall = evaluation.recall_by_event[noise];
+        assert!(recall.persons_with_several_identities > 5, "{noise}: {report}");
+        assert!(recall.recall.unwrap() >= 0.99, "{noise}: {report}");
+    }
     // The hub has movers, typos and kana variants for the numbers above to mean something.
     assert!(evaluation.kept_by_noise["digit_typo"].0 > 20);
     assert!(

@@ -8,7 +8,7 @@ use kaigo_formats::{
     care_plan::{CSV_VERSION, PlanMonth, PlanSheet1, PlanSheet2, PlanSupplement},
 };
 
-use super::{CareMonth, MonthEvents, Pass, spread_days, unit};
+use super::{CareMonth, MonthEvents, Pass, register::WrittenIdentity, spread_days, unit};
 use crate::{
     SplitMix, SynthError,
     delivery::{FileKind, NoiseTruth},
@@ -49,7 +49,14 @@ impl Pass<'_, '_> {
         let Some(delivery) = self.delivery(month_index) else {
             return Ok(());
         };
-        if let Some((kana_name, number, birth, applied)) = identity {
+        if let Some(WrittenIdentity {
+            kana_name,
+            number,
+            birth,
+            sex,
+            applied,
+        }) = identity
+        {
             let sheet1 = PlanSheet1 {
                 csv_version: CSV_VERSION.into(),
                 insurer_number: insurer_number.clone(),
@@ -123,7 +130,7 @@ impl Pass<'_, '_> {
                 plan_date: month.first_day(),
                 kana_name: Sensitive::new(kana_name),
                 kanji_name: Sensitive::new(kanji),
-                sex: person.identity.sex,
+                sex,
                 birth_date: Sensitive::new(birth),
                 postal_code: Some(Sensitive::new(format!(
                     "{:07}",

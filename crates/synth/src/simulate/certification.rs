@@ -8,7 +8,7 @@ use kaigo_formats::{
 };
 use rand::Rng;
 
-use super::{Cert, Pass, Person, column, parameters};
+use super::{Cert, Pass, Person, column, parameters, register::WrittenIdentity};
 use crate::{
     SplitMix, SynthError,
     delivery::FileKind,
@@ -27,7 +27,13 @@ impl Pass<'_, '_> {
         rng: &mut SplitMix,
     ) -> Result<(), SynthError> {
         let world = self.world;
-        let (kana_name, number, birth, applied) = self.noisy_identity(person, rng, true);
+        let WrittenIdentity {
+            kana_name,
+            number,
+            birth,
+            sex,
+            applied,
+        } = self.noisy_identity(person, rng, true);
         // The board's level; the computer's may differ (see `parameters::BOARD_RAISES_BELOW`).
         let draw = rng.random::<f64>();
         let primary = if draw < parameters::BOARD_RAISES_BELOW && level > 0 {
@@ -82,7 +88,7 @@ impl Pass<'_, '_> {
             insured_number: Sensitive::new(number),
             kana_name: Sensitive::new(kana_name),
             birth_date: Sensitive::new(birth),
-            sex: person.identity.sex,
+            sex,
             application_date: (cert.decided - Duration::days(rng.random_range(20..35)))
                 .min(cert.start.max(cert.decided - Duration::days(40))),
             application_kind: kind.into(),

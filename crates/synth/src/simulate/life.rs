@@ -9,7 +9,7 @@ use kaigo_formats::{
 };
 use rand::Rng;
 
-use super::{CareMonth, MonthEvents, Pass, column, parameters};
+use super::{CareMonth, MonthEvents, Pass, column, parameters, register::WrittenIdentity};
 use crate::{
     SplitMix, SynthError,
     delivery::FileKind,
@@ -33,7 +33,13 @@ impl Pass<'_, '_> {
     ) -> Result<(), SynthError> {
         let world = self.world;
         let month = world.months[month_index];
-        let (_, number, birth, applied) = self.noisy_identity(person, rng, false);
+        let WrittenIdentity {
+            number,
+            birth,
+            sex,
+            applied,
+            ..
+        } = self.noisy_identity(person, rng, false);
         let female = person.identity.sex == Sex::Female;
         let (kanji, _) = person.full_name();
         // Barthel items fall with the latent level; each item is snapped to its 5-point steps.
@@ -64,7 +70,7 @@ impl Pass<'_, '_> {
             insured_number: Sensitive::new(number),
             name: Sensitive::new(kanji),
             birth_date: Sensitive::new(birth),
-            sex: person.identity.sex,
+            sex,
             care_level: population::level(level),
             bedridden_rating: BEDRIDDEN_RATINGS[((severity * 9.0) as usize).min(8)].into(),
             dementia_rating: DEMENTIA_RATINGS[((cognition * 8.0) as usize).min(7)].into(),

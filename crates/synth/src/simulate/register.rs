@@ -1,7 +1,8 @@
 //! The register extract (資格異動): a person's gains and losses, and the identifier noise
 //! every person-level extract applies.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
+use kaigo_codes::care_level::Sex;
 use kaigo_formats::{Sensitive, register::RegisterRecord};
 use rand::Rng;
 
@@ -13,6 +14,15 @@ use crate::{
     names::{self, KanaVariant},
     stream,
 };
+
+/// Identity fields as a human-entered extract writes them, and the noise applied.
+pub(super) struct WrittenIdentity {
+    pub kana_name: String,
+    pub number: String,
+    pub birth: NaiveDate,
+    pub sex: Sex,
+    pub applied: Vec<(&'static str, &'static str)>,
+}
 
 impl Pass<'_, '_> {
     pub(super) fn register_record(&self, person: &Person, day: NaiveDate, kind: &str, reason: &str) -> RegisterRecord {
@@ -53,7 +63,7 @@ impl Pass<'_, '_> {
         let invalid = rng.random_bool(noise.invalid);
         let variant = rng
             .random_bool(noise.kana_variant / 2.0)
-            .then(|| KanaVariant::ALL[rng.random_range(0..5)]);
+            .then(|| KanaVariant::ALL[rng.random_range(0..KanaVariant::ALL.len())]);
         let mut applied: Option<&'static str> = None;
         let Some(delivery) = self.delivery(month_index) else {
             return Ok(());
@@ -95,21 +105,16 @@ impl Pass<'_, '_> {
         Ok(())
     }
 
-    /// Identity fields as written in a human-entered extract, with noise. Returns the written
-    /// kana name, insured number, birth date and the noise applied.
-    pub(super) fn noisy_identity(
-        &self,
-        person: &Person,
-        rng: &mut SplitMix,
-        kana: bool,
-    ) -> (String, String, NaiveDate, Vec<(&'static str, &'static str)>) {
+    /// Identity fields as written in a human-entered extract, with noise.
+    pub(super) fn noisy_identity(&self, person: &Person, rng: &mut SplitMix, kana: bool) -> WrittenIdentity {
         let noise = &self.world.config.noise;
         let (_, mut kana_name) = person.full_name();
         let mut number = person.insured_number.clone();
         let mut birth = person.identity.birth;
+        let mut sex = person.identity.sex;
         let mut applied = Vec::new();
         if kana && rng.random_bool(noise.kana_variant) {
-            let variant = KanaVariant::ALL[rng.random_range(0..5)];
+            let variant = KanaVariant::ALL[rng.random_range(0..KanaVariant::ALL.len())];
             if let Some(text) = names::kana_variant(&kana_name, variant, rng) {
                 kana_name = text;
                 applied.push(("kana_name", variant_name(variant)));
@@ -129,7 +134,28 @@ impl Pass<'_, '_> {
             birth = birth.with_day(1).expect("valid");
             applied.push(("birth_date", "missing_birth_day"));
         }
-        (kana_name, number, birth, applied)
+        if rng.random_bool(noise.birth_month_wrong) {
+            // Earlier, never later: a later month could make a person of exactly 40 too young to
+            // be insured, which is an invalid record, not noise.
+            birth = birth
+                .checked_sub_months(Months::new(1))
+                .expect("a birth date far from the calendar's start");
+            applied.push(("birth_date", "birth_month_wrong"));
+        }
+        if rng.random_bool(noise.sex_wrong) {
+            sex = match sex {
+                Sex::Female => Sex::Male,
+                Sex::Male => Sex::Female,
+            };
+            applied.push(("sex", "sex_wrong"));
+        }
+        WrittenIdentity {
+            kana_name,
+            number,
+            birth,
+            sex,
+            applied,
+        }
     }
 
     pub(super) fn record_noise(

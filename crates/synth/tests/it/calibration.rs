@@ -29,15 +29,23 @@ fn calibration_is_within_tolerance() {
     // Events and noise happen at their configured orders of magnitude.
     let stats = &report.stats;
     assert!(stats.moves > 100 && stats.surname_changes > 20 && stats.hospital_admissions > 1000);
+    assert!(
+        stats.number_reissues > 20,
+        "{} numbers re-issued",
+        stats.number_reissues
+    );
     for kind in [
         "kana_small",
         "kana_voiced_mark",
         "kana_long_vowel",
         "kana_spacing",
         "kana_half_width",
+        "kana_name_order",
         "full_width_digits",
         "digit_typo",
         "missing_birth_day",
+        "birth_month_wrong",
+        "sex_wrong",
     ] {
         assert!(stats.noise.get(kind).copied().unwrap_or(0) > 0, "no {kind} noise");
     }
