@@ -739,20 +739,21 @@ pub fn surname(index: u16) -> (String, String) {
     }
     let (heads, tails) = (SURNAME_HEADS.len(), SURNAME_TAILS.len());
     let compound = index - COMMON_SURNAMES.len();
-    let parts = if compound < heads * tails {
-        vec![SURNAME_HEADS[compound / tails], SURNAME_TAILS[compound % tails]]
-    } else {
-        // Three parts, rarer: 小松原, 北山田.
-        let compound = compound - heads * tails;
-        vec![
-            SURNAME_HEADS[compound / (heads * tails)],
-            SURNAME_HEADS[compound / tails % heads],
-            SURNAME_TAILS[compound % tails],
-        ]
-    };
+    if compound < heads * tails {
+        let ((head_kanji, head_kana), (tail_kanji, tail_kana)) =
+            (SURNAME_HEADS[compound / tails], SURNAME_TAILS[compound % tails]);
+        return (format!("{head_kanji}{tail_kanji}"), format!("{head_kana}{tail_kana}"));
+    }
+    // Three parts, rarer: 小松原, 北山田.
+    let compound = compound - heads * tails;
+    let ((first_kanji, first_kana), (second_kanji, second_kana), (tail_kanji, tail_kana)) = (
+        SURNAME_HEADS[compound / (heads * tails)],
+        SURNAME_HEADS[compound / tails % heads],
+        SURNAME_TAILS[compound % tails],
+    );
     (
-        parts.iter().map(|part| part.0).collect(),
-        parts.iter().map(|part| part.1).collect(),
+        format!("{first_kanji}{second_kanji}{tail_kanji}"),
+        format!("{first_kana}{second_kana}{tail_kana}"),
     )
 }
 

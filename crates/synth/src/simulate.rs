@@ -799,18 +799,15 @@ impl Pass<'_, '_> {
         }
         // A new number at the same insurer, once, for persons who never move (their slot
         // beyond every first issue keeps numbers unique within the insurer).
-        let reissue_slot = REISSUE_SLOTS + u64::from(person.seq);
         if person.move_plan.is_none()
             && !dies
             && unit(world.seed(), person.id, "number-reissue", month_index as u64)
                 < world.config.rates.number_reissues_per_year / 12.0
-            && person.insured_number != world.insured_number(person.origin, reissue_slot)
         {
-            let old = std::mem::replace(
-                &mut person.insured_number,
-                world.insured_number(person.origin, reissue_slot),
-            );
-            events.number_reissued = Some(old);
+            let reissued = world.insured_number(person.origin, REISSUE_SLOTS + u64::from(person.seq));
+            if person.insured_number != reissued {
+                events.number_reissued = Some(std::mem::replace(&mut person.insured_number, reissued));
+            }
         }
         if surname_draw < world.config.rates.surname_changes_per_year / 12.0 && !dies {
             person.surname = names::draw_surname(
