@@ -4,6 +4,8 @@ drops the first, cold run and takes the minimum of the rest).
 
 argv: warehouse root, DuckDB macros file, runs, then the .sql files of the suite.
 stdout: {"threads": n, "queries": {name: {"rows": n, "seconds": [..]}}}
+With ANSWERS=folder in the environment, each query's last result is also written there as
+<name>.duckdb.csv, for the shell script to compare with DataFusion's.
 
 Each table of <warehouse>/warehouse is a view over exactly the files its Delta log has committed
 (replayed from _delta_log/*.json: add minus remove), with hive partitions typed as text as in
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow.csv
 
 from delta_files import committed_files
 
@@ -43,4 +46,6 @@ for path in queries:
         result = con.execute(sql).fetch_arrow_table()
         seconds.append(time.perf_counter() - started)
     report["queries"][Path(path).stem] = {"rows": result.num_rows, "seconds": seconds}
+    if os.environ.get("ANSWERS"):
+        pyarrow.csv.write_csv(result, Path(os.environ["ANSWERS"]) / f"{Path(path).stem}.duckdb.csv")
 print(json.dumps(report))

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): the roll-out and outcome query suite — the SQL of every sql/rollout and
-# sql/outcomes model, over the marts `kaigo build` materialized — in DataFusion (`kaigo sql`) and
-# in DuckDB (benches/queries_vs_duckdb.py) on the same committed Parquet files, in the same run:
-# hot runs (the minimum of RUNS after a first, discarded one, over ROUNDS rounds that alternate the
-# two engines, so that a drift in the machine's speed hits both), per query and as a geometric
-# mean. Writes benches/results/queries_vs_duckdb.json.
-# Usage: bash benches/queries_vs_duckdb.sh   (PERSONS, MONTHS, RUNS, ROUNDS, BENCH_DIR; WAREHOUSE=an
-# existing built warehouse, e.g. one left by this script)
+# Benchmark (not a test): a query suite in DataFusion (`kaigo sql`) and in DuckDB
+# (benches/queries_vs_duckdb.py) on the same committed Parquet files, in the same run: every
+# answer compared first (benches/same_answers.py; the run stops if one differs), then hot runs
+# (the minimum of RUNS after a first, discarded one, over ROUNDS rounds that alternate the two
+# engines, so that a drift in the machine's speed hits both), per query and as a geometric mean.
+# SUITE=models (default): the SQL of every sql/rollout and sql/outcomes model, over the marts
+# `kaigo build` materialized → benches/results/queries_vs_duckdb.json. SUITE=adhoc: the analysts'
+# ad-hoc questions of benches/adhoc/ over the loaded base tables and person_map →
+# benches/results/adhoc_vs_duckdb.json.
+# Usage: bash benches/queries_vs_duckdb.sh   (SUITE, PERSONS, MONTHS, RUNS, ROUNDS, BENCH_DIR;
+# WAREHOUSE=an existing built warehouse, e.g. one left by this script)
 # The default 500,000 persons is the smallest hub in which the synthetic world simulates all 1,571
 # insurers (persons / 300, see kaigo-synth's world.rs), so the insurer-level marts the suite reads
 # have their national size. Building it takes about half an hour and 22 GB of disk for the hub
@@ -29,7 +32,28 @@ WAREHOUSE="${WAREHOUSE:-$BENCH_DIR/wh}"
 mkdir -p benches/results "$BENCH_DIR"
 source benches/warehouse.sh
 built_warehouse "$kaigo" "$WAREHOUSE" "$PERSONS" "$MONTHS" "$BENCH_DIR"
-queries=(sql/rollout/*.sql sql/outcomes/*.sql)
+case "${SUITE:-models}" in
+  models)
+    queries=(sql/rollout/*.sql sql/outcomes/*.sql)
+    suite_name="roll-out and outcome query suite"
+    result=benches/results/queries_vs_duckdb.json
+    ;;
+  adhoc)
+    queries=(benches/adhoc/*.sql)
+    suite_name="ad-hoc analyst queries over the base tables"
+    result=benches/results/adhoc_vs_duckdb.json
+    ;;
+  *) echo "SUITE is models or adhoc" >&2; exit 2 ;;
+esac
+functions=crates/query/tests/it/duckdb_functions.sql
+answers="$BENCH_DIR/answers"
+rm -rf "$answers"
+mkdir -p "$answers"
+for query in "${queries[@]}"; do
+  "$kaigo" sql --warehouse "$WAREHOUSE" -f "$query" --format csv --out "$answers/$(basename "$query" .sql).kaigo.csv" 2>/dev/null
+done
+ANSWERS="$answers" "$python" benches/queries_vs_duckdb.py "$WAREHOUSE" "$functions" 1 "${queries[@]}" > /dev/null
+"$python" benches/same_answers.py "$answers" "${queries[@]}"
 # DataFusion: one process, each query RUNS + 1 times in a row; `kaigo sql` prints
 # "(rows, seconds; planning seconds, writing seconds)" per statement on stderr: from the parsed
 # statement to the last row written as CSV to /dev/null, and of it the planning (logical and
@@ -45,16 +69,16 @@ for query in "${queries[@]}"; do
 done
 for round in $(seq "$ROUNDS"); do
   "$kaigo" sql --warehouse "$WAREHOUSE" -f "$suite" --format csv --out /dev/null 2> "$BENCH_DIR/datafusion.$round.log"
-  "$python" benches/queries_vs_duckdb.py "$WAREHOUSE" crates/query/tests/it/duckdb_functions.sql "$((RUNS + 1))" \
+  "$python" benches/queries_vs_duckdb.py "$WAREHOUSE" "$functions" "$((RUNS + 1))" \
     "${queries[@]}" > "$BENCH_DIR/duckdb.$round.json"
 done
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m)"
 rows="$("$kaigo" sql --warehouse "$WAREHOUSE" --format csv -c "select count(*) from fct_person_months" 2>/dev/null | tail -1)"
-"$python" - "$BENCH_DIR" "$ROUNDS" "$RUNS" "$machine" "$rows" "${queries[@]}" <<'PY' \
-  > benches/results/queries_vs_duckdb.json
+"$python" - "$BENCH_DIR" "$ROUNDS" "$RUNS" "$machine" "$rows" "$suite_name" "${queries[@]}" <<'PY' \
+  > "$result"
 import json, math, re, sys
 from pathlib import Path
-folder, rounds, runs, machine, rows, *queries = sys.argv[1:]
+folder, rounds, runs, machine, rows, suite_name, *queries = sys.argv[1:]
 rounds, runs = int(rounds), int(runs)
 ours, theirs = [], []
 for round in range(1, rounds + 1):
@@ -64,7 +88,7 @@ for round in range(1, rounds + 1):
     assert len(timings) == len(queries) * (runs + 1), (len(timings), log[-2000:])
     ours.append(timings)
     theirs.append(json.loads((Path(folder) / f"duckdb.{round}.json").read_text()))
-result = {"benchmark": "roll-out and outcome query suite: DataFusion (kaigo sql) vs DuckDB, same Parquet files",
+result = {"benchmark": f"{suite_name}: DataFusion (kaigo sql) vs DuckDB, same Parquet files", "answers_equal": True,
           "machine": machine, "panel_rows": int(rows), "duckdb_threads": theirs[0]["threads"],
           "rounds": rounds, "hot_runs": runs, "queries": {}}
 ratios = []
@@ -88,4 +112,4 @@ result["geometric_mean_ratio_per_round"] = [geometric_mean(values) for values in
 result["geometric_mean_ratio"] = geometric_mean(ratios)
 print(json.dumps(result, indent=2))
 PY
-cat benches/results/queries_vs_duckdb.json
+cat "$result"

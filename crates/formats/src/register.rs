@@ -28,6 +28,9 @@ pub mod reason {
     pub const DEATH: &str = "11";
     /// 転出: moved out to another insurer.
     pub const MOVED_OUT: &str = "12";
+    /// その他変更: another change of the recorded items, among them a new insured number at the
+    /// same insurer (registered under the new number).
+    pub const OTHER_CHANGE: &str = "23";
 }
 
 /// 異動事由 codes: (code, event kind, Japanese, English).

@@ -66,7 +66,7 @@ pub struct Tokens {
     pub insurer_number: String,
     /// The identity key.
     pub identity_key: String,
-    values: [Option<Token>; 16],
+    values: [Option<Token>; 17],
     masked: Option<[u8; 80]>,
     event_month: Option<String>,
     register_reason: Option<String>,
@@ -181,7 +181,7 @@ pub struct TokenCache {
     numbers: Memo<String, NumberTokens>,
     kana_names: Memo<String, [Option<Token>; 6]>,
     kanji_names: Memo<String, [Option<Token>; 2]>,
-    birth_dates: Memo<NaiveDate, [Token; 3]>,
+    birth_dates: Memo<NaiveDate, [Token; 4]>,
     municipalities: Memo<String, Option<Token>>,
     sexes: Memo<Sex, Token>,
     /// Keys of `raw_numbers` and `numbers`, reused so a lookup allocates nothing.
@@ -249,6 +249,7 @@ impl Tokens {
                     ),
                     tokens.token(Field::BirthYearMonth, &birth_year_month(date)),
                     tokens.token(Field::BirthYear, &format!("{:04}", date.year())),
+                    tokens.token(Field::BirthYearDay, &format!("{:04}--{:02}", date.year(), date.day())),
                 ]
             })
         });
@@ -278,6 +279,7 @@ impl Tokens {
             birth.map(|birth| birth[0]),
             birth.map(|birth| birth[1]),
             birth.map(|birth| birth[2]),
+            birth.map(|birth| birth[3]),
             sex,
             municipality,
         ];
@@ -316,6 +318,7 @@ impl Tokens {
             birth_date,
             birth_year_month,
             birth_year,
+            birth_year_day,
             sex,
             municipality,
         ] = self.values.each_ref().map(|token| token.as_ref().map(|token| &token.0));
@@ -338,6 +341,7 @@ impl Tokens {
             birth_date_token: birth_date,
             birth_year_month_token: birth_year_month,
             birth_year_token: birth_year,
+            birth_year_day_token: birth_year_day,
             sex_token: sex,
             municipality_token: municipality,
             insured_number_masked_tokens: self.masked.as_ref(),

@@ -2,7 +2,8 @@
 //!
 //! Blocking proposes the pairs worth comparing: identities of one insurer whose numbers are one
 //! digit apart, and identities sharing birth date, sex and one of given name, surname or kanji
-//! name. A block larger than [`LinkageConfig::max_block`] is skipped and counted (a value that
+//! name; or the full kana name with birth year, day and sex (a birth month written wrong), or
+//! with the birth date alone (a sex written wrong). A block larger than [`LinkageConfig::max_block`] is skipped and counted (a value that
 //! common says nothing). Pairs scoring at least the threshold are merged strongest first; a merge
 //! is refused when the two groups cannot be one person:
 //! - identities of two insurers with claims for the same service months, or two unrelated
@@ -29,7 +30,8 @@ use crate::{
 pub struct Candidates {
     /// Pairs one digit apart within an insurer.
     pub by_number: Vec<(u32, u32)>,
-    /// Pairs sharing birth date, sex and a name part.
+    /// Pairs sharing birth date, sex and a name part, or the full name and all but one of
+    /// birth month and sex.
     pub by_demographics: Vec<(u32, u32)>,
     /// Blocks skipped for their size.
     pub blocks_skipped: u64,
@@ -92,6 +94,19 @@ pub fn candidates(identities: &[Identity], config: &LinkageConfig) -> Candidates
                             .push(index);
                     }
                 }
+            }
+        }
+        for name in identity.field(Field::KanaNameLoose).tokens() {
+            for year_and_day in identity.field(Field::BirthYearDay).tokens() {
+                for sex in identity.field(Field::Sex).tokens() {
+                    by_demographics
+                        .entry((3, year_and_day, sex, name))
+                        .or_default()
+                        .push(index);
+                }
+            }
+            for birth in identity.field(Field::BirthDate).tokens() {
+                by_demographics.entry((4, birth, 0, name)).or_default().push(index);
             }
         }
     }
@@ -208,4 +223,26 @@ pub fn cluster(
         }
     }
     (cluster, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{identities::Values, model::tests::person};
+
+    #[test]
+    fn a_birth_month_or_sex_written_wrong_still_proposes_the_pair() {
+        // Birth dates as days: 40 and 70 share year and day of month, not the month.
+        let identities = [
+            person(0, 10, 5, 105, 40),
+            person(1, 20, 5, 105, 70),
+            person(2, 30, 5, 105, 40),
+            person(3, 40, 6, 106, 71),
+        ];
+        let mut identities = identities.to_vec();
+        identities[2].values[Field::Sex as usize] = Values::from_counts(vec![(2, 1)]);
+        let candidates = candidates(&identities, &LinkageConfig::default());
+        assert_eq!(candidates.by_demographics, vec![(0, 1), (0, 2)], "{candidates:?}");
+        assert!(candidates.by_number.is_empty());
+    }
 }

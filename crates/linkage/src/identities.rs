@@ -117,13 +117,15 @@ pub enum Field {
     BirthDate,
     /// Birth year and month.
     BirthYearMonth,
+    /// Birth year and day (the month left out).
+    BirthYearDay,
     /// Sex.
     Sex,
 }
 
 impl Field {
     /// Every field, in storage order.
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 9] = [
         Self::KanaName,
         Self::KanaNameLoose,
         Self::KanaSurname,
@@ -131,6 +133,7 @@ impl Field {
         Self::KanjiName,
         Self::BirthDate,
         Self::BirthYearMonth,
+        Self::BirthYearDay,
         Self::Sex,
     ];
 
@@ -144,6 +147,7 @@ impl Field {
             Self::KanjiName => "kanji_name_loose_token",
             Self::BirthDate => "birth_date_token",
             Self::BirthYearMonth => "birth_year_month_token",
+            Self::BirthYearDay => "birth_year_day_token",
             Self::Sex => "sex_token",
         }
     }
@@ -159,7 +163,7 @@ pub struct Identity {
     /// The insured number with each digit masked in turn (empty: the number was not 10 digits).
     pub masked: Vec<Short>,
     /// Values per field, indexed like [`Field::ALL`].
-    pub values: [Values; 8],
+    pub values: [Values; Field::ALL.len()],
     /// First and last month with a record, as months since year 0.
     pub first_month: u32,
     /// Last month with a record.
@@ -177,6 +181,13 @@ pub struct Identity {
     pub moved_out: Vec<u32>,
     /// Months the register shows a move into this insurer (転入), sorted.
     pub moved_in: Vec<u32>,
+    /// Months the register shows an other change (23 その他変更), sorted: a new insured number at
+    /// the same insurer is registered so, under the new number, where the old one ends.
+    pub other_changes: Vec<u32>,
+    /// Whether its number is one digit from the number of a larger identity of its insurer: a
+    /// mistyped copy, not a number the insurer gave. Set by [`crate::resolve`] from the
+    /// candidate pairs; not kept in summaries.
+    pub mistyped_copy: bool,
     /// Records.
     pub records: u32,
     /// The `identity_key` the load wrote for these records.
@@ -214,6 +225,24 @@ impl Identity {
                 .any(|out| ins.iter().any(|moved_in| out.abs_diff(*moved_in) <= months))
         };
         near(&self.moved_out, &other.moved_in) || near(&other.moved_out, &self.moved_in)
+    }
+
+    /// Whether one of the two (of one insurer) has an other change (その他変更) registered no
+    /// earlier than `months` before the other's last record and before its own claims: how a
+    /// re-issued number appears. Two persons who share a name and birth date at one insurer lack
+    /// it.
+    pub fn reissued_between(&self, other: &Self, months: u32) -> bool {
+        // The old number's last record may be long before the change (a person without services
+        // has a certification every year or so), and the new number's first record before it
+        // too (a certification file after the change repeats earlier certifications under the
+        // new number): only claims say when a number was in use.
+        let follows = |earlier: &Self, later: &Self| {
+            later.other_changes.iter().any(|&change| {
+                earlier.last_month <= change + months
+                    && later.claim_months.first().is_none_or(|&first| first + months >= change)
+            })
+        };
+        self.insurer == other.insurer && (follows(self, other) || follows(other, self))
     }
 
     /// Whether the two numbers are one digit apart (share a masked token at the same position).
@@ -307,6 +336,7 @@ impl Identities {
                 (&mut target.claim_months, identity.claim_months),
                 (&mut target.moved_out, identity.moved_out),
                 (&mut target.moved_in, identity.moved_in),
+                (&mut target.other_changes, identity.other_changes),
             ] {
                 for month in months {
                     insert_month(target, month);
@@ -373,6 +403,8 @@ impl Identities {
                     death_month: None,
                     moved_out: Vec::new(),
                     moved_in: Vec::new(),
+                    other_changes: Vec::new(),
+                    mistyped_copy: false,
                     records: 0,
                     identity_key: identity_keys.value(row).to_string(),
                 });
@@ -396,6 +428,7 @@ impl Identities {
                     }
                     Some(reason::MOVED_OUT) => insert_month(&mut identity.moved_out, month),
                     Some(reason::MOVED_IN) => insert_month(&mut identity.moved_in, month),
+                    Some(reason::OTHER_CHANGE) => insert_month(&mut identity.other_changes, month),
                     _ => {}
                 }
             }

@@ -228,6 +228,7 @@ fn schema() -> Arc<Schema> {
         ArrowField::new("identity_key", DataType::Utf8, false),
         list("moved_out", DataType::UInt32),
         list("moved_in", DataType::UInt32),
+        list("other_changes", DataType::UInt32),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -248,7 +249,7 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
         Field::ALL.iter().map(|_| (u64_list(), u32_list())).collect();
     let (mut first, mut last, mut claims) = (UInt32Builder::new(), UInt32Builder::new(), u32_list());
     let (mut death, mut records, mut identity_key) = (UInt32Builder::new(), UInt32Builder::new(), StringBuilder::new());
-    let (mut moved_out, mut moved_in) = (u32_list(), u32_list());
+    let (mut moved_out, mut moved_in, mut other_changes) = (u32_list(), u32_list(), u32_list());
     for identity in &summary.identities {
         token.append_value(identity.token).expect("32 bytes");
         insurer.append_value(identity.insurer);
@@ -273,6 +274,8 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
         moved_out.append(true);
         moved_in.values().append_slice(&identity.moved_in);
         moved_in.append(true);
+        other_changes.values().append_slice(&identity.other_changes);
+        other_changes.append(true);
     }
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(token.finish()),
@@ -292,6 +295,7 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
         Arc::new(identity_key.finish()),
         Arc::new(moved_out.finish()),
         Arc::new(moved_in.finish()),
+        Arc::new(other_changes.finish()),
     ]);
     RecordBatch::try_new(schema(), columns).map_err(|error| LinkageError::Input(error.to_string()))
 }
@@ -376,7 +380,7 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
     );
     (0..batch.num_rows())
         .map(|row| {
-            let mut values: [Values; 8] = Default::default();
+            let mut values: [Values; Field::ALL.len()] = Default::default();
             for (index, slot) in values.iter_mut().enumerate() {
                 let tokens = u64_list(3 + 2 * index, row);
                 let counts = u32_list(4 + 2 * index, row);
@@ -393,6 +397,8 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
                 death_month: (!death.is_null(row)).then(|| death.value(row)),
                 moved_out: u32_list(after + 6, row),
                 moved_in: u32_list(after + 7, row),
+                other_changes: u32_list(after + 8, row),
+                mistyped_copy: false,
                 records: records.value(row),
                 identity_key: keys.value(row).to_string(),
             }
@@ -405,7 +411,7 @@ mod tests {
     use super::*;
 
     fn identity(token: u8, month: u32) -> Identity {
-        let mut values: [Values; 8] = Default::default();
+        let mut values: [Values; Field::ALL.len()] = Default::default();
         values[0] = Values::from_counts(vec![(7, 2), (9, 1)]);
         Identity {
             token: [token; 32],
@@ -418,6 +424,8 @@ mod tests {
             death_month: (token == 2).then_some(month),
             moved_out: vec![month],
             moved_in: Vec::new(),
+            other_changes: vec![month],
+            mistyped_copy: false,
             records: 3,
             identity_key: format!("key{token}"),
         }
@@ -443,6 +451,7 @@ mod tests {
             assert_eq!(left.claim_months, right.claim_months);
             assert_eq!(left.death_month, right.death_month);
             assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
+            assert_eq!(left.other_changes, right.other_changes);
             assert_eq!(
                 (left.first_month, left.last_month, left.records),
                 (right.first_month, right.last_month, right.records)

@@ -184,10 +184,31 @@ impl Resolution {
 }
 
 /// Link the identities: block, estimate the model, score, cluster.
-pub fn resolve(identities: Identities, config: &LinkageConfig) -> Resolution {
+pub fn resolve(mut identities: Identities, config: &LinkageConfig) -> Resolution {
+    let candidates = cluster::candidates(&identities.identities, config);
+    // Of two numbers one digit apart, the one with fewer records is a mistyped copy (of two
+    // alike, the later in token order).
+    for &(left, right) in &candidates.by_number {
+        let [a, b] = [left, right].map(|index| &identities.identities[index as usize]);
+        let copy = if a.records < b.records { left } else { right };
+        identities.identities[copy as usize].mistyped_copy = true;
+    }
     let list = &identities.identities;
-    let candidates = cluster::candidates(list, config);
-    let parameters = model::estimate(&identities, &candidates.by_number, &candidates.by_demographics);
+    // Pairs real life rules out (two numbers of one insurer at once, …) are not shown to EM:
+    // namesakes living side by side would teach it that a missing re-issue or move is common
+    // among matches.
+    let possible = |pairs: &[(u32, u32)]| -> Vec<(u32, u32)> {
+        pairs
+            .iter()
+            .copied()
+            .filter(|&(left, right)| cluster::conflict(&list[left as usize], &list[right as usize], config).is_none())
+            .collect()
+    };
+    let parameters = model::estimate(
+        &identities,
+        &possible(&candidates.by_number),
+        &possible(&candidates.by_demographics),
+    );
     let pairs = candidates.all();
     let mut edges: Vec<Edge> = pairs
         .iter()

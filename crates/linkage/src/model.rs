@@ -8,11 +8,11 @@
 //! |---|---|
 //! | kana name | 1 none agrees · 2 surname only · 3 given name only · 4 loose full name · 5 exact full name |
 //! | kanji name | 1 disagrees · 2 agrees (loose) |
-//! | birth date | 1 disagrees · 2 year and month only · 3 exact |
+//! | birth date | 1 disagrees · 2 year and day only (the month differs) · 3 year and month only · 4 exact |
 //! | sex | 1 disagrees · 2 agrees |
 //! | insurer | 0 another · 1 the same |
 //! | insured number | 0 unrelated · 1 one digit apart (same insurer) |
-//! | register move | 0 same insurer · 1 no move joins them · 2 one moved out, the other in, within two months |
+//! | register event | 0 numbers one digit apart, or either a mistyped copy · 1 another insurer, no move joins them · 2 another insurer, one moved out, the other in, within two months · 3 same insurer, no re-issue joins them · 4 same insurer, the later number registered (その他変更) where the earlier ends |
 //!
 //! A level's weight is log2(m/u): m = P(level | same person), u = P(level | different persons).
 //! u comes from a deterministic sample of random identity pairs; the kanji name's u is taken
@@ -24,14 +24,18 @@
 //! maximisation on candidate pairs, in two sessions so that no comparison is estimated from pairs
 //! selected by agreeing on it (Splink's practice): pairs one digit apart within an insurer teach
 //! the name, kanji, birth and sex comparisons; pairs sharing birth date, sex and part of the name
-//! teach the insurer, number and move comparisons.
+//! teach the insurer, number and move comparisons. Pairs the clustering's constraints rule out
+//! (two numbers of one insurer in the same months, …) are left out of both: they are not matches,
+//! and namesakes living side by side would otherwise count as matches lacking a move or re-issue.
 //!
 //! The move comparison is what tells a person who moved from two persons who happen to share a
 //! name and birth date at two insurers: such coincidences grow with the square of the population,
 //! moves only linearly. Its weight is learned like the others, so a link across insurers without
 //! a register move needs as much more agreement as the data show moves lacking one. (EM counts
 //! some coincidences among those moves, so the weight of a missing move weakens as the
-//! population grows: measured in benches/README.md.)
+//! population grows: measured in benches/README.md.) Within one insurer the same holds for a
+//! re-issued number: the insurer registers the new number as a change where the old one ends,
+//! while two persons sharing a name and birth date there have no such record.
 
 use std::collections::HashMap;
 
@@ -54,7 +58,8 @@ pub enum Comparison {
     Insurer,
     /// Insured number one digit apart.
     Number,
-    /// A register move (転出 at one insurer, 転入 at the other) joins two insurers' identities.
+    /// A register event joins the two: a move (転出 at one insurer, 転入 at the other), or at one
+    /// insurer a new number registered (その他変更) where the other ends.
     Move,
 }
 
@@ -74,8 +79,8 @@ impl Comparison {
     pub fn levels(self) -> usize {
         match self {
             Self::Name => 6,
-            Self::Kanji | Self::Sex | Self::Move => 3,
-            Self::Birth => 4,
+            Self::Kanji | Self::Sex => 3,
+            Self::Birth | Self::Move => 5,
             Self::Insurer | Self::Number => 2,
         }
     }
@@ -92,17 +97,20 @@ impl Comparison {
             (Self::Insurer, _) => "same insurer",
             (Self::Number, 0) => "numbers unrelated",
             (Self::Number, _) => "numbers one digit apart",
-            (Self::Move, 0) => "same insurer",
+            (Self::Move, 0) => "numbers one digit apart, or a mistyped copy",
             (Self::Move, 1) => "no register move between them",
-            (Self::Move, _) => "moved out of one, into the other",
+            (Self::Move, 2) => "moved out of one, into the other",
+            (Self::Move, 3) => "same insurer, no re-issue between them",
+            (Self::Move, _) => "same insurer, the later number registered where the earlier ends",
             (_, 0) => "no value",
             (Self::Name, 1) => "names differ",
             (Self::Name, 2) => "surname only",
             (Self::Name, 3) => "given name only",
             (Self::Name, 4) => "loose full name",
             (Self::Name, _) => "exact full name",
-            (Self::Birth, 2) => "birth year-month only",
-            (Self::Birth, 3) => "exact birth date",
+            (Self::Birth, 2) => "birth year and day only",
+            (Self::Birth, 3) => "birth year-month only",
+            (Self::Birth, 4) => "exact birth date",
             (_, 1) => "differs",
             (_, _) => "agrees",
         }
@@ -117,7 +125,7 @@ impl Comparison {
             Self::Sex => "sex",
             Self::Insurer => "insurer",
             Self::Number => "insured number",
-            Self::Move => "register move",
+            Self::Move => "register event",
         }
     }
 }
@@ -126,7 +134,8 @@ impl Comparison {
 pub type Vector = [u8; 7];
 
 /// Months a move out of one insurer and into the other may lie apart (a loss dated at the end of
-/// one month, the gain registered the next, or the month after).
+/// one month, the gain registered the next, or the month after); so too a re-issued number's
+/// registration and the old number's last record.
 pub const MOVE_WINDOW_MONTHS: u32 = 2;
 
 fn either_empty(left: &Identity, right: &Identity, field: Field) -> bool {
@@ -167,25 +176,38 @@ pub fn compare(left: &Identity, right: &Identity) -> Vector {
     let birth = if either_empty(left, right, Field::BirthYearMonth) {
         0
     } else if agree(left, right, Field::BirthDate) {
-        3
+        4
     } else if agree(left, right, Field::BirthYearMonth) {
+        3
+    } else if agree(left, right, Field::BirthYearDay) {
         2
     } else {
         1
     };
+    let one_digit_apart = left.one_digit_apart(right);
     [
         name,
         flag(Field::KanjiName),
         birth,
         flag(Field::Sex),
         u8::from(left.insurer == right.insurer),
-        u8::from(left.one_digit_apart(right)),
-        if left.insurer == right.insurer {
+        u8::from(one_digit_apart),
+        if one_digit_apart {
             0
-        } else if left.moved_between(right, MOVE_WINDOW_MONTHS) {
-            2
+        } else if left.insurer != right.insurer {
+            if left.moved_between(right, MOVE_WINDOW_MONTHS) {
+                2
+            } else {
+                1
+            }
+        } else if left.mistyped_copy || right.mistyped_copy {
+            // Two mistyped copies of one number, or one and an unrelated number: no question of
+            // a re-issue.
+            0
+        } else if left.reissued_between(right, MOVE_WINDOW_MONTHS) {
+            4
         } else {
-            1
+            3
         },
     ]
 }
@@ -242,7 +264,7 @@ impl Parameters {
                         self.shared_frequency(FREQUENCY_NAME, left, right, Field::KanaName),
                         true,
                     ),
-                    (Comparison::Birth, 3) => (
+                    (Comparison::Birth, 4) => (
                         self.shared_frequency(FREQUENCY_BIRTH, left, right, Field::BirthDate),
                         true,
                     ),
@@ -453,7 +475,7 @@ pub const EM_MAX_ITERATIONS: usize = 200;
 
 /// Estimate the parameters on `identities`, given the candidate pairs of the two training
 /// sessions (pairs one digit apart within an insurer; pairs sharing birth date, sex and a name
-/// part).
+/// part), without the pairs that cannot be one person.
 pub fn estimate(identities: &Identities, by_number: &[(u32, u32)], by_demographics: &[(u32, u32)]) -> Parameters {
     let list = &identities.identities;
     let (u, u_kanji_by_kana) = estimate_u(list, U_SAMPLE_PAIRS);
@@ -495,13 +517,13 @@ pub fn estimate(identities: &Identities, by_number: &[(u32, u32)], by_demographi
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::identities::Values;
 
     /// An identity at `insurer` with kana name `name` (full, loose, surname and given tokens all
     /// derived from it), written with kanji `kanji`, born on `birth`.
-    fn person(index: u64, insurer: u64, name: u64, kanji: u64, birth: u64) -> Identity {
+    pub(crate) fn person(index: u64, insurer: u64, name: u64, kanji: u64, birth: u64) -> Identity {
         let one = |token: u64| Values::from_counts(vec![(token, 1)]);
         Identity {
             token: [index as u8; 32],
@@ -515,6 +537,7 @@ mod tests {
                 one(kanji),
                 one(birth),
                 one(birth / 30),
+                one(1_000_000 + birth % 30),
                 one(1),
             ],
             first_month: 0,
@@ -523,6 +546,8 @@ mod tests {
             death_month: None,
             moved_out: Vec::new(),
             moved_in: Vec::new(),
+            other_changes: Vec::new(),
+            mistyped_copy: false,
             records: 1,
             identity_key: format!("key{index}"),
         }
@@ -557,6 +582,62 @@ mod tests {
         new.moved_in.clear();
         assert_eq!(level(&old, &new), 1);
         let same_insurer = person(3, 10, 5, 105, 40);
-        assert_eq!(level(&old, &same_insurer), 0, "not a question within one insurer");
+        assert_eq!(level(&old, &same_insurer), 3, "one insurer: no re-issue between them");
+    }
+
+    #[test]
+    fn a_number_registered_where_another_of_the_insurer_ends_is_a_reissue() {
+        let mut old = person(1, 10, 5, 105, 40);
+        let mut new = person(2, 10, 5, 105, 40);
+        (old.first_month, old.last_month) = (24_280, 24_300);
+        (new.first_month, new.last_month) = (24_301, 24_320);
+        let level = |left: &Identity, right: &Identity| compare(left, right)[Comparison::Move as usize];
+        assert_eq!(level(&old, &new), 3, "no change registered");
+        new.other_changes = vec![24_301];
+        assert_eq!(level(&old, &new), 4);
+        assert_eq!(level(&new, &old), 4, "either order");
+        old.other_changes = vec![24_280];
+        new.other_changes = vec![24_310];
+        assert_eq!(
+            level(&old, &new),
+            4,
+            "the old number's last record long before the change"
+        );
+        old.last_month = 24_320;
+        assert_eq!(
+            level(&old, &new),
+            3,
+            "a change while the other number is still in use, or at the start of the earlier, is something else"
+        );
+        old.last_month = 24_300;
+        new.other_changes = vec![24_301];
+        new.claim_months = vec![24_250, 24_301];
+        assert_eq!(
+            level(&old, &new),
+            3,
+            "claims under the new number long before the change"
+        );
+        new.claim_months = vec![24_301];
+        assert_eq!(level(&old, &new), 4);
+        new.mistyped_copy = true;
+        assert_eq!(level(&old, &new), 0, "a mistyped copy: no question of a re-issue");
+        new.mistyped_copy = false;
+        new.insurer = 20;
+        assert_eq!(level(&old, &new), 1, "another insurer: a move's question");
+        new.insurer = 10;
+        new.masked = vec![7, 8];
+        old.masked = vec![7, 9];
+        assert_eq!(level(&old, &new), 0, "one digit apart: the number comparison speaks");
+    }
+
+    #[test]
+    fn a_birth_month_written_wrong_keeps_year_and_day() {
+        // Birth dates as days 0..: 40 and 70 are the same day of month (day % 30), months apart.
+        let base = person(1, 10, 5, 105, 40);
+        let level = |birth: u64| compare(&base, &person(2, 10, 5, 105, birth))[Comparison::Birth as usize];
+        assert_eq!(level(40), 4);
+        assert_eq!(level(41), 3, "same month, another day");
+        assert_eq!(level(70), 2, "same day, another month");
+        assert_eq!(level(71), 1);
     }
 }

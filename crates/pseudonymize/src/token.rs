@@ -37,6 +37,8 @@ pub enum Field {
     BirthYearMonth,
     /// Birth year `YYYY`.
     BirthYear,
+    /// Birth year and day `YYYY--DD`, the month left out (a month written wrong still agrees).
+    BirthYearDay,
     /// Sex code.
     Sex,
     /// Municipality code.
@@ -65,6 +67,7 @@ impl Field {
             Self::BirthDate => "birth_date",
             Self::BirthYearMonth => "birth_year_month",
             Self::BirthYear => "birth_year",
+            Self::BirthYearDay => "birth_year_day",
             Self::Sex => "sex",
             Self::Municipality => "municipality",
             Self::PersonKey => "person_key",

@@ -931,7 +931,7 @@ impl Pass<'_, '_> {
         }
         if let Some(old) = &events.number_reissued {
             // The register shows the new number as a change (その他変更) without the old one.
-            let record = self.register_record(person, month.first_day(), event_kind::CHANGE, "23");
+            let record = self.register_record(person, month.first_day(), event_kind::CHANGE, reason::OTHER_CHANGE);
             self.write_register(person, month_index, record)?;
             let detail = format!("from {old} to {}", person.insured_number);
             self.event(person.id, month_index, "number_reissue", &detail);

@@ -473,6 +473,7 @@ crate::table! {
         birth_date_token: Option<&'a [u8; 32]> = ("生年月日トークン", "HMAC-SHA256 token of the normalized birth_date"),
         birth_year_month_token: Option<&'a [u8; 32]> = ("生年月トークン", "HMAC-SHA256 token of the normalized birth_year_month"),
         birth_year_token: Option<&'a [u8; 32]> = ("生年トークン", "HMAC-SHA256 token of the normalized birth_year"),
+        birth_year_day_token: Option<&'a [u8; 32]> = ("生年＋生日トークン", "HMAC-SHA256 token of the birth year and day, the month left out (a month written wrong still agrees)"),
         sex_token: Option<&'a [u8; 32]> = ("性別トークン", "HMAC-SHA256 token of the normalized sex"),
         municipality_token: Option<&'a [u8; 32]> = ("市町村トークン", "HMAC-SHA256 token of the normalized municipality"),
         insured_number_masked_tokens: Option<&'a [u8; 80]> = ("被保険者番号（1桁マスク）トークン×10", "ten 64-bit tokens of insurer + insured number with digit 1…10 masked (typo-tolerant)"),

@@ -120,6 +120,23 @@ fn linkage_beats_every_baseline_and_keeps_moves_together() {
         assert!(recall.persons_with_several_identities > 5, "{noise}: {report}");
         assert!(recall.recall.unwrap() >= 0.99, "{noise}: {report}");
     }
+    // Two numbers of one insurer with no re-issue registered between them count against a link,
+    // and a registered one for it: EM is not shown the namesakes living side by side there.
+    let parameters = &linked().resolution.parameters;
+    let register = kaigo_linkage::model::Comparison::Move as usize;
+    let weight = |level: usize| (parameters.m[register][level] / parameters.u[register][level]).log2();
+    assert!(
+        weight(3) < -3.0,
+        "{:?} / {:?}",
+        parameters.m[register],
+        parameters.u[register]
+    );
+    assert!(
+        weight(4) > 3.0,
+        "{:?} / {:?}",
+        parameters.m[register],
+        parameters.u[register]
+    );
     // The hub has movers, typos and kana variants for the numbers above to mean something.
     assert!(evaluation.kept_by_noise["digit_typo"].0 > 20);
     assert!(
@@ -165,6 +182,7 @@ fn linking_month_by_month_equals_linking_all_months_at_once() {
         assert_eq!(left.values, right.values);
         assert_eq!(left.claim_months, right.claim_months);
         assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
+        assert_eq!(left.other_changes, right.other_changes);
         assert_eq!(left.records, right.records);
     }
 }
