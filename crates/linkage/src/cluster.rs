@@ -3,9 +3,10 @@
 //! Blocking proposes the pairs worth comparing: identities of one insurer whose numbers are one
 //! digit apart, and identities sharing birth date, sex and one of given name, surname or kanji
 //! name; or the full kana name with birth year, day and sex (a birth month written wrong), or
-//! with the birth date alone (a sex written wrong). A block larger than [`LinkageConfig::max_block`] is skipped and counted (a value that
-//! common says nothing). Pairs scoring at least the threshold are merged strongest first; a merge
-//! is refused when the two groups cannot be one person:
+//! with the birth date alone (a sex written wrong). A block larger than
+//! [`LinkageConfig::max_block`] is skipped and counted (a value that common says nothing). Pairs
+//! scoring at least the threshold are merged strongest first; a merge is refused when the two
+//! groups cannot be one person:
 //! - identities of two insurers with claims for the same service months, or two unrelated
 //!   numbers of one insurer whose records span the same months (beyond
 //!   `overlap_tolerance_months`): one person is insured by one insurer, under one number, at a
