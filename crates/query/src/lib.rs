@@ -15,7 +15,7 @@
 //! ```no_run
 //! # async fn example() -> Result<(), kaigo_query::QueryError> {
 //! let warehouse = kaigo_warehouse::Warehouse::new("wh");
-//! for built in kaigo_query::runner::build(&warehouse).await? {
+//! for built in kaigo_query::runner::build(&warehouse, None).await? {
 //!     println!("{}: {} rows, {} checks", built.name, built.rows, built.checks);
 //! }
 //! let session = kaigo_query::session::Session::open(&warehouse).await?;
@@ -31,6 +31,7 @@ pub mod model;
 pub mod resources;
 pub mod runner;
 pub mod session;
+mod slice;
 pub mod udf;
 
 use deltalake::datafusion::error::DataFusionError;
@@ -89,6 +90,12 @@ pub enum QueryError {
         /// What is wrong.
         reason: String,
     },
+    /// The scratch folder a build writes a model's rows to before checking them.
+    #[error("scratch folder for a model's rows: {source}")]
+    Scratch {
+        /// Cause.
+        source: std::io::Error,
+    },
     /// One statement was expected.
     #[error("expected one statement, found {count}")]
     Statements {
@@ -109,7 +116,7 @@ impl QueryError {
             E::Checks { .. } | E::ReadOnly { .. } | E::Statements { .. } | E::OutOfMemory { .. } | E::Budget { .. } => {
                 true
             }
-            E::DataFusion { .. } | E::Model { .. } => false,
+            E::DataFusion { .. } | E::Model { .. } | E::Scratch { .. } => false,
         }
     }
 }

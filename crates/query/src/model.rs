@@ -147,6 +147,12 @@ pub struct Sidecar {
     /// Custom checks.
     #[serde(default)]
     pub invariants: Vec<Invariant>,
+    /// A grain column by which the model is built in slices when the memory budget is smaller
+    /// than the whole needs: each slice is the model's rows whose key hashes to it, so together
+    /// they are the model exactly. Worth declaring where that filter reaches the model's joins
+    /// and windows (they join and partition by this key).
+    #[serde(default)]
+    pub slice_by: Option<String>,
 }
 
 /// A model: its SQL, sidecar and layer.
@@ -195,6 +201,11 @@ impl Model {
                     "grain column {column} is not among the sidecar's columns"
                 )));
             }
+        }
+        if let Some(column) = &sidecar.slice_by
+            && !sidecar.grain.contains(column)
+        {
+            return Err(invalid(format!("slice_by {column} is not a grain column")));
         }
         Ok(Self {
             name: name.to_string(),

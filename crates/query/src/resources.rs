@@ -24,8 +24,8 @@ use crate::{QueryError, datafusion_error};
 /// not track (Parquet readers, batches in flight, the allocator's slack).
 const POOL_SHARE: f64 = 0.75;
 
-/// The runtime, and the budget's bytes when one is configured.
-static RUNTIME: OnceLock<(Arc<RuntimeEnv>, Option<u64>)> = OnceLock::new();
+/// The runtime, and the budget when one is configured.
+static RUNTIME: OnceLock<(Arc<RuntimeEnv>, Option<Budget>)> = OnceLock::new();
 
 /// How much memory a command may use and where it spills.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl Budget {
 pub fn configure(budget: &Budget) -> Result<(), QueryError> {
     let runtime = build(budget.memory, &budget.scratch)?;
     RUNTIME
-        .set((runtime, Some(budget.memory)))
+        .set((runtime, Some(budget.clone())))
         .map_err(|_| QueryError::Budget {
             reason: "the memory budget is set once, before the first session".into(),
         })
@@ -70,7 +70,24 @@ pub fn runtime() -> Arc<RuntimeEnv> {
 /// The configured budget's bytes, for the stages that size their own buffers from it (ingest);
 /// None when none was configured.
 pub fn memory_limit() -> Option<u64> {
-    RUNTIME.get().and_then(|(_, memory)| *memory)
+    RUNTIME
+        .get()
+        .and_then(|(_, budget)| budget.as_ref().map(|budget| budget.memory))
+}
+
+/// The bytes DataFusion's operators may hold under the configured budget; None when none was
+/// configured.
+pub(crate) fn pool_limit() -> Option<usize> {
+    memory_limit().map(pool_size)
+}
+
+/// Where a command keeps its intermediate files: the budget's scratch folder, else the OS
+/// temporary folder.
+pub(crate) fn scratch() -> PathBuf {
+    RUNTIME
+        .get()
+        .and_then(|(_, budget)| budget.as_ref().map(|budget| budget.scratch.clone()))
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// What a sort holds back for merging its spilled runs: DataFusion's 10 MB, less under a small

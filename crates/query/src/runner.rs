@@ -2,20 +2,28 @@
 //! its real rows before it replaces the previous version. Staging models are views: each is
 //! checked, then the models after it read it through their session; none is written.
 
-use std::{collections::BTreeSet, sync::Arc, time::Instant};
+use std::{collections::BTreeSet, path::Path, sync::Arc, time::Instant};
 
 use arrow::{
     array::{ArrayRef, BooleanArray, RecordBatch, StringArray},
     datatypes::{DataType, Field, Schema},
 };
-use deltalake::datafusion::{datasource::MemTable, prelude::SessionContext};
+use deltalake::datafusion::{
+    common::{Column, DFSchema},
+    dataframe::{DataFrame, DataFrameWriteOptions},
+    error::DataFusionError,
+    logical_expr::{Expr, LogicalPlan, SortExpr},
+    prelude::{ParquetReadOptions, SessionContext},
+};
 use kaigo_codes::service::SERVICE_KINDS;
-use kaigo_warehouse::{Warehouse, Zone};
+use kaigo_warehouse::{ModelRows, Warehouse, Zone};
 
 use crate::{
     QueryError, datafusion_error,
     model::{self, Layer, Model},
+    resources,
     session::Session,
+    slice,
 };
 
 /// A reference table written from `kaigo-codes` before the models.
@@ -80,6 +88,8 @@ pub struct Built {
     pub rows: u64,
     /// Checks run (all passed).
     pub checks: usize,
+    /// Slices it was built in (see `slice_by`); 1 for a staging view.
+    pub slices: usize,
     /// Delta version written; `None` for a staging view.
     pub version: Option<u64>,
     /// Seconds to run, check and write.
@@ -88,14 +98,23 @@ pub struct Built {
 
 impl Built {
     /// What `model` came to, logged.
-    fn of(model: &Model, rows: u64, checks: usize, version: Option<u64>, started: Instant) -> Self {
+    fn of(model: &Model, rows: u64, checks: usize, slices: usize, version: Option<u64>, started: Instant) -> Self {
         let seconds = started.elapsed().as_secs_f64();
-        tracing::info!(model = model.name, rows, checks, version, seconds, "model built");
+        tracing::info!(
+            model = model.name,
+            rows,
+            checks,
+            slices,
+            version,
+            seconds,
+            "model built"
+        );
         Self {
             name: model.name.clone(),
             layer: model.layer,
             rows,
             checks,
+            slices,
             version,
             seconds,
         }
@@ -341,54 +360,189 @@ async fn check_view(warehouse: &Warehouse, model: &Model, views: &[&Model]) -> R
         .await
         .map_err(|error| datafusion_error(&context_name, error))? as u64;
     let checks = run_checks(context, model).await?;
-    Ok(Built::of(model, rows, checks, None, started))
+    Ok(Built::of(model, rows, checks, 1, None, started))
 }
 
-/// Build one model: run, check the contract and every check on the rows, then replace the table.
-async fn build_model(warehouse: &Warehouse, model: &Model, views: &[&Model]) -> Result<Built, QueryError> {
+/// Build one model: run it into Parquet files in a scratch folder (in slices of its `slice_by`
+/// key when the memory budget calls for it), check the contract and every check on those rows,
+/// then replace the table with them, streamed in the model's order. No stage holds the model's
+/// rows in memory.
+async fn build_model(
+    warehouse: &Warehouse,
+    model: &Model,
+    views: &[&Model],
+    slices: Option<usize>,
+) -> Result<Built, QueryError> {
     let started = Instant::now();
     let session = session_with(warehouse, views).await?;
     let context = session.context();
-    let frame = session.query(&model.sql).await?;
-    let planned = Arc::new(frame.schema().as_arrow().clone());
     let context_name = format!("model {}", model.name);
-    let batches = frame
-        .collect()
-        .await
-        .map_err(|error| datafusion_error(&context_name, error))?;
-    let rows = batches.iter().map(|batch| batch.num_rows() as u64).sum();
-    // The contract holds for what is written: the batches' schema (DataFusion 55 can plan a
-    // sum over grouping sets as Int64 and compute Float64).
-    let schema = batches.first().map_or(planned, RecordBatch::schema);
-    check_contract(model, &schema)?;
+    let error = |error| datafusion_error(&context_name, error);
+    let frame = session.query(&model.sql).await?;
+    let slices = slice_count(context, model, views, frame.schema(), slices).await?;
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("kaigo-model-{}-", model.name))
+        .tempdir_in(resources::scratch())
+        .map_err(|source| QueryError::Scratch { source })?;
+    let slices_folder = scratch.path().join("slices");
+    for slice in 0..slices {
+        let part = match &model.sidecar.slice_by {
+            Some(column) if slices > 1 => frame
+                .clone()
+                .filter(slice::filter(column, slice, slices))
+                .map_err(error)?,
+            _ => frame.clone(),
+        };
+        write_file(part, &slices_folder.join(format!("{slice:05}.parquet")))
+            .await
+            .map_err(error)?;
+    }
+    // One slice is in the model's order already; several are put in it again, in a file of their
+    // own (the Delta writer's optimizer drops a sort above its input as one no parent requires).
+    let rows_folder = match output_order(frame.logical_plan()) {
+        Some(order) if slices > 1 => {
+            let sorted = scratch.path().join("sorted");
+            let rows = context
+                .read_parquet(slices_folder.to_string_lossy().as_ref(), ParquetReadOptions::default())
+                .await
+                .map_err(error)?;
+            write_file(rows.sort(order).map_err(error)?, &sorted.join("rows.parquet"))
+                .await
+                .map_err(error)?;
+            let _ = std::fs::remove_dir_all(&slices_folder);
+            sorted
+        }
+        _ => slices_folder,
+    };
     // The checks see the new rows under the model's own name (so an invariant may refer to
     // the model), in place of the previous version.
-    let table = MemTable::try_new(schema.clone(), vec![batches.clone()])
-        .map_err(|error| datafusion_error(&context_name, error))?;
+    context.deregister_table(model.name.as_str()).map_err(error)?;
     context
-        .deregister_table(model.name.as_str())
-        .map_err(|error| datafusion_error(&context_name, error))?;
-    context
-        .register_table(model.name.as_str(), Arc::new(table))
-        .map_err(|error| datafusion_error(&context_name, error))?;
+        .register_parquet(
+            model.name.as_str(),
+            rows_folder.to_string_lossy().as_ref(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .map_err(error)?;
+    let written = context.table(model.name.as_str()).await.map_err(error)?;
+    // The contract holds for what is written (DataFusion 55 can plan a sum over grouping sets
+    // as Int64 and compute Float64).
+    check_contract(model, written.schema().as_arrow())?;
+    let rows = written.clone().count().await.map_err(error)? as u64;
     let checks = run_checks(context, model).await?;
-    // A model may rightly be empty (an outcome whose follow-up the data does not cover yet);
-    // it is still written, with its columns, so that it can be queried.
-    let written = if batches.is_empty() {
-        vec![RecordBatch::new_empty(schema)]
-    } else {
-        batches
-    };
     let version = warehouse
-        .replace_model(&model.name, &model.sidecar.description, written)
+        .replace_model(
+            &model.name,
+            &model.sidecar.description,
+            ModelRows::Plan {
+                plan: written.into_unoptimized_plan(),
+                runtime: resources::runtime(),
+            },
+        )
         .await?;
-    Ok(Built::of(model, rows, checks, Some(version), started))
+    Ok(Built::of(model, rows, checks, slices, Some(version), started))
+}
+
+/// Write the rows of `frame` to one Parquet file at `path`, in the frame's order.
+async fn write_file(frame: DataFrame, path: &Path) -> Result<(), DataFusionError> {
+    frame
+        .write_parquet(
+            path.to_string_lossy().as_ref(),
+            DataFrameWriteOptions::new().with_single_file_output(true),
+            None,
+        )
+        .await
+        .map(|_| ())
+}
+
+/// How many slices `model` is built in: one, unless it declares `slice_by`; then `chosen`, else
+/// one unless a memory budget is set and the rows of the tables the model reads (through the
+/// staging views) need more of the pool than one slice may hold. A key the plan says may be
+/// null is not sliced by (the slices would leave out the null keys, which the grain's check
+/// must see).
+async fn slice_count(
+    context: &SessionContext,
+    model: &Model,
+    views: &[&Model],
+    planned: &DFSchema,
+    chosen: Option<usize>,
+) -> Result<usize, QueryError> {
+    let Some(column) = &model.sidecar.slice_by else {
+        return Ok(1);
+    };
+    if planned
+        .field_with_unqualified_name(column)
+        .map_or(true, |field| field.is_nullable())
+    {
+        tracing::warn!(model = model.name, column, "not built in slices: the key may be null");
+        return Ok(1);
+    }
+    if let Some(slices) = chosen {
+        return Ok(slices.max(1));
+    }
+    let Some(pool) = resources::pool_limit() else {
+        return Ok(1);
+    };
+    let mut tables = BTreeSet::new();
+    let mut pending: Vec<&String> = model.reads.iter().collect();
+    while let Some(table) = pending.pop() {
+        match views.iter().find(|view| &view.name == table) {
+            Some(view) => pending.extend(&view.reads),
+            None => {
+                tables.insert(table.clone());
+            }
+        }
+    }
+    let mut input_rows = 0;
+    for table in &tables {
+        let context_name = format!("model {}, counting {table}", model.name);
+        let counted = context
+            .table(table.as_str())
+            .await
+            .map_err(|error| datafusion_error(&context_name, error))?
+            .count()
+            .await
+            .map_err(|error| datafusion_error(&context_name, error))?;
+        input_rows += counted as u64;
+    }
+    let slices = slice::count(input_rows, pool);
+    tracing::info!(model = model.name, input_rows, slices, "slices");
+    Ok(slices)
+}
+
+/// The ORDER BY of a model's plan, over its output columns; None when it has none (or orders by
+/// something other than its columns). The SQL planner may put the ORDER BY below the final
+/// projection.
+fn output_order(plan: &LogicalPlan) -> Option<Vec<SortExpr>> {
+    let output = plan.schema();
+    let mut node = plan;
+    let sort = loop {
+        match node {
+            LogicalPlan::Sort(sort) => break sort,
+            LogicalPlan::Projection(projection) => node = projection.input.as_ref(),
+            LogicalPlan::SubqueryAlias(alias) => node = alias.input.as_ref(),
+            _ => return None,
+        }
+    };
+    sort.expr
+        .iter()
+        .map(|order| match &order.expr {
+            Expr::Column(column) if output.field_with_unqualified_name(&column.name).is_ok() => Some(SortExpr::new(
+                Expr::Column(Column::new_unqualified(column.name.clone())),
+                order.asc,
+                order.nulls_first,
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Write the reference tables, then build every shipped model in dependency order. A failed
 /// check stops the build before that model is written: it and the models after it keep their
-/// previous version.
-pub async fn build(warehouse: &Warehouse) -> Result<Vec<Built>, QueryError> {
+/// previous version. `slices` overrides how many slices the models declaring `slice_by` are
+/// built in (otherwise estimated from the memory budget).
+pub async fn build(warehouse: &Warehouse, slices: Option<usize>) -> Result<Vec<Built>, QueryError> {
     let models = model::shipped(&sources())?;
     let mut built = Vec::new();
     let started = Instant::now();
@@ -402,6 +556,7 @@ pub async fn build(warehouse: &Warehouse) -> Result<Vec<Built>, QueryError> {
         layer: Layer::Source,
         rows: kinds.num_rows() as u64,
         checks: 0,
+        slices: 1,
         version: Some(version),
         seconds: started.elapsed().as_secs_f64(),
     });
@@ -411,7 +566,7 @@ pub async fn build(warehouse: &Warehouse) -> Result<Vec<Built>, QueryError> {
             built.push(check_view(warehouse, model, &views).await?);
             views.push(model);
         } else {
-            built.push(build_model(warehouse, model, &views).await?);
+            built.push(build_model(warehouse, model, &views, slices).await?);
         }
     }
     Ok(built)
@@ -432,7 +587,11 @@ pub fn stale_tables(warehouse: &Warehouse) -> Result<Vec<String>, QueryError> {
 
 #[cfg(test)]
 mod tests {
-    use arrow::array::Int64Array;
+    use arrow::{
+        array::{AsArray, Int64Array},
+        datatypes::Int64Type,
+    };
+    use deltalake::datafusion::{datasource::MemTable, parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder};
 
     use super::*;
 
@@ -535,6 +694,30 @@ fails_when = "month_key < 202601"
         assert!(check_contract(&model, &reordered).is_err());
     }
 
+    /// A model may rightly be empty (an outcome whose follow-up the data does not cover yet);
+    /// it is still written, with its columns, so that it can be queried.
+    #[test]
+    fn an_empty_model_is_written_with_its_columns() {
+        let folder = tempfile::tempdir().unwrap();
+        let warehouse = Warehouse::new(folder.path());
+        let sidecar = "description = \"test\"\ngrain = [\"a\"]\n[[columns]]\nname = \"a\"\ntype = \"bigint\"\nja = \"a\"\nen = \"a\"\n";
+        let model = Model::parse(
+            "marts",
+            "fct_empty",
+            "select cast(1 as bigint) as a where false",
+            sidecar,
+        )
+        .unwrap();
+        let runtime = kaigo_testkit::runtime();
+        let built = runtime.block_on(build_model(&warehouse, &model, &[], None)).unwrap();
+        assert_eq!((built.rows, built.version), (0, Some(0)));
+        let counted = runtime.block_on(async {
+            let session = Session::open(&warehouse).await.unwrap();
+            session.collect("select count(a) from fct_empty").await.unwrap()
+        });
+        assert_eq!(counted.num_rows(), 1);
+    }
+
     #[test]
     fn a_table_no_model_builds_any_more_is_stale() {
         let folder = tempfile::tempdir().unwrap();
@@ -549,6 +732,84 @@ fails_when = "month_key < 202601"
                 .unwrap();
         }
         assert_eq!(stale_tables(&warehouse).unwrap(), ["outcomes_renamed_long_ago"]);
+    }
+
+    /// A slice of the panel must hold only its persons in every join, aggregate and window, or
+    /// slicing saves no memory: the filter reaches every scan the person key comes from,
+    /// including the inner sides of the panel's left joins.
+    #[test]
+    fn a_sliced_panel_filters_every_scan_of_the_person_key_and_keeps_its_order() {
+        let hub = kaigo_fixtures::Hub {
+            persons: 300,
+            from: (2026, 4),
+            to: (2027, 3),
+            seed: 3,
+        };
+        let fixture = kaigo_fixtures::built_warehouse(
+            "runner-slices",
+            hub,
+            &kaigo_pseudonymize::key::SecretKey::from_bytes([6; 32]),
+        );
+        let models = model::shipped(&sources()).unwrap();
+        let views: Vec<&Model> = models.iter().filter(|model| model.layer == Layer::Staging).collect();
+        let panel = models.iter().find(|model| model.name == "fct_person_months").unwrap();
+        let text = kaigo_testkit::runtime().block_on(async {
+            let session = session_with(&fixture.warehouse, &views).await.unwrap();
+            let frame = session.query(&panel.sql).await.unwrap();
+            // The slices are put back in this order.
+            let order: Vec<String> = output_order(frame.logical_plan())
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(order, ["month_key ASC NULLS LAST", "person_key ASC NULLS LAST"]);
+            let plan = frame
+                .filter(slice::filter("person_key", 0, 4))
+                .unwrap()
+                .create_physical_plan()
+                .await
+                .unwrap();
+            deltalake::datafusion::physical_plan::displayable(plan.as_ref())
+                .indent(true)
+                .to_string()
+        });
+        let scans: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("/person_map/") && line.contains("person_key"))
+            .collect();
+        // certified, served, served by group, deaths, assessments (twice: spine and as-of).
+        assert!(scans.len() >= 5, "{text}");
+        for scan in scans {
+            assert!(scan.contains("predicate=kaigo_slice_0_of_4"), "{scan}");
+        }
+
+        // Built in 4 slices, the panel's files still hold its rows in its ORDER BY.
+        let runtime = kaigo_testkit::runtime();
+        let built = runtime.block_on(build(&fixture.warehouse, Some(4))).unwrap();
+        let panel = built.iter().find(|built| built.name == "fct_person_months").unwrap();
+        assert_eq!(panel.slices, 4);
+        let mut files = runtime
+            .block_on(fixture.warehouse.model_files("fct_person_months"))
+            .unwrap();
+        files.sort();
+        let mut keys = Vec::new();
+        for file in files {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap())
+                .unwrap()
+                .build()
+                .unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let months =
+                    arrow::compute::cast(batch.column_by_name("month_key").unwrap(), &DataType::Int64).unwrap();
+                let persons =
+                    arrow::compute::cast(batch.column_by_name("person_key").unwrap(), &DataType::Utf8).unwrap();
+                let (months, persons) = (months.as_primitive::<Int64Type>(), persons.as_string::<i32>());
+                keys.extend((0..batch.num_rows()).map(|row| (months.value(row), persons.value(row).to_string())));
+            }
+        }
+        assert_eq!(keys.len() as u64, panel.rows);
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Delta Lake storage of the tables: one atomic, idempotent replacement per table and delivery.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -13,7 +13,7 @@ use delta_kernel::{
 use deltalake::{
     DeltaTable,
     datafile::writer::{DeltaWriter, WriterConfig},
-    datafusion::prelude::SessionContext,
+    datafusion::{execution::runtime_env::RuntimeEnv, logical_expr::LogicalPlan, prelude::SessionContext},
     delta_datafusion::DeltaSessionContext,
     kernel::{
         Action, StructType,
@@ -84,14 +84,34 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
     builder.build()
 }
 
+/// The rows a table is overwritten with.
+pub enum ModelRows {
+    /// Rows in memory, written in their order.
+    Batches(Vec<RecordBatch>),
+    /// A plan the writer runs in one partition (so that the files keep its order), streaming
+    /// its rows to the files.
+    Plan {
+        /// The rows.
+        plan: LogicalPlan,
+        /// The memory pool and spill folder it runs in.
+        runtime: Arc<RuntimeEnv>,
+    },
+}
+
+impl From<Vec<RecordBatch>> for ModelRows {
+    fn from(batches: Vec<RecordBatch>) -> Self {
+        Self::Batches(batches)
+    }
+}
+
 /// Overwrite a whole (unpartitioned) table in one commit; with `replace_schema`, its schema too
 /// (a model whose SQL gained or lost a column). The files hold the rows in the order of
-/// `batches` (a model's ORDER BY).
+/// `rows` (a model's ORDER BY).
 async fn overwrite(
     table: DeltaTable,
     name: &str,
     description: &str,
-    batches: Vec<RecordBatch>,
+    rows: ModelRows,
     properties: WriterProperties,
     replace_schema: bool,
 ) -> Result<u64> {
@@ -100,15 +120,13 @@ async fn overwrite(
     // One partition, so one writer: deltalake spreads the batches over as many writers as the
     // session has partitions, and parallel writers interleave the batches in the files (a
     // model's rows lost their ORDER BY, in blocks of two batches, at 2 cores).
-    let one_writer = DeltaSessionContext::new_with_session_overrides(&HashMap::from([(
-        "datafusion.execution.target_partitions".to_string(),
-        "1".to_string(),
-    )]))
-    .map_err(|source| WarehouseError::Delta {
-        table: name.to_string(),
-        source: Box::new(source),
-    })?;
-    let mut write = table.write(batches).with_session_state(Arc::new(one_writer.state()));
+    let (rows, runtime) = match rows {
+        ModelRows::Batches(batches) => (table.write(batches), Arc::new(RuntimeEnv::default())),
+        ModelRows::Plan { plan, runtime } => (table.write(Vec::new()).with_input_plan(plan), runtime),
+    };
+    let mut one_writer = DeltaSessionContext::with_runtime_env(runtime).into_inner().state();
+    one_writer.config_mut().options_mut().execution.target_partitions = 1;
+    let mut write = rows.with_session_state(Arc::new(one_writer));
     if replace_schema {
         write = write.with_schema_mode(SchemaMode::Overwrite);
     }
@@ -329,7 +347,7 @@ impl Warehouse {
             table,
             spec.name,
             spec.description,
-            batches,
+            ModelRows::Batches(batches),
             writer_properties(spec),
             false,
         )
@@ -337,9 +355,9 @@ impl Warehouse {
     }
 
     /// Replace the SQL model `name` (`<root>/warehouse/<name>`, its schema the query's, which may
-    /// differ from the table's last version) with `batches`, in one Delta commit. Returns the
-    /// new version.
-    pub async fn replace_model(&self, name: &str, description: &str, batches: Vec<RecordBatch>) -> Result<u64> {
+    /// differ from the table's last version) with `rows`, in one Delta commit. Returns the new
+    /// version.
+    pub async fn replace_model(&self, name: &str, description: &str, rows: impl Into<ModelRows>) -> Result<u64> {
         let table = self
             .open_folder(name, &self.root.join(Zone::Warehouse.folder()).join(name))
             .await?;
@@ -350,7 +368,7 @@ impl Warehouse {
         let properties = base_writer_properties()
             .set_max_row_group_row_count(Some(MODEL_ROW_GROUP_ROWS))
             .build();
-        overwrite(table, name, description, batches, properties, true).await
+        overwrite(table, name, description, rows.into(), properties, true).await
     }
 
     /// The tables of the analysts' zone (`<root>/warehouse/*`: loaded tables, derived tables,

@@ -11,27 +11,40 @@ use super::WarehouseRoot;
 pub(crate) struct Args {
     #[command(flatten)]
     warehouse: WarehouseRoot,
+    /// Build the models that declare `slice_by` (the person-month panel) in this many slices,
+    /// instead of as many as the memory budget calls for.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    slices: Option<u16>,
 }
 
 pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
-    build_models(runtime, &args.warehouse.open()?)?;
+    build_models(runtime, &args.warehouse.open()?, args.slices.map(usize::from))?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Build the models; one line per model on stderr. A failed check is a data problem (exit 1).
-pub(crate) fn build_models(runtime: &tokio::runtime::Runtime, warehouse: &Warehouse) -> anyhow::Result<()> {
+pub(crate) fn build_models(
+    runtime: &tokio::runtime::Runtime,
+    warehouse: &Warehouse,
+    slices: Option<usize>,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let built = runtime.block_on(kaigo_query::runner::build(warehouse))?;
+    let built = runtime.block_on(kaigo_query::runner::build(warehouse, slices))?;
     for table in built {
         eprintln!(
-            "build: {:<40} {:>10} rows  {:>2} checks  {:<11} {:>6.1}s",
+            "build: {:<40} {:>10} rows  {:>2} checks  {:<11} {:>6.1}s{}",
             table.name,
             table.rows,
             table.checks,
             table
                 .version
                 .map_or("view".to_string(), |version| format!("version {version}")),
-            table.seconds
+            table.seconds,
+            if table.slices > 1 {
+                format!("  in {} slices", table.slices)
+            } else {
+                String::new()
+            }
         );
     }
     eprintln!("build: done in {:.1}s", started.elapsed().as_secs_f64());

@@ -65,7 +65,7 @@ pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Resu
     linkage::link(runtime, &warehouse, &key)?;
     let linkage = linkage::evaluate_against_truth(runtime, &warehouse, &hub)?;
     eprintln!("kaigo run: 4/6 models");
-    build::build_models(runtime, &warehouse)?;
+    build::build_models(runtime, &warehouse, None)?;
     eprintln!("kaigo run: 5/6 public release");
     let release = release::publish_release(runtime, &warehouse, None)?;
     eprintln!("kaigo run: 6/6 dashboard");
