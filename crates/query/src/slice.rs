@@ -17,7 +17,7 @@ use deltalake::datafusion::{
 /// Memory a sliced model's plan holds per row of its inputs, in bytes: `fct_person_months` at
 /// 355,000 persons × 36 months reads 34.96 M rows and, in one piece, did not fit a pool of
 /// 8.8 GB (benches/README.md, "Building the models").
-pub(crate) const BYTES_PER_INPUT_ROW: u64 = 300;
+const BYTES_PER_INPUT_ROW: u64 = 300;
 
 /// The share of the memory pool one slice is planned to need: the rest absorbs the estimate's
 /// error and what the scans and writers hold beside the plan's operators.

@@ -88,8 +88,9 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
 pub enum ModelRows {
     /// Rows in memory, written in their order.
     Batches(Vec<RecordBatch>),
-    /// A plan the writer runs in one partition (so that the files keep its order), streaming
-    /// its rows to the files.
+    /// A plan the writer runs in one partition, streaming its rows to the files. The files keep
+    /// the order its scans read in; a sort at its top is dropped by the writer's optimizer (no
+    /// operator above it asks for the order), so a caller sorts into files first.
     Plan {
         /// The rows.
         plan: LogicalPlan,
