@@ -13,14 +13,18 @@ with indexed as (
     from fct_person_months
 ),
 
--- A death ends a person's panel; a facility admission is the next month with a facility claim.
+-- Whether the person died, or had a facility claim, 1–12 months later (a person has one row a
+-- month, so a range of month indexes is those months). A bounded frame streams over the sorted
+-- panel; a frame to the end of the partition would hold all of it in memory.
 followed as (
     select
         *,
-        min(case when died_in_month then month_index end) over (partition by person_key) as death_month_index,
-        min(case when is_facility then month_index end) over (
-            partition by person_key order by month_index rows between 1 following and unbounded following
-        ) as next_facility_month_index
+        max(case when died_in_month then 1 else 0 end) over (
+            partition by person_key order by month_index range between 1 following and 12 following
+        ) as dies_within_year,
+        max(case when is_facility then 1 else 0 end) over (
+            partition by person_key order by month_index range between 1 following and 12 following
+        ) as admitted_within_year
     from indexed
 ),
 
@@ -50,10 +54,9 @@ person_counts as (
         sum(case when n_statements > 0 and not is_facility then 1 else 0 end) as n_in_home_users,
         sum(case when is_facility then 1 else 0 end) as n_facility_users,
         sum(case when died_in_month then 1 else 0 end) as n_deaths,
-        sum(case when care_level_code is not null and death_month_index - month_index between 1 and 12
+        sum(case when care_level_code is not null and dies_within_year = 1
             then 1 else 0 end) as n_certified_died_within_year,
-        sum(case when care_level_code is not null and not is_facility
-                and next_facility_month_index - month_index between 1 and 12
+        sum(case when care_level_code is not null and not is_facility and admitted_within_year = 1
             then 1 else 0 end) as n_certified_admitted_within_year
     from followed
     group by insurer_number, month_key

@@ -90,6 +90,21 @@ pub(crate) fn scratch() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
+/// The pool each partition of a plan should have. Each partition's sorts and aggregates grow
+/// and merge their spilled runs on their own, first come first served: under a pool much
+/// smaller than this, one partition's merge takes what the other's sort needs to spill, and
+/// the statement fails where it would run in one partition.
+const POOL_PER_PARTITION: usize = 1 << 30;
+
+/// How many partitions plans run in: `cores`, fewer under a `pool` that cannot give each
+/// [`POOL_PER_PARTITION`], and at least one.
+pub(crate) fn partitions(cores: usize, pool: Option<usize>) -> usize {
+    match pool {
+        Some(pool) => cores.min(pool / POOL_PER_PARTITION).max(1),
+        None => cores,
+    }
+}
+
 /// What a sort holds back for merging its spilled runs: DataFusion's 10 MB, less under a small
 /// budget so that the sorts of one plan (each partition has its own) fit in the pool together.
 pub(crate) fn sort_spill_reservation(partitions: usize) -> Option<usize> {
@@ -164,6 +179,14 @@ pub fn format_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_pool_runs_plans_in_fewer_partitions() {
+        assert_eq!(partitions(2, None), 2);
+        assert_eq!(partitions(2, Some(768 << 20)), 1);
+        assert_eq!(partitions(2, Some(3 << 30)), 2);
+        assert_eq!(partitions(16, Some(3 << 30)), 3);
+    }
 
     #[test]
     fn sizes_parse_in_binary_and_decimal_units() {

@@ -9,7 +9,7 @@ use arrow::{
     datatypes::{DataType, Field, Schema},
 };
 use deltalake::datafusion::{
-    common::{Column, DFSchema},
+    common::{Column, DFSchema, config::TableParquetOptions},
     dataframe::{DataFrame, DataFrameWriteOptions},
     error::DataFusionError,
     logical_expr::{Expr, LogicalPlan, SortExpr},
@@ -397,20 +397,18 @@ async fn build_model(
             .await
             .map_err(error)?;
     }
-    // One slice is in the model's order already; several are put in it again, in a file of their
-    // own (the Delta writer's optimizer drops a sort above its input as one no parent requires).
+    // One slice is in the model's order already; several are merged back into it, in a file of
+    // their own (the Delta writer's optimizer drops a sort above its input as one no parent
+    // requires).
     let rows_folder = match output_order(frame.logical_plan()) {
         Some(order) if slices > 1 => {
-            let sorted = scratch.path().join("sorted");
-            let rows = context
-                .read_parquet(slices_folder.to_string_lossy().as_ref(), ParquetReadOptions::default())
+            let merged = scratch.path().join("merged");
+            let rows = merged_slices(context, &slices_folder, order, slices)
                 .await
                 .map_err(error)?;
-            write_file(rows.sort(order).map_err(error)?, &sorted.join("rows.parquet"))
-                .await
-                .map_err(error)?;
+            write_file(rows, &merged.join("rows.parquet")).await.map_err(error)?;
             let _ = std::fs::remove_dir_all(&slices_folder);
-            sorted
+            merged
         }
         _ => slices_folder,
     };
@@ -444,16 +442,46 @@ async fn build_model(
     Ok(Built::of(model, rows, checks, slices, Some(version), started))
 }
 
+/// Rows per row group of a scratch file. The merge of slices reads a row group of every slice at
+/// once, so they are kept to a few MB whatever the number of slices.
+const SCRATCH_ROW_GROUP_ROWS: usize = 1 << 16;
+
 /// Write the rows of `frame` to one Parquet file at `path`, in the frame's order.
 async fn write_file(frame: DataFrame, path: &Path) -> Result<(), DataFusionError> {
+    let mut options = TableParquetOptions::default();
+    options.global.max_row_group_size = SCRATCH_ROW_GROUP_ROWS;
     frame
         .write_parquet(
             path.to_string_lossy().as_ref(),
             DataFrameWriteOptions::new().with_single_file_output(true),
-            None,
+            Some(options),
         )
         .await
         .map(|_| ())
+}
+
+/// The rows of the slice files in `folder`, each file already in `order`, merged into that
+/// order. Each file is a partition of its own, declared sorted, so the plan is a k-way merge
+/// holding a batch per slice rather than a sort that must hold or spill all the rows.
+async fn merged_slices(
+    context: &SessionContext,
+    folder: &Path,
+    order: Vec<SortExpr>,
+    slices: usize,
+) -> Result<DataFrame, DataFusionError> {
+    let config = context
+        .copied_config()
+        .with_target_partitions(slices.max(1))
+        .with_repartition_file_scans(false);
+    // Same runtime, so the same memory pool and scratch.
+    let merging = SessionContext::new_with_config_rt(config, context.runtime_env());
+    merging
+        .read_parquet(
+            folder.to_string_lossy().as_ref(),
+            ParquetReadOptions::default().file_sort_order(vec![order.clone()]),
+        )
+        .await?
+        .sort(order)
 }
 
 /// How many slices `model` is built in: one, unless it declares `slice_by`; then `chosen`, else
@@ -810,6 +838,55 @@ fails_when = "month_key < 202601"
         }
         assert_eq!(keys.len() as u64, panel.rows);
         assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn slices_are_merged_into_their_order_without_a_sort() {
+        let folder = tempfile::tempdir().unwrap();
+        let runtime = kaigo_testkit::runtime();
+        let context = SessionContext::new();
+        // Three slices, each in (month, person) order, whose keys interleave.
+        let slices: [&[(i64, i64)]; 3] = [&[(1, 3), (2, 1), (2, 9)], &[(1, 1), (1, 7), (3, 2)], &[(2, 5), (3, 1)]];
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("month", DataType::Int64, false),
+            Field::new("person", DataType::Int64, false),
+        ]));
+        for (slice, rows) in slices.iter().enumerate() {
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|row| row.0))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|row| row.1))),
+            ];
+            let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+            let frame = context.read_batch(batch).unwrap();
+            runtime
+                .block_on(write_file(frame, &folder.path().join(format!("{slice:05}.parquet"))))
+                .unwrap();
+        }
+        let order = vec![
+            SortExpr::new(Expr::Column(Column::new_unqualified("month")), true, false),
+            SortExpr::new(Expr::Column(Column::new_unqualified("person")), true, false),
+        ];
+        let merged = runtime
+            .block_on(merged_slices(&context, folder.path(), order, slices.len()))
+            .unwrap();
+        let plan = runtime.block_on(merged.clone().create_physical_plan()).unwrap();
+        let text = deltalake::datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(true)
+            .to_string();
+        assert!(text.contains("SortPreservingMergeExec"), "{text}");
+        assert!(!text.contains("SortExec"), "{text}");
+        let batches = runtime.block_on(merged.collect()).unwrap();
+        let mut rows = Vec::new();
+        for batch in batches {
+            let (months, persons) = (
+                batch.column(0).as_primitive::<Int64Type>(),
+                batch.column(1).as_primitive::<Int64Type>(),
+            );
+            rows.extend((0..batch.num_rows()).map(|row| (months.value(row), persons.value(row))));
+        }
+        let mut expected: Vec<(i64, i64)> = slices.concat();
+        expected.sort();
+        assert_eq!(rows, expected);
     }
 
     #[test]

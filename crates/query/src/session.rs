@@ -156,7 +156,8 @@ pub fn session_config(schema: &str) -> SessionConfig {
         .with_information_schema(true)
         .with_default_catalog_and_schema("kaigo", schema);
     config.options_mut().execution.parquet.schema_force_view_types = false;
-    let partitions = config.target_partitions();
+    let partitions = crate::resources::partitions(config.target_partitions(), crate::resources::pool_limit());
+    config = config.with_target_partitions(partitions);
     if let Some(bytes) = crate::resources::sort_spill_reservation(partitions) {
         config.options_mut().execution.sort_spill_reservation_bytes = bytes;
     }
