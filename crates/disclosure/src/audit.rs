@@ -13,7 +13,10 @@ use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::{CellStatus, DisclosureError, Result, table::Table};
+use crate::{
+    CellStatus, DisclosureError, Result,
+    table::{Hierarchy, Table},
+};
 
 /// A relation as a constraint over suppressed cells (by global index): Σ coefficient × cell,
 /// compared by `Sense` with the right-hand side.
@@ -27,6 +30,10 @@ enum Sense {
     /// A subset and its superset where the difference needs no width: Σ ≤ right-hand side.
     AtMost,
 }
+
+/// How many reservoir blocks a block's restriction borrows from, pass after pass, while cells
+/// stay unproven ([`Blocks::audit`]).
+const RESERVOIRS: [usize; 2] = [1, 3];
 
 /// Slack for the simplex's floating point: a width within this of the requirement passes.
 const TOLERANCE: f64 = 1e-6;
@@ -69,8 +76,10 @@ pub struct CellInterval {
     /// suppressed to protect others (it must not be recoverable exactly either, or it would be
     /// as good as published).
     pub required_width: u64,
-    /// True when both bounds were optimized for this cell; otherwise the interval was proven
-    /// wide enough by feasible tables found on the way, and the true one can only be wider.
+    /// True when both bounds were optimized for this cell. Otherwise, for a protected cell, the
+    /// interval was proven wide enough by feasible tables found on the way (the true one can
+    /// only be wider); for a cell that fails, a relaxation of the attacker's program narrowed it
+    /// (the true one can only be narrower).
     pub is_exact: bool,
 }
 
@@ -276,12 +285,47 @@ fn audit_with(
         largest = components.iter().map(|(cells, _)| cells.len()).max().unwrap_or(0),
         "audit components"
     );
+    let (block_of, is_spine): (Vec<usize>, Vec<bool>) = tables
+        .iter()
+        .flat_map(|table| {
+            let block_nodes: Vec<Vec<(usize, bool)>> = table.dimensions().iter().map(block_nodes).collect();
+            (0..table.len()).map(move |cell| {
+                let nodes: Vec<(usize, bool)> = table
+                    .coordinates(cell)
+                    .iter()
+                    .zip(&block_nodes)
+                    .map(|(node, blocks)| blocks[*node])
+                    .collect();
+                let coordinates: Vec<usize> = nodes.iter().map(|(node, _)| *node).collect();
+                (table.cell(&coordinates), nodes.iter().any(|(_, is_above)| *is_above))
+            })
+        })
+        .unzip();
     let per_component: Vec<Result<ComponentAudit>> = components
         .par_iter()
         .map(|(cells, constraints)| {
             let required: Vec<u64> = cells.iter().map(|cell| required[*cell].unwrap_or(1)).collect();
-            let known: Vec<Option<(f64, f64)>> = cells.iter().map(|cell| known.get(cell).copied()).collect();
-            audit_component(cells, &required, &known, constraints, ceiling, mode)
+            let mut known: Vec<Option<(f64, f64)>> = cells.iter().map(|cell| known.get(cell).copied()).collect();
+            let mut settled = vec![None; cells.len()];
+            let mut n_programs = 0;
+            if mode == Mode::Prove {
+                let blocks = Blocks {
+                    block_of: &block_of,
+                    is_spine: &is_spine,
+                    values: &values,
+                };
+                n_programs += blocks.audit(cells, &required, &mut known, &mut settled, constraints, ceiling)?;
+            }
+            let truth: Vec<f64> = cells.iter().map(|cell| values[*cell] as f64).collect();
+            let unknowns = Unknowns {
+                cells,
+                truth: &truth,
+                required: &required,
+                known: &known,
+                settled: &settled,
+            };
+            let (bounds, n) = audit_component(unknowns, constraints, ceiling, mode)?;
+            Ok((bounds, n_programs + n))
         })
         .collect();
     let mut intervals = Vec::new();
@@ -383,16 +427,35 @@ enum Mode {
     /// Only the cells still unproven get their own programs, which are exact — so a failing
     /// cell's interval is exact.
     Prove,
+    /// [`Mode::Prove`] without the programs of single cells: what a few programs prove.
+    Lift,
+}
+
+/// The unknowns of a component's programs, by position: its suppressed cells (global indices,
+/// ascending), their true values (a feasible point like any other), the widths they need, the
+/// inner bounds known already, and the cells decided already (they get no programs).
+#[derive(Clone, Copy)]
+struct Unknowns<'a> {
+    cells: &'a [usize],
+    truth: &'a [f64],
+    required: &'a [u64],
+    known: &'a [Option<(f64, f64)>],
+    settled: &'a [Option<Bounds>],
 }
 
 fn audit_component(
-    cells: &[usize],
-    required: &[u64],
-    known: &[Option<(f64, f64)>],
+    unknowns: Unknowns<'_>,
     constraints: &[Constraint],
     ceiling: f64,
     mode: Mode,
 ) -> Result<ComponentAudit> {
+    let Unknowns {
+        cells,
+        truth,
+        required,
+        known,
+        settled,
+    } = unknowns;
     let position = |cell: usize| cells.binary_search(&cell).expect("cell of the component");
     let mut n_programs = 0;
     // Solve with objective coefficients `weights` (by position) in `direction`, and with
@@ -450,13 +513,15 @@ fn audit_component(
             upper[index] = upper[index].max(*value);
         }
     };
+    // The true table is a feasible point too.
+    record(truth, &mut lower, &mut upper);
     let proven =
         |index: usize, lower: &[f64], upper: &[f64]| upper[index] - lower[index] + TOLERANCE >= required[index] as f64;
     let mut exact = vec![false; cells.len()];
-    if mode == Mode::Prove {
+    if mode != Mode::Exact {
         // One low point (unless every cell has bounds already), then programs lifting every
         // unproven cell at once, while they help.
-        if known.iter().any(Option::is_none) {
+        if (0..cells.len()).any(|index| known[index].is_none() && settled[index].is_none()) {
             let everything: Vec<(usize, f64)> = (0..cells.len()).map(|index| (index, 1.0)).collect();
             let point = solve(&everything, &[], OptimizationDirection::Minimize)?;
             record(&point, &mut lower, &mut upper);
@@ -464,7 +529,7 @@ fn audit_component(
         let mut n_unproven = cells.len() + 1;
         loop {
             let unproven: Vec<usize> = (0..cells.len())
-                .filter(|index| !proven(*index, &lower, &upper))
+                .filter(|index| settled[*index].is_none() && !proven(*index, &lower, &upper))
                 .collect();
             if unproven.is_empty() || unproven.len() >= n_unproven {
                 break;
@@ -479,7 +544,7 @@ fn audit_component(
         }
     }
     for index in 0..cells.len() {
-        if mode == Mode::Prove && proven(index, &lower, &upper) {
+        if mode == Mode::Lift || settled[index].is_some() || (mode == Mode::Prove && proven(index, &lower, &upper)) {
             continue;
         }
         for direction in [OptimizationDirection::Maximize, OptimizationDirection::Minimize] {
@@ -495,15 +560,268 @@ fn audit_component(
         .iter()
         .enumerate()
         .map(|(index, &cell)| {
-            let bounds = Bounds {
+            let bounds = settled[index].unwrap_or(Bounds {
                 lower: lower[index],
                 upper: upper[index],
                 is_exact: exact[index],
-            };
+            });
             (cell, bounds)
         })
         .collect();
     Ok((bounds, n_programs))
+}
+
+/// Each node's block node in a dimension — its ancestor at the level above the deepest (a
+/// municipality's prefecture, a month's fiscal year), nodes at or above that level being their
+/// own — and whether the node is above that level (the nation).
+fn block_nodes(hierarchy: &Hierarchy) -> Vec<(usize, bool)> {
+    let mut depth = vec![0_usize; hierarchy.len()];
+    for node in 0..hierarchy.len() {
+        if let Some(parent) = hierarchy.parent(node) {
+            depth[node] = depth[parent] + 1;
+        }
+    }
+    let level = depth.iter().copied().max().unwrap_or(0).saturating_sub(1);
+    (0..hierarchy.len())
+        .map(|mut node| {
+            let is_above = depth[node] < level;
+            while depth[node] > level {
+                node = hierarchy.parent(node).expect("a node below the top level has a parent");
+            }
+            (node, is_above)
+        })
+        .collect()
+}
+
+/// A component's cells in blocks (τ-ARGUS's subtables: a prefecture's municipalities × a
+/// fiscal year's months, in every linked table), audited a few blocks at a time before the whole
+/// component. Where scaled-down populations hide nearly every municipal cell, a component spans
+/// the nation and each of its programs takes minutes; a block's take milliseconds.
+struct Blocks<'a> {
+    /// Per global cell, its block: the cell of its table at its dimensions' block nodes.
+    block_of: &'a [usize],
+    /// Per global cell, whether its block is above the block level in a dimension (the nation's
+    /// cells): the spine through which blocks trade value.
+    is_spine: &'a [bool],
+    /// Per global cell, its true value.
+    values: &'a [u64],
+}
+
+impl Blocks<'_> {
+    /// Two kinds of program bound the cells of a component with more than one block, over a
+    /// group of blocks at a time — a block with cells left open and the reservoirs it borrows
+    /// from (the blocks sharing relations with most of its open cells, then the heaviest: a
+    /// small prefecture's width comes from another prefecture through the nation's totals):
+    /// - the restriction, where the group and the spine vary and every other hidden cell keeps
+    ///   its true value: each point is a feasible table, so a cell proven there is proven (its
+    ///   bounds go to `known`);
+    /// - the relaxation, the group's relations alone (the cells beyond them free): every
+    ///   feasible table is a point of it, so a cell it narrows too far is narrowed too far (it
+    ///   goes to `settled`, its interval not exact: the true one is narrower still).
+    ///
+    /// Each pass borrows from more reservoirs ([`RESERVOIRS`]); the cells no pass decides are
+    /// left to the whole component's programs. Returns the programs solved.
+    fn audit(
+        &self,
+        cells: &[usize],
+        required: &[u64],
+        known: &mut [Option<(f64, f64)>],
+        settled: &mut [Option<Bounds>],
+        constraints: &[Constraint],
+        ceiling: f64,
+    ) -> Result<usize> {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (index, cell) in cells.iter().enumerate() {
+            members.entry(self.block_of[*cell]).or_default().push(index);
+        }
+        if members.len() < 2 {
+            return Ok(0);
+        }
+        let spine: BTreeSet<usize> = members
+            .iter()
+            .filter(|(_, positions)| self.is_spine[cells[positions[0]]])
+            .map(|(block, _)| *block)
+            .collect();
+        let hidden_mass =
+            |block: &usize| -> u64 { members[block].iter().map(|index| self.values[cells[*index]]).sum() };
+        let mut by_mass: Vec<usize> = members.keys().copied().filter(|block| !spine.contains(block)).collect();
+        by_mass.sort_by_key(|block| (std::cmp::Reverse(hidden_mass(block)), *block));
+        let rank: BTreeMap<usize, usize> = by_mass.iter().enumerate().map(|(rank, block)| (*block, rank)).collect();
+        // Per block the relations it is in; per cell the relations it shares with other blocks.
+        let mut touching: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut crossing_of_cell: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (index, (terms, _, _)) in constraints.iter().enumerate() {
+            let blocks: BTreeSet<usize> = terms.iter().map(|(cell, _)| self.block_of[*cell]).collect();
+            for block in &blocks {
+                touching.entry(*block).or_default().push(index);
+            }
+            if blocks.len() > 1 {
+                for (cell, _) in terms {
+                    crossing_of_cell.entry(*cell).or_default().push(index);
+                }
+            }
+        }
+        let position = |cell: usize| cells.binary_search(&cell).expect("cell of the component");
+        let relations_of = |blocks: &[usize]| -> Vec<usize> {
+            let indices: BTreeSet<usize> = blocks
+                .iter()
+                .flat_map(|block| touching.get(block).into_iter().flatten().copied())
+                .collect();
+            indices.into_iter().collect()
+        };
+        let truth_of = |cells: &[usize]| -> Vec<f64> { cells.iter().map(|cell| self.values[*cell] as f64).collect() };
+        let restriction = |blocks: &[usize], known: &[Option<(f64, f64)>]| {
+            let mut positions: Vec<usize> = blocks.iter().flat_map(|block| members[block].iter().copied()).collect();
+            positions.sort_unstable();
+            let free_cells: Vec<usize> = positions.iter().map(|index| cells[*index]).collect();
+            let is_free = |cell: usize| blocks.contains(&self.block_of[cell]);
+            let restricted: Vec<Constraint> = relations_of(blocks)
+                .iter()
+                .map(|index| {
+                    let (terms, sense, right_hand_side) = &constraints[*index];
+                    let mut kept = Vec::new();
+                    let mut right_hand_side = *right_hand_side;
+                    for (cell, coefficient) in terms {
+                        if is_free(*cell) {
+                            kept.push((*cell, *coefficient));
+                        } else {
+                            right_hand_side -= coefficient * self.values[*cell] as f64;
+                        }
+                    }
+                    (kept, *sense, right_hand_side)
+                })
+                .collect();
+            let free_required: Vec<u64> = positions.iter().map(|index| required[*index]).collect();
+            let free_known: Vec<Option<(f64, f64)>> = positions.iter().map(|index| known[*index]).collect();
+            let unknowns = Unknowns {
+                cells: &free_cells,
+                truth: &truth_of(&free_cells),
+                required: &free_required,
+                known: &free_known,
+                settled: &vec![None; positions.len()],
+            };
+            audit_component(unknowns, &restricted, ceiling, Mode::Lift)
+        };
+        let relaxation = |blocks: &[usize], known: &[Option<(f64, f64)>]| {
+            let relations: Vec<Constraint> = relations_of(blocks)
+                .iter()
+                .map(|index| constraints[*index].clone())
+                .collect();
+            let free_cells: Vec<usize> = relations
+                .iter()
+                .flat_map(|(terms, _, _)| terms.iter().map(|(cell, _)| *cell))
+                .collect::<BTreeSet<usize>>()
+                .into_iter()
+                .collect();
+            // Cells beyond the group need no width: they only loosen the group's relations.
+            let in_group = |cell: usize| blocks.contains(&self.block_of[cell]);
+            let free_required: Vec<u64> = free_cells
+                .iter()
+                .map(|cell| if in_group(*cell) { required[position(*cell)] } else { 0 })
+                .collect();
+            let free_known: Vec<Option<(f64, f64)>> = free_cells
+                .iter()
+                .map(|cell| if in_group(*cell) { known[position(*cell)] } else { None })
+                .collect();
+            let unknowns = Unknowns {
+                cells: &free_cells,
+                truth: &truth_of(&free_cells),
+                required: &free_required,
+                known: &free_known,
+                settled: &vec![None; free_cells.len()],
+            };
+            let (bounds, n_programs) = audit_component(unknowns, &relations, ceiling, Mode::Prove)?;
+            let bounds = bounds.into_iter().filter(|(cell, _)| in_group(*cell)).collect();
+            Ok::<ComponentAudit, DisclosureError>((bounds, n_programs))
+        };
+        let is_open = |known: &[Option<(f64, f64)>], settled: &[Option<Bounds>], index: usize| {
+            settled[index].is_none()
+                && !known[index].is_some_and(|(lower, upper)| upper - lower + TOLERANCE >= required[index] as f64)
+        };
+        let mut n_programs = 0;
+        for n_reservoirs in RESERVOIRS {
+            let groups: Vec<Vec<usize>> = members
+                .iter()
+                .filter(|(block, positions)| {
+                    !spine.contains(block) && positions.iter().any(|index| is_open(known, settled, *index))
+                })
+                .map(|(block, positions)| {
+                    let mut votes: BTreeMap<usize, usize> = BTreeMap::new();
+                    for index in positions.iter().filter(|index| is_open(known, settled, **index)) {
+                        let others: BTreeSet<usize> = crossing_of_cell
+                            .get(&cells[*index])
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|constraint| constraints[*constraint].0.iter())
+                            .map(|(cell, _)| self.block_of[*cell])
+                            .filter(|other| other != block && !spine.contains(other))
+                            .collect();
+                        for other in others {
+                            *votes.entry(other).or_default() += 1;
+                        }
+                    }
+                    let mut reservoirs: Vec<usize> = by_mass.iter().copied().filter(|other| other != block).collect();
+                    reservoirs
+                        .sort_by_key(|other| (std::cmp::Reverse(votes.get(other).copied().unwrap_or(0)), rank[other]));
+                    std::iter::once(*block)
+                        .chain(reservoirs.into_iter().take(n_reservoirs))
+                        .collect()
+                })
+                .collect();
+            let restrictions: Vec<Result<ComponentAudit>> = groups
+                .par_iter()
+                .map(|group| {
+                    let blocks: Vec<usize> = group.iter().chain(&spine).copied().collect();
+                    restriction(&blocks, known)
+                })
+                .collect();
+            for restriction in restrictions {
+                let (bounds, n) = restriction?;
+                n_programs += n;
+                for (cell, bounds) in bounds {
+                    let index = position(cell);
+                    known[index] = Some(match known[index] {
+                        Some((lower, upper)) => (lower.min(bounds.lower), upper.max(bounds.upper)),
+                        None => (bounds.lower, bounds.upper),
+                    });
+                }
+            }
+            let relaxations: Vec<Result<ComponentAudit>> = groups
+                .par_iter()
+                .filter(|group| members[&group[0]].iter().any(|index| is_open(known, settled, *index)))
+                .map(|group| relaxation(group, known))
+                .collect();
+            for relaxation in relaxations {
+                let (bounds, n) = relaxation?;
+                n_programs += n;
+                for (cell, bounds) in bounds {
+                    let index = position(cell);
+                    if settled[index].is_none() && bounds.upper - bounds.lower + TOLERANCE < required[index] as f64 {
+                        settled[index] = Some(Bounds {
+                            is_exact: false,
+                            ..bounds
+                        });
+                    }
+                }
+            }
+            tracing::trace!(
+                n_reservoirs,
+                open = (0..cells.len()).filter(|index| is_open(known, settled, *index)).count(),
+                narrowed = settled.iter().flatten().count(),
+                "audit blocks pass"
+            );
+        }
+        tracing::trace!(
+            cells = cells.len(),
+            blocks = members.len(),
+            open = (0..cells.len()).filter(|index| is_open(known, settled, *index)).count(),
+            narrowed = settled.iter().flatten().count(),
+            n_programs,
+            "audit blocks"
+        );
+        Ok(n_programs)
+    }
 }
 
 /// Disjoint sets over cell indices (path halving, union by index so roots are deterministic).

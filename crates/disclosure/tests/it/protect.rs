@@ -233,3 +233,40 @@ proptest! {
         prop_assert!(audit_exact(&table, &protection.status).unwrap().passed());
     }
 }
+
+/// A random table with its sensitive cells and a random share of the others suppressed.
+fn random_pattern() -> impl Strategy<Value = (Table, Vec<CellStatus>)> {
+    random_table().prop_flat_map(|table| {
+        let n_cells = table.len();
+        (Just(table), prop::collection::vec(any::<bool>(), n_cells)).prop_map(|(table, hidden)| {
+            let status = (0..table.len())
+                .map(|cell| match (table.protection(cell), hidden[cell]) {
+                    (Some(_), _) => CellStatus::Primary,
+                    (None, true) => CellStatus::Secondary,
+                    (None, false) => CellStatus::Published,
+                })
+                .collect();
+            (table, status)
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// On any pattern, protected or not, the proof (by blocks, then the whole component) and the
+    /// exact programs agree on which cells are narrowed too far; the proof's interval lies within
+    /// the exact one for a protected cell and around it for a narrowed one.
+    #[test]
+    fn the_proof_and_the_exact_programs_agree_on_every_cell((table, status) in random_pattern()) {
+        let proof = audit(&table, &status).unwrap();
+        let exact = audit_exact(&table, &status).unwrap();
+        prop_assert_eq!(proof.intervals.len(), exact.intervals.len());
+        for (found, exact) in proof.intervals.iter().zip(&exact.intervals) {
+            prop_assert_eq!((found.table, found.cell), (exact.table, exact.cell));
+            prop_assert_eq!(found.is_protected(), exact.is_protected(), "{:?} against {:?}", found, exact);
+            let (inner, outer) = if found.is_protected() { (found, exact) } else { (exact, found) };
+            prop_assert!(inner.lower >= outer.lower - 1e-6 && inner.upper <= outer.upper + 1e-6, "{:?} against {:?}", found, exact);
+        }
+    }
+}
