@@ -1,7 +1,8 @@
 -- fct_person_months: the person-month panel outcome analysis starts from (sidecar: fct_person_months.toml).
 -- Months are YYYYMM integers; a month index is year * 12 + month - 1, so a certification's
--- validity expands to one row per month by an equi-join rather than a range join, and the
--- as-of Barthel score is found with a running max rather than a join to every earlier assessment.
+-- validity, and each assessment's span until the next, expand to one row per month joined on equal
+-- keys rather than by a range join. The joins, aggregates and windows are by person or by person
+-- and month, so a filter on the month (the incremental build's) reaches the scans.
 with months as (
     select distinct month_key
     from stg_claim_statements
@@ -99,35 +100,38 @@ assessments as (
     ) = 1
 ),
 
--- Each spine month with the month of the latest assessment on or before it: a running max over
--- the spine and assessment months together (assessments sort first within a month).
-assessed_months as (
+-- Each assessment is the latest from its month up to the month before the person's next one (or
+-- the last month of the data): its months, as an equi-join key like the certifications'.
+assessment_spans as (
     select
-        person_key,
-        month_key,
-        is_spine,
-        max(assessed_month_key) over (
-            partition by person_key
-            order by month_key, is_spine
-            rows between unbounded preceding and current row
-        ) as assessed_month_key
-    from (
-        select person_key, month_key, 1 as is_spine, cast(null as int) as assessed_month_key from alive
-        union all
-        select person_key, month_key, 0 as is_spine, month_key as assessed_month_key from assessments
-    ) as timeline
+        assessments.person_key,
+        assessments.barthel_total,
+        cast((assessments.month_key - assessments.month_key % 100) / 100 as bigint) * 12
+        + assessments.month_key % 100 - 1 as first_month_index,
+        coalesce(
+            lead(
+                cast((assessments.month_key - assessments.month_key % 100) / 100 as bigint) * 12
+                + assessments.month_key % 100 - 1
+            ) over (partition by assessments.person_key order by assessments.month_key) - 1,
+            cast((last_month.month_key - last_month.month_key % 100) / 100 as bigint) * 12
+            + last_month.month_key % 100 - 1
+        ) as last_month_index
+    from assessments
+    cross join (select max(month_key) as month_key from months) as last_month
 ),
 
 assessed as (
     select
-        assessed_months.person_key,
-        assessed_months.month_key,
-        assessments.barthel_total
-    from assessed_months
-    inner join assessments
-        on assessments.person_key = assessed_months.person_key
-        and assessments.month_key = assessed_months.assessed_month_key
-    where assessed_months.is_spine = 1
+        person_key,
+        cast((month_index - month_index % 12) / 12 * 100 + month_index % 12 + 1 as int) as month_key,
+        barthel_total
+    from (
+        select
+            person_key,
+            barthel_total,
+            unnest(generate_series(first_month_index, last_month_index)) as month_index
+        from assessment_spans
+    ) as expanded
 ),
 
 final as (

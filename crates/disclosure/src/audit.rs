@@ -38,6 +38,12 @@ const RESERVOIRS: [usize; 2] = [1, 3];
 /// Slack for the simplex's floating point: a width within this of the requirement passes.
 const TOLERANCE: f64 = 1e-6;
 
+/// Whether an interval from `lower` to `upper` is at least `required` wide (up to the solver's
+/// tolerance).
+fn wide_enough(lower: f64, upper: f64, required: u64) -> bool {
+    upper - lower + TOLERANCE >= required as f64
+}
+
 /// Two tables of one shape whose counts nest: at every cell, `subset`'s count is at most
 /// `superset`'s (persons at care level 3+ within persons certified), and `complement` holds the
 /// difference (persons certified below level 3). An attacker who knows the definitions knows
@@ -86,7 +92,7 @@ pub struct CellInterval {
 impl CellInterval {
     /// True when the attacker is left with at least the required width.
     pub fn is_protected(&self) -> bool {
-        self.upper - self.lower + TOLERANCE >= self.required_width as f64
+        wide_enough(self.lower, self.upper, self.required_width)
     }
 }
 
@@ -515,8 +521,7 @@ fn audit_component(
     };
     // The true table is a feasible point too.
     record(truth, &mut lower, &mut upper);
-    let proven =
-        |index: usize, lower: &[f64], upper: &[f64]| upper[index] - lower[index] + TOLERANCE >= required[index] as f64;
+    let proven = |index: usize, lower: &[f64], upper: &[f64]| wide_enough(lower[index], upper[index], required[index]);
     let mut exact = vec![false; cells.len()];
     if mode != Mode::Exact {
         // One low point (unless every cell has bounds already), then programs lifting every
@@ -737,7 +742,7 @@ impl Blocks<'_> {
         };
         let is_open = |known: &[Option<(f64, f64)>], settled: &[Option<Bounds>], index: usize| {
             settled[index].is_none()
-                && !known[index].is_some_and(|(lower, upper)| upper - lower + TOLERANCE >= required[index] as f64)
+                && !known[index].is_some_and(|(lower, upper)| wide_enough(lower, upper, required[index]))
         };
         let mut n_programs = 0;
         for n_reservoirs in RESERVOIRS {
@@ -797,7 +802,7 @@ impl Blocks<'_> {
                 n_programs += n;
                 for (cell, bounds) in bounds {
                     let index = position(cell);
-                    if settled[index].is_none() && bounds.upper - bounds.lower + TOLERANCE < required[index] as f64 {
+                    if settled[index].is_none() && !wide_enough(bounds.lower, bounds.upper, required[index]) {
                         settled[index] = Some(Bounds {
                             is_exact: false,
                             ..bounds

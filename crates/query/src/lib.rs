@@ -9,13 +9,14 @@
 //!   rollout / outcomes and a model reads only to its left.
 //! - [`runner::build`] (`kaigo build`): reference tables, then each model in dependency order,
 //!   its column contract and checks run on the real rows before it replaces the previous
-//!   version; a failed check fails the build with the failing row count.
+//!   version; a failed check fails the build with the failing row count. A model declaring
+//!   `incremental` rewrites only the rows new deliveries change ([`increment`]).
 //! - [`dictionary::render`]: `docs/tables.md`, from the Rust table layouts and the sidecars.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kaigo_query::QueryError> {
 //! let warehouse = kaigo_warehouse::Warehouse::new("wh");
-//! for built in kaigo_query::runner::build(&warehouse, None).await? {
+//! for built in kaigo_query::runner::build(&warehouse, None, kaigo_query::runner::Refresh::Incremental).await? {
 //!     println!("{}: {} rows, {} checks", built.name, built.rows, built.checks);
 //! }
 //! let session = kaigo_query::session::Session::open(&warehouse).await?;
@@ -27,6 +28,7 @@
 //! (disclosure control).
 
 pub mod dictionary;
+pub mod increment;
 pub mod model;
 pub mod resources;
 pub mod runner;

@@ -33,7 +33,9 @@
 //! loaded table that has a staging model `stg_<table>` is read only through it: the person
 //! linkage and month arithmetic are written once, in staging. Staging models are views (checked at
 //! build, never written); the other layers are tables. The tables a model reads are taken from its
-//! SQL (common table expressions excluded), which also gives the build order.
+//! SQL (common table expressions excluded), which also gives the build order. A model may declare
+//! `slice_by` (built in slices of persons) and `incremental` (rebuilt only where new deliveries
+//! change it, from the staging views' `changes_from`); see [`Sidecar`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -153,6 +155,31 @@ pub struct Sidecar {
     /// and windows (they join and partition by this key).
     #[serde(default)]
     pub slice_by: Option<String>,
+    /// Staging views: a SQL expression over the view's columns giving the first month (YYYYMM)
+    /// a row can change in the models built on it; null means every month of its person. The
+    /// incremental build reads it off a new delivery's rows.
+    #[serde(default)]
+    pub changes_from: Option<String>,
+    /// Declares that a new delivery changes this model only from its rows' months on (see
+    /// `changes_from`) and, for the persons it relinks, in every month, so that `kaigo build`
+    /// rewrites only those rows. The model's row of a person and month may then depend only on
+    /// that person's rows of that month or earlier and on which months the data holds.
+    #[serde(default)]
+    pub incremental: Option<Incremental>,
+}
+
+/// The grain columns an incremental model's rewritten rows are chosen by.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incremental {
+    /// The person (`person_key`).
+    pub person: String,
+    /// The month, YYYYMM.
+    pub month: String,
+    /// The staging views whose months are the months the model has rows for: a month new in one
+    /// of them rewrites that month for every person.
+    #[serde(default)]
+    pub months_of: Vec<String>,
 }
 
 /// A model: its SQL, sidecar and layer.
@@ -207,6 +234,26 @@ impl Model {
         {
             return Err(invalid(format!("slice_by {column} is not a grain column")));
         }
+        if let Some(incremental) = &sidecar.incremental {
+            for column in [&incremental.person, &incremental.month] {
+                if !sidecar.grain.contains(column) {
+                    return Err(invalid(format!("incremental: {column} is not a grain column")));
+                }
+            }
+        }
+        if let Some(view) = sidecar
+            .incremental
+            .iter()
+            .flat_map(|incremental| &incremental.months_of)
+            .find(|view| !reads.contains(*view))
+        {
+            return Err(invalid(format!(
+                "incremental: months_of {view} is not a table it reads"
+            )));
+        }
+        if sidecar.changes_from.is_some() && layer != Layer::Staging {
+            return Err(invalid("changes_from is declared by staging views only".into()));
+        }
         Ok(Self {
             name: name.to_string(),
             layer,
@@ -253,6 +300,18 @@ pub fn order(models: Vec<Model>, sources: &BTreeSet<String>) -> Result<Vec<Model
                 return Err(QueryError::Model {
                     model: model.name.clone(),
                     reason: format!("reads {table}, which models read through {staged}"),
+                });
+            }
+            let declares_changes = models
+                .iter()
+                .any(|read| &read.name == table && read.sidecar.changes_from.is_some());
+            if model.sidecar.incremental.is_some() && !declares_changes {
+                return Err(QueryError::Model {
+                    model: model.name.clone(),
+                    reason: format!(
+                        "is incremental but reads {table}: an incremental model reads only staging views that declare \
+                         changes_from"
+                    ),
                 });
             }
             if !model.layer.may_read(layer) {

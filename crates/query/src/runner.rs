@@ -16,10 +16,11 @@ use deltalake::datafusion::{
     prelude::{ParquetReadOptions, SessionContext},
 };
 use kaigo_codes::service::SERVICE_KINDS;
-use kaigo_warehouse::{ModelRows, Warehouse, Zone};
+use kaigo_warehouse::{ModelRows, ModelWrite, Warehouse, Zone};
 
 use crate::{
     QueryError, datafusion_error,
+    increment::{self, Scope},
     model::{self, Layer, Model},
     resources,
     session::Session,
@@ -94,6 +95,18 @@ pub struct Built {
     pub version: Option<u64>,
     /// Seconds to run, check and write.
     pub seconds: f64,
+    /// For a model declaring `incremental`: which of its rows were rewritten.
+    pub scope: Option<Scope>,
+}
+
+/// Whether `kaigo build` may rewrite only what new deliveries change in the models declaring
+/// `incremental`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Rewrite the rows [`increment::scope`] names (all of them when it cannot tell).
+    Incremental,
+    /// Rewrite every row of every model.
+    Full,
 }
 
 impl Built {
@@ -117,6 +130,7 @@ impl Built {
             slices,
             version,
             seconds,
+            scope: None,
         }
     }
 }
@@ -171,7 +185,15 @@ pub fn sql_type(data_type: &DataType) -> String {
 /// The checks of a model as `(name, SQL counting the failing rows)`, over the table of the
 /// model's name.
 pub fn checks(model: &Model) -> Vec<(String, String)> {
+    checks_of(model, &model.name)
+}
+
+/// The checks of a model counting the failing rows of the relation `rows` (the model's table, or
+/// the rows an incremental build rewrote): each reads `rows` under the model's name, so an
+/// invariant's subquery of the model's table sees all of it.
+fn checks_of(model: &Model, rows: &str) -> Vec<(String, String)> {
     let table = &model.name;
+    let from = format!("{rows} as {table}");
     let mut checks = Vec::new();
     let sidecar = &model.sidecar;
     let mut not_null: Vec<&str> = sidecar.grain.iter().map(String::as_str).collect();
@@ -185,14 +207,14 @@ pub fn checks(model: &Model) -> Vec<(String, String)> {
     for column in not_null {
         checks.push((
             format!("not_null({column})"),
-            format!("select count(*) from {table} where {column} is null"),
+            format!("select count(*) from {from} where {column} is null"),
         ));
     }
     let grain = sidecar.grain.join(", ");
     checks.push((
         format!("unique({grain})"),
         format!(
-            "select coalesce(sum(n), 0) from (select count(*) as n from {table} group by {grain} having count(*) > 1) as duplicated"
+            "select coalesce(sum(n), 0) from (select count(*) as n from {from} group by {grain} having count(*) > 1) as duplicated"
         ),
     ));
     for column in &sidecar.columns {
@@ -201,7 +223,7 @@ pub fn checks(model: &Model) -> Vec<(String, String)> {
             checks.push((
                 format!("accepted_values({})", column.name),
                 format!(
-                    "select count(*) from {table} where {} is not null and {} not in ({})",
+                    "select count(*) from {from} where {} is not null and {} not in ({})",
                     column.name,
                     column.name,
                     listed.join(", ")
@@ -212,7 +234,7 @@ pub fn checks(model: &Model) -> Vec<(String, String)> {
             checks.push((
                 format!("relationships({} → {}.{})", column.name, target.table, target.column),
                 format!(
-                    "select count(*) from {table} as checked where checked.{column} is not null and not exists \
+                    "select count(*) from {rows} as checked where checked.{column} is not null and not exists \
                      (select 1 from {target_table} as target where target.{target_column} = checked.{column})",
                     column = column.name,
                     target_table = target.table,
@@ -224,7 +246,7 @@ pub fn checks(model: &Model) -> Vec<(String, String)> {
     for invariant in &sidecar.invariants {
         checks.push((
             invariant.name.clone(),
-            format!("select count(*) from {table} where {}", invariant.fails_when),
+            format!("select count(*) from {from} where {}", invariant.fails_when),
         ));
     }
     checks
@@ -268,10 +290,10 @@ async fn failing(
     Ok(failures)
 }
 
-/// Run every check of `model` against its rows under its name in `context`: how many ran, or
-/// the failing ones with their row counts.
-async fn run_checks(context: &SessionContext, model: &Model) -> Result<usize, QueryError> {
-    let checks = checks(model);
+/// Run every check of `model` against the rows of the relation `rows` in `context` (the model's
+/// own name holding all of its rows): how many ran, or the failing ones with their row counts.
+async fn run_checks(context: &SessionContext, model: &Model, rows: &str) -> Result<usize, QueryError> {
+    let checks = checks_of(model, rows);
     let failures = failing(context, &model.name, &checks).await?;
     if failures.is_empty() {
         Ok(checks.len())
@@ -359,26 +381,63 @@ async fn check_view(warehouse: &Warehouse, model: &Model, views: &[&Model]) -> R
         .count()
         .await
         .map_err(|error| datafusion_error(&context_name, error))? as u64;
-    let checks = run_checks(context, model).await?;
+    let checks = run_checks(context, model, &model.name).await?;
     Ok(Built::of(model, rows, checks, 1, None, started))
 }
 
 /// Build one model: run it into Parquet files in a scratch folder (in slices of its `slice_by`
 /// key when the memory budget calls for it), check the contract and every check on those rows,
 /// then replace the table with them, streamed in the model's order. No stage holds the model's
-/// rows in memory.
+/// rows in memory. A model declaring `incremental` rewrites only the rows its
+/// [`increment::scope`] names, unless `refresh` is [`Refresh::Full`].
 async fn build_model(
     warehouse: &Warehouse,
     model: &Model,
     views: &[&Model],
     slices: Option<usize>,
+    refresh: Refresh,
 ) -> Result<Built, QueryError> {
     let started = Instant::now();
     let session = session_with(warehouse, views).await?;
     let context = session.context();
     let context_name = format!("model {}", model.name);
     let error = |error| datafusion_error(&context_name, error);
-    let frame = session.query(&model.sql).await?;
+    let mut frame = session.query(&model.sql).await?;
+    let (state, scope) = match &model.sidecar.incremental {
+        Some(_) => {
+            let person_map = session.versions().get("person_map").copied().unwrap_or_default();
+            let state = increment::state(context, model, views, person_map).await?;
+            let scope = match refresh {
+                Refresh::Full => Scope::Full("a full build was asked for".into()),
+                Refresh::Incremental => {
+                    let previous = warehouse.model_state(&model.name).await?;
+                    increment::scope(warehouse, context, model, views, previous, &state).await?
+                }
+            };
+            tracing::info!(model = model.name, ?scope, "incremental model");
+            (Some(state), Some(scope))
+        }
+        None => (None, None),
+    };
+    let rewritten = match &scope {
+        Some(Scope::Rows { predicate, .. }) => Some(predicate.clone()),
+        _ => None,
+    };
+    // The rows kept: the current table's, outside the rewritten ones.
+    let kept = match &rewritten {
+        Some(predicate) => {
+            let current = context.table(model.name.as_str()).await.map_err(error)?;
+            let outside = context
+                .parse_sql_expr(&format!("not ({predicate})"), current.schema())
+                .map_err(error)?;
+            Some(current.filter(outside).map_err(error)?)
+        }
+        None => None,
+    };
+    if let Some(predicate) = &rewritten {
+        let inside = context.parse_sql_expr(predicate, frame.schema()).map_err(error)?;
+        frame = frame.filter(inside).map_err(error)?;
+    }
     let slices = slice_count(context, model, views, frame.schema(), slices).await?;
     let scratch = tempfile::Builder::new()
         .prefix(&format!("kaigo-model-{}-", model.name))
@@ -412,34 +471,54 @@ async fn build_model(
         }
         _ => slices_folder,
     };
-    // The checks see the new rows under the model's own name (so an invariant may refer to
-    // the model), in place of the previous version.
+    // The checks count the failing rows written, and see every row of the new version under
+    // the model's own name (so an invariant may refer to the model).
+    const INCREMENT: &str = "kaigo_increment";
+    let written_name = if kept.is_some() { INCREMENT } else { model.name.as_str() };
     context.deregister_table(model.name.as_str()).map_err(error)?;
     context
         .register_parquet(
-            model.name.as_str(),
+            written_name,
             rows_folder.to_string_lossy().as_ref(),
             ParquetReadOptions::default(),
         )
         .await
         .map_err(error)?;
-    let written = context.table(model.name.as_str()).await.map_err(error)?;
+    let written = context.table(written_name).await.map_err(error)?;
+    if let Some(kept) = kept {
+        let whole = kept.union(written.clone()).map_err(error)?;
+        context
+            .register_table(model.name.as_str(), whole.into_view())
+            .map_err(error)?;
+    }
     // The contract holds for what is written (DataFusion 55 can plan a sum over grouping sets
     // as Int64 and compute Float64).
     check_contract(model, written.schema().as_arrow())?;
-    let rows = written.clone().count().await.map_err(error)? as u64;
-    let checks = run_checks(context, model).await?;
+    let rows = context
+        .table(model.name.as_str())
+        .await
+        .map_err(error)?
+        .count()
+        .await
+        .map_err(error)? as u64;
+    let checks = run_checks(context, model, written_name).await?;
     let version = warehouse
-        .replace_model(
+        .write_model(
             &model.name,
             &model.sidecar.description,
             ModelRows::Plan {
                 plan: written.into_unoptimized_plan(),
                 runtime: resources::runtime(),
             },
+            ModelWrite {
+                replace_where: rewritten,
+                state: state.map(|state| serde_json::to_value(state).expect("a state serializes")),
+            },
         )
         .await?;
-    Ok(Built::of(model, rows, checks, slices, Some(version), started))
+    let mut built = Built::of(model, rows, checks, slices, Some(version), started);
+    built.scope = scope;
+    Ok(built)
 }
 
 /// Rows per row group of a scratch file. The merge of slices reads a row group of every slice at
@@ -549,6 +628,7 @@ fn output_order(plan: &LogicalPlan) -> Option<Vec<SortExpr>> {
         match node {
             LogicalPlan::Sort(sort) => break sort,
             LogicalPlan::Projection(projection) => node = projection.input.as_ref(),
+            LogicalPlan::Filter(filter) => node = filter.input.as_ref(),
             LogicalPlan::SubqueryAlias(alias) => node = alias.input.as_ref(),
             _ => return None,
         }
@@ -570,7 +650,7 @@ fn output_order(plan: &LogicalPlan) -> Option<Vec<SortExpr>> {
 /// check stops the build before that model is written: it and the models after it keep their
 /// previous version. `slices` overrides how many slices the models declaring `slice_by` are
 /// built in (otherwise estimated from the memory budget).
-pub async fn build(warehouse: &Warehouse, slices: Option<usize>) -> Result<Vec<Built>, QueryError> {
+pub async fn build(warehouse: &Warehouse, slices: Option<usize>, refresh: Refresh) -> Result<Vec<Built>, QueryError> {
     let models = model::shipped(&sources())?;
     let mut built = Vec::new();
     let started = Instant::now();
@@ -587,6 +667,7 @@ pub async fn build(warehouse: &Warehouse, slices: Option<usize>) -> Result<Vec<B
         slices: 1,
         version: Some(version),
         seconds: started.elapsed().as_secs_f64(),
+        scope: None,
     });
     let mut views: Vec<&Model> = Vec::new();
     for model in &models {
@@ -594,7 +675,7 @@ pub async fn build(warehouse: &Warehouse, slices: Option<usize>) -> Result<Vec<B
             built.push(check_view(warehouse, model, &views).await?);
             views.push(model);
         } else {
-            built.push(build_model(warehouse, model, &views, slices).await?);
+            built.push(build_model(warehouse, model, &views, slices, refresh).await?);
         }
     }
     Ok(built)
@@ -737,7 +818,9 @@ fails_when = "month_key < 202601"
         )
         .unwrap();
         let runtime = kaigo_testkit::runtime();
-        let built = runtime.block_on(build_model(&warehouse, &model, &[], None)).unwrap();
+        let built = runtime
+            .block_on(build_model(&warehouse, &model, &[], None, Refresh::Full))
+            .unwrap();
         assert_eq!((built.rows, built.version), (0, Some(0)));
         let counted = runtime.block_on(async {
             let session = Session::open(&warehouse).await.unwrap();
@@ -813,7 +896,9 @@ fails_when = "month_key < 202601"
 
         // Built in 4 slices, the panel's files still hold its rows in its ORDER BY.
         let runtime = kaigo_testkit::runtime();
-        let built = runtime.block_on(build(&fixture.warehouse, Some(4))).unwrap();
+        let built = runtime
+            .block_on(build(&fixture.warehouse, Some(4), Refresh::Full))
+            .unwrap();
         let panel = built.iter().find(|built| built.name == "fct_person_months").unwrap();
         assert_eq!(panel.slices, 4);
         let mut files = runtime

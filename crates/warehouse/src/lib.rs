@@ -56,7 +56,7 @@ fn test_runtime() -> tokio::runtime::Runtime {
 }
 
 pub use schema::{Column, ColumnType, TableSpec, Zone};
-pub use store::{ModelRows, Warehouse};
+pub use store::{ModelRows, ModelWrite, Warehouse};
 pub use stream::{DeliveryLoad, TableCommit};
 pub use tables::{derived_tables, table, tables};
 

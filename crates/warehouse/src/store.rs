@@ -13,7 +13,9 @@ use delta_kernel::{
 use deltalake::{
     DeltaTable,
     datafile::writer::{DeltaWriter, WriterConfig},
-    datafusion::{execution::runtime_env::RuntimeEnv, logical_expr::LogicalPlan, prelude::SessionContext},
+    datafusion::{
+        catalog::TableProvider, execution::runtime_env::RuntimeEnv, logical_expr::LogicalPlan, prelude::SessionContext,
+    },
     delta_datafusion::DeltaSessionContext,
     kernel::{
         Action, StructType,
@@ -99,6 +101,19 @@ pub enum ModelRows {
     },
 }
 
+/// The commit metadata key under which a model's build records what it was built from.
+const MODEL_STATE: &str = "kaigo.build";
+
+/// How a model's rows replace its table.
+#[derive(Debug, Default)]
+pub struct ModelWrite {
+    /// Replace only the rows matching this SQL predicate over the table's columns (every new
+    /// row must match it); `None` replaces the whole table, its schema included.
+    pub replace_where: Option<String>,
+    /// What the build was built from, kept in the commit (see [`Warehouse::model_state`]).
+    pub state: Option<serde_json::Value>,
+}
+
 impl From<Vec<RecordBatch>> for ModelRows {
     fn from(batches: Vec<RecordBatch>) -> Self {
         Self::Batches(batches)
@@ -115,9 +130,13 @@ async fn overwrite(
     rows: ModelRows,
     properties: WriterProperties,
     replace_schema: bool,
+    write: ModelWrite,
 ) -> Result<u64> {
-    let commit =
-        CommitProperties::default().with_metadata([("kaigo.table".to_string(), serde_json::Value::from(name))]);
+    let mut metadata = vec![("kaigo.table".to_string(), serde_json::Value::from(name))];
+    if let Some(state) = write.state {
+        metadata.push((MODEL_STATE.to_string(), state));
+    }
+    let commit = CommitProperties::default().with_metadata(metadata);
     // One partition, so one writer: deltalake spreads the batches over as many writers as the
     // session has partitions, and parallel writers interleave the batches in the files (a
     // model's rows lost their ORDER BY, in blocks of two batches, at 2 cores).
@@ -127,9 +146,12 @@ async fn overwrite(
     };
     let mut one_writer = DeltaSessionContext::with_runtime_env(runtime).into_inner().state();
     one_writer.config_mut().options_mut().execution.target_partitions = 1;
+    let replace_where = write.replace_where;
     let mut write = rows.with_session_state(Arc::new(one_writer));
-    if replace_schema {
-        write = write.with_schema_mode(SchemaMode::Overwrite);
+    match replace_where {
+        Some(predicate) => write = write.with_replace_where(predicate),
+        None if replace_schema => write = write.with_schema_mode(SchemaMode::Overwrite),
+        None => {}
     }
     let table = write
         .with_save_mode(SaveMode::Overwrite)
@@ -351,6 +373,7 @@ impl Warehouse {
             ModelRows::Batches(batches),
             writer_properties(spec),
             false,
+            ModelWrite::default(),
         )
         .await
     }
@@ -359,6 +382,19 @@ impl Warehouse {
     /// differ from the table's last version) with `rows`, in one Delta commit. Returns the new
     /// version.
     pub async fn replace_model(&self, name: &str, description: &str, rows: impl Into<ModelRows>) -> Result<u64> {
+        self.write_model(name, description, rows, ModelWrite::default()).await
+    }
+
+    /// Write the SQL model `name` as `write` says: all of it (as [`Self::replace_model`]) or only
+    /// the rows matching a predicate, with the build's state, in one Delta commit. Returns the
+    /// new version.
+    pub async fn write_model(
+        &self,
+        name: &str,
+        description: &str,
+        rows: impl Into<ModelRows>,
+        write: ModelWrite,
+    ) -> Result<u64> {
         let table = self
             .open_folder(name, &self.root.join(Zone::Warehouse.folder()).join(name))
             .await?;
@@ -369,7 +405,42 @@ impl Warehouse {
         let properties = base_writer_properties()
             .set_max_row_group_row_count(Some(MODEL_ROW_GROUP_ROWS))
             .build();
-        overwrite(table, name, description, rows.into(), properties, true).await
+        overwrite(table, name, description, rows.into(), properties, true, write).await
+    }
+
+    /// The state the last build of model `name` recorded (see [`ModelWrite::state`]); `None`
+    /// when the model does not exist or its last commit recorded none.
+    pub async fn model_state(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        let folder = self.root.join(Zone::Warehouse.folder()).join(name);
+        if !folder.join("_delta_log").exists() {
+            return Ok(None);
+        }
+        let table = self.open_folder(name, &folder).await?;
+        let mut history = table.history(Some(1));
+        let Some(commit) = history.next().await else {
+            return Ok(None);
+        };
+        let commit = commit.map_err(|source| WarehouseError::Delta {
+            table: name.to_string(),
+            source: Box::new(source),
+        })?;
+        Ok(commit.info.get(MODEL_STATE).cloned())
+    }
+
+    /// Table `name` of the analysts' zone as of `version`, for a query to compare with the
+    /// current one.
+    pub async fn table_at(&self, name: &str, version: u64) -> Result<Arc<dyn TableProvider>> {
+        let mut table = self
+            .open_folder(name, &self.root.join(Zone::Warehouse.folder()).join(name))
+            .await?;
+        table
+            .load_version(version)
+            .await
+            .map_err(|source| WarehouseError::Delta {
+                table: name.to_string(),
+                source: Box::new(source),
+            })?;
+        Ok(Arc::new(CommittedTable::new(name, &table)?))
     }
 
     /// The tables of the analysts' zone (`<root>/warehouse/*`: loaded tables, derived tables,

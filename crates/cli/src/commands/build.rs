@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use kaigo_query::{increment::Scope, runner::Refresh};
 use kaigo_warehouse::Warehouse;
 
 use super::WarehouseRoot;
@@ -15,10 +16,16 @@ pub(crate) struct Args {
     /// this many slices, instead of as many as the memory budget calls for.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     slices: Option<u16>,
+    /// Rewrite every row of every model. Without it, the models that declare `incremental` (the
+    /// person-month panel) rewrite only the rows the deliveries loaded since their last build
+    /// change, and relinked persons.
+    #[arg(long)]
+    full: bool,
 }
 
 pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
-    build_models(runtime, &args.warehouse.open()?, args.slices.map(usize::from))?;
+    let refresh = if args.full { Refresh::Full } else { Refresh::Incremental };
+    build_models(runtime, &args.warehouse.open()?, args.slices.map(usize::from), refresh)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -27,9 +34,10 @@ pub(crate) fn build_models(
     runtime: &tokio::runtime::Runtime,
     warehouse: &Warehouse,
     slices: Option<usize>,
+    refresh: Refresh,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let built = runtime.block_on(kaigo_query::runner::build(warehouse, slices))?;
+    let built = runtime.block_on(kaigo_query::runner::build(warehouse, slices, refresh))?;
     for table in built {
         eprintln!(
             "build: {:<40} {:>10} rows  {:>2} checks  {:<11} {:>6.1}s{}",
@@ -46,6 +54,17 @@ pub(crate) fn build_models(
                 String::new()
             }
         );
+        match table.scope {
+            Some(Scope::Full(reason)) => eprintln!("build: {:<40} rebuilt whole: {reason}", ""),
+            Some(Scope::Rows {
+                from_month, persons, ..
+            }) => eprintln!(
+                "build: {:<40} rewrote {} and {persons} persons' every month",
+                "",
+                from_month.map_or("no month".to_string(), |month| format!("months from {month}"))
+            ),
+            None => {}
+        }
     }
     eprintln!("build: done in {:.1}s", started.elapsed().as_secs_f64());
     for name in kaigo_query::runner::stale_tables(warehouse)? {

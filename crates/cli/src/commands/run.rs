@@ -6,6 +6,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use kaigo_pseudonymize::key::SecretKey;
+use kaigo_query::runner::Refresh;
 use kaigo_warehouse::Warehouse;
 
 use super::{build, ingest, linkage, publish, release};
@@ -65,7 +66,7 @@ pub(crate) fn run(args: Args, runtime: &tokio::runtime::Runtime) -> anyhow::Resu
     linkage::link(runtime, &warehouse, &key)?;
     let linkage = linkage::evaluate_against_truth(runtime, &warehouse, &hub)?;
     eprintln!("kaigo run: 4/6 models");
-    build::build_models(runtime, &warehouse, None)?;
+    build::build_models(runtime, &warehouse, None, Refresh::Incremental)?;
     eprintln!("kaigo run: 5/6 public release");
     let release = release::publish_release(runtime, &warehouse, None)?;
     eprintln!("kaigo run: 6/6 dashboard");

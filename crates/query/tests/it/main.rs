@@ -2,6 +2,7 @@
 //! from the same Parquet files gets the same rows; the rollout models reproduce the generator's
 //! registry; the panel is consistent; the session is read-only and blind to the vault.
 
+mod incremental;
 mod slt;
 
 use std::{collections::BTreeMap, path::PathBuf, sync::OnceLock};
