@@ -186,7 +186,7 @@ pub async fn scope(
         // Per person, the first month each view's new rows change (null: every month).
         let changes: Vec<String> = views
             .iter()
-            .filter(|view| model_reads(model, views, &view.name))
+            .filter(|view| model.reads.contains(&view.name))
             .map(|view| {
                 let changes_from = view.sidecar.changes_from.as_deref().expect("checked by model::order");
                 format!(
@@ -262,23 +262,6 @@ pub async fn scope(
         from_month,
         persons: persons.len(),
     })
-}
-
-/// Whether `model` reads `view`, directly or through other views.
-fn model_reads(model: &Model, views: &[&Model], view: &str) -> bool {
-    let mut pending: Vec<&String> = model.reads.iter().collect();
-    let mut seen = BTreeSet::new();
-    while let Some(table) = pending.pop() {
-        if table == view {
-            return true;
-        }
-        if seen.insert(table.clone())
-            && let Some(read) = views.iter().find(|candidate| &candidate.name == table)
-        {
-            pending.extend(&read.reads);
-        }
-    }
-    false
 }
 
 /// The person keys, before and now, of every identity whose person changed since `person_map`
