@@ -6,8 +6,8 @@
 //! next build compares: a changed definition, or a delivery reloaded or removed, rebuilds the
 //! whole model; otherwise the rows of the new deliveries, read through the staging views, say
 //! from which month each person changed (`changes_from`), and the model's rows of months from
-//! [`LOOKBACK_MONTHS`] before the latest such month on, and every row of the persons changed
-//! earlier or relinked, are rewritten. What this module does not do: decide for models that do not
+//! [`LOOKBACK_MONTHS`] before the latest such month on, every row of the persons changed earlier
+//! or relinked, and a month new to `months_of` for everyone, are rewritten. What this module does not do: decide for models that do not
 //! declare `incremental` (they are rebuilt whole), or check the declaration; the test that an
 //! incremental build equals a full one does.
 
@@ -17,7 +17,7 @@ use std::{
 };
 
 use arrow::{
-    array::{Array, AsArray},
+    array::{Array, AsArray, RecordBatch},
     datatypes::{DataType, Int64Type},
 };
 use deltalake::datafusion::{catalog::TableProvider, prelude::SessionContext};
@@ -35,7 +35,7 @@ pub const LOOKBACK_MONTHS: u32 = 3;
 /// What a build of an incremental model was built from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct State {
-    /// Digest of the model's SQL and sidecar, of the staging views it reads and of kaigo's version.
+    /// Digest of the model's SQL and sidecar, of every staging view's and of kaigo's version.
     definition: String,
     /// Version of `person_map`.
     person_map: u64,
@@ -64,11 +64,7 @@ fn query_error(model: &Model, error: deltalake::datafusion::error::DataFusionErr
     datafusion_error(&format!("model {}, finding what changed", model.name), error)
 }
 
-async fn collect(
-    context: &SessionContext,
-    model: &Model,
-    sql: &str,
-) -> Result<Vec<arrow::array::RecordBatch>, QueryError> {
+async fn collect(context: &SessionContext, model: &Model, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
     context
         .sql(sql)
         .await
@@ -161,28 +157,16 @@ pub async fn scope(
     let mut persons = relinked(context, model, before).await?;
     let mut from_month = None;
     if !new.is_empty() {
-        let listed: Vec<String> = new.iter().map(|delivery| format!("'{delivery}'")).collect();
         let files = collect(
             context,
             model,
             &format!(
                 "select source_file_id from source_files where delivery_month in ({})",
-                listed.join(", ")
+                quoted(new.iter().copied())
             ),
         )
         .await?;
-        let mut ids = Vec::new();
-        for batch in &files {
-            let column = arrow::compute::cast(batch.column(0), &DataType::Utf8).expect("text");
-            ids.extend(
-                column
-                    .as_string::<i32>()
-                    .iter()
-                    .flatten()
-                    .map(|id| format!("'{}'", id.replace('\'', "''"))),
-            );
-        }
-        let new_files = format!("source_file_id in ({})", ids.join(", "));
+        let new_files = format!("source_file_id in ({})", quoted(&texts(&files, 0)));
         // Per person, the first month each view's new rows change (null: every month).
         let changes: Vec<String> = views
             .iter()
@@ -235,10 +219,7 @@ pub async fn scope(
                 ),
             )
             .await?;
-            for batch in &earlier {
-                let keys = arrow::compute::cast(batch.column(0), &DataType::Utf8).expect("text");
-                persons.extend(keys.as_string::<i32>().iter().flatten().map(str::to_string));
-            }
+            persons.extend(texts(&earlier, 0));
             from_month = Some(first);
         }
     }
@@ -247,11 +228,7 @@ pub async fn scope(
         terms.push(format!("{} >= {first}", incremental.month));
     }
     if !persons.is_empty() {
-        let listed: Vec<String> = persons
-            .iter()
-            .map(|key| format!("'{}'", key.replace('\'', "''")))
-            .collect();
-        terms.push(format!("{} in ({})", incremental.person, listed.join(", ")));
+        terms.push(format!("{} in ({})", incremental.person, quoted(&persons)));
     }
     Ok(Scope::Rows {
         predicate: if terms.is_empty() {
@@ -288,14 +265,27 @@ async fn relinked(
     context
         .deregister_table(BEFORE)
         .map_err(|error| query_error(model, error))?;
-    let mut keys = BTreeSet::new();
-    for batch in &changed? {
-        for column in batch.columns() {
-            let column = arrow::compute::cast(column, &DataType::Utf8).expect("text");
-            keys.extend(column.as_string::<i32>().iter().flatten().map(str::to_string));
-        }
+    let changed = changed?;
+    Ok(texts(&changed, 0).into_iter().chain(texts(&changed, 1)).collect())
+}
+
+/// The non-null values of column `column` of `batches`, as text.
+fn texts(batches: &[RecordBatch], column: usize) -> Vec<String> {
+    let mut values = Vec::new();
+    for batch in batches {
+        let text = arrow::compute::cast(batch.column(column), &DataType::Utf8).expect("any value casts to text");
+        values.extend(text.as_string::<i32>().iter().flatten().map(str::to_string));
     }
-    Ok(keys)
+    values
+}
+
+/// `values` as a list of SQL string literals.
+fn quoted<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
+    let literals: Vec<String> = values
+        .into_iter()
+        .map(|value| format!("'{}'", value.replace('\'', "''")))
+        .collect();
+    literals.join(", ")
 }
 
 /// The month `months` before `month` (both YYYYMM).

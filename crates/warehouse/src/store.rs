@@ -430,17 +430,25 @@ impl Warehouse {
     /// Table `name` of the analysts' zone as of `version`, for a query to compare with the
     /// current one.
     pub async fn table_at(&self, name: &str, version: u64) -> Result<Arc<dyn TableProvider>> {
+        Ok(self.committed(name, Some(version)).await?.0)
+    }
+
+    /// Table `name` of the analysts' zone at `version` (else its current one), with that version.
+    async fn committed(&self, name: &str, version: Option<u64>) -> Result<(Arc<dyn TableProvider>, u64)> {
         let mut table = self
             .open_folder(name, &self.root.join(Zone::Warehouse.folder()).join(name))
             .await?;
-        table
-            .load_version(version)
-            .await
-            .map_err(|source| WarehouseError::Delta {
-                table: name.to_string(),
-                source: Box::new(source),
-            })?;
-        Ok(Arc::new(CommittedTable::new(name, &table)?))
+        if let Some(version) = version {
+            table
+                .load_version(version)
+                .await
+                .map_err(|source| WarehouseError::Delta {
+                    table: name.to_string(),
+                    source: Box::new(source),
+                })?;
+        }
+        let version = table.version().unwrap_or(0);
+        Ok((Arc::new(CommittedTable::new(name, &table)?), version))
     }
 
     /// The tables of the analysts' zone (`<root>/warehouse/*`: loaded tables, derived tables,
@@ -475,22 +483,16 @@ impl Warehouse {
         context: &SessionContext,
         pinned: &BTreeMap<String, u64>,
     ) -> Result<BTreeMap<String, u64>> {
-        let folder = self.root.join(Zone::Warehouse.folder());
         let mut versions = BTreeMap::new();
         for name in self.table_names()? {
-            let mut table = self.open_folder(&name, &folder.join(&name)).await?;
-            let error = |source: deltalake::DeltaTableError| WarehouseError::Delta {
-                table: name.clone(),
-                source: Box::new(source),
-            };
-            if let Some(version) = pinned.get(&name) {
-                table.load_version(*version).await.map_err(error)?;
-            }
-            versions.insert(name.clone(), table.version().unwrap_or(0));
-            let provider = Arc::new(CommittedTable::new(&name, &table)?);
+            let (provider, version) = self.committed(&name, pinned.get(&name).copied()).await?;
+            versions.insert(name.clone(), version);
             context
                 .register_table(name.as_str(), provider)
-                .map_err(|source| error(source.into()))?;
+                .map_err(|source| WarehouseError::Delta {
+                    table: name.clone(),
+                    source: Box::new(source.into()),
+                })?;
         }
         for name in pinned.keys() {
             if !versions.contains_key(name) {

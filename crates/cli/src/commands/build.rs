@@ -12,8 +12,8 @@ use super::WarehouseRoot;
 pub(crate) struct Args {
     #[command(flatten)]
     warehouse: WarehouseRoot,
-    /// Build the models that declare `slice_by` (the person-month panel, the outcome cohorts, `dim_persons`) in
-    /// this many slices, instead of as many as the memory budget calls for.
+    /// Build the models that declare `slice_by` (the person-month panel, the outcome cohorts,
+    /// `dim_persons`) in this many slices, instead of as many as the memory budget calls for.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     slices: Option<u16>,
     /// Rewrite every row of every model. Without it, the models that declare `incremental` (the
