@@ -9,7 +9,7 @@
 //! gives contains every integer solution, so a width that passes here passes for an attacker
 //! restricted to integers too.
 
-use microlp::{ComparisonOp, OptimizationDirection, Problem};
+use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution, SolveOutcome, Variable};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -31,9 +31,10 @@ enum Sense {
     AtMost,
 }
 
-/// How many reservoir blocks a block's restriction borrows from, pass after pass, while cells
-/// stay unproven ([`Blocks::audit`]).
-const RESERVOIRS: [usize; 2] = [1, 3];
+/// How many reservoir blocks a block's restriction borrows from, one pass per entry, while cells
+/// stay unproven ([`Blocks::audit`]). A second pass of three cost more than the whole component's
+/// lifting of what one pass leaves, now that lifting goes on from its last basis.
+const RESERVOIRS: [usize; 1] = [1];
 
 /// Slack for the simplex's floating point: a width within this of the requirement passes.
 const TOLERANCE: f64 = 1e-6;
@@ -141,9 +142,10 @@ pub fn audit_linked(tables: &[&Table], statuses: &[&[CellStatus]], links: &[With
 
 /// [`audit_linked`] starting from the intervals an audit of a sub-pattern found (the same
 /// tables with fewer cells suppressed). Every table feasible then is feasible now — a cell
-/// suppressed since is a variable that may keep its true value — so those intervals are still
-/// inner bounds and a cell proven then needs no program now. What protection's rounds use.
-pub(crate) fn audit_linked_from(
+/// suppressed since is a variable that may keep its true value — so the intervals it found from
+/// feasible tables (a cell proven or optimized, not one a relaxation narrowed) are still inner
+/// bounds, and a cell proven then needs no program now. What protection's rounds use.
+pub fn audit_linked_from(
     tables: &[&Table],
     statuses: &[&[CellStatus]],
     links: &[Within],
@@ -198,11 +200,12 @@ fn audit_with(
         }
     }
     let is_suppressed = |cell: usize| required[cell].is_some();
-    // Inner bounds already known, by global cell.
+    // Inner bounds already known, by global cell: the intervals of feasible tables (a cell
+    // proven, or optimized). A cell a relaxation narrowed has outer bounds, not attained.
     let known: std::collections::HashMap<usize, (f64, f64)> = earlier
         .into_iter()
         .flat_map(|report| &report.intervals)
-        .filter(|interval| interval.table < tables.len())
+        .filter(|interval| interval.table < tables.len() && (interval.is_exact || interval.is_protected()))
         .map(|interval| {
             let upper = if interval.upper.is_finite() {
                 interval.upper
@@ -426,14 +429,16 @@ struct Bounds {
 enum Mode {
     /// Exact minimum and maximum of every cell (two linear programs each).
     Exact,
-    /// Prove protection with as few programs as possible: every optimal point found is a
+    /// Prove protection with as little solving as possible: every optimal point found is a
     /// feasible table, so each variable's values across those points bound its interval from
-    /// inside. One program finds a low point; then programs over all cells at once lift every
-    /// unproven cell towards its low value plus its protection, while that proves more cells.
-    /// Only the cells still unproven get their own programs, which are exact — so a failing
-    /// cell's interval is exact.
+    /// inside. One program finds a low point; one program over all cells lifts every unproven
+    /// cell towards its low value plus its protection, and, while that proves cells, their lifts
+    /// are released and the simplex goes on from its last basis; from there, each cell still
+    /// unproven is asked for one table with it its protection away from a value seen. Only the
+    /// cells still unproven get their own programs, which are exact — so a failing cell's
+    /// interval is exact.
     Prove,
-    /// [`Mode::Prove`] without the programs of single cells: what a few programs prove.
+    /// [`Mode::Prove`] without the exact programs of single cells: what lifting proves.
     Lift,
 }
 
@@ -463,19 +468,22 @@ fn audit_component(
         settled,
     } = unknowns;
     let position = |cell: usize| cells.binary_search(&cell).expect("cell of the component");
-    let mut n_programs = 0;
-    // Solve with objective coefficients `weights` (by position) in `direction`, and with
+    let n_programs = std::sync::atomic::AtomicUsize::new(0);
+    let failed = |reason: String| DisclosureError::Audit {
+        reason: format!("a linear program over {} suppressed cells: {reason}", cells.len()),
+    };
+    // A program with objective coefficients `weights` (by position) in `direction`, and with
     // `reach`: for each (position, floor, width) a variable y ≤ width, y ≤ x − floor, whose sum
     // is maximized too — so one program lifts as many cells as it can to their floor plus their
-    // width. Every variable's value at the optimum is a feasible value.
-    let mut solve = |weights: &[(usize, f64)], reach: &[(usize, f64, f64)], direction| -> Result<Vec<f64>> {
-        n_programs += 1;
+    // width. Every variable's value at the optimum is a feasible value. Returns the program, the
+    // cells' variables and the lifts' variables.
+    let program = |weights: &[(usize, f64)], reach: &[(usize, f64, f64)], direction| {
         let mut problem = Problem::new(direction);
         let mut objective = vec![0.0; cells.len()];
         for (index, weight) in weights {
             objective[*index] = *weight;
         }
-        let variables: Vec<_> = objective
+        let variables: Vec<Variable> = objective
             .iter()
             .map(|weight| problem.add_var(*weight, (0.0, ceiling)))
             .collect();
@@ -490,19 +498,38 @@ fn audit_component(
             };
             problem.add_constraint(expression.as_slice(), comparison, *right_hand_side);
         }
-        for (index, floor, width) in reach {
-            let lift = problem.add_var(1.0, (-ceiling, *width));
-            problem.add_constraint([(lift, 1.0), (variables[*index], -1.0)], ComparisonOp::Le, -floor);
-        }
-        let failed = |reason: String| DisclosureError::Audit {
-            reason: format!("a linear program over {} suppressed cells: {reason}", cells.len()),
-        };
+        let lifts: Vec<Variable> = reach
+            .iter()
+            .map(|(index, floor, width)| {
+                let lift = problem.add_var(1.0, (-ceiling, *width));
+                problem.add_constraint([(lift, 1.0), (variables[*index], -1.0)], ComparisonOp::Le, -floor);
+                lift
+            })
+            .collect();
+        (problem, variables, lifts)
+    };
+    let optimum = |problem: &Problem| -> Result<Solution> {
+        n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let started = std::time::Instant::now();
         let solution = problem
             .solve()
             .map_err(|error| failed(error.to_string()))?
             .into_solution()
             .map_err(|_| failed("interrupted".into()))?;
-        Ok(variables.iter().map(|variable| solution.var_value(*variable)).collect())
+        tracing::trace!(
+            cells = cells.len(),
+            constraints = constraints.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "linear program"
+        );
+        Ok(solution)
+    };
+    let point = |solution: &Solution, variables: &[Variable]| -> Vec<f64> {
+        variables.iter().map(|variable| solution.var_value(*variable)).collect()
+    };
+    let solve = |weights: &[(usize, f64)], reach: &[(usize, f64, f64)], direction| -> Result<Vec<f64>> {
+        let (problem, variables, _) = program(weights, reach, direction);
+        Ok(point(&optimum(&problem)?, &variables))
     };
 
     let mut lower: Vec<f64> = known
@@ -531,35 +558,105 @@ fn audit_component(
             let point = solve(&everything, &[], OptimizationDirection::Minimize)?;
             record(&point, &mut lower, &mut upper);
         }
-        let mut n_unproven = cells.len() + 1;
-        loop {
-            let unproven: Vec<usize> = (0..cells.len())
-                .filter(|index| settled[*index].is_none() && !proven(*index, &lower, &upper))
-                .collect();
-            if unproven.is_empty() || unproven.len() >= n_unproven {
-                break;
-            }
-            n_unproven = unproven.len();
-            let reach: Vec<(usize, f64, f64)> = unproven
+        let unproven = |lower: &[f64], upper: &[f64]| -> Vec<usize> {
+            (0..cells.len())
+                .filter(|index| settled[*index].is_none() && !proven(*index, lower, upper))
+                .collect()
+        };
+        // The lifting program is solved once; then, while it proves cells, the proven cells'
+        // lifts are released (fixed at their lowest, where they bind nothing) and the simplex
+        // goes on from where it stopped: each such step costs a few pivots, where solving anew
+        // costs the whole program again.
+        let first = unproven(&lower, &upper);
+        if !first.is_empty() {
+            let reach: Vec<(usize, f64, f64)> = first
                 .iter()
                 .map(|index| (*index, lower[*index], required[*index] as f64))
                 .collect();
-            let point = solve(&[], &reach, OptimizationDirection::Maximize)?;
-            record(&point, &mut lower, &mut upper);
+            let (problem, variables, lifts) = program(&[], &reach, OptimizationDirection::Maximize);
+            let mut solution = Some(optimum(&problem)?);
+            let started = std::time::Instant::now();
+            let mut lifting: Vec<usize> = (0..reach.len()).collect();
+            while let Some(current) = solution.take() {
+                record(&point(&current, &variables), &mut lower, &mut upper);
+                let (done, open): (Vec<usize>, Vec<usize>) =
+                    lifting.iter().partition(|lift| proven(reach[**lift].0, &lower, &upper));
+                if done.is_empty() || open.is_empty() {
+                    solution = Some(current);
+                    break;
+                }
+                lifting = open;
+                let mut next = Some(current);
+                for lift in done {
+                    n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    // Numerical trouble going on: the programs below decide what is left.
+                    next = next.and_then(|current| current.fix_var(lifts[lift], -ceiling).ok()?.into_solution().ok());
+                    if let Some(current) = &next {
+                        record(&point(current, &variables), &mut lower, &mut upper);
+                    }
+                }
+                solution = next;
+            }
+            // Each cell still unproven, from the same point: one more row asks for a table where
+            // it is its protection above its lowest value seen (or below its highest).
+            if let Some(solution) = solution {
+                for index in unproven(&lower, &upper) {
+                    for is_above in [true, false] {
+                        let (comparison, target) = if is_above {
+                            (ComparisonOp::Ge, lower[index] + required[index] as f64)
+                        } else {
+                            (ComparisonOp::Le, upper[index] - required[index] as f64)
+                        };
+                        if proven(index, &lower, &upper) || target < 0.0 {
+                            break;
+                        }
+                        n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let probed = solution
+                            .clone()
+                            .add_constraint([(variables[index], 1.0)], comparison, target);
+                        if let Ok(Ok(found)) = probed.map(SolveOutcome::into_solution) {
+                            record(&point(&found, &variables), &mut lower, &mut upper);
+                        }
+                    }
+                }
+            }
+            tracing::trace!(
+                cells = cells.len(),
+                lifted = reach.len(),
+                unproven = unproven(&lower, &upper).len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "lifting program continued"
+            );
         }
     }
-    for index in 0..cells.len() {
-        if mode == Mode::Lift || settled[index].is_some() || (mode == Mode::Prove && proven(index, &lower, &upper)) {
-            continue;
+    // The cells left get their own programs, side by side: the largest and, unless that proves
+    // the cell, the smallest value.
+    if mode != Mode::Lift {
+        let left: Vec<usize> = (0..cells.len())
+            .filter(|index| settled[*index].is_none() && (mode == Mode::Exact || !proven(*index, &lower, &upper)))
+            .collect();
+        let points: Vec<Vec<Vec<f64>>> = left
+            .par_iter()
+            .map(|index| {
+                let mut points = Vec::new();
+                let (mut low, mut high) = (lower[*index], upper[*index]);
+                for direction in [OptimizationDirection::Maximize, OptimizationDirection::Minimize] {
+                    let point = solve(&[(*index, 1.0)], &[], direction)?;
+                    (low, high) = (low.min(point[*index]), high.max(point[*index]));
+                    points.push(point);
+                    if mode == Mode::Prove && wide_enough(low, high, required[*index]) {
+                        break;
+                    }
+                }
+                Ok(points)
+            })
+            .collect::<Result<_>>()?;
+        for point in points.iter().flatten() {
+            record(point, &mut lower, &mut upper);
         }
-        for direction in [OptimizationDirection::Maximize, OptimizationDirection::Minimize] {
-            let point = solve(&[(index, 1.0)], &[], direction)?;
-            record(&point, &mut lower, &mut upper);
-            if mode == Mode::Prove && proven(index, &lower, &upper) {
-                break;
-            }
+        for index in left {
+            exact[index] = mode == Mode::Exact || !proven(index, &lower, &upper);
         }
-        exact[index] = mode == Mode::Exact || !proven(index, &lower, &upper);
     }
     let bounds = cells
         .iter()
@@ -573,7 +670,7 @@ fn audit_component(
             (cell, bounds)
         })
         .collect();
-    Ok((bounds, n_programs))
+    Ok((bounds, n_programs.into_inner()))
 }
 
 /// Each node's block node in a dimension — its ancestor at the level above the deepest (a
