@@ -91,7 +91,22 @@ if [ "$NATIONAL" = 1 ]; then
   runs+=("$(pipeline 7100000 2028-03..2028-03)")
   echo "${runs[-1]}" >&2
 fi
+# Runs of other sizes already in the results stay (each run names its commit and date), so the
+# sizes can be run one at a time.
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m)"
-printf '{"benchmark": "whole pipeline by delivery", "memory_limit": "%s", "machine": "%s", "commit": "%s", "runs": [%s]}\n' \
-  "$KAIGO_MEMORY_LIMIT" "$machine" "$(git rev-parse --short HEAD)" "$(IFS=,; echo "${runs[*]}")" > benches/results/scale.json
+printf '[%s]' "$(IFS=,; echo "${runs[*]}")" | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)
+for run in runs:
+    run.update(commit=sys.argv[1], date=sys.argv[2], memory_limit=sys.argv[3])
+try:
+    with open("benches/results/scale.json") as file:
+        kept = [run for run in json.load(file)["runs"] if (run["persons"], run["months"]) not in {(r["persons"], r["months"]) for r in runs}]
+except FileNotFoundError:
+    kept = []
+runs = sorted(kept + runs, key=lambda run: (run["months"] != runs[0]["months"], run["persons"]))
+json.dump({"benchmark": "whole pipeline by delivery", "machine": sys.argv[4], "runs": runs}, sys.stdout, indent=1)
+print()
+' "$(git rev-parse --short HEAD)" "$(date +%F)" "$KAIGO_MEMORY_LIMIT" "$machine" > "$BENCH_DIR/scale.json"
+mv "$BENCH_DIR/scale.json" benches/results/scale.json
 cat benches/results/scale.json
