@@ -104,7 +104,7 @@ try:
         kept = [run for run in json.load(file)["runs"] if (run["persons"], run["months"]) not in {(r["persons"], r["months"]) for r in runs}]
 except FileNotFoundError:
     kept = []
-runs = sorted(kept + runs, key=lambda run: (run["months"] != runs[0]["months"], run["persons"]))
+runs = sorted(kept + runs, key=lambda run: run["persons"])
 json.dump({"benchmark": "whole pipeline by delivery", "machine": sys.argv[4], "runs": runs}, sys.stdout, indent=1)
 print()
 ' "$(git rev-parse --short HEAD)" "$(date +%F)" "$KAIGO_MEMORY_LIMIT" "$machine" > "$BENCH_DIR/scale.json"

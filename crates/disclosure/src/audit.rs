@@ -721,8 +721,8 @@ impl Blocks<'_> {
     ///   feasible table is a point of it, so a cell it narrows too far is narrowed too far (it
     ///   goes to `settled`, its interval not exact: the true one is narrower still).
     ///
-    /// Each pass borrows from more reservoirs ([`RESERVOIRS`]); the cells no pass decides are
-    /// left to the whole component's programs. Returns the programs solved.
+    /// Each entry of [`RESERVOIRS`] is a pass borrowing from that many reservoirs; the cells no
+    /// pass decides are left to the whole component's programs. Returns the programs solved.
     fn audit(
         &self,
         cells: &[usize],
