@@ -32,9 +32,21 @@ enum Sense {
 }
 
 /// How many reservoir blocks a block's restriction borrows from, one pass per entry, while cells
-/// stay unproven ([`Blocks::audit`]). A second pass of three cost more than the whole component's
-/// lifting of what one pass leaves, now that lifting goes on from its last basis.
-const RESERVOIRS: [usize; 1] = [1];
+/// stay unproven ([`Blocks::audit`]). A block alone proves most of its cells in programs half
+/// the size of a block and a partner's (at 355,000 persons, 13,000 cells; the release 686 s →
+/// 121 s); a pass of three partners cost more than the whole component's lifting of what one
+/// leaves.
+const RESERVOIRS: [usize; 2] = [0, 1];
+
+/// A lifting step that proves more than this share of a component's cells (1 in so many) is
+/// followed by a new program over the cells still open rather than by releasing each proven
+/// cell's lift: measured on restrictions of 13,000 cells, a release costs about 4 ms and a new
+/// program 1.5–3 s.
+const REBUILD_SHARE: usize = 64;
+
+/// Rows a cell left open by lifting is probed with before it gets its own programs: enough to
+/// halve the room between what was seen and the ceiling down to the solver's tolerance.
+const PROBES: usize = 64;
 
 /// Slack for the simplex's floating point: a width within this of the requirement passes.
 const TOLERANCE: f64 = 1e-6;
@@ -434,11 +446,12 @@ enum Mode {
     /// inside. One program finds a low point; one program over all cells lifts every unproven
     /// cell towards its low value plus its protection, and, while that proves cells, their lifts
     /// are released and the simplex goes on from its last basis; from there, each cell still
-    /// unproven is asked for one table with it its protection away from a value seen. Only the
-    /// cells still unproven get their own programs, which are exact — so a failing cell's
-    /// interval is exact.
+    /// unproven is probed, by bisection, for tables beyond the values seen, until they prove it
+    /// or the probes that find none narrow it. Only a cell the probes leave undecided (at its
+    /// width to the solver's tolerance, or on numerical trouble) gets its own programs.
     Prove,
-    /// [`Mode::Prove`] without the exact programs of single cells: what lifting proves.
+    /// [`Mode::Prove`] with only the probes that can prove a cell, and no programs of single
+    /// cells: what lifting proves (a restriction's programs miss tables, so they narrow nothing).
     Lift,
 }
 
@@ -550,6 +563,8 @@ fn audit_component(
     record(truth, &mut lower, &mut upper);
     let proven = |index: usize, lower: &[f64], upper: &[f64]| wide_enough(lower[index], upper[index], required[index]);
     let mut exact = vec![false; cells.len()];
+    // Cells shown to fail, with outside bounds of their interval.
+    let mut narrowed: Vec<Option<(f64, f64)>> = vec![None; cells.len()];
     if mode != Mode::Exact {
         // One low point (unless every cell has bounds already), then programs lifting every
         // unproven cell at once, while they help.
@@ -569,13 +584,17 @@ fn audit_component(
         // costs the whole program again.
         let first = unproven(&lower, &upper);
         if !first.is_empty() {
-            let reach: Vec<(usize, f64, f64)> = first
-                .iter()
-                .map(|index| (*index, lower[*index], required[*index] as f64))
-                .collect();
-            let (problem, variables, lifts) = program(&[], &reach, OptimizationDirection::Maximize);
-            let mut solution = Some(optimum(&problem)?);
             let started = std::time::Instant::now();
+            // A lifting program over some cells (by position), each from its lowest value seen.
+            let lift = |open: &[usize], lower: &[f64]| -> Result<_> {
+                let reach: Vec<(usize, f64, f64)> = open
+                    .iter()
+                    .map(|index| (*index, lower[*index], required[*index] as f64))
+                    .collect();
+                let (problem, variables, lifts) = program(&[], &reach, OptimizationDirection::Maximize);
+                Ok((Some(optimum(&problem)?), variables, lifts, reach))
+            };
+            let (mut solution, mut variables, mut lifts, mut reach) = lift(&first, &lower)?;
             let mut lifting: Vec<usize> = (0..reach.len()).collect();
             while let Some(current) = solution.take() {
                 record(&point(&current, &variables), &mut lower, &mut upper);
@@ -584,6 +603,14 @@ fn audit_component(
                 if done.is_empty() || open.is_empty() {
                     solution = Some(current);
                     break;
+                }
+                // Releasing a lift costs a few pivots, solving anew the whole program: when a
+                // step proves many cells at once, a new program over the open ones costs less.
+                if done.len() * REBUILD_SHARE > cells.len() {
+                    let open: Vec<usize> = open.iter().map(|lift| reach[*lift].0).collect();
+                    (solution, variables, lifts, reach) = lift(&open, &lower)?;
+                    lifting = (0..reach.len()).collect();
+                    continue;
                 }
                 lifting = open;
                 let mut next = Some(current);
@@ -597,33 +624,59 @@ fn audit_component(
                 }
                 solution = next;
             }
-            // Each cell still unproven, from the same point: one more row asks for a table where
-            // it is its protection above its lowest value seen (or below its highest).
+            // Each cell still unproven is decided from the same point, by rows asking for a table
+            // with it at least t (or at most t): a table found is a value it can take, none found
+            // bounds it from outside. First t is its protection away from the other side's value
+            // seen, which proves it when found; then t halves the room left on the wider side,
+            // until the values seen prove it or the outside bounds narrow it.
             if let Some(solution) = solution {
                 for index in unproven(&lower, &upper) {
-                    for is_above in [true, false] {
-                        let (comparison, target) = if is_above {
-                            (ComparisonOp::Ge, lower[index] + required[index] as f64)
-                        } else {
-                            (ComparisonOp::Le, upper[index] - required[index] as f64)
-                        };
-                        if proven(index, &lower, &upper) || target < 0.0 {
+                    let width = required[index] as f64;
+                    // Outside bounds of its smallest and largest value.
+                    let (mut floor, mut roof) = (0.0_f64, ceiling);
+                    for _ in 0..PROBES {
+                        if proven(index, &lower, &upper) {
                             break;
                         }
+                        if mode == Mode::Prove && !wide_enough(floor, roof, required[index]) {
+                            narrowed[index] = Some((floor, roof));
+                            break;
+                        }
+                        let (room_above, room_below) = (roof - upper[index], lower[index] - floor);
+                        if room_above.max(room_below) < TOLERANCE {
+                            break;
+                        }
+                        let above = Some(lower[index] + width).filter(|target| *target < roof);
+                        let below = Some(upper[index] - width).filter(|target| *target > floor);
+                        let (is_above, target) = match (above, below) {
+                            (Some(target), _) => (true, target),
+                            (None, Some(target)) => (false, target),
+                            // A restriction's programs miss tables: its outside bounds are none.
+                            (None, None) if mode == Mode::Lift => break,
+                            (None, None) if room_above >= room_below => (true, (upper[index] + roof) / 2.0),
+                            (None, None) => (false, (floor + lower[index]) / 2.0),
+                        };
+                        let comparison = if is_above { ComparisonOp::Ge } else { ComparisonOp::Le };
                         n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let probed = solution
+                        match solution
                             .clone()
-                            .add_constraint([(variables[index], 1.0)], comparison, target);
-                        if let Ok(Ok(found)) = probed.map(SolveOutcome::into_solution) {
-                            record(&point(&found, &variables), &mut lower, &mut upper);
+                            .add_constraint([(variables[index], 1.0)], comparison, target)
+                            .map(SolveOutcome::into_solution)
+                        {
+                            Ok(Ok(found)) => record(&point(&found, &variables), &mut lower, &mut upper),
+                            Err(microlp::Error::Infeasible) if is_above => roof = target,
+                            Err(microlp::Error::Infeasible) => floor = target,
+                            // Numerical trouble: the cell's own programs decide it.
+                            _ => break,
                         }
                     }
                 }
             }
             tracing::trace!(
                 cells = cells.len(),
-                lifted = reach.len(),
+                lifted = first.len(),
                 unproven = unproven(&lower, &upper).len(),
+                narrowed = narrowed.iter().flatten().count(),
                 seconds = started.elapsed().as_secs_f64(),
                 "lifting program continued"
             );
@@ -633,7 +686,11 @@ fn audit_component(
     // the cell, the smallest value.
     if mode != Mode::Lift {
         let left: Vec<usize> = (0..cells.len())
-            .filter(|index| settled[*index].is_none() && (mode == Mode::Exact || !proven(*index, &lower, &upper)))
+            .filter(|index| {
+                settled[*index].is_none()
+                    && narrowed[*index].is_none()
+                    && (mode == Mode::Exact || !proven(*index, &lower, &upper))
+            })
             .collect();
         let points: Vec<Vec<Vec<f64>>> = left
             .par_iter()
@@ -662,10 +719,17 @@ fn audit_component(
         .iter()
         .enumerate()
         .map(|(index, &cell)| {
-            let bounds = settled[index].unwrap_or(Bounds {
-                lower: lower[index],
-                upper: upper[index],
-                is_exact: exact[index],
+            let bounds = settled[index].unwrap_or(match narrowed[index] {
+                Some((floor, roof)) => Bounds {
+                    lower: floor,
+                    upper: roof,
+                    is_exact: false,
+                },
+                None => Bounds {
+                    lower: lower[index],
+                    upper: upper[index],
+                    is_exact: exact[index],
+                },
             });
             (cell, bounds)
         })
