@@ -32,7 +32,10 @@ declare -A wall cpu rss
 measure() {
   local stage="$1"
   shift
-  /usr/bin/time -f "%e %U %S %M" -o "$timing" "$@" > /dev/null 2>> "$BENCH_DIR/log"
+  if ! /usr/bin/time -f "%e %U %S %M" -o "$timing" "$@" > /dev/null 2>> "$BENCH_DIR/log"; then
+    echo "scale: $stage failed: $* (the end of $BENCH_DIR/log says why)" >&2
+    exit 1
+  fi
   read -r seconds user system rss_kb < "$timing"
   wall[$stage]=$(awk -v a="${wall[$stage]:-0}" -v b="$seconds" 'BEGIN {print a + b}')
   cpu[$stage]=$(awk -v a="${cpu[$stage]:-0}" -v b="$user" -v c="$system" 'BEGIN {print a + b + c}')
