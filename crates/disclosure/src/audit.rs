@@ -578,10 +578,8 @@ fn audit_component(
                 .filter(|index| settled[*index].is_none() && !proven(*index, lower, upper))
                 .collect()
         };
-        // The lifting program is solved once; then, while it proves cells, the proven cells'
-        // lifts are released (fixed at their lowest, where they bind nothing) and the simplex
-        // goes on from where it stopped: each such step costs a few pivots, where solving anew
-        // costs the whole program again.
+        // While the lifting program proves cells, the proven cells' lifts are released (fixed at
+        // their lowest, where they bind nothing) and the simplex goes on from where it stopped.
         let first = unproven(&lower, &upper);
         if !first.is_empty() {
             let started = std::time::Instant::now();
