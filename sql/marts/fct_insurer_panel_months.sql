@@ -1,37 +1,12 @@
 -- fct_insurer_panel_months: persons per insurer and month from the person-month panel, with what
 -- followed within a year (sidecar: fct_insurer_panel_months.toml).
-with indexed as (
-    select
-        person_key,
-        insurer_number,
-        month_key,
-        care_level_code,
-        n_statements,
-        is_facility,
-        died_in_month,
-        cast((month_key - month_key % 100) / 100 * 12 + month_key % 100 - 1 as int) as month_index
-    from fct_person_months
-),
+with
 
--- Whether the person died, or had a facility claim, 1–12 months later (a person has one row a
--- month, so a range of month indexes is those months). A bounded frame streams over the sorted
--- panel; a frame to the end of the partition would hold all of it in memory.
-followed as (
-    select
-        *,
-        max(case when died_in_month then 1 else 0 end) over (
-            partition by person_key order by month_index range between 1 following and 12 following
-        ) as dies_within_year,
-        max(case when is_facility then 1 else 0 end) over (
-            partition by person_key order by month_index range between 1 following and 12 following
-        ) as admitted_within_year
-    from indexed
-),
-
--- The last month whose year of follow-up the panel covers: later months' outcome counts are null.
+-- The last month whose year of follow-up the panel covers (a year before its last month):
+-- later months' outcome counts are null.
 complete_follow_up as (
-    select max(month_index) - 12 as last_month_index
-    from indexed
+    select max(month_key) - 100 as last_month_key
+    from fct_person_month_follow_up
 ),
 
 new_certifications as (
@@ -47,18 +22,17 @@ person_counts as (
     select
         insurer_number,
         month_key,
-        min(month_index) as month_index,
         sum(case when care_level_code is not null then 1 else 0 end) as n_certified,
         sum(case when care_level_code in ('23', '24', '25') then 1 else 0 end) as n_certified_level_3_plus,
         sum(case when n_statements > 0 then 1 else 0 end) as n_users,
         sum(case when n_statements > 0 and not is_facility then 1 else 0 end) as n_in_home_users,
         sum(case when is_facility then 1 else 0 end) as n_facility_users,
         sum(case when died_in_month then 1 else 0 end) as n_deaths,
-        sum(case when care_level_code is not null and dies_within_year = 1
+        sum(case when care_level_code is not null and dies_within_year
             then 1 else 0 end) as n_certified_died_within_year,
-        sum(case when care_level_code is not null and not is_facility and admitted_within_year = 1
+        sum(case when care_level_code is not null and not is_facility and facility_within_year
             then 1 else 0 end) as n_certified_admitted_within_year
-    from followed
+    from fct_person_month_follow_up
     group by insurer_number, month_key
 )
 
@@ -72,9 +46,9 @@ select
     person_counts.n_in_home_users,
     person_counts.n_facility_users,
     person_counts.n_deaths,
-    case when person_counts.month_index <= complete_follow_up.last_month_index
+    case when person_counts.month_key <= complete_follow_up.last_month_key
         then person_counts.n_certified_died_within_year end as n_certified_died_within_year,
-    case when person_counts.month_index <= complete_follow_up.last_month_index
+    case when person_counts.month_key <= complete_follow_up.last_month_key
         then person_counts.n_certified_admitted_within_year end as n_certified_admitted_within_year
 from person_counts
 cross join complete_follow_up

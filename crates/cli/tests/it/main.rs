@@ -232,7 +232,7 @@ fn run_executes_a_pipeline_file() {
     assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
     let log = String::from_utf8_lossy(&build.stderr);
     assert!(log.contains("memory limit 48.0MiB"));
-    for sliced in ["fct_person_months", "fct_outcome_cohorts"] {
+    for sliced in ["fct_person_months", "fct_person_month_follow_up", "fct_outcome_cohorts"] {
         assert!(
             log.lines()
                 .any(|line| line.contains(sliced) && line.ends_with("in 4 slices")),
