@@ -2,13 +2,7 @@
 -- year (sidecar: fct_person_month_follow_up.toml).
 with indexed as (
     select
-        person_key,
-        month_key,
-        insurer_number,
-        care_level_code,
-        n_statements,
-        is_facility,
-        died_in_month,
+        *,
         cast((month_key - month_key % 100) / 100 * 12 + month_key % 100 - 1 as int) as month_index
     from fct_person_months
 )

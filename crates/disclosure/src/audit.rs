@@ -41,7 +41,7 @@ const RESERVOIRS: [usize; 2] = [0, 1];
 /// A lifting step that proves more than this share of a component's cells (1 in so many) is
 /// followed by a new program over the cells still open rather than by releasing each proven
 /// cell's lift: measured on restrictions of 13,000 cells, a release costs about 4 ms and a new
-/// program 1.5–3 s.
+/// program 1–4 s.
 const REBUILD_SHARE: usize = 64;
 
 /// Rows a cell left open by lifting is probed with before it gets its own programs: enough to
