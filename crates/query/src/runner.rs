@@ -443,6 +443,19 @@ async fn build_model(
         .prefix(&format!("kaigo-model-{}-", model.name))
         .tempdir_in(resources::scratch())
         .map_err(|source| QueryError::Scratch { source })?;
+    // Each slice reads only its share of the inputs that carry the key, written once in
+    // buckets. A rewrite of some rows reads what its filter selects instead, as it is.
+    if let Some(column) = &model.sidecar.slice_by
+        && slices > 1
+        && rewritten.is_none()
+    {
+        let inputs = scratch.path().join("inputs");
+        let bucketed = slice::bucket_inputs(context, &model.sql, &model.reads, column, slices, &inputs)
+            .await
+            .map_err(error)?;
+        tracing::info!(model = model.name, bucketed = ?bucketed.keys().collect::<Vec<_>>(), "inputs bucketed by slice");
+        frame = session.query(&model.sql).await?;
+    }
     let slices_folder = scratch.path().join("slices");
     for slice in 0..slices {
         let part = match &model.sidecar.slice_by {
@@ -455,6 +468,12 @@ async fn build_model(
         write_file(part, &slices_folder.join(format!("{slice:05}.parquet")))
             .await
             .map_err(error)?;
+        tracing::debug!(
+            model = model.name,
+            slice,
+            seconds = started.elapsed().as_secs_f64(),
+            "slice written"
+        );
     }
     // One slice is in the model's order already; several are merged back into it, in a file of
     // their own (the Delta writer's optimizer drops a sort above its input as one no parent
@@ -466,6 +485,11 @@ async fn build_model(
                 .await
                 .map_err(error)?;
             write_file(rows, &merged.join("rows.parquet")).await.map_err(error)?;
+            tracing::debug!(
+                model = model.name,
+                seconds = started.elapsed().as_secs_f64(),
+                "slices merged"
+            );
             let _ = std::fs::remove_dir_all(&slices_folder);
             merged
         }
@@ -502,6 +526,7 @@ async fn build_model(
         .await
         .map_err(error)? as u64;
     let checks = run_checks(context, model, written_name).await?;
+    tracing::debug!(model = model.name, seconds = started.elapsed().as_secs_f64(), "checked");
     let version = warehouse
         .write_model(
             &model.name,
@@ -700,7 +725,9 @@ mod tests {
         array::{AsArray, Int64Array},
         datatypes::Int64Type,
     };
-    use deltalake::datafusion::{datasource::MemTable, parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder};
+    use deltalake::datafusion::{
+        datasource::MemTable, parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder, physical_plan::displayable,
+    };
 
     use super::*;
 
@@ -864,7 +891,7 @@ fails_when = "month_key < 202601"
         let models = model::shipped(&sources()).unwrap();
         let views: Vec<&Model> = models.iter().filter(|model| model.layer == Layer::Staging).collect();
         let panel = models.iter().find(|model| model.name == "fct_person_months").unwrap();
-        let text = kaigo_testkit::runtime().block_on(async {
+        let (text, bucketed) = kaigo_testkit::runtime().block_on(async {
             let session = session_with(&fixture.warehouse, &views).await.unwrap();
             let frame = session.query(&panel.sql).await.unwrap();
             // The slices are put back in this order.
@@ -880,10 +907,50 @@ fails_when = "month_key < 202601"
                 .create_physical_plan()
                 .await
                 .unwrap();
-            deltalake::datafusion::physical_plan::displayable(plan.as_ref())
-                .indent(true)
-                .to_string()
+            let filtered = displayable(plan.as_ref()).indent(true).to_string();
+            // With its inputs bucketed, the slice reads their bucket 0.
+            let inputs = tempfile::tempdir().unwrap();
+            let read = slice::bucket_inputs(
+                session.context(),
+                &panel.sql,
+                &panel.reads,
+                "person_key",
+                4,
+                inputs.path(),
+            )
+            .await
+            .unwrap();
+            // Every input, with only the columns the panel reads.
+            assert_eq!(read.len(), panel.reads.len(), "{read:?}");
+            assert!(read.values().all(|columns| columns.contains("person_key")), "{read:?}");
+            assert!(!read["stg_claim_statements"].contains("source_line"), "{read:?}");
+            let plan = session
+                .query(&panel.sql)
+                .await
+                .unwrap()
+                .filter(slice::filter("person_key", 0, 4))
+                .unwrap()
+                .create_physical_plan()
+                .await
+                .unwrap();
+            (filtered, displayable(plan.as_ref()).indent(true).to_string())
         });
+        let (sliced, whole): (Vec<&str>, Vec<&str>) = bucketed
+            .lines()
+            .filter(|line| line.contains("DataSourceExec") && line.contains("kaigo_slice="))
+            .partition(|scan| scan.contains("kaigo_slice_0_of_4"));
+        assert!(sliced.len() >= 5, "{bucketed}");
+        for scan in sliced {
+            assert!(
+                (1..=4).all(|other| !scan.contains(&format!("kaigo_slice={other}/"))),
+                "{scan}"
+            );
+        }
+        // The panel's months are those of every claim: only that scan reads every bucket.
+        assert!(!whole.is_empty(), "{bucketed}");
+        for scan in whole {
+            assert!(scan.contains("projection=[month_key]"), "{scan}");
+        }
         let scans: Vec<&str> = text
             .lines()
             .filter(|line| line.contains("/person_map/") && line.contains("person_key"))
