@@ -114,8 +114,8 @@ fn slice_filtered(expression: &Expr, column: &str, slices: usize) -> Option<usiz
 /// The column the buckets are written by; not a column of the tables read back.
 const BUCKET_COLUMN: &str = "kaigo_slice";
 
-/// Rows buffered by the bucket writers together (each writer holds a row group): a few hundred
-/// MB of a narrow table however many slices.
+/// Rows the bucket writers buffer together (each holds a row group), so that what they hold does
+/// not grow with the number of slices.
 const BUCKETS_BUFFERED_ROWS: usize = 1 << 20;
 
 /// The columns of each of the `tables` a slice of the query `sql` reads: the query is planned
