@@ -19,8 +19,6 @@
 //!
 //! The order is total (weight, then identity indices), so the result is deterministic.
 
-use std::collections::HashMap;
-
 use crate::{
     LinkageConfig,
     identities::{Field, Identity, Short},
@@ -48,72 +46,105 @@ impl Candidates {
     }
 }
 
-fn pairs_of_blocks(
-    blocks: HashMap<(u8, Short, Short, Short), Vec<u32>>,
-    max_block: usize,
-    skipped: &mut u64,
-) -> Vec<(u32, u32)> {
-    let mut pairs = Vec::new();
-    for (_, mut members) in blocks {
-        members.sort_unstable();
-        members.dedup();
-        if members.len() > max_block {
+/// The pairs within each block of equal key (`entries`: key and identity), added to `pairs`;
+/// a block larger than `max_block` is skipped and counted.
+fn pairs_of_blocks(mut entries: Vec<(Key, u32)>, max_block: usize, skipped: &mut u64, pairs: &mut Vec<(u32, u32)>) {
+    entries.sort_unstable();
+    entries.dedup();
+    for block in entries.chunk_by(|left, right| left.0 == right.0) {
+        if block.len() > max_block {
             *skipped += 1;
             continue;
         }
-        for (position, left) in members.iter().enumerate() {
-            for right in &members[position + 1..] {
+        for (position, (_, left)) in block.iter().enumerate() {
+            for (_, right) in &block[position + 1..] {
                 pairs.push((*left, *right));
             }
         }
     }
-    pairs.sort_unstable();
-    pairs.dedup();
-    pairs
 }
 
-/// Propose the pairs to compare.
+/// A block's key: up to three token values.
+type Key = (Short, Short, Short);
+
+/// Where a blocking rule sends an identity's keys.
+type Emit<'a> = &'a mut dyn FnMut(Key);
+
+/// Propose the pairs to compare. Each blocking rule is a sort of (key, identity) entries, one
+/// rule at a time: the memory is a few words per identity whatever the number of blocks.
 pub fn candidates(identities: &[Identity], config: &LinkageConfig) -> Candidates {
-    let mut by_number: HashMap<(u8, Short, Short, Short), Vec<u32>> = HashMap::new();
-    // Keys: (position, insurer, masked token, 0) and (rule, birth date, sex, name part).
-    let mut by_demographics: HashMap<(u8, Short, Short, Short), Vec<u32>> = HashMap::new();
-    for (index, identity) in identities.iter().enumerate() {
-        let index = index as u32;
-        for (position, token) in identity.masked.iter().enumerate() {
-            by_number
-                .entry((position as u8, identity.insurer, *token, 0))
-                .or_default()
-                .push(index);
+    let mut skipped = 0;
+    let rule = |keys: &dyn Fn(&Identity, Emit), pairs: &mut Vec<(u32, u32)>, skipped: &mut u64| {
+        let mut entries = Vec::with_capacity(identities.len());
+        for (index, identity) in identities.iter().enumerate() {
+            keys(identity, &mut |key| entries.push((key, index as u32)));
         }
-        for birth in identity.field(Field::BirthDate).tokens() {
-            for sex in identity.field(Field::Sex).tokens() {
-                for (rule, field) in [(0u8, Field::KanaGiven), (1, Field::KanaSurname), (2, Field::KanjiName)] {
-                    for value in identity.field(field).tokens() {
-                        by_demographics
-                            .entry((rule, birth, sex, value))
-                            .or_default()
-                            .push(index);
+        pairs_of_blocks(entries, config.max_block, skipped, pairs);
+    };
+    // Numbers one digit apart: the same insurer and number with the same digit masked.
+    let mut by_number = Vec::new();
+    let positions = identities
+        .iter()
+        .map(|identity| identity.masked.len())
+        .max()
+        .unwrap_or(0);
+    for position in 0..positions {
+        rule(
+            &|identity, emit| {
+                if let Some(token) = identity.masked.get(position) {
+                    emit((identity.insurer, *token, 0));
+                }
+            },
+            &mut by_number,
+            &mut skipped,
+        );
+    }
+    // Birth date, sex and a name part; the full kana name with birth year, day and sex; the full
+    // kana name with the birth date.
+    let mut by_demographics = Vec::new();
+    for field in [Field::KanaGiven, Field::KanaSurname, Field::KanjiName] {
+        rule(
+            &|identity, emit| {
+                for birth in identity.field(Field::BirthDate).tokens() {
+                    for sex in identity.field(Field::Sex).tokens() {
+                        for value in identity.field(field).tokens() {
+                            emit((birth, sex, value));
+                        }
+                    }
+                }
+            },
+            &mut by_demographics,
+            &mut skipped,
+        );
+    }
+    rule(
+        &|identity, emit| {
+            for name in identity.field(Field::KanaNameLoose).tokens() {
+                for year_and_day in identity.field(Field::BirthYearDay).tokens() {
+                    for sex in identity.field(Field::Sex).tokens() {
+                        emit((year_and_day, sex, name));
                     }
                 }
             }
-        }
-        for name in identity.field(Field::KanaNameLoose).tokens() {
-            for year_and_day in identity.field(Field::BirthYearDay).tokens() {
-                for sex in identity.field(Field::Sex).tokens() {
-                    by_demographics
-                        .entry((3, year_and_day, sex, name))
-                        .or_default()
-                        .push(index);
+        },
+        &mut by_demographics,
+        &mut skipped,
+    );
+    rule(
+        &|identity, emit| {
+            for name in identity.field(Field::KanaNameLoose).tokens() {
+                for birth in identity.field(Field::BirthDate).tokens() {
+                    emit((birth, 0, name));
                 }
             }
-            for birth in identity.field(Field::BirthDate).tokens() {
-                by_demographics.entry((4, birth, 0, name)).or_default().push(index);
-            }
-        }
+        },
+        &mut by_demographics,
+        &mut skipped,
+    );
+    for pairs in [&mut by_number, &mut by_demographics] {
+        pairs.sort_unstable();
+        pairs.dedup();
     }
-    let mut skipped = 0;
-    let by_number = pairs_of_blocks(by_number, config.max_block, &mut skipped);
-    let by_demographics = pairs_of_blocks(by_demographics, config.max_block, &mut skipped);
     Candidates {
         by_number,
         by_demographics,
@@ -176,7 +207,10 @@ pub fn cluster(
 ) -> (Vec<u32>, ClusterStats) {
     let n = identities.len();
     let mut parent: Vec<u32> = (0..n as u32).collect();
-    let mut members: Vec<Vec<u32>> = (0..n as u32).map(|i| vec![i]).collect();
+    // Each group's members as a circular list through `next` (splicing two circles joins two
+    // groups), and its size at its root: two words per identity, not a list each.
+    let mut next: Vec<u32> = (0..n as u32).collect();
+    let mut size: Vec<u32> = vec![1; n];
     let mut stats = ClusterStats::default();
     fn root(parent: &mut [u32], mut node: u32) -> u32 {
         while parent[node as usize] != node {
@@ -184,6 +218,15 @@ pub fn cluster(
             node = parent[node as usize];
         }
         node
+    }
+    fn members(next: &[u32], start: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut current = Some(start);
+        std::iter::from_fn(move || {
+            let member = current?;
+            let following = next[member as usize];
+            current = (following != start).then_some(following);
+            Some(member)
+        })
     }
     edges.sort_by(|a, b| {
         b.weight
@@ -197,30 +240,33 @@ pub fn cluster(
         if a == b {
             continue;
         }
-        let reason = members[a as usize].iter().find_map(|&left| {
-            members[b as usize]
-                .iter()
-                .find_map(|&right| conflict(&identities[left as usize], &identities[right as usize], config))
+        let reason = members(&next, a).find_map(|left| {
+            members(&next, b)
+                .find_map(|right| conflict(&identities[left as usize], &identities[right as usize], config))
         });
         if let Some(reason) = reason {
             *stats.refused.entry(reason).or_default() += 1;
             continue;
         }
-        let (keep, absorb) = if members[a as usize].len() >= members[b as usize].len() {
+        let (keep, absorb) = if size[a as usize] >= size[b as usize] {
             (a, b)
         } else {
             (b, a)
         };
-        let moved = std::mem::take(&mut members[absorb as usize]);
-        members[keep as usize].extend(moved);
+        next.swap(keep as usize, absorb as usize);
+        size[keep as usize] += size[absorb as usize];
         parent[absorb as usize] = keep;
         stats.merges += 1;
     }
-    let mut cluster = vec![0u32; n];
-    for group in members.iter().filter(|group| !group.is_empty()) {
-        let smallest = *group.iter().min().expect("non-empty");
-        for &member in group {
-            cluster[member as usize] = smallest;
+    // Each identity's group, named by its smallest member.
+    let mut cluster = vec![u32::MAX; n];
+    for identity in 0..n as u32 {
+        if cluster[identity as usize] == u32::MAX {
+            let group: Vec<u32> = members(&next, identity).collect();
+            let smallest = *group.iter().min().expect("non-empty");
+            for member in group {
+                cluster[member as usize] = smallest;
+            }
         }
     }
     (cluster, stats)
@@ -245,5 +291,36 @@ mod tests {
         let candidates = candidates(&identities, &LinkageConfig::default());
         assert_eq!(candidates.by_demographics, vec![(0, 1), (0, 2)], "{candidates:?}");
         assert!(candidates.by_number.is_empty());
+    }
+
+    #[test]
+    fn each_rule_blocks_on_its_own_key_and_skips_its_large_blocks() {
+        // Four namesakes: one block of four under each of the five demographic rules.
+        let mut identities: Vec<Identity> = (0..4).map(|index| person(index, 10 + index, 5, 105, 40)).collect();
+        let skipping = LinkageConfig {
+            max_block: 3,
+            ..LinkageConfig::default()
+        };
+        let skipped = candidates(&identities, &skipping);
+        assert!(skipped.by_demographics.is_empty(), "{skipped:?}");
+        assert_eq!(skipped.blocks_skipped, 5);
+        let keeping = LinkageConfig {
+            max_block: 4,
+            ..LinkageConfig::default()
+        };
+        let kept = candidates(&identities, &keeping);
+        assert_eq!(kept.blocks_skipped, 0);
+        // Six pairs, each once though five rules propose it.
+        assert_eq!(
+            kept.by_demographics,
+            vec![(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+        );
+        // Numbers: the same insurer and one masked digit in common; another insurer's equal
+        // masked number is no candidate.
+        identities[0].masked = vec![7, 8];
+        identities[1].masked = vec![9, 8];
+        identities[2].masked = vec![7, 8];
+        identities[1].insurer = identities[0].insurer;
+        assert_eq!(candidates(&identities, &keeping).by_number, vec![(0, 1)]);
     }
 }

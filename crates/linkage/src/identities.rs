@@ -9,7 +9,9 @@
 //! out of or into its insurer.
 //!
 //! Tokens are held as their first 64 bits: enough to tell a nation's values apart (a collision
-//! among 10⁷ values has probability ≈ 3·10⁻⁶) at a quarter of the memory.
+//! among 10⁷ values has probability ≈ 3·10⁻⁶) at a quarter of the memory. A field's values are
+//! held inline while there is one (most identities wrote their name one way), and every list is
+//! trimmed to its length once the identities are complete: a nation's identities are millions.
 
 use std::collections::HashMap;
 
@@ -32,61 +34,94 @@ fn short(bytes: &[u8]) -> Short {
     u64::from_le_bytes(prefix)
 }
 
-/// Token values of one field over an identity's records, with counts, sorted by value.
+/// Token values of one field over an identity's records, with counts, sorted by value. One value
+/// (most identities wrote a field one way) is held inline: 16 bytes, a tenth of a list's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Values(Vec<(Short, u32)>);
+pub enum Values {
+    /// No value seen.
+    #[default]
+    Empty,
+    /// One value and its count.
+    One(Short, u32),
+    /// Two or more, sorted by value.
+    Several(Box<Vec<(Short, u32)>>),
+}
 
 impl Values {
     fn add(&mut self, value: Short) {
-        match self.0.binary_search_by_key(&value, |(token, _)| *token) {
-            Ok(index) => self.0[index].1 += 1,
-            Err(index) => self.0.insert(index, (value, 1)),
+        self.add_count(value, 1);
+    }
+
+    fn add_count(&mut self, value: Short, count: u32) {
+        match self {
+            Values::Empty => *self = Values::One(value, count),
+            Values::One(token, total) if *token == value => *total += count,
+            Values::One(token, total) => {
+                let mut list = vec![(*token, *total), (value, count)];
+                list.sort_unstable();
+                *self = Values::Several(Box::new(list));
+            }
+            Values::Several(list) => match list.binary_search_by_key(&value, |(token, _)| *token) {
+                Ok(index) => list[index].1 += count,
+                Err(index) => list.insert(index, (value, count)),
+            },
         }
     }
 
     /// Add `other`'s counts.
     fn absorb(&mut self, other: &Self) {
-        for &(value, count) in &other.0 {
-            match self.0.binary_search_by_key(&value, |(token, _)| *token) {
-                Ok(index) => self.0[index].1 += count,
-                Err(index) => self.0.insert(index, (value, count)),
-            }
+        for (value, count) in other.counts() {
+            self.add_count(value, count);
+        }
+    }
+
+    fn trim(&mut self) {
+        if let Values::Several(list) = self {
+            list.shrink_to_fit();
         }
     }
 
     /// Values with their counts, sorted by value.
-    pub fn counts(&self) -> &[(Short, u32)] {
-        &self.0
+    pub fn counts(&self) -> impl Iterator<Item = (Short, u32)> + '_ {
+        let (one, several) = match self {
+            Values::Empty => (None, &[][..]),
+            Values::One(token, count) => (Some((*token, *count)), &[][..]),
+            Values::Several(list) => (None, list.as_slice()),
+        };
+        one.into_iter().chain(several.iter().copied())
     }
 
-    /// Values from (value, count) pairs sorted by value.
+    /// Values from (value, count) pairs.
     pub fn from_counts(counts: Vec<(Short, u32)>) -> Self {
-        Self(counts)
+        let mut values = Values::Empty;
+        for (value, count) in counts {
+            values.add_count(value, count);
+        }
+        values
     }
 
     /// No value seen.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        matches!(self, Values::Empty)
     }
 
     /// The most frequent value (ties: the smallest token, for determinism).
     pub fn mode(&self) -> Option<Short> {
-        self.0
-            .iter()
+        self.counts()
             .max_by(|left, right| left.1.cmp(&right.1).then(right.0.cmp(&left.0)))
-            .map(|(token, _)| *token)
+            .map(|(token, _)| token)
     }
 
     /// Every value seen.
     pub fn tokens(&self) -> impl Iterator<Item = Short> + '_ {
-        self.0.iter().map(|(token, _)| *token)
+        self.counts().map(|(token, _)| token)
     }
 
     /// Whether the two share a value.
     pub fn intersects(&self, other: &Self) -> bool {
-        let (mut left, mut right) = (self.0.iter().peekable(), other.0.iter().peekable());
+        let (mut left, mut right) = (self.tokens().peekable(), other.tokens().peekable());
         while let (Some(a), Some(b)) = (left.peek(), right.peek()) {
-            match a.0.cmp(&b.0) {
+            match a.cmp(b) {
                 std::cmp::Ordering::Less => {
                     left.next();
                 }
@@ -190,11 +225,27 @@ pub struct Identity {
     pub mistyped_copy: bool,
     /// Records.
     pub records: u32,
-    /// The `identity_key` the load wrote for these records.
-    pub identity_key: String,
+    /// The `identity_key` the load wrote for these records (64 hex digits), as its bytes.
+    pub identity_key: [u8; 32],
 }
 
 impl Identity {
+    /// Give back what the lists reserved beyond their length.
+    fn trim(&mut self) {
+        for values in &mut self.values {
+            values.trim();
+        }
+        for list in [
+            &mut self.claim_months,
+            &mut self.moved_out,
+            &mut self.moved_in,
+            &mut self.other_changes,
+        ] {
+            list.shrink_to_fit();
+        }
+        self.masked.shrink_to_fit();
+    }
+
     /// Values of a field.
     pub fn field(&self, field: Field) -> &Values {
         &self.values[field as usize]
@@ -292,6 +343,14 @@ pub struct Identities {
     summaries_only: bool,
 }
 
+/// An `identity_key`'s bytes.
+fn identity_key(hex_digits: &str) -> Result<[u8; 32], LinkageError> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_digits, &mut bytes)
+        .map_err(|error| LinkageError::Input(format!("identity_key is not 64 hex digits: {error}")))?;
+    Ok(bytes)
+}
+
 /// Insert `month` into sorted `months` unless it is there.
 fn insert_month(months: &mut Vec<u32>, month: u32) {
     if let Err(position) = months.binary_search(&month) {
@@ -319,9 +378,14 @@ impl Identities {
     /// deaths combine, so folding per-delivery summaries gives what reading every delivery at
     /// once gives. Records are not carried over.
     pub fn absorb(&mut self, other: Identities) {
+        if self.identities.is_empty() {
+            // Nothing to fold into: taken whole, not copied into a growing list.
+            self.identities = other.identities;
+            return;
+        }
         for identity in other.identities {
             let next = self.identities.len() as u32;
-            let index = *self.index.entry(identity.token).or_insert(next);
+            let index = *self.indexed().entry(identity.token).or_insert(next);
             if index == next {
                 self.identities.push(identity);
                 continue;
@@ -386,7 +450,7 @@ impl Identities {
             }
             let token: [u8; 32] = identity_tokens.value(row).try_into().expect("32-byte token");
             let next = self.identities.len() as u32;
-            let index = *self.index.entry(token).or_insert(next);
+            let index = *self.indexed().entry(token).or_insert(next);
             if index == next {
                 self.identities.push(Identity {
                     token,
@@ -406,7 +470,7 @@ impl Identities {
                     other_changes: Vec::new(),
                     mistyped_copy: false,
                     records: 0,
-                    identity_key: identity_keys.value(row).to_string(),
+                    identity_key: identity_key(identity_keys.value(row))?,
                 });
             }
             let identity = &mut self.identities[index as usize];
@@ -475,24 +539,59 @@ impl Identities {
             if identity.first_month == u32::MAX {
                 identity.first_month = 0;
             }
+            identity.trim();
         }
-        let mut order: Vec<u32> = (0..self.identities.len() as u32).collect();
-        order.sort_by_key(|index| self.identities[*index as usize].token);
-        let mut new_index = vec![0u32; order.len()];
-        for (position, old) in order.iter().enumerate() {
-            new_index[*old as usize] = position as u32;
+        if !self.records.is_empty() {
+            let mut order: Vec<u32> = (0..self.identities.len() as u32).collect();
+            order.sort_unstable_by_key(|index| self.identities[*index as usize].token);
+            let mut new_index = vec![0u32; order.len()];
+            for (position, old) in order.iter().enumerate() {
+                new_index[*old as usize] = position as u32;
+            }
+            for record in &mut self.records {
+                record.identity = new_index[record.identity as usize];
+            }
         }
-        let mut identities: Vec<Option<Identity>> =
-            std::mem::take(&mut self.identities).into_iter().map(Some).collect();
-        self.identities = order
-            .iter()
-            .map(|old| identities[*old as usize].take().expect("each once"))
-            .collect();
-        for record in &mut self.records {
-            record.identity = new_index[record.identity as usize];
+        // Tokens are unique: the same order as `order` above.
+        self.identities.sort_unstable_by_key(|identity| identity.token);
+        self.identities.shrink_to_fit();
+        // The index serves building; what is added later rebuilds it.
+        self.index = HashMap::new();
+    }
+
+    /// The index of every identity by token, rebuilt if [`Identities::finish`] dropped it.
+    fn indexed(&mut self) -> &mut HashMap<[u8; 32], u32> {
+        if self.index.len() != self.identities.len() {
+            self.index = (self.identities.iter().enumerate())
+                .map(|(position, identity)| (identity.token, position as u32))
+                .collect();
         }
-        for (position, identity) in self.identities.iter().enumerate() {
-            self.index.insert(identity.token, position as u32);
-        }
+        &mut self.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_stay_sorted_and_counted_from_one_to_several() {
+        let mut values = Values::default();
+        assert!(values.is_empty() && values.mode().is_none());
+        values.add(9);
+        values.add(9);
+        assert_eq!(values, Values::One(9, 2));
+        values.add(4);
+        values.add(7);
+        values.add(4);
+        assert_eq!(values.counts().collect::<Vec<_>>(), vec![(4, 2), (7, 1), (9, 2)]);
+        // Ties go to the smallest token.
+        assert_eq!(values.mode(), Some(4));
+        let mut other = Values::from_counts(vec![(7, 3)]);
+        assert!(values.intersects(&other) && other.intersects(&values));
+        assert!(!values.intersects(&Values::One(5, 1)));
+        other.absorb(&values);
+        assert_eq!(other, Values::from_counts(vec![(4, 2), (7, 4), (9, 2)]));
+        assert_eq!(other.mode(), Some(7));
     }
 }

@@ -20,10 +20,7 @@ use std::{
 };
 
 use arrow::{
-    array::{
-        Array, ArrayRef, AsArray, FixedSizeBinaryBuilder, ListBuilder, RecordBatch, StringBuilder, UInt32Builder,
-        UInt64Builder,
-    },
+    array::{Array, ArrayRef, AsArray, FixedSizeBinaryBuilder, ListBuilder, RecordBatch, UInt32Builder, UInt64Builder},
     datatypes::{DataType, Field as ArrowField, Schema, UInt32Type, UInt64Type},
 };
 use kaigo_pseudonymize::key::SecretKey;
@@ -154,25 +151,34 @@ async fn write_person_map(
     resolution: &Resolution,
     key: &SecretKey,
 ) -> Result<u64, LinkageError> {
+    // Held as bytes and written as hex a batch at a time: a nation's keys as strings all at
+    // once would be gigabytes.
+    const BATCH_ROWS: usize = 1 << 16;
     let spec = PersonMapRow::spec();
-    let person_keys = resolution.person_keys(key);
-    let mut pairs: Vec<(&str, &str)> = resolution
-        .identities
-        .identities
-        .iter()
-        .zip(&person_keys)
-        .map(|(identity, person)| (identity.identity_key.as_str(), person.as_str()))
+    let mut keys: Vec<([u8; 32], [u8; 32])> = (resolution.identities.identities.iter())
+        .zip(resolution.person_tokens(key))
+        .map(|(identity, person)| (identity.identity_key, person.0))
         .collect();
-    pairs.sort_unstable();
+    keys.sort_unstable();
     let mut rows = kaigo_warehouse::rows::TableRows::new(spec);
-    for (identity_key, person_key) in pairs {
-        rows.push(PersonMapRow {
-            identity_key,
-            person_key,
-        });
-    }
-    let batch = rows.finish()?;
-    Ok(warehouse.replace_table(spec, vec![batch]).await?)
+    let (mut start, mut first) = (0, true);
+    let batches = std::iter::from_fn(move || {
+        // No identities: one empty batch, so the table is still replaced.
+        if start >= keys.len() && !first {
+            return None;
+        }
+        first = false;
+        let end = (start + BATCH_ROWS).min(keys.len());
+        for (identity_key, person_key) in &keys[start..end] {
+            rows.push(PersonMapRow {
+                identity_key: &hex::encode(identity_key),
+                person_key: &hex::encode(person_key),
+            });
+        }
+        start = end;
+        Some(rows.finish())
+    });
+    Ok(warehouse.replace_table_batched(spec, batches).await?)
 }
 
 fn summary_error(path: &Path, problem: impl std::fmt::Display) -> LinkageError {
@@ -225,7 +231,7 @@ fn schema() -> Arc<Schema> {
         list("claim_months", DataType::UInt32),
         ArrowField::new("death_month", DataType::UInt32, true),
         ArrowField::new("records", DataType::UInt32, false),
-        ArrowField::new("identity_key", DataType::Utf8, false),
+        ArrowField::new("identity_key", DataType::FixedSizeBinary(32), false),
         list("moved_out", DataType::UInt32),
         list("moved_in", DataType::UInt32),
         list("other_changes", DataType::UInt32),
@@ -241,22 +247,26 @@ fn u32_list() -> ListBuilder<UInt32Builder> {
     ListBuilder::new(UInt32Builder::new()).with_field(Arc::new(ArrowField::new("item", DataType::UInt32, false)))
 }
 
-fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
+fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
     let mut token = FixedSizeBinaryBuilder::new(32);
     let mut insurer = UInt64Builder::new();
     let mut masked = u64_list();
     let mut values: Vec<(ListBuilder<UInt64Builder>, ListBuilder<UInt32Builder>)> =
         Field::ALL.iter().map(|_| (u64_list(), u32_list())).collect();
     let (mut first, mut last, mut claims) = (UInt32Builder::new(), UInt32Builder::new(), u32_list());
-    let (mut death, mut records, mut identity_key) = (UInt32Builder::new(), UInt32Builder::new(), StringBuilder::new());
+    let (mut death, mut records, mut identity_key) = (
+        UInt32Builder::new(),
+        UInt32Builder::new(),
+        FixedSizeBinaryBuilder::new(32),
+    );
     let (mut moved_out, mut moved_in, mut other_changes) = (u32_list(), u32_list(), u32_list());
-    for identity in &summary.identities {
+    for identity in summary {
         token.append_value(identity.token).expect("32 bytes");
         insurer.append_value(identity.insurer);
         masked.values().append_slice(&identity.masked);
         masked.append(true);
         for ((tokens, counts), field) in values.iter_mut().zip(&identity.values) {
-            for &(value, count) in field.counts() {
+            for (value, count) in field.counts() {
                 tokens.values().append_value(value);
                 counts.values().append_value(count);
             }
@@ -269,7 +279,7 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
         claims.append(true);
         death.append_option(identity.death_month);
         records.append_value(identity.records);
-        identity_key.append_value(&identity.identity_key);
+        identity_key.append_value(identity.identity_key).expect("32 bytes");
         moved_out.values().append_slice(&identity.moved_out);
         moved_out.append(true);
         moved_in.values().append_slice(&identity.moved_in);
@@ -301,15 +311,20 @@ fn to_batch(summary: &Identities) -> Result<RecordBatch, LinkageError> {
 }
 
 fn write_summary(path: &Path, summary: &Identities, sources: &str) -> Result<(), LinkageError> {
-    let batch = to_batch(summary)?;
+    // A batch at a time: the whole summary as Arrow would be a second copy of it.
+    const BATCH_ROWS: usize = 1 << 16;
     let temporary = path.with_extension("parquet.tmp");
     let file = std::fs::File::create(&temporary).map_err(|error| summary_error(&temporary, error))?;
     let properties = WriterProperties::builder()
         .set_key_value_metadata(Some(vec![KeyValue::new(SOURCE_FILES.into(), sources.to_string())]))
         .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))
-        .map_err(|error| summary_error(&temporary, error))?;
-    writer.write(&batch).map_err(|error| summary_error(&temporary, error))?;
+    let mut writer =
+        ArrowWriter::try_new(file, schema(), Some(properties)).map_err(|error| summary_error(&temporary, error))?;
+    for chunk in summary.identities.chunks(BATCH_ROWS) {
+        writer
+            .write(&to_batch(chunk)?)
+            .map_err(|error| summary_error(&temporary, error))?;
+    }
     let file = writer.into_inner().map_err(|error| summary_error(&temporary, error))?;
     file.sync_all().map_err(|error| summary_error(&temporary, error))?;
     std::fs::rename(&temporary, path).map_err(|error| summary_error(path, error))
@@ -376,7 +391,7 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
     let (death, records, keys) = (
         column(after + 3).as_primitive::<UInt32Type>(),
         column(after + 4).as_primitive::<UInt32Type>(),
-        column(after + 5).as_string::<i32>(),
+        column(after + 5).as_fixed_size_binary(),
     );
     (0..batch.num_rows())
         .map(|row| {
@@ -400,7 +415,7 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
                 other_changes: u32_list(after + 8, row),
                 mistyped_copy: false,
                 records: records.value(row),
-                identity_key: keys.value(row).to_string(),
+                identity_key: keys.value(row).try_into().expect("32 bytes"),
             }
         })
         .collect()
@@ -427,7 +442,7 @@ mod tests {
             other_changes: vec![month],
             mistyped_copy: false,
             records: 3,
-            identity_key: format!("key{token}"),
+            identity_key: [token; 32],
         }
     }
 

@@ -35,7 +35,7 @@ pub use incremental::{LinkRun, link};
 
 use kaigo_pseudonymize::{
     key::{Purpose, SecretKey},
-    token::{Field as TokenField, Tokenizer},
+    token::{Field as TokenField, Token, Tokenizer},
 };
 use kaigo_warehouse::{Warehouse, columns::Table, tables::RecordTokenRow};
 
@@ -161,6 +161,11 @@ impl Resolution {
     /// first (earliest month, then smallest token) — so it is stable while the person's earliest
     /// identity is, and reveals nothing without the key.
     pub fn person_keys(&self, key: &SecretKey) -> Vec<String> {
+        self.person_tokens(key).iter().map(Token::to_hex).collect()
+    }
+
+    /// [`Resolution::person_keys`] as tokens: a quarter of the memory of their hex.
+    pub fn person_tokens(&self, key: &SecretKey) -> Vec<Token> {
         let tokens = Tokenizer::new(key, Purpose::PersonKey);
         let list = &self.identities.identities;
         let mut anchor: Vec<u32> = (0..list.len() as u32).collect();
@@ -172,14 +177,19 @@ impl Resolution {
                 anchor[*cluster as usize] = index as u32;
             }
         }
-        self.cluster
-            .iter()
-            .map(|cluster| {
-                let anchor = &list[anchor[*cluster as usize] as usize];
-                let hex: String = anchor.token.iter().map(|byte| format!("{byte:02x}")).collect();
-                tokens.token(TokenField::PersonKey, &format!("person/{hex}")).to_hex()
-            })
-            .collect()
+        // A cluster is numbered by its smallest member: its token is made before any other
+        // member's is copied from it.
+        let mut person = Vec::with_capacity(list.len());
+        for (index, cluster) in self.cluster.iter().enumerate() {
+            let token = if *cluster as usize == index {
+                let anchor = &list[anchor[index] as usize];
+                tokens.token(TokenField::PersonKey, &format!("person/{}", hex::encode(anchor.token)))
+            } else {
+                person[*cluster as usize]
+            };
+            person.push(token);
+        }
+        person
     }
 }
 

@@ -549,7 +549,7 @@ pub(crate) mod tests {
             other_changes: Vec::new(),
             mistyped_copy: false,
             records: 1,
-            identity_key: format!("key{index}"),
+            identity_key: [index as u8; 32],
         }
     }
 

@@ -14,7 +14,14 @@ use deltalake::{
     DeltaTable,
     datafile::writer::{DeltaWriter, WriterConfig},
     datafusion::{
-        catalog::TableProvider, execution::runtime_env::RuntimeEnv, logical_expr::LogicalPlan, prelude::SessionContext,
+        arrow::datatypes::SchemaRef,
+        catalog::{TableProvider, streaming::StreamingTable},
+        datasource::provider_as_source,
+        error::DataFusionError,
+        execution::{TaskContext, runtime_env::RuntimeEnv},
+        logical_expr::{LogicalPlan, LogicalPlanBuilder},
+        physical_plan::{SendableRecordBatchStream, stream::RecordBatchStreamAdapter, streaming::PartitionStream},
+        prelude::SessionContext,
     },
     delta_datafusion::DeltaSessionContext,
     kernel::{
@@ -84,6 +91,40 @@ fn writer_properties(spec: &TableSpec) -> WriterProperties {
         builder = builder.set_column_dictionary_enabled(column.name.as_str().into(), false);
     }
     builder.build()
+}
+
+/// The batches of an iterator as the one partition of a scan, read once.
+struct OneStream {
+    schema: SchemaRef,
+    batches: std::sync::Mutex<Option<Box<dyn Iterator<Item = Result<RecordBatch>> + Send>>>,
+}
+
+impl std::fmt::Debug for OneStream {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("OneStream").finish_non_exhaustive()
+    }
+}
+
+impl PartitionStream for OneStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _context: Arc<TaskContext>) -> SendableRecordBatchStream {
+        // Planned once and run once by the writer; a second run would see no rows.
+        let batches = self
+            .batches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| Box::new(std::iter::empty()));
+        Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            futures::stream::iter(
+                batches.map(|batch| batch.map_err(|error| DataFusionError::External(Box::new(error)))),
+            ),
+        ))
+    }
 }
 
 /// The rows a table is overwritten with.
@@ -371,6 +412,42 @@ impl Warehouse {
             spec.name,
             spec.description,
             ModelRows::Batches(batches),
+            writer_properties(spec),
+            false,
+            ModelWrite::default(),
+        )
+        .await
+    }
+
+    /// [`Self::replace_table`] with batches made one at a time by `batches`, each written before
+    /// the next is made: for a table whose rows, as Arrow all at once, would not fit the memory
+    /// that holds them compactly elsewhere (linkage's `person_map` of a nation's identities).
+    pub async fn replace_table_batched(
+        &self,
+        spec: &TableSpec,
+        batches: impl Iterator<Item = Result<RecordBatch>> + Send + 'static,
+    ) -> Result<u64> {
+        let delta = |source: DataFusionError| WarehouseError::Delta {
+            table: spec.name.to_string(),
+            source: Box::new(source.into()),
+        };
+        let source = OneStream {
+            schema: spec.schema(),
+            batches: std::sync::Mutex::new(Some(Box::new(batches))),
+        };
+        let table = StreamingTable::try_new(spec.schema(), vec![Arc::new(source)]).map_err(delta)?;
+        let plan = LogicalPlanBuilder::scan(spec.name, provider_as_source(Arc::new(table)), None)
+            .and_then(LogicalPlanBuilder::build)
+            .map_err(delta)?;
+        let table = self.open(spec).await?;
+        overwrite(
+            table,
+            spec.name,
+            spec.description,
+            ModelRows::Plan {
+                plan,
+                runtime: Arc::new(RuntimeEnv::default()),
+            },
             writer_properties(spec),
             false,
             ModelWrite::default(),
