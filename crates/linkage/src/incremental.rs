@@ -42,6 +42,9 @@ use crate::{
     resolve,
 };
 
+/// Rows per batch of what linkage writes (summaries, `person_map`).
+const BATCH_ROWS: usize = 1 << 16;
+
 /// Parquet metadata key: the delivery's `record_tokens` files the summary was made from.
 const SOURCE_FILES: &str = "kaigo.record_tokens_files";
 
@@ -153,7 +156,6 @@ async fn write_person_map(
 ) -> Result<u64, LinkageError> {
     // Held as bytes and written as hex a batch at a time: a nation's keys as strings all at
     // once would be gigabytes.
-    const BATCH_ROWS: usize = 1 << 16;
     let spec = PersonMapRow::spec();
     let mut keys: Vec<([u8; 32], [u8; 32])> = (resolution.identities.identities.iter())
         .zip(resolution.person_tokens(key))
@@ -178,7 +180,7 @@ async fn write_person_map(
         start = end;
         Some(rows.finish())
     });
-    Ok(warehouse.replace_table_batched(spec, batches).await?)
+    Ok(warehouse.replace_table(spec, batches).await?)
 }
 
 fn summary_error(path: &Path, problem: impl std::fmt::Display) -> LinkageError {
@@ -312,7 +314,6 @@ fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
 
 fn write_summary(path: &Path, summary: &Identities, sources: &str) -> Result<(), LinkageError> {
     // A batch at a time: the whole summary as Arrow would be a second copy of it.
-    const BATCH_ROWS: usize = 1 << 16;
     let temporary = path.with_extension("parquet.tmp");
     let file = std::fs::File::create(&temporary).map_err(|error| summary_error(&temporary, error))?;
     let properties = WriterProperties::builder()

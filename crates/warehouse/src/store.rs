@@ -399,30 +399,11 @@ impl Warehouse {
     }
 
     /// Replace every row of a derived table (see [`crate::derived_tables`]) with `batches`, in one
-    /// Delta commit: readers see the old table or the new one. Returns the new version.
-    pub async fn replace_table(&self, spec: &TableSpec, batches: Vec<RecordBatch>) -> Result<u64> {
-        if batches.iter().any(|batch| batch.schema() != spec.schema()) {
-            return Err(WarehouseError::Schema {
-                table: spec.name.to_string(),
-            });
-        }
-        let table = self.open(spec).await?;
-        overwrite(
-            table,
-            spec.name,
-            spec.description,
-            ModelRows::Batches(batches),
-            writer_properties(spec),
-            false,
-            ModelWrite::default(),
-        )
-        .await
-    }
-
-    /// [`Self::replace_table`] with batches made one at a time by `batches`, each written before
-    /// the next is made: for a table whose rows, as Arrow all at once, would not fit the memory
-    /// that holds them compactly elsewhere (linkage's `person_map` of a nation's identities).
-    pub async fn replace_table_batched(
+    /// Delta commit: readers see the old table or the new one. Returns the new version. Each batch
+    /// is made when the writer asks for it and written before the next is made, so a table whose
+    /// rows would not fit in memory as Arrow all at once (linkage's `person_map` of a nation's
+    /// identities) never is.
+    pub async fn replace_table(
         &self,
         spec: &TableSpec,
         batches: impl Iterator<Item = Result<RecordBatch>> + Send + 'static,
@@ -431,9 +412,16 @@ impl Warehouse {
             table: spec.name.to_string(),
             source: Box::new(source.into()),
         };
+        let (schema, table) = (spec.schema(), spec.name);
+        let checked = batches.map(move |batch| match batch {
+            Ok(batch) if batch.schema() != schema => Err(WarehouseError::Schema {
+                table: table.to_string(),
+            }),
+            other => other,
+        });
         let source = OneStream {
             schema: spec.schema(),
-            batches: std::sync::Mutex::new(Some(Box::new(batches))),
+            batches: std::sync::Mutex::new(Some(Box::new(checked))),
         };
         let table = StreamingTable::try_new(spec.schema(), vec![Arc::new(source)]).map_err(delta)?;
         let plan = LogicalPlanBuilder::scan(spec.name, provider_as_source(Arc::new(table)), None)
