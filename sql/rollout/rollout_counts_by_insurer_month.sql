@@ -7,11 +7,12 @@ with registry as (
     from dim_insurer_months
 ),
 
--- The last month whose year of follow-up the panel covers: a registry month after it has null
--- outcome counts also where the panel has no row for the insurer.
-complete_follow_up as (
+-- The panel's last month: person counts are known up to it, and outcome counts up to twelve
+-- months before it. A registry month after it (a delivery's registry is of its own month, its
+-- claims of the month before) has null person counts also where the panel has no row.
+panel_end as (
     select
-        cast((max(month_key) - max(month_key) % 100) / 100 * 12 + max(month_key) % 100 - 1 as int) - 12
+        cast((max(month_key) - max(month_key) % 100) / 100 * 12 + max(month_key) % 100 - 1 as int)
             as last_month_index
     from fct_insurer_panel_months
 ),
@@ -27,23 +28,30 @@ select
     registry.month_key,
     registry.prefecture_code,
     registry.insured_population,
-    coalesce(person_counts.n_certified, 0) as n_certified,
-    coalesce(person_counts.n_certified_level_3_plus, 0) as n_certified_level_3_plus,
-    coalesce(person_counts.n_new_certifications, 0) as n_new_certifications,
-    coalesce(person_counts.n_users, 0) as n_users,
-    coalesce(person_counts.n_in_home_users, 0) as n_in_home_users,
-    coalesce(person_counts.n_facility_users, 0) as n_facility_users,
-    coalesce(person_counts.n_deaths, 0) as n_deaths,
-    case when registry.month_index <= complete_follow_up.last_month_index
+    case when registry.month_index <= panel_end.last_month_index
+        then coalesce(person_counts.n_certified, 0) end as n_certified,
+    case when registry.month_index <= panel_end.last_month_index
+        then coalesce(person_counts.n_certified_level_3_plus, 0) end as n_certified_level_3_plus,
+    case when registry.month_index <= panel_end.last_month_index
+        then coalesce(person_counts.n_new_certifications, 0) end as n_new_certifications,
+    case when registry.month_index <= panel_end.last_month_index
+        then coalesce(person_counts.n_users, 0) end as n_users,
+    case when registry.month_index <= panel_end.last_month_index
+        then coalesce(person_counts.n_in_home_users, 0) end as n_in_home_users,
+    case when registry.month_index <= panel_end.last_month_index
+        then coalesce(person_counts.n_facility_users, 0) end as n_facility_users,
+    case when registry.month_index <= panel_end.last_month_index
+        then coalesce(person_counts.n_deaths, 0) end as n_deaths,
+    case when registry.month_index <= panel_end.last_month_index - 12
         then coalesce(person_counts.n_certified_died_within_year, 0) end as n_certified_died_within_year,
-    case when registry.month_index <= complete_follow_up.last_month_index
+    case when registry.month_index <= panel_end.last_month_index - 12
         then coalesce(person_counts.n_certified_admitted_within_year, 0) end as n_certified_admitted_within_year,
     coalesce(onboarding.n_provider_reported_users, 0) as n_provider_reported_users,
     coalesce(onboarding.n_users_with_consent, 0) as n_users_with_consent,
     coalesce(onboarding.n_providers, 0) as n_providers,
     coalesce(onboarding.n_client_certificate, 0) as n_providers_client_certificate
 from registry
-cross join complete_follow_up
+cross join panel_end
 left join fct_insurer_panel_months as person_counts
     on registry.insurer_number = person_counts.insurer_number
     and registry.month_key = person_counts.month_key

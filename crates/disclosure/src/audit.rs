@@ -5,9 +5,9 @@
 //! fails); [`audit_exact`] optimizes both bounds of every cell.
 //!
 //! The attacker knows that every cell is a non-negative count and that every relation of the
-//! table holds. The program is the linear relaxation (as in τ-ARGUS's audit): the interval it
-//! gives contains every integer solution, so a width that passes here passes for an attacker
-//! restricted to integers too.
+//! table holds; a cell not available is in none (see [`Table`]). The program is the linear
+//! relaxation (as in τ-ARGUS's audit): the interval it gives contains every integer solution, so
+//! a width that passes here passes for an attacker restricted to integers too.
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution, SolveOutcome, Variable};
 use rayon::prelude::*;
@@ -79,6 +79,18 @@ pub struct Within {
     pub complement: usize,
 }
 
+/// A regularity an attacker can read off a release and use, though no definition makes it hold:
+/// one cell never exceeds another — a count that only rises, month to month; service users
+/// within certified persons. `[table, cell]` each. Unlike [`Within`], the difference is not a
+/// count the rules protect; a cell not available bounds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Order {
+    /// The cell that is at most the other.
+    pub smaller: [usize; 2],
+    /// The cell that is at least the other.
+    pub larger: [usize; 2],
+}
+
 /// The interval an attacker can narrow one suppressed cell to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellInterval {
@@ -136,20 +148,26 @@ impl AuditReport {
 /// with as few linear programs as it takes. An interval is exact for a cell that fails; for a
 /// cell that passes it is the widest range seen, which the true interval contains.
 pub fn audit(table: &Table, status: &[CellStatus]) -> Result<AuditReport> {
-    audit_with(&[table], &[status], &[], Mode::Prove, None)
+    audit_with(&[table], &[status], &[], &[], Mode::Prove, None)
 }
 
 /// Like [`audit`], with the exact minimum and maximum of every suppressed cell (two linear
 /// programs per cell: slow on large components; for reports and hand-checked fixtures).
 pub fn audit_exact(table: &Table, status: &[CellStatus]) -> Result<AuditReport> {
-    audit_with(&[table], &[status], &[], Mode::Exact, None)
+    audit_with(&[table], &[status], &[], &[], Mode::Exact, None)
 }
 
-/// Audits tables published together whose counts nest ([`Within`]): the attacker's programs hold
-/// every table's relations and every link's inequalities at once. `statuses[t]` is the pattern
-/// of `tables[t]`; intervals name their table.
-pub fn audit_linked(tables: &[&Table], statuses: &[&[CellStatus]], links: &[Within]) -> Result<AuditReport> {
-    audit_with(tables, statuses, links, Mode::Prove, None)
+/// Audits tables published together whose counts nest ([`Within`]) or whose cells are ordered
+/// ([`Order`]): the attacker's programs hold every table's relations and every link's and
+/// order's inequalities at once. `statuses[t]` is the pattern of `tables[t]`; intervals name
+/// their table.
+pub fn audit_linked(
+    tables: &[&Table],
+    statuses: &[&[CellStatus]],
+    links: &[Within],
+    orders: &[Order],
+) -> Result<AuditReport> {
+    audit_with(tables, statuses, links, orders, Mode::Prove, None)
 }
 
 /// [`audit_linked`] starting from the intervals an audit of a sub-pattern found (the same
@@ -161,24 +179,32 @@ pub fn audit_linked_from(
     tables: &[&Table],
     statuses: &[&[CellStatus]],
     links: &[Within],
+    orders: &[Order],
     earlier: &AuditReport,
 ) -> Result<AuditReport> {
-    audit_with(tables, statuses, links, Mode::Prove, Some(earlier))
+    audit_with(tables, statuses, links, orders, Mode::Prove, Some(earlier))
 }
 
 /// [`audit_linked`] with the exact interval of every suppressed cell.
-pub fn audit_linked_exact(tables: &[&Table], statuses: &[&[CellStatus]], links: &[Within]) -> Result<AuditReport> {
-    audit_with(tables, statuses, links, Mode::Exact, None)
+pub fn audit_linked_exact(
+    tables: &[&Table],
+    statuses: &[&[CellStatus]],
+    links: &[Within],
+    orders: &[Order],
+) -> Result<AuditReport> {
+    audit_with(tables, statuses, links, orders, Mode::Exact, None)
 }
 
 fn audit_with(
     tables: &[&Table],
     statuses: &[&[CellStatus]],
     links: &[Within],
+    orders: &[Order],
     mode: Mode,
     earlier: Option<&AuditReport>,
 ) -> Result<AuditReport> {
     check_shapes(tables, statuses, links)?;
+    check_orders(tables, orders)?;
     // Every table's cells side by side: table t's cell c is cell offsets[t] + c.
     let mut offsets = Vec::with_capacity(tables.len());
     let mut n_cells = 0;
@@ -191,8 +217,9 @@ fn audit_with(
     for (table, status) in tables.iter().zip(statuses) {
         for cell in 0..table.len() {
             values.push(table.value(cell));
-            // None: published.
+            // None: published, or not available (in no constraint: nothing to audit).
             required.push(match status[cell] {
+                _ if !table.is_available(cell) => None,
                 CellStatus::Published => None,
                 CellStatus::Primary => Some(table.protection(cell).unwrap_or(1)),
                 CellStatus::Secondary => Some(1),
@@ -206,6 +233,7 @@ fn audit_with(
         let complement = &statuses[link.complement];
         for cell in 0..tables[link.complement].len() {
             required[offsets[link.complement] + cell] = match complement[cell] {
+                _ if !tables[link.complement].is_available(cell) => None,
                 CellStatus::Primary => Some(tables[link.complement].protection(cell).unwrap_or(1)),
                 _ => None,
             };
@@ -261,6 +289,10 @@ fn audit_with(
     for link in links {
         let [subset, superset, complement] = [link.subset, link.superset, link.complement].map(|t| offsets[t]);
         for cell in 0..tables[link.subset].len() {
+            // A count not available bounds nothing, and is bounded by nothing.
+            if !tables[link.subset].is_available(cell) || !tables[link.superset].is_available(cell) {
+                continue;
+            }
             if is_suppressed(complement + cell) {
                 add(
                     &mut [(subset + cell, 1.0), (complement + cell, 1.0), (superset + cell, -1.0)].into_iter(),
@@ -272,6 +304,19 @@ fn audit_with(
                     Sense::AtMost,
                 );
             }
+        }
+    }
+    for order in orders {
+        let ([smaller_table, smaller], [larger_table, larger]) = (order.smaller, order.larger);
+        if tables[smaller_table].is_available(smaller) && tables[larger_table].is_available(larger) {
+            add(
+                &mut [
+                    (offsets[smaller_table] + smaller, 1.0),
+                    (offsets[larger_table] + larger, -1.0),
+                ]
+                .into_iter(),
+                Sense::AtMost,
+            );
         }
     }
 
@@ -420,6 +465,28 @@ fn check_shapes(tables: &[&Table], statuses: &[&[CellStatus]], links: &[Within])
             return mismatch(format!(
                 "link {link:?}: the complement is not the superset minus the subset"
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Orders must name cells of the tables given, and the data must keep them (the true table is
+/// one the attacker's programs must allow).
+fn check_orders(tables: &[&Table], orders: &[Order]) -> Result<()> {
+    for order in orders {
+        let value = |[table, cell]: [usize; 2]| tables.get(table).filter(|t| cell < t.len()).map(|t| t.value(cell));
+        match (value(order.smaller), value(order.larger)) {
+            (Some(smaller), Some(larger)) if smaller <= larger => {}
+            (Some(_), Some(_)) => {
+                return Err(DisclosureError::Table {
+                    reason: format!("order {order:?}: the data breaks it"),
+                });
+            }
+            _ => {
+                return Err(DisclosureError::Table {
+                    reason: format!("order {order:?} names a cell that is not given"),
+                });
+            }
         }
     }
     Ok(())

@@ -40,7 +40,7 @@ pub mod release;
 pub mod rules;
 pub mod table;
 
-pub use audit::{AuditReport, CellInterval, Within, audit, audit_exact, audit_linked, audit_linked_exact};
+pub use audit::{AuditReport, CellInterval, Order, Within, audit, audit_exact, audit_linked, audit_linked_exact};
 pub use error::{DisclosureError, Result};
 pub use protect::{CellStatus, Protection, primary_pattern, protect, protect_linked};
 pub use rules::{AreaUnit, CountUnit, Minimum, Rules};

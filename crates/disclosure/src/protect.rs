@@ -13,17 +13,20 @@
 //!    difference (certified below level 3): a cell that a linked table's published count bounds
 //!    gets that count suppressed before step 2's choice, and a sensitive difference gets its
 //!    subset's count suppressed (else its superset's).
+//! 4. Cells ordered by a regularity ([`Order`]: a count that only rises, users within certified)
+//!    are in the audit's programs too: a failing cell that a published cell bounds through an
+//!    order gets that cell suppressed, as a linked count's would be.
 //!
 //! The candidate is always chosen by the same key — a non-zero cell before a zero (a zero adds
-//! no uncertainty), a part before a total, the smallest value that closes the gap, then the lowest cell index — so the
-//! same tables give the same pattern.
+//! no uncertainty), a part before a total, the smallest value that closes the gap, then the
+//! lowest cell index — so the same tables give the same pattern.
 
 use serde::Serialize;
 use tracing::debug;
 
 use crate::{
     DisclosureError, Result,
-    audit::{AuditReport, Within, audit_linked_from},
+    audit::{AuditReport, Order, Within, audit_linked_from},
     table::{Relation, Table},
 };
 
@@ -71,7 +74,7 @@ pub fn primary_pattern(table: &Table) -> Vec<CellStatus> {
 /// below its protection. Fails when even suppressing every candidate cannot protect a cell (a
 /// sensitive grand total with nothing around it).
 pub fn protect(table: &Table) -> Result<Protection> {
-    let mut protections = protect_linked(&[table], &[])?;
+    let mut protections = protect_linked(&[table], &[], &[])?;
     Ok(protections.remove(0))
 }
 
@@ -83,8 +86,13 @@ pub fn protect(table: &Table) -> Result<Protection> {
 /// widened within its own table. Returns one protection per table, each with the joint audit's
 /// intervals of its own cells and the joint counts of programs and rounds; a complement's says
 /// which of its sensitive cells the pattern hides (`Primary`, proven by the audit).
-pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protection>> {
+pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> Result<Vec<Protection>> {
     let relations: Vec<Vec<Relation>> = tables.iter().map(|table| table.relations()).collect();
+    let mut orders_of_cell: std::collections::HashMap<[usize; 2], Vec<Order>> = Default::default();
+    for order in orders {
+        orders_of_cell.entry(order.smaller).or_default().push(*order);
+        orders_of_cell.entry(order.larger).or_default().push(*order);
+    }
     let relations_of_cell: Vec<Vec<Vec<usize>>> = tables
         .iter()
         .zip(&relations)
@@ -98,6 +106,13 @@ pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protect
             of_cell
         })
         .collect();
+    let context = Context {
+        tables,
+        relations: &relations,
+        relations_of_cell: &relations_of_cell,
+        links,
+        orders_of_cell: &orders_of_cell,
+    };
     let mut statuses: Vec<Vec<CellStatus>> = tables.iter().map(|table| primary_pattern(table)).collect();
     let mut n_rounds = 0;
     let mut attempts: std::collections::BTreeMap<(usize, usize), usize> = Default::default();
@@ -122,7 +137,7 @@ pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protect
             }
         }
         let patterns: Vec<&[CellStatus]> = statuses.iter().map(Vec::as_slice).collect();
-        let report = audit_linked_from(tables, &patterns, links, &earlier)?;
+        let report = audit_linked_from(tables, &patterns, links, orders, &earlier)?;
         let failures: Vec<(usize, usize)> = report
             .failures()
             .map(|interval| (interval.table, interval.cell))
@@ -155,15 +170,7 @@ pub fn protect_linked(tables: &[&Table], links: &[Within]) -> Result<Vec<Protect
             // A cell that fails again gets the next place's candidate: the one tried first did
             // not hold the bound that pins it.
             let attempt = attempts.entry((table, cell)).or_insert(0);
-            let candidate = choose_candidate(
-                tables,
-                &relations,
-                &relations_of_cell,
-                &statuses,
-                links,
-                (table, cell),
-                *attempt,
-            );
+            let candidate = choose_candidate(&context, &statuses, (table, cell), *attempt);
             *attempt += 1;
             tracing::trace!(table, cell, ?candidate, "widened by suppressing");
             if let Some((table, candidate)) = candidate {
@@ -201,44 +208,83 @@ fn split(report: AuditReport, statuses: Vec<Vec<CellStatus>>, n_rounds: usize) -
         .collect()
 }
 
-/// The published cell of a linked table that bounds a failing cell: its superset's count (a
-/// ceiling), else a non-zero count of one of its subsets (a floor; a zero floors nothing).
+/// What the choice of a candidate reads: the tables, their relations (and each cell's), the
+/// links and each cell's orders.
+struct Context<'a> {
+    tables: &'a [&'a Table],
+    relations: &'a [Vec<Relation>],
+    relations_of_cell: &'a [Vec<Vec<usize>>],
+    links: &'a [Within],
+    orders_of_cell: &'a std::collections::HashMap<[usize; 2], Vec<Order>>,
+}
+
+/// The published cell that bounds a failing cell through a link or an order: a ceiling (its
+/// superset's count, a cell it is at most), else a non-zero floor (one of its subsets' counts, a
+/// cell it is at least; a zero floors nothing).
 fn bounding_counterpart(
-    tables: &[&Table],
+    context: &Context<'_>,
     statuses: &[Vec<CellStatus>],
-    links: &[Within],
     table: usize,
     cell: usize,
 ) -> Option<(usize, usize)> {
-    let published = |other: usize| statuses[other][cell] == CellStatus::Published;
-    let ceilings = links
-        .iter()
-        .filter(|link| link.subset == table && published(link.superset))
-        .map(|link| link.superset);
-    let floors = links
-        .iter()
-        .filter(|link| link.superset == table && published(link.subset) && tables[link.subset].value(cell) > 0)
-        .map(|link| link.subset);
-    ceilings.chain(floors).next().map(|other| (other, cell))
+    let tables = context.tables;
+    let published = |[other, other_cell]: [usize; 2]| {
+        statuses[other][other_cell] == CellStatus::Published
+            && tables[other].is_available(other_cell)
+            && !tables[other].is_public(other_cell)
+    };
+    let floor = |[other, other_cell]: [usize; 2]| published([other, other_cell]) && tables[other].value(other_cell) > 0;
+    let orders = context
+        .orders_of_cell
+        .get(&[table, cell])
+        .map_or(&[][..], Vec::as_slice);
+    let ceilings = (context.links.iter())
+        .filter(|link| link.subset == table)
+        .map(|link| [link.superset, cell])
+        .chain(
+            orders
+                .iter()
+                .filter(|order| order.smaller == [table, cell])
+                .map(|order| order.larger),
+        )
+        .filter(|other| published(*other));
+    let floors = (context.links.iter())
+        .filter(|link| link.superset == table)
+        .map(|link| [link.subset, cell])
+        .chain(
+            orders
+                .iter()
+                .filter(|order| order.larger == [table, cell])
+                .map(|order| order.smaller),
+        )
+        .filter(|other| floor(*other));
+    ceilings
+        .chain(floors)
+        .next()
+        .map(|[other, other_cell]| (other, other_cell))
 }
 
-/// Step 2's choice for a cell the audit can narrow: the published count of a linked table that
-/// bounds it; else, by turns as it keeps failing, the candidate of a relation with the fewest
-/// suppressed cells (where the attacker's bound is tightest) of its own table, of each hidden
-/// counterpart in a linked table (pinned in its table, it pins the cell through the
-/// inequality), and of the relations reached through its suppressed neighbours, nearest first
+/// Step 2's choice for a cell the audit can narrow: the published cell of a linked table or an
+/// order that bounds it; else, by turns as it keeps failing, the candidate of a relation with
+/// the fewest suppressed cells (where the attacker's bound is tightest) of its own table, of
+/// each hidden counterpart in a linked table and each hidden cell it is ordered with (pinned
+/// there, it pins the cell through the inequality), and of the relations reached through its suppressed neighbours, nearest first
 /// (the published cells that pin it down may sit there) — the next such relation on each round
 /// of turns. A difference takes turns between its difference table and its two counts' tables.
 fn choose_candidate(
-    tables: &[&Table],
-    relations: &[Vec<Relation>],
-    relations_of_cell: &[Vec<Vec<usize>>],
+    context: &Context<'_>,
     statuses: &[Vec<CellStatus>],
-    links: &[Within],
     (table, cell): (usize, usize),
     attempt: usize,
 ) -> Option<(usize, usize)> {
-    let own = |table: usize, attempt: usize| {
+    let Context {
+        tables,
+        relations,
+        relations_of_cell,
+        links,
+        orders_of_cell,
+    } = context;
+    let own_at = |[table, cell]: [usize; 2], attempt: usize| {
         own_relation_candidate(
             tables[table],
             &relations[table],
@@ -249,6 +295,7 @@ fn choose_candidate(
         )
         .map(|candidate| (table, candidate))
     };
+    let own = |table: usize, attempt: usize| own_at([table, cell], attempt);
     // A difference the audit narrows: widen it in the difference table (its relations are the
     // counts' relations subtracted), hiding a difference cell by hiding one of its counts, or
     // widen its counts in their own tables — by turns, as it keeps failing.
@@ -265,7 +312,7 @@ fn choose_candidate(
                 cell,
                 attempt,
             )
-            .map(|other| (count_hiding_difference(link, statuses, other), other))
+            .map(|other| (count_hiding_difference(tables, link, statuses, other), other))
         };
         let hidden = |count: usize| statuses[count][cell] != CellStatus::Published;
         return (0..3).find_map(|offset| match (attempt + offset) % 3 {
@@ -275,21 +322,30 @@ fn choose_candidate(
             _ => None,
         });
     }
-    if let Some(bound) = bounding_counterpart(tables, statuses, links, table, cell) {
+    if let Some(bound) = bounding_counterpart(context, statuses, table, cell) {
         return Some(bound);
     }
-    // Its own table, then its hidden counterparts (a published one is a bound, taken above).
-    let places: Vec<usize> = std::iter::once(table)
+    // Its own table, then its hidden counterparts and the hidden cells it is ordered with (a
+    // published one is a bound, taken above).
+    let orders = orders_of_cell.get(&[table, cell]).map_or(&[][..], Vec::as_slice);
+    let places: Vec<[usize; 2]> = std::iter::once([table, cell])
         .chain(links.iter().filter_map(|link| {
             if link.subset == table {
-                Some(link.superset)
+                Some([link.superset, cell])
             } else if link.superset == table {
-                Some(link.subset)
+                Some([link.subset, cell])
             } else {
                 None
             }
         }))
-        .filter(|place| *place == table || statuses[*place][cell] != CellStatus::Published)
+        .chain(orders.iter().map(|order| {
+            if order.smaller == [table, cell] {
+                order.larger
+            } else {
+                order.smaller
+            }
+        }))
+        .filter(|place| *place == [table, cell] || statuses[place[0]][place[1]] != CellStatus::Published)
         .collect();
     let neighbourhood = || {
         neighbourhood_candidate(
@@ -305,7 +361,7 @@ fn choose_candidate(
     // further out (a prefecture of one municipality is pinned by the nation's relation).
     let n_turns = places.len() + 1;
     (0..n_turns).find_map(|offset| match (attempt + offset) % n_turns {
-        turn if turn < places.len() => own(places[turn], attempt / n_turns),
+        turn if turn < places.len() => own_at(places[turn], attempt / n_turns),
         _ => neighbourhood(),
     })
 }
@@ -412,7 +468,7 @@ fn secure_difference(
     let mut changed = false;
     for cell in 0..complement.len() {
         if complement.protection(cell).is_some() && difference_status(link, statuses, cell) == CellStatus::Published {
-            hide_difference(link, statuses, cell);
+            hide_difference(tables, link, statuses, cell);
             changed = true;
         }
     }
@@ -425,7 +481,7 @@ fn secure_difference(
         while let Some(gap) = relation_gap(complement, relation, &derived, &required) {
             match best_candidate(complement, relation, &derived, gap) {
                 Some(candidate) => {
-                    hide_difference(link, statuses, candidate);
+                    hide_difference(tables, link, statuses, candidate);
                     derived[candidate] = CellStatus::Secondary;
                     changed = true;
                 }
@@ -451,14 +507,15 @@ fn difference_status(link: &Within, statuses: &[Vec<CellStatus>], cell: usize) -
 }
 
 /// Hides a difference cell: its subset's count, else its superset's.
-fn hide_difference(link: &Within, statuses: &mut [Vec<CellStatus>], cell: usize) {
-    let table = count_hiding_difference(link, statuses, cell);
+fn hide_difference(tables: &[&Table], link: &Within, statuses: &mut [Vec<CellStatus>], cell: usize) {
+    let table = count_hiding_difference(tables, link, statuses, cell);
     statuses[table][cell] = CellStatus::Secondary;
 }
 
-/// The count to hide to hide a difference cell: its subset's, unless that is hidden already.
-fn count_hiding_difference(link: &Within, statuses: &[Vec<CellStatus>], cell: usize) -> usize {
-    if statuses[link.subset][cell] == CellStatus::Published {
+/// The count to hide to hide a difference cell: its subset's, unless that is hidden already or
+/// public.
+fn count_hiding_difference(tables: &[&Table], link: &Within, statuses: &[Vec<CellStatus>], cell: usize) -> usize {
+    if statuses[link.subset][cell] == CellStatus::Published && !tables[link.subset].is_public(cell) {
         link.subset
     } else {
         link.superset
@@ -491,11 +548,12 @@ fn relation_gap(
         .filter(|gap| *gap > 0)
 }
 
-/// The published cell of a relation whose suppression best closes a gap.
+/// The published cell of a relation whose suppression best closes a gap (a public cell cannot be
+/// hidden).
 fn best_candidate(table: &Table, relation: &Relation, status: &[CellStatus], gap: u64) -> Option<usize> {
     relation
         .cells()
-        .filter(|cell| status[*cell] == CellStatus::Published)
+        .filter(|cell| status[*cell] == CellStatus::Published && !table.is_public(*cell))
         .min_by_key(|&cell| {
             let value = table.value(cell);
             let closes = value >= gap;

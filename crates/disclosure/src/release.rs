@@ -13,7 +13,7 @@ mod write;
 pub use protect::{AreaLevel, NOT_AVAILABLE_MARK, PublishedCell, Release, protect_release};
 use source::read_registry;
 pub use source::{REGISTRY_MODEL, SourceArea, SourceRows, read_source};
-pub use spec::{CountSpec, RateSpec, ReleaseSpec};
+pub use spec::{CountSpec, OverTime, RateSpec, ReleaseSpec};
 pub use write::{DATA_FLOW_INDICATOR, IndicatorReport, ReleaseReport, write};
 
 use kaigo_warehouse::Warehouse;

@@ -7,6 +7,13 @@
 //! the sum of its parts, along each dimension, at every level of the others) are exactly what
 //! the attacker can write down. Suppressing cells of the cube suppresses them in every table that
 //! shows them, which is what makes linked tables consistent.
+//!
+//! A cell can be *not available*: no one has its value (an outcome whose follow-up the data does
+//! not cover yet, a month the claims do not reach). It is not published and needs no protection,
+//! and every relation through it is dropped: with one of its terms free, such a relation says
+//! nothing about the others. A cell can be *public*: its value is known without the release (a
+//! structural zero the public registry implies), so it is published whatever the rules say and
+//! never hidden.
 
 use crate::{DisclosureError, Result};
 
@@ -124,6 +131,8 @@ pub struct Table {
     strides: Vec<usize>,
     values: Vec<u64>,
     protection: Vec<Option<u64>>,
+    unavailable: Vec<bool>,
+    public: Vec<bool>,
 }
 
 impl Table {
@@ -144,6 +153,8 @@ impl Table {
             strides,
             values: vec![0; n_cells],
             protection: vec![None; n_cells],
+            unavailable: vec![false; n_cells],
+            public: vec![false; n_cells],
         })
     }
 
@@ -196,6 +207,28 @@ impl Table {
         self.values[cell] = value;
     }
 
+    /// Marks a cell not available (see the module docs): it loses any protection set.
+    pub fn set_unavailable(&mut self, cell: usize) {
+        self.unavailable[cell] = true;
+        self.protection[cell] = None;
+    }
+
+    /// False for a cell no one has the value of.
+    pub fn is_available(&self, cell: usize) -> bool {
+        !self.unavailable[cell]
+    }
+
+    /// Marks a cell public (see the module docs): it loses any protection set.
+    pub fn set_public(&mut self, cell: usize) {
+        self.public[cell] = true;
+        self.protection[cell] = None;
+    }
+
+    /// True for a cell whose value is known without the release.
+    pub fn is_public(&self, cell: usize) -> bool {
+        self.public[cell]
+    }
+
     /// Recomputes every total from the leaf cells, so the relations hold exactly whatever was set
     /// on totals before.
     pub fn aggregate(&mut self) {
@@ -219,7 +252,8 @@ impl Table {
     }
 
     /// The cell-by-cell difference `superset − subset` of two tables of one shape whose counts
-    /// nest (see [`crate::Within`]), without protection: apply the rule for what it counts.
+    /// nest (see [`crate::Within`]), without protection: apply the rule for what it counts. A
+    /// difference is not available where either count is not.
     pub fn difference(superset: &Table, subset: &Table) -> Result<Table> {
         let same_shape = superset.dimensions.len() == subset.dimensions.len()
             && superset
@@ -241,11 +275,25 @@ impl Table {
             .ok_or_else(|| DisclosureError::Table {
                 reason: "a subset count exceeds its superset's, so they do not nest".into(),
             })?;
+        let unavailable = superset
+            .unavailable
+            .iter()
+            .zip(&subset.unavailable)
+            .map(|(large, small)| *large || *small)
+            .collect();
+        let public = superset
+            .public
+            .iter()
+            .zip(&subset.public)
+            .map(|(large, small)| *large && *small)
+            .collect();
         Ok(Table {
             dimensions: superset.dimensions.clone(),
             strides: superset.strides.clone(),
             protection: vec![None; values.len()],
             values,
+            unavailable,
+            public,
         })
     }
 
@@ -265,11 +313,13 @@ impl Table {
     }
 
     /// Sets the protection each cell needs from the rules: `rule(coordinates, value)` returns the
-    /// width of the interval an attacker must be left with when the cell is sensitive.
+    /// width of the interval an attacker must be left with when the cell is sensitive. A cell not
+    /// available or public needs none.
     pub fn apply_rule(&mut self, mut rule: impl FnMut(&[usize], u64) -> Option<u64>) {
         for cell in 0..self.len() {
             let coordinates = self.coordinates(cell);
-            self.protection[cell] = rule(&coordinates, self.values[cell]);
+            let is_ordinary = !self.unavailable[cell] && !self.public[cell];
+            self.protection[cell] = rule(&coordinates, self.values[cell]).filter(|_| is_ordinary);
         }
     }
 
@@ -279,7 +329,7 @@ impl Table {
     }
 
     /// Every additive relation: for each dimension, each node with parts, and every node of the
-    /// other dimensions.
+    /// other dimensions; none through a cell not available.
     pub fn relations(&self) -> Vec<Relation> {
         let mut relations = Vec::new();
         for axis in 0..self.dimensions.len() {
@@ -292,10 +342,13 @@ impl Table {
                     continue;
                 }
                 let base = cell - node * stride;
-                relations.push(Relation {
+                let relation = Relation {
                     total: cell,
                     parts: children.iter().map(|child| base + child * stride).collect(),
-                });
+                };
+                if relation.cells().all(|cell| !self.unavailable[cell]) {
+                    relations.push(relation);
+                }
             }
         }
         relations

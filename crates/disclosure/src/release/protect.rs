@@ -8,10 +8,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tracing::info;
 
-use super::{CountSpec, ReleaseSpec, SourceRows};
+use super::{CountSpec, OverTime, ReleaseSpec, SourceRows};
 use crate::{
-    AreaUnit, CellStatus, CountUnit, DisclosureError, Hierarchy, Protection, Result, Rules, SUPPRESSED_MARK, Table,
-    Within, protect_linked,
+    AreaUnit, CellStatus, CountUnit, DisclosureError, Hierarchy, Order, Protection, Result, Rules, SUPPRESSED_MARK,
+    Table, Within, protect_linked,
 };
 
 /// Area levels of the release.
@@ -47,8 +47,8 @@ pub struct Release {
     indicators: Vec<(Table, Protection)>,
     /// Per count, [`IndicatorReport::n_sensitive_differences`].
     pub(super) sensitive_differences: Vec<usize>,
-    /// Per count, by period node: not known for the period (see [`SourceRows::unavailable_months`]).
-    unavailable_periods: Vec<Vec<bool>>,
+    /// Per count, [`IndicatorReport::relations`].
+    pub(super) relations: Vec<Vec<String>>,
 }
 
 /// One protected count, as a linked group's protection gives it.
@@ -57,6 +57,7 @@ struct Indicator {
     table: Table,
     protection: Protection,
     sensitive_differences: usize,
+    relations: Vec<String>,
 }
 
 /// Area hierarchy, each area node's level, the source area of each municipal node, period hierarchy.
@@ -120,6 +121,49 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
         })
         .collect();
     check_links(spec, source)?;
+    // A municipal month the registry says is not live is a structural zero of a
+    // `zero_unless_live` count, and so is every total over such months alone.
+    let mark_structural_zeros = |table: &mut Table, count: usize| -> Result<()> {
+        let mut ordinary = Table::new(table.dimensions().to_vec())?;
+        for (area_node, source_area) in source_area_of_node.iter().enumerate() {
+            for (period_node, month) in month_of_node.iter().enumerate() {
+                let (Some(source_area), Some(month)) = (source_area, month) else {
+                    continue;
+                };
+                let is_zero = !source.live[*source_area][*month];
+                if is_zero && source.counts[count][*source_area][*month] > 0 {
+                    return Err(DisclosureError::Spec {
+                        origin: spec.source.clone(),
+                        reason: format!(
+                            "{} is not 0 for {} in {}, where the registry says the insurer is not live, but the \
+                             release spec declares it zero_unless_live",
+                            spec.counts[count].column, source.areas[*source_area].code, source.months[*month]
+                        ),
+                    });
+                }
+                ordinary.set(&[area_node, period_node], u64::from(!is_zero));
+            }
+        }
+        ordinary.aggregate();
+        for cell in 0..table.len() {
+            if ordinary.value(cell) == 0 && table.is_available(cell) {
+                table.set_public(cell);
+            }
+        }
+        Ok(())
+    };
+    // Source months' period nodes, in order, and the municipal area nodes.
+    let month_nodes: Vec<usize> = (0..source.months.len())
+        .map(|month| {
+            month_of_node
+                .iter()
+                .position(|node| *node == Some(month))
+                .expect("every month has a node")
+        })
+        .collect();
+    let municipal_nodes: Vec<usize> = (0..area.len())
+        .filter(|node| source_area_of_node[*node].is_some())
+        .collect();
     let apply_rules = |table: &mut Table, unit: CountUnit| {
         table.apply_rule(|coordinates, value| {
             let area_unit = match source_area_of_node[coordinates[0]] {
@@ -131,7 +175,8 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
             rules.primary_protection(unit, area_unit, value)
         });
     };
-    let build_table = |values: &Vec<Vec<u64>>, unit: CountUnit| -> Result<Table> {
+    let build_table = |count: usize| -> Result<Table> {
+        let values = &source.counts[count];
         let mut table = Table::new(vec![area.clone(), period.clone()])?;
         for (area_node, source_area) in source_area_of_node.iter().enumerate() {
             let Some(source_area) = source_area else { continue };
@@ -142,7 +187,21 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
             }
         }
         table.aggregate();
-        apply_rules(&mut table, unit);
+        // A month the count is not known for, and a fiscal year over it (a total over the known
+        // months alone would read as the year's), in every area.
+        let unavailable = source.unavailable_months.get(count).map_or(&[][..], Vec::as_slice);
+        let is_unavailable =
+            |node: usize| month_of_node[node].is_some_and(|month| unavailable.contains(&source.months[month]));
+        for cell in 0..table.len() {
+            let period_node = table.coordinates(cell)[1];
+            if is_unavailable(period_node) || period.children(period_node).iter().any(|child| is_unavailable(*child)) {
+                table.set_unavailable(cell);
+            }
+        }
+        if spec.counts[count].zero_unless_live && !source.live.is_empty() {
+            mark_structural_zeros(&mut table, count)?;
+        }
+        apply_rules(&mut table, spec.counts[count].unit);
         Ok(table)
     };
     let links = spec.links();
@@ -150,10 +209,7 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
     let protected_groups: Vec<Vec<Indicator>> = groups
         .par_iter()
         .map(|group| {
-            let mut tables: Vec<Table> = group
-                .iter()
-                .map(|count| build_table(&source.counts[*count], spec.counts[*count].unit))
-                .collect::<Result<_>>()?;
+            let mut tables: Vec<Table> = group.iter().map(|count| build_table(*count)).collect::<Result<_>>()?;
             // The group's links by position in the group, each with its complement table
             // (counted like its superset) after the group's counts.
             let local = |count: usize| group.iter().position(|member| *member == count);
@@ -171,10 +227,11 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
                 });
                 tables.push(complement);
             }
+            let (orders, relations) = regularities(spec, group, &tables, &month_nodes, &municipal_nodes);
             let table_refs: Vec<&Table> = tables.iter().collect();
             // Wall time is logged only: the release's files stay the same run to run.
             let started = std::time::Instant::now();
-            let mut protections = protect_linked(&table_refs, &group_links)?;
+            let mut protections = protect_linked(&table_refs, &group_links, &orders)?;
             let seconds = started.elapsed().as_secs_f64();
             // Per count of the group: the sensitive cells of its difference from its superset.
             let mut sensitive_differences = vec![0; group.len()];
@@ -203,34 +260,26 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
                 .zip(tables)
                 .zip(protections)
                 .zip(sensitive_differences)
-                .map(|(((count, table), protection), differences)| Indicator {
+                .zip(relations)
+                .map(|((((count, table), protection), differences), relations)| Indicator {
                     count,
                     table,
                     protection,
                     sensitive_differences: differences,
+                    relations,
                 })
                 .collect())
         })
         .collect::<Result<_>>()?;
-    // A period is unavailable when a month of it is: a fiscal year's total over known months
-    // alone would read as the year's.
-    let unavailable_periods = (0..spec.counts.len())
-        .map(|count| {
-            let unavailable = source.unavailable_months.get(count);
-            let is_unavailable = |node: usize| {
-                month_of_node[node]
-                    .is_some_and(|month| unavailable.is_some_and(|months| months.contains(&source.months[month])))
-            };
-            (0..period.len())
-                .map(|node| is_unavailable(node) || period.children(node).iter().any(|child| is_unavailable(*child)))
-                .collect()
-        })
-        .collect();
     let mut protected: Vec<Indicator> = protected_groups.into_iter().flatten().collect();
     protected.sort_by_key(|indicator| indicator.count);
     let sensitive_differences = protected
         .iter()
         .map(|indicator| indicator.sensitive_differences)
+        .collect();
+    let relations = protected
+        .iter_mut()
+        .map(|indicator| std::mem::take(&mut indicator.relations))
         .collect();
     let indicators = protected
         .into_iter()
@@ -244,8 +293,96 @@ pub fn protect_release(spec: &ReleaseSpec, source: &SourceRows, rules: &Rules) -
         period,
         indicators,
         sensitive_differences,
-        unavailable_periods,
+        relations,
     })
+}
+
+/// The orders an attacker can read off a linked group's counts (`at_most`, `over_time`), each
+/// wherever the data keeps it — a municipal cell against another count's, a municipal month
+/// against the next — and, per count of the group, the relations its audit holds, described.
+/// Orders at municipal cells imply those of every total, through the relations.
+fn regularities(
+    spec: &ReleaseSpec,
+    group: &[usize],
+    tables: &[Table],
+    month_nodes: &[usize],
+    municipal_nodes: &[usize],
+) -> (Vec<Order>, Vec<Vec<String>>) {
+    let mut orders = Vec::new();
+    let mut described = Vec::with_capacity(group.len());
+    for (local, count) in group.iter().enumerate() {
+        let count_spec = &spec.counts[*count];
+        let table = &tables[local];
+        let mut relations = vec!["totals over areas and fiscal years".to_string()];
+        if let Some(within) = &count_spec.within {
+            relations.push(format!("within {within}, and the difference protected as a count"));
+        }
+        // Where the data keeps `smaller ≤ larger` at every pair of [table, cell], the pair's
+        // orders; counted (kept, pairs).
+        let mut keep = |pairs: &mut dyn Iterator<Item = Vec<([usize; 2], [usize; 2])>>| {
+            let (mut kept, mut n_pairs) = (0, 0);
+            for pair in pairs {
+                let value = |[table, cell]: [usize; 2]| tables[table].value(cell);
+                let available = |[table, cell]: [usize; 2]| tables[table].is_available(cell);
+                if !pair
+                    .iter()
+                    .all(|(smaller, larger)| available(*smaller) && available(*larger))
+                {
+                    continue;
+                }
+                n_pairs += 1;
+                if pair.iter().all(|(smaller, larger)| value(*smaller) <= value(*larger)) {
+                    kept += 1;
+                    orders.extend(pair.iter().map(|(smaller, larger)| Order {
+                        smaller: *smaller,
+                        larger: *larger,
+                    }));
+                }
+            }
+            (kept, n_pairs)
+        };
+        for bound in &count_spec.at_most {
+            let Some(larger) = group.iter().position(|member| spec.counts[*member].column == *bound) else {
+                continue;
+            };
+            let (kept, n_pairs) = keep(&mut municipal_nodes.iter().flat_map(|area| {
+                month_nodes.iter().map(move |month| {
+                    let cell = table.cell(&[*area, *month]);
+                    vec![([local, cell], [larger, cell])]
+                })
+            }));
+            relations.push(format!("at most {bound}, in {kept} of {n_pairs} municipality-months"));
+        }
+        if count_spec.zero_unless_live {
+            let n_zeros = (municipal_nodes.iter())
+                .flat_map(|area| month_nodes.iter().map(move |month| table.cell(&[*area, *month])))
+                .filter(|cell| table.is_public(*cell))
+                .count();
+            relations.push(format!(
+                "0 where the public registry says the insurer is not live, published as such: {n_zeros} \
+                 municipality-months"
+            ));
+        }
+        if let Some(over_time) = count_spec.over_time {
+            let (kept, n_pairs) = keep(&mut municipal_nodes.iter().flat_map(|area| {
+                month_nodes.windows(2).map(move |months| {
+                    let (earlier, later) = (table.cell(&[*area, months[0]]), table.cell(&[*area, months[1]]));
+                    let rises = ([local, earlier], [local, later]);
+                    match over_time {
+                        OverTime::NonDecreasing => vec![rises],
+                        OverTime::Constant => vec![rises, (rises.1, rises.0)],
+                    }
+                })
+            }));
+            let name = match over_time {
+                OverTime::NonDecreasing => "never falls month to month",
+                OverTime::Constant => "never changes month to month",
+            };
+            relations.push(format!("{name}, in {kept} of {n_pairs} municipality-month pairs"));
+        }
+        described.push(relations);
+    }
+    (orders, described)
 }
 
 /// A count declared `within` another must not exceed it in any source row: the audit assumes it.
@@ -334,14 +471,10 @@ impl Release {
     /// Every published cell: counts, then rates, each by indicator, area and period.
     pub fn cells(&self) -> Vec<PublishedCell> {
         let mut cells = Vec::new();
-        // Not known for the cell's period: shown as not available, whatever its pattern (the
-        // zero stored for it tells nothing).
-        let is_unavailable =
-            |count: usize, table: &Table, cell: usize| self.unavailable_periods[count][table.coordinates(cell)[1]];
-        for (index, (spec, table, protection)) in self.indicators().enumerate() {
+        for (spec, table, protection) in self.indicators() {
             for cell in 0..table.len() {
                 let (area_level, area_code, prefecture_code, period_level, period_key) = self.locate(cell, table);
-                let is_unavailable = is_unavailable(index, table, cell);
+                let is_unavailable = !table.is_available(cell);
                 let is_suppressed = !is_unavailable && protection.status[cell] != CellStatus::Published;
                 let value = table.value(cell);
                 cells.push(PublishedCell {
@@ -378,8 +511,7 @@ impl Release {
             for cell in 0..numerator_table.len() {
                 let (area_level, area_code, prefecture_code, period_level, period_key) =
                     self.locate(cell, numerator_table);
-                let is_unavailable = is_unavailable(numerator_index, numerator_table, cell)
-                    || is_unavailable(denominator_index, denominator_table, cell);
+                let is_unavailable = !numerator_table.is_available(cell) || !denominator_table.is_available(cell);
                 let is_suppressed = !is_unavailable
                     && (numerator.status[cell] != CellStatus::Published
                         || denominator.status[cell] != CellStatus::Published);

@@ -24,9 +24,14 @@ pub struct SourceRows {
     /// Per count of the spec: values by area (outer) and month (inner); a missing row is 0.
     pub counts: Vec<Vec<Vec<u64>>>,
     /// Per count of the spec: months it is not known for yet (null in the source: an outcome
-    /// whose follow-up year the data does not cover). Published as not available, with every
-    /// total over them; protected as the zeros they are stored as.
+    /// whose follow-up year the data does not cover, a month the claims do not reach yet).
+    /// Published as not available, with every total over them, and out of every relation the
+    /// audit uses (stored as 0).
     pub unavailable_months: Vec<Vec<u32>>,
+    /// By area (outer) and month (inner): whether the public registry says the insurer is live
+    /// (read when a count is `zero_unless_live`; empty otherwise, and then nothing is taken as a
+    /// structural zero).
+    pub live: Vec<Vec<bool>>,
 }
 
 /// A municipal unit.
@@ -124,7 +129,7 @@ pub async fn read_source(warehouse: &Warehouse, spec: &ReleaseSpec) -> Result<(S
             counts[count][area_index[area.as_str()]][month] = *value;
         }
     }
-    let areas = areas
+    let areas: Vec<SourceArea> = areas
         .into_iter()
         .map(|(code, (prefecture, population))| SourceArea {
             code,
@@ -136,12 +141,18 @@ pub async fn read_source(warehouse: &Warehouse, spec: &ReleaseSpec) -> Result<(S
         .into_iter()
         .map(|months| months.into_iter().collect())
         .collect();
+    let live = if spec.counts.iter().any(|count| count.zero_unless_live) {
+        read_live(warehouse, &areas, &months).await?
+    } else {
+        Vec::new()
+    };
     Ok((
         SourceRows {
             areas,
             months,
             counts,
             unavailable_months,
+            live,
         },
         version,
     ))
@@ -149,6 +160,40 @@ pub async fn read_source(warehouse: &Warehouse, spec: &ReleaseSpec) -> Result<(S
 
 /// The model of public roll-out facts the release carries, with [`DATA_FLOW_INDICATOR`] added.
 pub const REGISTRY_MODEL: &str = "rollout_public_registry_by_insurer_month";
+
+/// Whether each area is live in each month, by the public registry (an insurer-month it does not
+/// list counts as live: nothing is inferred from a missing row).
+async fn read_live(warehouse: &Warehouse, areas: &[SourceArea], months: &[u32]) -> Result<Vec<Vec<bool>>> {
+    let registry = read_registry(warehouse).await?;
+    let column = |name: &str| {
+        registry
+            .column_by_name(name)
+            .ok_or_else(|| DisclosureError::SourceRows {
+                model: REGISTRY_MODEL.into(),
+                reason: format!("no column {name}"),
+            })
+    };
+    let insurers = cast(column("insurer_number")?, &DataType::Utf8)?;
+    let insurers = insurers.as_any().downcast_ref::<StringArray>().expect("utf8");
+    let month_keys = cast(column("month_key")?, &DataType::Int64)?;
+    let month_keys = month_keys.as_any().downcast_ref::<Int64Array>().expect("int64");
+    let is_live = column("is_live")?
+        .as_any()
+        .downcast_ref::<arrow::array::BooleanArray>()
+        .ok_or_else(|| DisclosureError::SourceRows {
+            model: REGISTRY_MODEL.into(),
+            reason: "is_live is not boolean".into(),
+        })?;
+    let mut live = vec![vec![true; months.len()]; areas.len()];
+    for row in 0..registry.num_rows() {
+        let area = areas.binary_search_by(|area| area.code.as_str().cmp(insurers.value(row)));
+        let month = months.binary_search(&(month_keys.value(row) as u32));
+        if let (Ok(area), Ok(month)) = (area, month) {
+            live[area][month] = is_live.is_null(row) || is_live.value(row);
+        }
+    }
+    Ok(live)
+}
 
 /// The public registry (no counts of persons or providers), ordered by insurer and month.
 pub(super) async fn read_registry(warehouse: &Warehouse) -> Result<RecordBatch> {

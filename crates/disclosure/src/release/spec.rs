@@ -1,4 +1,5 @@
-//! The release spec: which model, which counts (with their units and nesting) and which rates.
+//! The release spec: which model, which counts (with their units, nesting and regularities) and
+//! which rates.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +44,31 @@ pub struct CountSpec {
     /// an attacker knows it, so the two are audited together.
     #[serde(default)]
     pub within: Option<String>,
+    /// Counts this one does not exceed in practice, though no definition says so (service users
+    /// within certified persons): an attacker who sees it hold in the published cells may assume
+    /// it, so the audit holds it, cell by cell, wherever the data keeps it.
+    #[serde(default)]
+    pub at_most: Vec<String>,
+    /// How the count moves from one month to the next in a municipality, as an attacker can read
+    /// off the published months: held by the audit wherever the data keeps it.
+    #[serde(default)]
+    pub over_time: Option<OverTime>,
+    /// Zero wherever the public registry says the insurer is not live (no provider reports users
+    /// to a hub the insurer has not joined): anyone can read those zeros off the registry, so
+    /// they are published as 0 whatever the rules say, never hidden, and the release fails if
+    /// the data breaks one.
+    #[serde(default)]
+    pub zero_unless_live: bool,
+}
+
+/// A count's regularity over months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverTime {
+    /// Never falls (providers with a client certificate: once set up, kept).
+    NonDecreasing,
+    /// Never changes (the providers of an area).
+    Constant,
 }
 
 /// One published rate: numerator / denominator × per.
@@ -106,6 +132,25 @@ impl ReleaseSpec {
                 )));
             }
         }
+        for count in &spec.counts {
+            for bound in &count.at_most {
+                match spec.counts.iter().find(|other| &other.column == bound) {
+                    None => {
+                        return Err(invalid(format!(
+                            "count {} is at most {bound}, which is not a count of the release",
+                            count.column
+                        )));
+                    }
+                    Some(other) if other.unit != count.unit || other.column == count.column => {
+                        return Err(invalid(format!(
+                            "count {} is at most {bound}: it must be another count of the same unit",
+                            count.column
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         for rate in &spec.rates {
             for column in [&rate.numerator, &rate.denominator] {
                 if !counts.contains(&column.as_str()) {
@@ -139,17 +184,35 @@ impl ReleaseSpec {
             .collect()
     }
 
-    /// The counts audited together: those joined by `within` links, each group in count order.
+    /// The `at_most` pairs, by count index: (smaller, larger).
+    pub fn at_most_pairs(&self) -> Vec<(usize, usize)> {
+        let index_of = |column: &str| self.counts.iter().position(|count| count.column == column);
+        self.counts
+            .iter()
+            .enumerate()
+            .flat_map(|(smaller, count)| {
+                (count.at_most.iter())
+                    .filter_map(move |bound| index_of(bound))
+                    .map(move |larger| (smaller, larger))
+            })
+            .collect()
+    }
+
+    /// The counts audited together: those joined by `within` links or `at_most` pairs, each
+    /// group in count order.
     pub fn linked_groups(&self) -> Vec<Vec<usize>> {
         let mut group_of: Vec<usize> = (0..self.counts.len()).collect();
-        // Few counts: relabel until every link's ends share the smaller label.
-        let links = self.links();
+        // Few counts: relabel until every pair's ends share the smaller label.
+        let pairs: Vec<(usize, usize)> = (self.links().iter())
+            .map(|link| (link.subset, link.superset))
+            .chain(self.at_most_pairs())
+            .collect();
         let mut changed = true;
         while changed {
             changed = false;
-            for link in &links {
-                let label = group_of[link.subset].min(group_of[link.superset]);
-                for end in [link.subset, link.superset] {
+            for (subset, superset) in &pairs {
+                let label = group_of[*subset].min(group_of[*superset]);
+                for end in [*subset, *superset] {
                     if group_of[end] != label {
                         group_of[end] = label;
                         changed = true;

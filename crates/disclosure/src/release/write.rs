@@ -61,6 +61,9 @@ pub struct IndicatorReport {
     /// For a count `within` another: cells where the difference between them (certified below
     /// level 3) is a sensitive count, which the pattern keeps as uncertain as a hidden cell.
     pub n_sensitive_differences: usize,
+    /// What the audit's attacker holds about the count besides what is published: its totals,
+    /// `within` link, and each regularity (`at_most`, `over_time`) with where the data keeps it.
+    pub relations: Vec<String>,
 }
 
 /// The released count `is_data_flowing` is derived from: a registry month's data flows when the
@@ -203,16 +206,20 @@ pub fn write(
         indicators: release
             .indicators()
             .zip(&release.sensitive_differences)
-            .map(|((spec, table, protection), sensitive_differences)| IndicatorReport {
-                indicator: spec.column.clone(),
-                n_cells: table.len(),
-                n_primary: protection.count(CellStatus::Primary),
-                n_secondary: protection.count(CellStatus::Secondary),
-                n_rounds: protection.n_rounds,
-                n_linear_programs: protection.audit.n_linear_programs,
-                n_recoverable: protection.audit.failures().count(),
-                n_sensitive_differences: *sensitive_differences,
-            })
+            .zip(&release.relations)
+            .map(
+                |(((spec, table, protection), sensitive_differences), relations)| IndicatorReport {
+                    indicator: spec.column.clone(),
+                    n_cells: table.len(),
+                    n_primary: protection.count(CellStatus::Primary),
+                    n_secondary: protection.count(CellStatus::Secondary),
+                    n_rounds: protection.n_rounds,
+                    n_linear_programs: protection.audit.n_linear_programs,
+                    n_recoverable: protection.audit.failures().count(),
+                    n_sensitive_differences: *sensitive_differences,
+                    relations: relations.clone(),
+                },
+            )
             .collect(),
         files,
         digest,

@@ -31,6 +31,7 @@ fn attack(tables: &[&Table; 3], certified: &[CellStatus], level_3_plus: &[CellSt
         tables,
         &[certified, level_3_plus, &difference],
         &[LEVEL_3_PLUS_WITHIN_CERTIFIED],
+        &[],
     )
     .unwrap()
 }
@@ -45,7 +46,7 @@ fn narrowed(report: &AuditReport) -> Vec<(usize, usize, f64, f64)> {
 
 /// Protects the three tables together; each one's pattern (the difference's is its primary one).
 fn protect_nested(tables: &[&Table; 3]) -> Vec<Vec<CellStatus>> {
-    let protections = protect_linked(tables, &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).unwrap();
+    let protections = protect_linked(tables, &[LEVEL_3_PLUS_WITHIN_CERTIFIED], &[]).unwrap();
     protections.into_iter().map(|protection| protection.status).collect()
 }
 
@@ -188,12 +189,20 @@ fn links_must_join_three_tables_of_one_shape_whose_values_add_up() {
         superset: 0,
         complement: 1,
     };
-    assert!(audit_linked_exact(&[&certified, &level_3_plus], &[&status, &status], &[to_itself]).is_err());
+    assert!(audit_linked_exact(&[&certified, &level_3_plus], &[&status, &status], &[to_itself], &[]).is_err());
     let missing = [&certified, &level_3_plus];
-    assert!(audit_linked_exact(&missing, &[&status, &status], &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).is_err());
+    assert!(audit_linked_exact(&missing, &[&status, &status], &[LEVEL_3_PLUS_WITHIN_CERTIFIED], &[]).is_err());
     // A complement that is not the difference.
     let wrong = [&certified, &level_3_plus, &level_3_plus];
-    assert!(audit_linked_exact(&wrong, &[&status, &status, &status], &[LEVEL_3_PLUS_WITHIN_CERTIFIED]).is_err());
+    assert!(
+        audit_linked_exact(
+            &wrong,
+            &[&status, &status, &status],
+            &[LEVEL_3_PLUS_WITHIN_CERTIFIED],
+            &[]
+        )
+        .is_err()
+    );
     // A subset above its superset has no difference.
     assert!(Table::difference(&level_3_plus, &certified).is_err());
 }
@@ -244,7 +253,7 @@ proptest! {
         let complement = difference(&superset, &subset);
         let tables = [&superset, &subset, &complement];
         let links = [LEVEL_3_PLUS_WITHIN_CERTIFIED];
-        let protections = protect_linked(&tables, &links).unwrap();
+        let protections = protect_linked(&tables, &links, &[]).unwrap();
         for (table, protection) in tables.iter().zip(&protections) {
             for cell in 0..table.len() {
                 if table.protection(cell).is_some() {
@@ -262,9 +271,9 @@ proptest! {
             }
         }
         let patterns: Vec<&[CellStatus]> = protections.iter().map(|protection| protection.status.as_slice()).collect();
-        let attack = audit_linked_exact(&tables, &patterns, &links).unwrap();
+        let attack = audit_linked_exact(&tables, &patterns, &links, &[]).unwrap();
         prop_assert!(attack.passed(), "recoverable: {:?}", attack.failures().collect::<Vec<_>>());
-        let again = protect_linked(&tables, &links).unwrap();
+        let again = protect_linked(&tables, &links, &[]).unwrap();
         for (again, first) in again.iter().zip(&protections) {
             prop_assert_eq!(&again.status, &first.status);
         }

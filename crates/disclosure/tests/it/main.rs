@@ -3,4 +3,5 @@
 
 mod linked;
 mod protect;
+mod regularities;
 mod release;

@@ -99,6 +99,57 @@ fn a_single_sensitive_cell_is_recovered_unless_a_rectangle_protects_it() {
     assert!(protection.audit.passed());
 }
 
+/// The same table with m2 not available (a month the data does not reach: its cells and FY's
+/// show "…"). Only P-m1 = A + B + C is left to the attacker, so one companion protects A-m1
+/// (A-m1 + B-m1 = 83 − 50: each in [0, 33]), and no cell not available is hidden or bounds
+/// anything, though all of them are stored as 0 or as the known months' sum.
+#[test]
+fn a_month_not_available_is_in_no_relation_and_never_hidden() {
+    let mut table = prefecture_by_months([[3, 0], [30, 0], [50, 0]]);
+    for area in ["P", "A", "B", "C"] {
+        for period in ["m2", "FY"] {
+            let target = cell(&table, area, period);
+            table.set_unavailable(target);
+        }
+    }
+    assert!(!table.is_available(cell(&table, "A", "FY")) && table.is_available(cell(&table, "A", "m1")));
+    assert_eq!(
+        table.protection(cell(&table, "A", "FY")),
+        None,
+        "A-FY = 3 is not published"
+    );
+    assert_eq!(table.relations().len(), 1);
+
+    let protection = protect(&table).unwrap();
+    let suppressed: Vec<(usize, CellStatus)> = protection
+        .status
+        .iter()
+        .enumerate()
+        .filter(|(_, status)| **status != CellStatus::Published)
+        .map(|(cell, status)| (cell, *status))
+        .collect();
+    assert_eq!(
+        suppressed,
+        vec![
+            (cell(&table, "A", "m1"), CellStatus::Primary),
+            (cell(&table, "B", "m1"), CellStatus::Secondary),
+        ]
+    );
+    let exact = audit_exact(&table, &protection.status).unwrap();
+    let bounds: Vec<(usize, f64, f64)> = exact
+        .intervals
+        .iter()
+        .map(|interval| (interval.cell, interval.lower.round(), interval.upper.round()))
+        .collect();
+    assert_eq!(
+        bounds,
+        vec![
+            (cell(&table, "A", "m1"), 0.0, 33.0),
+            (cell(&table, "B", "m1"), 0.0, 33.0),
+        ]
+    );
+}
+
 /// Two small cells in one row: "at least two suppressed per total" holds, yet their sum is
 /// published (53 − 50 = 3), so each lies in [0, 3] — narrower than the 10 the rule protects.
 /// The audit catches it; secondary suppression adds the 50.
@@ -298,7 +349,7 @@ proptest! {
             })
             .collect();
         let earlier = audit(&table, &earlier_status).unwrap();
-        let proof = audit_linked_from(&[&table], &[&status], &[], &earlier).unwrap();
+        let proof = audit_linked_from(&[&table], &[&status], &[], &[], &earlier).unwrap();
         let exact = audit_exact(&table, &status).unwrap();
         prop_assert_eq!(proof.intervals.len(), exact.intervals.len());
         for (found, exact) in proof.intervals.iter().zip(&exact.intervals) {

@@ -5,8 +5,8 @@ use std::{collections::BTreeMap, sync::OnceLock};
 use arrow::array::{Array, AsArray};
 use kaigo_codes::calendar::YearMonth;
 use kaigo_disclosure::{
-    AreaUnit, CellStatus, Rules, Table, audit_linked,
-    release::{ReleaseReport, ReleaseSpec, SourceRows, protect_release, read_source, release, write},
+    AreaUnit, CellStatus, Order, Rules, Table, audit_linked,
+    release::{OverTime, ReleaseReport, ReleaseSpec, SourceRows, protect_release, read_source, release, write},
 };
 use kaigo_fixtures::{BuiltWarehouse, Hub, built_warehouse};
 use kaigo_pseudonymize::key::SecretKey;
@@ -91,8 +91,8 @@ fn published(warehouse: &Warehouse) -> Published {
     rows
 }
 
-/// The attacker's view: the published files, the additive structure, the counts that nest, and
-/// nothing else. For every count the cube is rebuilt from the warehouse model (the truth), the
+/// The attacker's view: the published files, the additive structure, the counts that nest, the
+/// regularities the spec declares (where the data keeps them), and nothing else. For every count the cube is rebuilt from the warehouse model (the truth), the
 /// suppression pattern is read from the files, and the audit's linear programs over all counts at
 /// once must leave every hidden cell its protection.
 #[test]
@@ -135,19 +135,22 @@ fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
                         None => CellStatus::Secondary,
                     }
                 } else if value.is_none() {
-                    // Not available (an outcome whose year of follow-up the data does not cover):
-                    // stored as 0, and taken as known, which only helps the attacker.
-                    assert_eq!(table.value(cell), 0, "{} {area_code} {period_code}", count.column);
+                    // Not available (an outcome whose year of follow-up the data does not cover, a
+                    // month the claims do not reach): no one has its value, so it is in no
+                    // relation the attacker can use.
+                    assert!(!table.is_available(cell), "{} {area_code} {period_code}", count.column);
                     CellStatus::Published
                 } else {
+                    assert!(table.is_available(cell), "{} {area_code} {period_code}", count.column);
                     assert_eq!(
                         value,
                         Some(table.value(cell) as f64),
                         "{} {area_code} {period_code}",
                         count.column
                     );
+                    // A zero the public registry gives away is published whatever the rule says.
                     assert!(
-                        !rules.violates(count.unit, area_unit, table.value(cell)),
+                        table.is_public(cell) || !rules.violates(count.unit, area_unit, table.value(cell)),
                         "{} {area_code} {period_code} breaks the rule",
                         count.column
                     );
@@ -192,8 +195,57 @@ fn the_published_files_leave_no_cell_recoverable_and_break_no_rule() {
     );
     tables.extend(differences.iter());
     patterns.extend(differences.iter().map(kaigo_disclosure::primary_pattern));
+    // The regularities the spec declares, at every municipal cell (or pair of months) where the
+    // data keeps them: an attacker who checks them on the published cells may assume them there.
+    let mut orders = Vec::new();
+    let index_of = |column: &str| spec.counts.iter().position(|count| count.column == column).unwrap();
+    for (count, count_spec) in spec.counts.iter().enumerate() {
+        let [area, period] = tables[count].dimensions() else {
+            unreachable!()
+        };
+        let municipal: Vec<usize> = (0..area.len())
+            .filter(|node| population.contains_key(area.code(*node)))
+            .collect();
+        let months: Vec<usize> = (fixture.source.months.iter())
+            .map(|month| period.index_of(&month.to_string()).unwrap())
+            .collect();
+        let kept = |pairs: &[([usize; 2], [usize; 2])]| {
+            pairs.iter().all(|([t, c], [u, d])| {
+                tables[*t].is_available(*c)
+                    && tables[*u].is_available(*d)
+                    && tables[*t].value(*c) <= tables[*u].value(*d)
+            })
+        };
+        let mut pairs: Vec<Vec<([usize; 2], [usize; 2])>> = Vec::new();
+        for municipality in &municipal {
+            for (index, month) in months.iter().enumerate() {
+                let cell = tables[count].cell(&[*municipality, *month]);
+                for bound in &count_spec.at_most {
+                    pairs.push(vec![([count, cell], [index_of(bound), cell])]);
+                }
+                let Some(next) = months.get(index + 1) else { continue };
+                let later = [count, tables[count].cell(&[*municipality, *next])];
+                match count_spec.over_time {
+                    Some(OverTime::NonDecreasing) => pairs.push(vec![([count, cell], later)]),
+                    Some(OverTime::Constant) => pairs.push(vec![([count, cell], later), (later, [count, cell])]),
+                    None => {}
+                }
+            }
+        }
+        for pair in pairs.iter().filter(|pair| kept(pair)) {
+            orders.extend(pair.iter().map(|(smaller, larger)| Order {
+                smaller: *smaller,
+                larger: *larger,
+            }));
+        }
+    }
+    assert!(
+        orders.len() > 1_000,
+        "the shipped spec declares regularities: {}",
+        orders.len()
+    );
     let patterns: Vec<&[CellStatus]> = patterns.iter().map(Vec::as_slice).collect();
-    let attack = audit_linked(&tables, &patterns, &links).unwrap();
+    let attack = audit_linked(&tables, &patterns, &links, &orders).unwrap();
     assert!(
         attack.passed(),
         "recoverable cells (table, cell): {:?}",
