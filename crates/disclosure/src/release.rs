@@ -11,8 +11,8 @@ mod spec;
 mod write;
 
 pub use protect::{AreaLevel, NOT_AVAILABLE_MARK, PublishedCell, Release, protect_release};
-use source::read_registry;
 pub use source::{REGISTRY_MODEL, SourceArea, SourceRows, read_source};
+use source::{read_registry, registry_column};
 pub use spec::{CountSpec, OverTime, RateSpec, ReleaseSpec};
 pub use write::{DATA_FLOW_INDICATOR, IndicatorReport, ReleaseReport, write};
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use arrow::{
-    array::{Array, Int64Array, RecordBatch, StringArray},
+    array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray},
     compute::cast,
     datatypes::DataType,
 };
@@ -165,25 +165,15 @@ pub const REGISTRY_MODEL: &str = "rollout_public_registry_by_insurer_month";
 /// list counts as live: nothing is inferred from a missing row).
 async fn read_live(warehouse: &Warehouse, areas: &[SourceArea], months: &[u32]) -> Result<Vec<Vec<bool>>> {
     let registry = read_registry(warehouse).await?;
-    let column = |name: &str| {
-        registry
-            .column_by_name(name)
-            .ok_or_else(|| DisclosureError::SourceRows {
-                model: REGISTRY_MODEL.into(),
-                reason: format!("no column {name}"),
-            })
-    };
-    let insurers = cast(column("insurer_number")?, &DataType::Utf8)?;
-    let insurers = insurers.as_any().downcast_ref::<StringArray>().expect("utf8");
-    let month_keys = cast(column("month_key")?, &DataType::Int64)?;
-    let month_keys = month_keys.as_any().downcast_ref::<Int64Array>().expect("int64");
-    let is_live = column("is_live")?
+    let insurers = registry_column(&registry, "insurer_number", &DataType::Utf8)?;
+    let insurers = insurers.as_any().downcast_ref::<StringArray>().expect("cast to Utf8");
+    let month_keys = registry_column(&registry, "month_key", &DataType::Int64)?;
+    let month_keys = month_keys.as_any().downcast_ref::<Int64Array>().expect("cast to Int64");
+    let is_live = registry_column(&registry, "is_live", &DataType::Boolean)?;
+    let is_live = is_live
         .as_any()
-        .downcast_ref::<arrow::array::BooleanArray>()
-        .ok_or_else(|| DisclosureError::SourceRows {
-            model: REGISTRY_MODEL.into(),
-            reason: "is_live is not boolean".into(),
-        })?;
+        .downcast_ref::<BooleanArray>()
+        .expect("cast to Boolean");
     let mut live = vec![vec![true; months.len()]; areas.len()];
     for row in 0..registry.num_rows() {
         let area = areas.binary_search_by(|area| area.code.as_str().cmp(insurers.value(row)));
@@ -193,6 +183,15 @@ async fn read_live(warehouse: &Warehouse, areas: &[SourceArea], months: &[u32]) 
         }
     }
     Ok(live)
+}
+
+/// A column of the public registry, cast to `data_type`.
+pub(super) fn registry_column(registry: &RecordBatch, name: &str, data_type: &DataType) -> Result<ArrayRef> {
+    let column = registry.column_by_name(name).ok_or_else(|| DisclosureError::Spec {
+        origin: REGISTRY_MODEL.into(),
+        reason: format!("no column {name}"),
+    })?;
+    Ok(cast(column, data_type)?)
 }
 
 /// The public registry (no counts of persons or providers), ordered by insurer and month.

@@ -9,7 +9,6 @@ use std::{
 
 use arrow::{
     array::{Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array},
-    compute::cast,
     datatypes::{DataType, Field, Schema},
 };
 use kaigo_codes::calendar::YearMonth;
@@ -17,7 +16,7 @@ use kaigo_warehouse::files::{self, Access, WrittenFile};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{AreaLevel, NOT_AVAILABLE_MARK, PublishedCell, REGISTRY_MODEL, Release};
+use super::{AreaLevel, NOT_AVAILABLE_MARK, PublishedCell, Release, registry_column};
 use crate::{CellStatus, DisclosureError, Result, Rules, SUPPRESSED_MARK};
 
 /// What `kaigo release` wrote.
@@ -92,19 +91,13 @@ fn with_data_flow(batch: &RecordBatch, cells: &[PublishedCell]) -> Result<Record
             ),
         });
     }
-    let column = |name: &str| {
-        batch.column_by_name(name).ok_or_else(|| DisclosureError::Spec {
-            origin: REGISTRY_MODEL.into(),
-            reason: format!("no column {name}"),
-        })
-    };
-    let insurers = cast(column("insurer_number")?, &DataType::Utf8)?;
+    let insurers = registry_column(batch, "insurer_number", &DataType::Utf8)?;
     let insurers = insurers.as_any().downcast_ref::<StringArray>().expect("cast to Utf8");
-    let months = cast(column("month_key")?, &DataType::UInt32)?;
+    let months = registry_column(batch, "month_key", &DataType::UInt32)?;
     let months = months.as_any().downcast_ref::<UInt32Array>().expect("cast to UInt32");
-    let live = cast(column("is_live")?, &DataType::Boolean)?;
+    let live = registry_column(batch, "is_live", &DataType::Boolean)?;
     let live = live.as_any().downcast_ref::<BooleanArray>().expect("cast to Boolean");
-    let thresholds = cast(column("users_flowing_threshold")?, &DataType::Float64)?;
+    let thresholds = registry_column(batch, "users_flowing_threshold", &DataType::Float64)?;
     let thresholds = thresholds
         .as_any()
         .downcast_ref::<Float64Array>()

@@ -30,6 +30,14 @@ fn prefecture_by_months(values: [[u64; 2]; 3]) -> Table {
     table
 }
 
+/// The hidden cells of a pattern, with their status.
+fn hidden(status: &[CellStatus]) -> Vec<(usize, CellStatus)> {
+    (status.iter().enumerate())
+        .filter(|(_, status)| **status != CellStatus::Published)
+        .map(|(cell, status)| (cell, *status))
+        .collect()
+}
+
 fn cell(table: &Table, area: &str, period: &str) -> usize {
     let dimensions = table.dimensions();
     table.cell(&[
@@ -70,13 +78,7 @@ fn a_single_sensitive_cell_is_recovered_unless_a_rectangle_protects_it() {
     assert!(narrowed.lower <= 3.0 && narrowed.upper >= 3.0 && !narrowed.is_exact);
 
     let protection = protect(&table).unwrap();
-    let suppressed: Vec<(usize, CellStatus)> = protection
-        .status
-        .iter()
-        .enumerate()
-        .filter(|(_, status)| **status != CellStatus::Published)
-        .map(|(cell, status)| (cell, *status))
-        .collect();
+    let suppressed = hidden(&protection.status);
     assert_eq!(
         suppressed,
         vec![
@@ -121,13 +123,7 @@ fn a_month_not_available_is_in_no_relation_and_never_hidden() {
     assert_eq!(table.relations().len(), 1);
 
     let protection = protect(&table).unwrap();
-    let suppressed: Vec<(usize, CellStatus)> = protection
-        .status
-        .iter()
-        .enumerate()
-        .filter(|(_, status)| **status != CellStatus::Published)
-        .map(|(cell, status)| (cell, *status))
-        .collect();
+    let suppressed = hidden(&protection.status);
     assert_eq!(
         suppressed,
         vec![
