@@ -59,9 +59,8 @@ const MONTHS: [u32; 6] = [202611, 202612, 202701, 202702, 202703, 202704];
 /// - 010002's certificates rise 1 → 2 (never falling: its neighbours bound a hidden month);
 /// - 020001 is not live: no certificates, no users, and no users reported by providers — zeros
 ///   the public registry gives away, so published as 0 by rule though it shows no counts;
-/// - users never exceed certified: 010003's 4 or 5 users (hidden) are at most its 12 or 13
-///   certified, and 010002's users, one below its certified, would give 010003's back through
-///   the prefecture's users within 1.
+/// - users never exceed certified, and come close: 010003's 4 or 5 users (hidden) under its 12 or
+///   13 certified, 010002's users one below its certified.
 fn fixture() -> SourceRows {
     let providers = [[1; 6], [6; 6], [8; 6], [5; 6], [7; 6]];
     let certificates = [
