@@ -6,8 +6,10 @@
 //!
 //! The attacker knows that every cell is a non-negative count and that every relation of the
 //! table holds; a cell not available is in none (see [`Table`]). The program is the linear
-//! relaxation (as in τ-ARGUS's audit): the interval it gives contains every integer solution, so
-//! a width that passes here passes for an attacker restricted to integers too.
+//! relaxation (as in τ-ARGUS's audit): the interval it gives contains every integer solution,
+//! but its width is the relaxation's. Where the bounds come out fractional (linked counts,
+//! orders), an attacker who knows counts are integers reads [0.75, 3.25] as 1 to 3; the audit
+//! does not count widths between integers yet (issue 30).
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution, SolveOutcome, Variable};
 use rayon::prelude::*;

@@ -17,6 +17,12 @@
 //!    are in the audit's programs too: a failing cell that a published cell bounds through an
 //!    order gets that cell suppressed, as a linked count's would be.
 //!
+//! 5. Cells tied by regularities are hidden together: two cells ordered both ways are equal (a
+//!    count constant month to month), and a total whose parts are all equal gives them back
+//!    (a fiscal year of a constant count is its month times the months). Showing one cell of
+//!    such a class shows all, so hiding one hides its class — a constant count is in effect
+//!    protected once per area, not month by month.
+//!
 //! The candidate is always chosen by the same key — a non-zero cell before a zero (a zero adds
 //! no uncertainty), a part before a total, the smallest value that closes the gap, then the
 //! lowest cell index — so the same tables give the same pattern.
@@ -106,6 +112,7 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
             of_cell
         })
         .collect();
+    let ties = Ties::new(tables, &relations, orders);
     let context = Context {
         tables,
         relations: &relations,
@@ -126,12 +133,16 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
             for (index, table) in tables.iter().enumerate() {
                 // A complement's pattern is not chosen: it follows from its subset and superset.
                 if !links.iter().any(|link| link.complement == index) {
-                    changed |= secure_relations(table, &relations[index], &mut statuses[index]);
+                    let hide = |status: &mut [CellStatus], cell| {
+                        ties.hide(table, index, status, cell);
+                    };
+                    changed |= secure_relations(table, &relations[index], &mut statuses[index], &hide);
                 }
             }
             for link in links {
-                changed |= secure_difference(tables, &relations[link.complement], link, &mut statuses);
+                changed |= secure_difference(tables, &relations[link.complement], link, &mut statuses, &ties);
             }
+            changed |= ties.hide_together(tables, &mut statuses);
             if !changed {
                 break;
             }
@@ -174,6 +185,8 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
             *attempt += 1;
             tracing::trace!(table, cell, ?candidate, "widened by suppressing");
             if let Some((table, candidate)) = candidate {
+                // Its class follows in the next round's step 1: hidden at once, before this
+                // round's other choices, it left the regularities test's fixture unprotectable.
                 statuses[table][candidate] = CellStatus::Secondary;
                 added = true;
             }
@@ -184,6 +197,100 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
             });
         }
         earlier = report;
+    }
+}
+
+/// Classes of cells of one table an attacker knows to be equal, or to determine each other (see
+/// step 5).
+struct Ties {
+    /// Per table, per cell, its class (cells alone in theirs have none).
+    class_of_cell: Vec<Vec<Option<usize>>>,
+    /// Per class, its cells.
+    classes: Vec<Vec<usize>>,
+}
+
+impl Ties {
+    fn new(tables: &[&Table], relations: &[Vec<Relation>], orders: &[Order]) -> Self {
+        let ordered: std::collections::HashSet<([usize; 2], [usize; 2])> =
+            orders.iter().map(|order| (order.smaller, order.larger)).collect();
+        let mut class_of_cell = Vec::with_capacity(tables.len());
+        let mut classes = Vec::new();
+        for (index, table) in tables.iter().enumerate() {
+            let mut parent: Vec<usize> = (0..table.len()).collect();
+            fn root(parent: &mut [usize], mut node: usize) -> usize {
+                while parent[node] != node {
+                    parent[node] = parent[parent[node]];
+                    node = parent[node];
+                }
+                node
+            }
+            fn join(parent: &mut [usize], left: usize, right: usize) {
+                let (left, right) = (root(parent, left), root(parent, right));
+                parent[left.max(right)] = left.min(right);
+            }
+            for order in orders {
+                let ([smaller_table, smaller], [larger_table, larger]) = (order.smaller, order.larger);
+                if smaller_table == index && larger_table == index && ordered.contains(&(order.larger, order.smaller)) {
+                    join(&mut parent, smaller, larger);
+                }
+            }
+            // A total whose parts are all in one class joins it; until none does.
+            loop {
+                let mut joined = false;
+                for relation in &relations[index] {
+                    let first = root(&mut parent, relation.parts[0]);
+                    let tied =
+                        relation.parts.len() > 1 && relation.parts.iter().all(|part| root(&mut parent, *part) == first);
+                    if tied && root(&mut parent, relation.total) != first {
+                        join(&mut parent, first, relation.total);
+                        joined = true;
+                    }
+                }
+                if !joined {
+                    break;
+                }
+            }
+            let mut by_root: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+            for cell in 0..table.len() {
+                by_root.entry(root(&mut parent, cell)).or_default().push(cell);
+            }
+            let mut of_cell = vec![None; table.len()];
+            for class in by_root.into_values().filter(|class| class.len() > 1) {
+                for cell in &class {
+                    of_cell[*cell] = Some(classes.len());
+                }
+                classes.push(class);
+            }
+            class_of_cell.push(of_cell);
+        }
+        Self { class_of_cell, classes }
+    }
+
+    /// Hides a cell and every cell of its class (not a public one: its value is known anyway).
+    /// True when it hid anything.
+    fn hide(&self, table: &Table, index: usize, status: &mut [CellStatus], cell: usize) -> bool {
+        let class = self.class_of_cell[index][cell].map_or(&[][..], |class| self.classes[class].as_slice());
+        let mut changed = false;
+        for other in std::iter::once(&cell).chain(class) {
+            if status[*other] == CellStatus::Published && (*other == cell || !table.is_public(*other)) {
+                status[*other] = CellStatus::Secondary;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Hides the classes of hidden cells. True when it hid anything.
+    fn hide_together(&self, tables: &[&Table], statuses: &mut [Vec<CellStatus>]) -> bool {
+        let mut changed = false;
+        for (index, status) in statuses.iter_mut().enumerate() {
+            for cell in 0..status.len() {
+                if status[cell] != CellStatus::Published && self.class_of_cell[index][cell].is_some() {
+                    changed |= self.hide(tables[index], index, status, cell);
+                }
+            }
+        }
+        changed
     }
 }
 
@@ -427,7 +534,12 @@ fn neighbourhood_candidate(
 
 /// Step 1: until no relation narrows one of its suppressed cells on its own. True when it
 /// suppressed anything.
-fn secure_relations(table: &Table, relations: &[Relation], status: &mut [CellStatus]) -> bool {
+fn secure_relations(
+    table: &Table,
+    relations: &[Relation],
+    status: &mut [CellStatus],
+    hide: &dyn Fn(&mut [CellStatus], usize),
+) -> bool {
     let required = |cell: usize, status: CellStatus| match status {
         CellStatus::Primary => Some(table.protection(cell).unwrap_or(1)),
         _ => Some(1),
@@ -439,7 +551,7 @@ fn secure_relations(table: &Table, relations: &[Relation], status: &mut [CellSta
             while let Some(gap) = relation_gap(table, relation, status, &required) {
                 match best_candidate(table, relation, status, gap) {
                     Some(candidate) => {
-                        status[candidate] = CellStatus::Secondary;
+                        hide(status, candidate);
                         changed = true;
                     }
                     None => break,
@@ -463,12 +575,13 @@ fn secure_difference(
     relations: &[Relation],
     link: &Within,
     statuses: &mut [Vec<CellStatus>],
+    ties: &Ties,
 ) -> bool {
     let complement = tables[link.complement];
     let mut changed = false;
     for cell in 0..complement.len() {
         if complement.protection(cell).is_some() && difference_status(link, statuses, cell) == CellStatus::Published {
-            hide_difference(tables, link, statuses, cell);
+            hide_difference(tables, link, statuses, cell, ties);
             changed = true;
         }
     }
@@ -481,7 +594,7 @@ fn secure_difference(
         while let Some(gap) = relation_gap(complement, relation, &derived, &required) {
             match best_candidate(complement, relation, &derived, gap) {
                 Some(candidate) => {
-                    hide_difference(tables, link, statuses, candidate);
+                    hide_difference(tables, link, statuses, candidate, ties);
                     derived[candidate] = CellStatus::Secondary;
                     changed = true;
                 }
@@ -507,9 +620,9 @@ fn difference_status(link: &Within, statuses: &[Vec<CellStatus>], cell: usize) -
 }
 
 /// Hides a difference cell: its subset's count, else its superset's.
-fn hide_difference(tables: &[&Table], link: &Within, statuses: &mut [Vec<CellStatus>], cell: usize) {
+fn hide_difference(tables: &[&Table], link: &Within, statuses: &mut [Vec<CellStatus>], cell: usize, ties: &Ties) {
     let table = count_hiding_difference(tables, link, statuses, cell);
-    statuses[table][cell] = CellStatus::Secondary;
+    ties.hide(tables[table], table, &mut statuses[table], cell);
 }
 
 /// The count to hide to hide a difference cell: its subset's, unless that is hidden already or

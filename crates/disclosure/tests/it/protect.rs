@@ -2,8 +2,8 @@
 //! hierarchical tables.
 
 use kaigo_disclosure::{
-    AreaUnit, CellStatus, CountUnit, Hierarchy, Rules, Table, audit, audit::audit_linked_from, audit_exact,
-    primary_pattern, protect,
+    AreaUnit, CellStatus, CountUnit, Hierarchy, Order, Rules, Table, audit, audit::audit_linked_from, audit_exact,
+    audit_linked_exact, primary_pattern, protect, protect_linked,
 };
 use proptest::prelude::*;
 
@@ -204,6 +204,45 @@ fn a_small_municipality_is_hidden_whole_and_its_total_cannot_give_it_away() {
         );
     }
     assert!(protection.audit.passed());
+}
+
+/// Hand-computed: A (3 a month) and B (30) never change month to month, and the attacker knows
+/// it; C (25, then 40) does change. Company month by month would hide C-m1 for A-m1 (25 is the
+/// smallest that closes the gap), B-m2 for A-m2 and B-FY for A-FY, and then B-m1 = 30 shown
+/// gives B-m2 and A-m2 back (without classes the protection ended hiding all 12 cells, P's too).
+/// Hidden as classes, A's and B's rows go whole: A + B = 33 each month leaves A-m1 anywhere in
+/// [0, 33], and P's row stays shown.
+#[test]
+fn a_count_that_never_changes_is_hidden_a_whole_row_at_a_time() {
+    let table = prefecture_by_months([[3, 3], [30, 30], [25, 40]]);
+    let constant = |area: &str| {
+        let (m1, m2) = (cell(&table, area, "m1"), cell(&table, area, "m2"));
+        [
+            Order {
+                smaller: [0, m1],
+                larger: [0, m2],
+            },
+            Order {
+                smaller: [0, m2],
+                larger: [0, m1],
+            },
+        ]
+    };
+    let orders: Vec<Order> = ["A", "B"].into_iter().flat_map(constant).collect();
+    let protection = protect_linked(&[&table], &[], &orders).unwrap().remove(0);
+    let is_hidden = |area: &str, period: &str| protection.status[cell(&table, area, period)] != CellStatus::Published;
+    for period in ["FY", "m1", "m2"] {
+        assert!(is_hidden("A", period) && is_hidden("B", period), "A and B {period}");
+        assert!(!is_hidden("P", period), "P {period}");
+    }
+    let exact = audit_linked_exact(&[&table], &[&protection.status], &[], &orders).unwrap();
+    assert!(exact.passed());
+    let a_m1 = exact
+        .intervals
+        .iter()
+        .find(|interval| interval.cell == cell(&table, "A", "m1"))
+        .unwrap();
+    assert_eq!((a_m1.lower, a_m1.upper), (0.0, 33.0));
 }
 
 /// Random tables: 1–3 prefectures of 1–4 municipalities (some under 2,000 people or in the

@@ -129,6 +129,14 @@ struct Found {
     required: u64,
 }
 
+impl Found {
+    /// Narrower than required between the integers it holds: the attacker knows counts are
+    /// integers.
+    fn is_narrowed(&self) -> bool {
+        (self.upper + 1e-6).floor() - (self.lower - 1e-6).ceil() < self.required as f64
+    }
+}
+
 /// Every hidden cell's and every sensitive difference's interval, given the published cells,
 /// every total, `within` and `at_most` at every cell, each count's month-to-month regularity in
 /// every municipality — assumed everywhere, not only where the data keeps it — and the zeros the
@@ -305,10 +313,7 @@ fn an_attacker_who_assumes_every_regularity_recovers_no_cell() {
     let release = protect_release(&spec, &source, &rules).unwrap();
     let found = attack(&release, &spec, &source, &rules);
     assert!(found.len() > 20, "the fixture has cells to hide: {}", found.len());
-    let narrowed: Vec<&Found> = found
-        .iter()
-        .filter(|found| found.upper - found.lower + 1e-6 < found.required as f64)
-        .collect();
+    let narrowed: Vec<&Found> = found.iter().filter(|found| found.is_narrowed()).collect();
     let narrowed: Vec<String> = narrowed
         .iter()
         .map(|found| {
@@ -343,7 +348,7 @@ fn an_attacker_who_assumes_every_regularity_recovers_no_cell() {
     let naive = protect_release(&ReleaseSpec::parse(&naive, "naive").unwrap(), &source, &rules).unwrap();
     let narrowed: Vec<String> = attack(&naive, &spec, &source, &rules)
         .into_iter()
-        .filter(|found| found.upper - found.lower + 1e-6 < found.required as f64)
+        .filter(|found| found.is_narrowed())
         .map(|found| found.what)
         .collect();
     for month in MONTHS {
