@@ -6,10 +6,11 @@
 //!
 //! The attacker knows that every cell is a non-negative count and that every relation of the
 //! table holds; a cell not available is in none (see [`Table`]). The program is the linear
-//! relaxation (as in τ-ARGUS's audit): the interval it gives contains every integer solution,
-//! but its width is the relaxation's. Where the bounds come out fractional (linked counts,
-//! orders), an attacker who knows counts are integers reads [0.75, 3.25] as 1 to 3; the audit
-//! does not count widths between integers yet (issue 30).
+//! relaxation (as in τ-ARGUS's audit): the interval it gives contains every integer solution.
+//! Where its bounds come out fractional (linked counts, orders), an attacker who knows counts are
+//! integers reads [0.75, 3.25] as 1 to 3 and [2.5, 3.7] as 3 alone, so a width is counted
+//! between the integers inside. An attacker solving integer programs could narrow further; the
+//! audit does not model one.
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution, SolveOutcome, Variable};
 use rayon::prelude::*;
@@ -53,10 +54,21 @@ const PROBES: usize = 64;
 /// Slack for the simplex's floating point: a width within this of the requirement passes.
 const TOLERANCE: f64 = 1e-6;
 
-/// Whether an interval from `lower` to `upper` is at least `required` wide (up to the solver's
+/// Whether the integers from `lower` to `upper` span at least `required` (up to the solver's
 /// tolerance).
 fn wide_enough(lower: f64, upper: f64, required: u64) -> bool {
-    upper - lower + TOLERANCE >= required as f64
+    integer_floor(upper) - integer_ceiling(lower) >= required as f64
+}
+
+/// The least integer a count at least `value` can be (up to the solver's tolerance): counts are
+/// integers, so an attacker reads [2.5, 3.7] as 3 alone.
+fn integer_ceiling(value: f64) -> f64 {
+    (value - TOLERANCE).ceil()
+}
+
+/// The greatest integer a count at most `value` can be (up to the solver's tolerance).
+fn integer_floor(value: f64) -> f64 {
+    (value + TOLERANCE).floor()
 }
 
 /// Two tables of one shape whose counts nest: at every cell, `subset`'s count is at most
@@ -117,7 +129,7 @@ pub struct CellInterval {
 }
 
 impl CellInterval {
-    /// True when the attacker is left with at least the required width.
+    /// True when the attacker is left with at least the required width between integers.
     pub fn is_protected(&self) -> bool {
         wide_enough(self.lower, self.upper, self.required_width)
     }
@@ -656,7 +668,7 @@ fn audit_component(
             let lift = |open: &[usize], lower: &[f64]| -> Result<_> {
                 let reach: Vec<(usize, f64, f64)> = open
                     .iter()
-                    .map(|index| (*index, lower[*index], required[*index] as f64))
+                    .map(|index| (*index, integer_ceiling(lower[*index]), required[*index] as f64))
                     .collect();
                 let (problem, variables, lifts) = program(&[], &reach, OptimizationDirection::Maximize);
                 Ok((Some(optimum(&problem)?), variables, lifts, reach))
@@ -713,8 +725,8 @@ fn audit_component(
                         if room_above.max(room_below) < TOLERANCE {
                             break;
                         }
-                        let above = Some(lower[index] + width).filter(|target| *target < roof);
-                        let below = Some(upper[index] - width).filter(|target| *target > floor);
+                        let above = Some(integer_ceiling(lower[index]) + width).filter(|target| *target < roof);
+                        let below = Some(integer_floor(upper[index]) - width).filter(|target| *target > floor);
                         let (is_above, target) = match (above, below) {
                             (Some(target), _) => (true, target),
                             (None, Some(target)) => (false, target),

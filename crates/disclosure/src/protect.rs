@@ -15,13 +15,20 @@
 //!    subset's count suppressed (else its superset's).
 //! 4. Cells ordered by a regularity ([`Order`]: a count that only rises, users within certified)
 //!    are in the audit's programs too: a failing cell that a published cell bounds through an
-//!    order gets that cell suppressed, as a linked count's would be.
+//!    order gets that cell suppressed, as a linked count's would be. What orders pin locally is
+//!    settled with step 1, before any audit: a hidden cell's orders and links alone hold it
+//!    between the nearest shown cells above and below it (a hidden run of a rising count lies
+//!    between the shown months around it), and a relation solved alone with its cells' orders
+//!    pins a run under a shown fiscal year (its smallest month is at most the run's sum over its
+//!    length). Where either leaves a cell too narrow, the run is extended or the relation's best
+//!    candidate hidden, to a fixpoint: one audit round instead of one per month of a run.
 //!
 //! 5. Cells tied by regularities are hidden together: two cells ordered both ways are equal (a
-//!    count constant month to month), and a total whose parts are all equal gives them back
-//!    (a fiscal year of a constant count is its month times the months). Showing one cell of
-//!    such a class shows all, so hiding one hides its class — a constant count is in effect
-//!    protected once per area, not month by month.
+//!    count constant month to month), a total whose parts are all equal gives them back (a
+//!    fiscal year of a constant count is its month times the months), and two totals whose parts
+//!    pair off class by class are equal (a prefecture's months, when each of its municipalities'
+//!    are). Showing one cell of such a class shows all, so hiding one hides its class — a
+//!    constant count is in effect protected once per area, not month by month.
 //!
 //! The candidate is always chosen by the same key — a non-zero cell before a zero (a zero adds
 //! no uncertainty), a part before a total, the smallest value that closes the gap, then the
@@ -142,6 +149,8 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
             for link in links {
                 changed |= secure_difference(tables, &relations[link.complement], link, &mut statuses, &ties);
             }
+            changed |= secure_orders(&context, &mut statuses, &ties);
+            changed |= secure_ordered_relations(&context, &mut statuses, &ties);
             changed |= ties.hide_together(tables, &mut statuses);
             if !changed {
                 break;
@@ -234,9 +243,29 @@ impl Ties {
                     join(&mut parent, smaller, larger);
                 }
             }
-            // A total whose parts are all in one class joins it; until none does.
+            // A total whose parts are all in one class joins it, and two totals whose parts pair
+            // off class by class are equal (a prefecture's months, when each municipality's are);
+            // until none does.
             loop {
                 let mut joined = false;
+                let mut total_of_parts: std::collections::HashMap<Vec<usize>, usize> = Default::default();
+                for relation in &relations[index] {
+                    let mut classes: Vec<usize> = relation.parts.iter().map(|part| root(&mut parent, *part)).collect();
+                    classes.sort_unstable();
+                    let total = root(&mut parent, relation.total);
+                    match total_of_parts.entry(classes) {
+                        std::collections::hash_map::Entry::Occupied(other)
+                            if root(&mut parent, *other.get()) != total =>
+                        {
+                            join(&mut parent, *other.get(), total);
+                            joined = true;
+                        }
+                        std::collections::hash_map::Entry::Occupied(_) => {}
+                        std::collections::hash_map::Entry::Vacant(entry) => {
+                            entry.insert(total);
+                        }
+                    }
+                }
                 for relation in &relations[index] {
                     let first = root(&mut parent, relation.parts[0]);
                     let tied =
@@ -323,6 +352,20 @@ struct Context<'a> {
     relations_of_cell: &'a [Vec<Vec<usize>>],
     links: &'a [Within],
     orders_of_cell: &'a std::collections::HashMap<[usize; 2], Vec<Order>>,
+}
+
+impl Context<'_> {
+    /// Whether a table holds a link's differences (its pattern follows from its counts').
+    fn is_complement(&self, table: usize) -> bool {
+        self.links.iter().any(|link| link.complement == table)
+    }
+
+    /// Whether a table's counts nest in another's or another's in them.
+    fn is_linked(&self, table: usize) -> bool {
+        self.links
+            .iter()
+            .any(|link| link.subset == table || link.superset == table)
+    }
 }
 
 /// The published cell that bounds a failing cell through a link or an order: a ceiling (its
@@ -603,6 +646,273 @@ fn secure_difference(
         }
     }
     changed
+}
+
+/// Step 4's local half: a hidden cell's orders and links alone hold it between the largest shown
+/// cell it is at least and the smallest it is at most, reached through hidden cells (a count that
+/// only rises lies between the last shown month before its hidden run and the first after it; a
+/// nested count is at most its whole). Where that leaves less than the cell's width, the run is
+/// extended on the side that reaches the width with fewer cells hidden — here, to a fixpoint,
+/// rather than a month per audit round. True when it suppressed anything.
+fn secure_orders(context: &Context<'_>, statuses: &mut [Vec<CellStatus>], ties: &Ties) -> bool {
+    let tables = context.tables;
+    let mut changed = false;
+    for table in (0..tables.len()).filter(|table| !context.is_complement(*table)) {
+        let is_linked = context.is_linked(table);
+        for cell in 0..tables[table].len() {
+            let status = statuses[table][cell];
+            if status == CellStatus::Published
+                || !tables[table].is_available(cell)
+                || !(is_linked || context.orders_of_cell.contains_key(&[table, cell]))
+            {
+                continue;
+            }
+            let required = match status {
+                CellStatus::Primary => tables[table].protection(cell).unwrap_or(1),
+                _ => 1,
+            };
+            while let Some(candidate) = order_candidate(context, statuses, [table, cell], required) {
+                let [candidate_table, candidate_cell] = candidate;
+                ties.hide(
+                    tables[candidate_table],
+                    candidate_table,
+                    &mut statuses[candidate_table],
+                    candidate_cell,
+                );
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// Step 4's local half, with sums: a relation whose hidden cells have orders or links is solved
+/// alone — its hidden cells within the bounds their orders give (see [`secure_orders`]), ordered
+/// among themselves, adding up to what its shown cells leave. A month run of a count that only
+/// rises, under a shown fiscal year, is pinned this way (the smallest month is at most the run's
+/// sum over its length). Where a cell comes out narrower than its width, the relation's best
+/// candidate is hidden, as in step 1. The audit's programs hold these constraints and more, so
+/// whatever fails here fails there. True when it suppressed anything.
+fn secure_ordered_relations(context: &Context<'_>, statuses: &mut [Vec<CellStatus>], ties: &Ties) -> bool {
+    let tables = context.tables;
+    let mut changed = false;
+    for table in (0..tables.len()).filter(|table| !context.is_complement(*table)) {
+        let is_linked = context.is_linked(table);
+        for relation in &context.relations[table] {
+            loop {
+                let hidden: Vec<usize> = relation
+                    .cells()
+                    .filter(|cell| statuses[table][*cell] != CellStatus::Published)
+                    .collect();
+                let is_ordered = |cell: &usize| is_linked || context.orders_of_cell.contains_key(&[table, *cell]);
+                if hidden.len() < 2 || !hidden.iter().any(is_ordered) {
+                    break;
+                }
+                let Some(gap) = ordered_relation_gap(context, statuses, table, relation, &hidden) else {
+                    break;
+                };
+                let Some(candidate) = best_candidate(tables[table], relation, &statuses[table], gap) else {
+                    break;
+                };
+                ties.hide(tables[table], table, &mut statuses[table], candidate);
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// How much width the neediest hidden cell of a relation lacks when the relation is solved alone
+/// with its cells' orders (see [`secure_ordered_relations`]), rounded up; None when none lacks any.
+fn ordered_relation_gap(
+    context: &Context<'_>,
+    statuses: &[Vec<CellStatus>],
+    table: usize,
+    relation: &Relation,
+    hidden: &[usize],
+) -> Option<u64> {
+    use microlp::{ComparisonOp, OptimizationDirection, Problem};
+    let values = context.tables[table].values();
+    let ceiling = 2.0 * values.iter().copied().max().unwrap_or(0) as f64 + 1_000.0;
+    let no_extra = std::collections::HashSet::new();
+    let bounds: Vec<(f64, f64)> = hidden
+        .iter()
+        .map(|cell| {
+            let bound =
+                |upward| order_bound(context, statuses, &no_extra, [table, *cell], upward).map(|(v, _)| v as f64);
+            (bound(false).unwrap_or(0.0), bound(true).unwrap_or(ceiling))
+        })
+        .collect();
+    let position = |cell: usize| hidden.iter().position(|other| *other == cell);
+    // The total minus its parts is zero: the shown cells go to the right-hand side.
+    let coefficient = |cell: usize| if cell == relation.total { 1.0 } else { -1.0 };
+    let right_hand_side: f64 = relation
+        .cells()
+        .filter(|cell| position(*cell).is_none())
+        .map(|cell| -coefficient(cell) * values[cell] as f64)
+        .sum();
+    let solve = |objective: usize, direction| -> Option<f64> {
+        let mut problem = Problem::new(direction);
+        let variables: Vec<_> = (0..hidden.len())
+            .map(|index| problem.add_var(if index == objective { 1.0 } else { 0.0 }, bounds[index]))
+            .collect();
+        let terms: Vec<_> = hidden
+            .iter()
+            .zip(&variables)
+            .map(|(cell, variable)| (*variable, coefficient(*cell)))
+            .collect();
+        problem.add_constraint(terms.as_slice(), ComparisonOp::Eq, right_hand_side);
+        for (index, cell) in hidden.iter().enumerate() {
+            for order in context
+                .orders_of_cell
+                .get(&[table, *cell])
+                .map_or(&[][..], Vec::as_slice)
+            {
+                let [larger_table, larger] = order.larger;
+                if order.smaller == [table, *cell]
+                    && larger_table == table
+                    && let Some(other) = position(larger)
+                {
+                    problem.add_constraint(
+                        [(variables[index], 1.0), (variables[other], -1.0)],
+                        ComparisonOp::Le,
+                        0.0,
+                    );
+                }
+            }
+        }
+        // Numerical trouble: the audit decides.
+        Some(
+            problem
+                .solve()
+                .ok()?
+                .into_solution()
+                .ok()?
+                .var_value(variables[objective]),
+        )
+    };
+    let status = &statuses[table];
+    hidden
+        .iter()
+        .enumerate()
+        .filter_map(|(index, cell)| {
+            let required = match status[*cell] {
+                CellStatus::Primary => context.tables[table].protection(*cell).unwrap_or(1),
+                _ => 1,
+            } as f64;
+            // Counts are integers: [2.5, 3.7] holds only 3 (the relaxation's width is not the
+            // attacker's).
+            let upper = (solve(index, OptimizationDirection::Maximize)? + 1e-6).floor();
+            let lower = (solve(index, OptimizationDirection::Minimize)? - 1e-6).ceil();
+            let width = upper - lower;
+            (width < required).then(|| (required - width).max(1.0) as u64)
+        })
+        .max()
+}
+
+/// The cell to hide so that a hidden cell's orders leave it its width, if they do not: its
+/// nearest shown ceiling or floor, whichever side gets there with fewer cells hidden (the
+/// ceiling on a tie, or when neither does: past the last ceiling nothing bounds it).
+fn order_candidate(
+    context: &Context<'_>,
+    statuses: &[Vec<CellStatus>],
+    cell: [usize; 2],
+    required: u64,
+) -> Option<[usize; 2]> {
+    let no_extra = std::collections::HashSet::new();
+    let floor = order_bound(context, statuses, &no_extra, cell, false);
+    let lower = floor.map_or(0, |(value, _)| value);
+    let upper = order_bound(context, statuses, &no_extra, cell, true)?.0;
+    if upper.saturating_sub(lower) >= required {
+        return None;
+    }
+    let hideable = |[table, other]: [usize; 2]| !context.tables[table].is_public(other);
+    // How many cells of one side must be hidden to give the width: None when a public cell stops it.
+    let cells_to_hide = |upward: bool| {
+        let mut extra = std::collections::HashSet::new();
+        loop {
+            let bound = order_bound(context, statuses, &extra, cell, upward);
+            let width = match (upward, bound) {
+                (true, None) => return Some(extra.len()),
+                (true, Some((value, _))) => value.saturating_sub(lower),
+                (false, bound) => upper.saturating_sub(bound.map_or(0, |(value, _)| value)),
+            };
+            match bound {
+                _ if width >= required => return Some(extra.len()),
+                Some((value, other)) if hideable(other) && (upward || value > 0) => {
+                    extra.insert(other);
+                }
+                _ => return None,
+            }
+        }
+    };
+    let first = |upward: bool| order_bound(context, statuses, &no_extra, cell, upward).map(|(_, other)| other);
+    match (cells_to_hide(true), cells_to_hide(false)) {
+        (Some(up), Some(down)) if down < up => first(false),
+        (Some(_), _) => first(true),
+        (None, Some(_)) => first(false),
+        (None, None) => first(true)
+            .filter(|other| hideable(*other))
+            .or_else(|| first(false).filter(|other| hideable(*other) && context.tables[other[0]].value(other[1]) > 0)),
+    }
+}
+
+/// The smallest shown cell a hidden cell is at most (`upward`), or the largest it is at least,
+/// through orders between hidden cells (`extra` counts as hidden too); a public cell wins a tie
+/// (it cannot be hidden). None when no shown cell bounds it that way.
+fn order_bound(
+    context: &Context<'_>,
+    statuses: &[Vec<CellStatus>],
+    extra: &std::collections::HashSet<[usize; 2]>,
+    cell: [usize; 2],
+    upward: bool,
+) -> Option<(u64, [usize; 2])> {
+    let tables = context.tables;
+    let hidden =
+        |[table, other]: [usize; 2]| statuses[table][other] != CellStatus::Published || extra.contains(&[table, other]);
+    let mut seen = std::collections::HashSet::from([cell]);
+    let mut stack = vec![cell];
+    let mut best: Option<(u64, bool, [usize; 2])> = None;
+    while let Some(current) = stack.pop() {
+        let [current_table, current_cell] = current;
+        let by_orders = (context
+            .orders_of_cell
+            .get(&current)
+            .map_or(&[][..], Vec::as_slice)
+            .iter())
+        .filter_map(|order| match upward {
+            true if order.smaller == current => Some(order.larger),
+            false if order.larger == current => Some(order.smaller),
+            _ => None,
+        });
+        // A nested count is at most its whole, cell by cell.
+        let by_links = context.links.iter().filter_map(|link| match upward {
+            true if link.subset == current_table => Some([link.superset, current_cell]),
+            false if link.superset == current_table => Some([link.subset, current_cell]),
+            _ => None,
+        });
+        for next in by_orders.chain(by_links) {
+            let [table, other] = next;
+            if !tables[table].is_available(other) || context.is_complement(table) || !seen.insert(next) {
+                continue;
+            }
+            if hidden(next) {
+                stack.push(next);
+                continue;
+            }
+            let value = tables[table].value(other);
+            // Upward the smallest value, downward the largest; then a public cell; then the lowest.
+            let key = (
+                if upward { value } else { u64::MAX - value },
+                !tables[table].is_public(other),
+                next,
+            );
+            if best.is_none_or(|best| key < best) {
+                best = Some(key);
+            }
+        }
+    }
+    best.map(|(_, _, [table, other])| (tables[table].value(other), [table, other]))
 }
 
 /// A difference cell as the attacker sees it: `Primary` when sensitive and hidden, `Secondary`

@@ -245,6 +245,70 @@ fn a_count_that_never_changes_is_hidden_a_whole_row_at_a_time() {
     assert_eq!((a_m1.lower, a_m1.upper), (0.0, 33.0));
 }
 
+/// Providers with a client certificate (they only rise, month to month) in a prefecture P of A
+/// and B, five months, no fiscal year: A = 0, 0, 2, 3, 3 and B = 6, 6, 6, 6, 9.
+///
+/// A-m3 = 2 is below 3, so P-m3 = A-m3 + B-m3 needs company, and B-m3 is hidden (a part before
+/// the total). B-m3 then lies between B-m2 = 6 and B-m4 = 6: pinned. Hiding B-m4 gives it
+/// [6, 9]; hiding B-m2 and B-m1 would be two cells for the same. B-m4 needs company in P-m4:
+/// A-m4 = 3. Now P-m3 = 8 with B-m3 at least 6 holds A-m3 to [0, 2], narrower than 3, so P-m3 is
+/// hidden too. Hidden: A-m3, A-m4, B-m3, B-m4 and P-m3 — all before the first audit, which finds
+/// A-m3 anywhere in [0, 3].
+#[test]
+fn a_rising_count_is_protected_along_its_months_before_the_audit() {
+    let mut area = Hierarchy::new("area");
+    let prefecture = area.add("P", None).unwrap();
+    for code in ["A", "B"] {
+        area.add(code, Some(prefecture)).unwrap();
+    }
+    let mut period = Hierarchy::new("period");
+    let months = ["m1", "m2", "m3", "m4", "m5"];
+    for month in months {
+        period.add(month, None).unwrap();
+    }
+    let mut table = Table::new(vec![area, period]).unwrap();
+    for (row, values) in [[0, 0, 2, 3, 3], [6, 6, 6, 6, 9]].iter().enumerate() {
+        for (column, value) in values.iter().enumerate() {
+            table.set(&[row + 1, column], *value);
+        }
+    }
+    table.aggregate();
+    let rules = Rules::default();
+    table.apply_rule(|_, value| rules.primary_protection(CountUnit::Providers, AreaUnit::Wider, value));
+    let orders: Vec<Order> = ["A", "B"]
+        .into_iter()
+        .flat_map(|area| {
+            months.windows(2).map(|pair| Order {
+                smaller: [0, cell(&table, area, pair[0])],
+                larger: [0, cell(&table, area, pair[1])],
+            })
+        })
+        .collect();
+    let protection = protect_linked(&[&table], &[], &orders).unwrap().remove(0);
+    let expected: Vec<(usize, CellStatus)> = [
+        ("A", "m3", CellStatus::Primary),
+        ("A", "m4", CellStatus::Secondary),
+        ("B", "m3", CellStatus::Secondary),
+        ("B", "m4", CellStatus::Secondary),
+        ("P", "m3", CellStatus::Secondary),
+    ]
+    .into_iter()
+    .map(|(area, month, status)| (cell(&table, area, month), status))
+    .collect();
+    let mut expected = expected;
+    expected.sort_by_key(|(cell, _)| *cell);
+    assert_eq!(hidden(&protection.status), expected);
+    assert_eq!(protection.n_rounds, 1, "settled before the audit");
+    let exact = audit_linked_exact(&[&table], &[&protection.status], &[], &orders).unwrap();
+    assert!(exact.passed());
+    let a_m3 = exact
+        .intervals
+        .iter()
+        .find(|interval| interval.cell == cell(&table, "A", "m3"))
+        .unwrap();
+    assert_eq!((a_m3.lower, a_m3.upper), (0.0, 3.0));
+}
+
 /// Random tables: 1–3 prefectures of 1–4 municipalities (some under 2,000 people or in the
 /// 2,000–24,999 band) × 1–2 fiscal years of 1–4 months, persons or providers.
 fn random_table() -> impl Strategy<Value = Table> {
