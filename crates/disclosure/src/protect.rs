@@ -8,7 +8,8 @@
 //!    too far, so the best candidate of that relation is suppressed too. Repeated to a fixpoint.
 //! 2. The audit solves the attacker's linear programs over the whole table. For each cell it can
 //!    still narrow too far, the candidate of that cell's least-suppressed relation is suppressed,
-//!    and the two steps are repeated until the audit passes.
+//!    and the two steps are repeated until the audit passes. A cell that keeps failing gets the
+//!    next places' candidates, one more at once every second round it fails.
 //! 3. Tables whose counts nest (level 3+ within certified) are audited together with their
 //!    difference (certified below level 3): a cell that a linked table's published count bounds
 //!    gets that count suppressed before step 2's choice, and a sensitive difference gets its
@@ -129,7 +130,8 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
     };
     let mut statuses: Vec<Vec<CellStatus>> = tables.iter().map(|table| primary_pattern(table)).collect();
     let mut n_rounds = 0;
-    let mut attempts: std::collections::BTreeMap<(usize, usize), usize> = Default::default();
+    // Per failing cell, the candidates tried and the rounds it failed.
+    let mut attempts: std::collections::BTreeMap<(usize, usize), (usize, usize)> = Default::default();
     let mut earlier = AuditReport::default();
     loop {
         n_rounds += 1;
@@ -187,18 +189,24 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
         }
         let mut added = false;
         for (table, cell) in failures {
-            // A cell that fails again gets the next place's candidate: the one tried first did
-            // not hold the bound that pins it.
-            let attempt = attempts.entry((table, cell)).or_insert(0);
-            let candidate = choose_candidate(&context, &statuses, (table, cell), *attempt);
-            *attempt += 1;
-            tracing::trace!(table, cell, ?candidate, "widened by suppressing");
-            if let Some((table, candidate)) = candidate {
-                // Its class follows in the next round's step 1: hidden at once, before this
-                // round's other choices, it left the regularities test's fixture unprotectable.
-                statuses[table][candidate] = CellStatus::Secondary;
-                added = true;
+            // A cell that fails again gets the next places' candidates: the ones tried did not
+            // hold the bound that pins it. One more at once every second round it fails, as what
+            // pins it may be several bounds together (a round of the audit costs more than a few
+            // cells hidden).
+            let (attempt, n_failed) = attempts.entry((table, cell)).or_insert((0, 0));
+            for _ in 0..=*n_failed / 2 {
+                let candidate = choose_candidate(&context, &statuses, (table, cell), *attempt);
+                *attempt += 1;
+                tracing::trace!(table, cell, ?candidate, "widened by suppressing");
+                if let Some((table, candidate)) = candidate {
+                    // Its class follows in the next round's step 1: hidden at once, before this
+                    // round's other choices, it left the regularities test's fixture
+                    // unprotectable.
+                    statuses[table][candidate] = CellStatus::Secondary;
+                    added = true;
+                }
             }
+            *n_failed += 1;
         }
         if !added {
             return Err(DisclosureError::Unprotectable {
