@@ -583,6 +583,14 @@ fn neighbourhood_candidate(
     first_zero
 }
 
+/// The width a hidden cell must keep: its protection when sensitive, else 1 (not exact).
+fn required_width(table: &Table, status: CellStatus, cell: usize) -> u64 {
+    match status {
+        CellStatus::Primary => table.protection(cell).unwrap_or(1),
+        _ => 1,
+    }
+}
+
 /// Step 1: until no relation narrows one of its suppressed cells on its own. True when it
 /// suppressed anything.
 fn secure_relations(
@@ -591,10 +599,7 @@ fn secure_relations(
     status: &mut [CellStatus],
     hide: &dyn Fn(&mut [CellStatus], usize),
 ) -> bool {
-    let required = |cell: usize, status: CellStatus| match status {
-        CellStatus::Primary => Some(table.protection(cell).unwrap_or(1)),
-        _ => Some(1),
-    };
+    let required = |cell: usize, status: CellStatus| Some(required_width(table, status, cell));
     let mut any = false;
     loop {
         let mut changed = false;
@@ -675,10 +680,7 @@ fn secure_orders(context: &Context<'_>, statuses: &mut [Vec<CellStatus>], ties: 
             {
                 continue;
             }
-            let required = match status {
-                CellStatus::Primary => tables[table].protection(cell).unwrap_or(1),
-                _ => 1,
-            };
+            let required = required_width(tables[table], status, cell);
             while let Some(candidate) = order_candidate(context, statuses, [table, cell], required) {
                 let [candidate_table, candidate_cell] = candidate;
                 ties.hide(
@@ -804,10 +806,7 @@ fn ordered_relation_gap(
         .iter()
         .enumerate()
         .filter_map(|(index, cell)| {
-            let required = match status[*cell] {
-                CellStatus::Primary => context.tables[table].protection(*cell).unwrap_or(1),
-                _ => 1,
-            } as f64;
+            let required = required_width(context.tables[table], status[*cell], *cell) as f64;
             // Counts are integers: [2.5, 3.7] holds only 3 (the relaxation's width is not the
             // attacker's).
             let upper = (solve(index, OptimizationDirection::Maximize)? + 1e-6).floor();
