@@ -62,12 +62,12 @@ fn wide_enough(lower: f64, upper: f64, required: u64) -> bool {
 
 /// The least integer a count at least `value` can be (up to the solver's tolerance): counts are
 /// integers, so an attacker reads [2.5, 3.7] as 3 alone.
-fn integer_ceiling(value: f64) -> f64 {
+pub(crate) fn integer_ceiling(value: f64) -> f64 {
     (value - TOLERANCE).ceil()
 }
 
 /// The greatest integer a count at most `value` can be (up to the solver's tolerance).
-fn integer_floor(value: f64) -> f64 {
+pub(crate) fn integer_floor(value: f64) -> f64 {
     (value + TOLERANCE).floor()
 }
 

@@ -40,7 +40,7 @@ use tracing::debug;
 
 use crate::{
     DisclosureError, Result,
-    audit::{AuditReport, Order, Within, audit_linked_from},
+    audit::{AuditReport, Order, Within, audit_linked_from, integer_ceiling, integer_floor},
     table::{Relation, Table},
 };
 
@@ -809,8 +809,8 @@ fn ordered_relation_gap(
             let required = required_width(context.tables[table], status[*cell], *cell) as f64;
             // Counts are integers: [2.5, 3.7] holds only 3 (the relaxation's width is not the
             // attacker's).
-            let upper = (solve(index, OptimizationDirection::Maximize)? + 1e-6).floor();
-            let lower = (solve(index, OptimizationDirection::Minimize)? - 1e-6).ceil();
+            let upper = integer_floor(solve(index, OptimizationDirection::Maximize)?);
+            let lower = integer_ceiling(solve(index, OptimizationDirection::Minimize)?);
             let width = upper - lower;
             (width < required).then(|| (required - width).max(1.0) as u64)
         })
