@@ -356,9 +356,7 @@ fn audit_with(
         .into_iter()
         .map(|(root, cells)| (cells, constraints_of.remove(&root).unwrap_or_default()))
         .collect();
-    // A finite ceiling keeps every program bounded; a cell that reaches it is as unbounded as
-    // any protection needs (the ceiling exceeds every published value and protection).
-    let ceiling = 2.0 * values.iter().copied().max().unwrap_or(0) as f64 + 1_000.0;
+    let ceiling = ceiling(&values);
     let n_components = components.len();
     tracing::trace!(
         n_components,
@@ -1069,19 +1067,26 @@ impl Blocks<'_> {
     }
 }
 
+/// The upper bound of every unknown of programs over these values. A finite ceiling keeps every
+/// program bounded; a cell that reaches it is as unbounded as any protection needs (it exceeds
+/// every value and protection).
+pub(crate) fn ceiling(values: &[u64]) -> f64 {
+    2.0 * values.iter().copied().max().unwrap_or(0) as f64 + 1_000.0
+}
+
 /// Disjoint sets over cell indices (path halving, union by index so roots are deterministic).
-struct UnionFind {
+pub(crate) struct UnionFind {
     parent: Vec<usize>,
 }
 
 impl UnionFind {
-    fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         Self {
             parent: (0..n).collect(),
         }
     }
 
-    fn find(&mut self, mut x: usize) -> usize {
+    pub(crate) fn find(&mut self, mut x: usize) -> usize {
         while self.parent[x] != x {
             self.parent[x] = self.parent[self.parent[x]];
             x = self.parent[x];
@@ -1089,7 +1094,7 @@ impl UnionFind {
         x
     }
 
-    fn union(&mut self, a: usize, b: usize) {
+    pub(crate) fn union(&mut self, a: usize, b: usize) {
         let (a, b) = (self.find(a), self.find(b));
         if a != b {
             let (low, high) = (a.min(b), a.max(b));

@@ -40,7 +40,7 @@ use tracing::debug;
 
 use crate::{
     DisclosureError, Result,
-    audit::{AuditReport, Order, Within, audit_linked_from, integer_ceiling, integer_floor},
+    audit::{AuditReport, Order, UnionFind, Within, audit_linked_from, ceiling, integer_ceiling, integer_floor},
     table::{Relation, Table},
 };
 
@@ -141,7 +141,7 @@ pub fn protect_linked(tables: &[&Table], links: &[Within], orders: &[Order]) -> 
             let mut changed = false;
             for (index, table) in tables.iter().enumerate() {
                 // A complement's pattern is not chosen: it follows from its subset and superset.
-                if !links.iter().any(|link| link.complement == index) {
+                if !context.is_complement(index) {
                     let hide = |status: &mut [CellStatus], cell| {
                         ties.hide(table, index, status, cell);
                     };
@@ -233,22 +233,11 @@ impl Ties {
         let mut class_of_cell = Vec::with_capacity(tables.len());
         let mut classes = Vec::new();
         for (index, table) in tables.iter().enumerate() {
-            let mut parent: Vec<usize> = (0..table.len()).collect();
-            fn root(parent: &mut [usize], mut node: usize) -> usize {
-                while parent[node] != node {
-                    parent[node] = parent[parent[node]];
-                    node = parent[node];
-                }
-                node
-            }
-            fn join(parent: &mut [usize], left: usize, right: usize) {
-                let (left, right) = (root(parent, left), root(parent, right));
-                parent[left.max(right)] = left.min(right);
-            }
+            let mut sets = UnionFind::new(table.len());
             for order in orders {
                 let ([smaller_table, smaller], [larger_table, larger]) = (order.smaller, order.larger);
                 if smaller_table == index && larger_table == index && ordered.contains(&(order.larger, order.smaller)) {
-                    join(&mut parent, smaller, larger);
+                    sets.union(smaller, larger);
                 }
             }
             // A total whose parts are all in one class joins it, and two totals whose parts pair
@@ -258,14 +247,12 @@ impl Ties {
                 let mut joined = false;
                 let mut total_of_parts: std::collections::HashMap<Vec<usize>, usize> = Default::default();
                 for relation in &relations[index] {
-                    let mut classes: Vec<usize> = relation.parts.iter().map(|part| root(&mut parent, *part)).collect();
+                    let mut classes: Vec<usize> = relation.parts.iter().map(|part| sets.find(*part)).collect();
                     classes.sort_unstable();
-                    let total = root(&mut parent, relation.total);
+                    let total = sets.find(relation.total);
                     match total_of_parts.entry(classes) {
-                        std::collections::hash_map::Entry::Occupied(other)
-                            if root(&mut parent, *other.get()) != total =>
-                        {
-                            join(&mut parent, *other.get(), total);
+                        std::collections::hash_map::Entry::Occupied(other) if sets.find(*other.get()) != total => {
+                            sets.union(*other.get(), total);
                             joined = true;
                         }
                         std::collections::hash_map::Entry::Occupied(_) => {}
@@ -275,11 +262,10 @@ impl Ties {
                     }
                 }
                 for relation in &relations[index] {
-                    let first = root(&mut parent, relation.parts[0]);
-                    let tied =
-                        relation.parts.len() > 1 && relation.parts.iter().all(|part| root(&mut parent, *part) == first);
-                    if tied && root(&mut parent, relation.total) != first {
-                        join(&mut parent, first, relation.total);
+                    let first = sets.find(relation.parts[0]);
+                    let tied = relation.parts.len() > 1 && relation.parts.iter().all(|part| sets.find(*part) == first);
+                    if tied && sets.find(relation.total) != first {
+                        sets.union(first, relation.total);
                         joined = true;
                     }
                 }
@@ -289,7 +275,7 @@ impl Ties {
             }
             let mut by_root: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
             for cell in 0..table.len() {
-                by_root.entry(root(&mut parent, cell)).or_default().push(cell);
+                by_root.entry(sets.find(cell)).or_default().push(cell);
             }
             let mut of_cell = vec![None; table.len()];
             for class in by_root.into_values().filter(|class| class.len() > 1) {
@@ -743,7 +729,7 @@ fn ordered_relation_gap(
 ) -> Option<u64> {
     use microlp::{ComparisonOp, OptimizationDirection, Problem};
     let values = context.tables[table].values();
-    let ceiling = 2.0 * values.iter().copied().max().unwrap_or(0) as f64 + 1_000.0;
+    let ceiling = ceiling(values);
     let no_extra = std::collections::HashSet::new();
     let bounds: Vec<(f64, f64)> = hidden
         .iter()
@@ -829,7 +815,7 @@ fn order_candidate(
     let no_extra = std::collections::HashSet::new();
     let floor = order_bound(context, statuses, &no_extra, cell, false);
     let lower = floor.map_or(0, |(value, _)| value);
-    let upper = order_bound(context, statuses, &no_extra, cell, true)?.0;
+    let (upper, ceiling_cell) = order_bound(context, statuses, &no_extra, cell, true)?;
     if upper.saturating_sub(lower) >= required {
         return None;
     }
@@ -853,14 +839,14 @@ fn order_candidate(
             }
         }
     };
-    let first = |upward: bool| order_bound(context, statuses, &no_extra, cell, upward).map(|(_, other)| other);
+    let floor_cell = floor.map(|(_, other)| other);
     match (cells_to_hide(true), cells_to_hide(false)) {
-        (Some(up), Some(down)) if down < up => first(false),
-        (Some(_), _) => first(true),
-        (None, Some(_)) => first(false),
-        (None, None) => first(true)
-            .filter(|other| hideable(*other))
-            .or_else(|| first(false).filter(|other| hideable(*other) && context.tables[other[0]].value(other[1]) > 0)),
+        (Some(up), Some(down)) if down < up => floor_cell,
+        (Some(_), _) => Some(ceiling_cell),
+        (None, Some(_)) => floor_cell,
+        (None, None) => Some(ceiling_cell).filter(|other| hideable(*other)).or(floor
+            .filter(|(value, other)| hideable(*other) && *value > 0)
+            .map(|(_, other)| other)),
     }
 }
 

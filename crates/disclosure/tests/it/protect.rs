@@ -2,8 +2,8 @@
 //! hierarchical tables.
 
 use kaigo_disclosure::{
-    AreaUnit, CellStatus, CountUnit, Hierarchy, Order, Rules, Table, audit, audit::audit_linked_from, audit_exact,
-    audit_linked_exact, primary_pattern, protect, protect_linked,
+    AreaUnit, AuditReport, CellInterval, CellStatus, CountUnit, Hierarchy, Order, Rules, Table, audit,
+    audit::audit_linked_from, audit_exact, audit_linked_exact, primary_pattern, protect, protect_linked,
 };
 use proptest::prelude::*;
 
@@ -44,6 +44,11 @@ fn cell(table: &Table, area: &str, period: &str) -> usize {
         dimensions[0].index_of(area).unwrap(),
         dimensions[1].index_of(period).unwrap(),
     ])
+}
+
+/// The audit's interval of a hidden cell.
+fn interval_of(report: &AuditReport, cell: usize) -> &CellInterval {
+    report.intervals.iter().find(|interval| interval.cell == cell).unwrap()
 }
 
 #[test]
@@ -237,11 +242,7 @@ fn a_count_that_never_changes_is_hidden_a_whole_row_at_a_time() {
     }
     let exact = audit_linked_exact(&[&table], &[&protection.status], &[], &orders).unwrap();
     assert!(exact.passed());
-    let a_m1 = exact
-        .intervals
-        .iter()
-        .find(|interval| interval.cell == cell(&table, "A", "m1"))
-        .unwrap();
+    let a_m1 = interval_of(&exact, cell(&table, "A", "m1"));
     assert_eq!((a_m1.lower, a_m1.upper), (0.0, 33.0));
 }
 
@@ -301,11 +302,7 @@ fn a_rising_count_is_protected_along_its_months_before_the_audit() {
     assert_eq!(protection.n_rounds, 1, "settled before the audit");
     let exact = audit_linked_exact(&[&table], &[&protection.status], &[], &orders).unwrap();
     assert!(exact.passed());
-    let a_m3 = exact
-        .intervals
-        .iter()
-        .find(|interval| interval.cell == cell(&table, "A", "m3"))
-        .unwrap();
+    let a_m3 = interval_of(&exact, cell(&table, "A", "m3"));
     assert_eq!((a_m3.lower, a_m3.upper), (0.0, 3.0));
 }
 
