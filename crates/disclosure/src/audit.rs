@@ -10,7 +10,8 @@
 //! Where its bounds come out fractional (linked counts, orders), an attacker who knows counts are
 //! integers reads [0.75, 3.25] as 1 to 3 and [2.5, 3.7] as 3 alone, so a width is counted
 //! between the integers inside. An attacker solving integer programs could narrow further; the
-//! audit does not model one.
+//! audit does not model one. Hidden cells ordered both ways (a count constant month to month)
+//! are one unknown of the programs.
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution, SolveOutcome, Variable};
 use rayon::prelude::*;
@@ -26,7 +27,7 @@ use crate::{
 type Constraint = (Vec<(usize, f64)>, Sense, f64);
 
 /// How a constraint compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Sense {
     /// A total and its parts, or a superset, its subset and their difference: Σ = right-hand side.
     Equal,
@@ -334,6 +335,30 @@ fn audit_with(
         }
     }
 
+    // Cells ordered both ways are equal in every table the attacker considers (a count constant
+    // month to month): one unknown, the class's lowest cell, stands for all of them, so a constant
+    // count has one variable per area instead of one per month. Exact, and far fewer programs.
+    let root = tied_roots(n_cells, orders, &offsets, &is_suppressed);
+    let mut class_of: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for cell in (0..n_cells).filter(|cell| is_suppressed(*cell)) {
+        class_of.entry(root[cell]).or_default().push(cell);
+    }
+    let constraints = substitute(constraints, &root);
+    let unknown_required: Vec<Option<u64>> = (0..n_cells)
+        .map(|cell| match class_of.get(&cell) {
+            Some(class) => class.iter().filter_map(|member| required[*member]).max(),
+            None => None,
+        })
+        .collect();
+    let mut known_of_class: std::collections::HashMap<usize, (f64, f64)> = Default::default();
+    for (cell, (lower, upper)) in known {
+        // Every member takes the value of the others in every table feasible then, so each's
+        // values seen are the class's.
+        let bounds = known_of_class.entry(root[cell]).or_insert((lower, upper));
+        *bounds = (bounds.0.min(lower), bounds.1.max(upper));
+    }
+    let known = known_of_class;
+
     // Components: suppressed cells sharing a constraint can trade value between them.
     let mut components = UnionFind::new(n_cells);
     for (terms, _, _) in &constraints {
@@ -342,7 +367,7 @@ fn audit_with(
         }
     }
     let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for cell in (0..n_cells).filter(|cell| is_suppressed(*cell)) {
+    for cell in (0..n_cells).filter(|cell| unknown_required[*cell].is_some()) {
         members.entry(components.find(cell)).or_default().push(cell);
     }
     let mut constraints_of: std::collections::BTreeMap<usize, Vec<Constraint>> = Default::default();
@@ -382,7 +407,7 @@ fn audit_with(
     let per_component: Vec<Result<ComponentAudit>> = components
         .par_iter()
         .map(|(cells, constraints)| {
-            let required: Vec<u64> = cells.iter().map(|cell| required[*cell].unwrap_or(1)).collect();
+            let required: Vec<u64> = cells.iter().map(|cell| unknown_required[*cell].unwrap_or(1)).collect();
             let mut known: Vec<Option<(f64, f64)>> = cells.iter().map(|cell| known.get(cell).copied()).collect();
             let mut settled = vec![None; cells.len()];
             let mut n_programs = 0;
@@ -410,20 +435,22 @@ fn audit_with(
     let mut n_linear_programs = 0;
     for component in per_component {
         let (component, n_programs) = component?;
-        for (cell, bounds) in component {
-            let table = offsets.partition_point(|offset| *offset <= cell) - 1;
-            intervals.push(CellInterval {
-                table,
-                cell: cell - offsets[table],
-                lower: bounds.lower,
-                upper: if bounds.upper >= ceiling - TOLERANCE {
-                    f64::INFINITY
-                } else {
-                    bounds.upper
-                },
-                required_width: required[cell].unwrap_or(1),
-                is_exact: bounds.is_exact,
-            });
+        for (unknown, bounds) in component {
+            for cell in &class_of[&unknown] {
+                let table = offsets.partition_point(|offset| offset <= cell) - 1;
+                intervals.push(CellInterval {
+                    table,
+                    cell: cell - offsets[table],
+                    lower: bounds.lower,
+                    upper: if bounds.upper >= ceiling - TOLERANCE {
+                        f64::INFINITY
+                    } else {
+                        bounds.upper
+                    },
+                    required_width: required[*cell].unwrap_or(1),
+                    is_exact: bounds.is_exact,
+                });
+            }
         }
         n_linear_programs += n_programs;
     }
@@ -433,6 +460,58 @@ fn audit_with(
         n_components,
         n_linear_programs,
     })
+}
+
+/// Per global cell, the cell standing for it in the programs: the lowest of the suppressed cells
+/// it is ordered both ways with, through any chain of such pairs (itself when there are none).
+fn tied_roots(
+    n_cells: usize,
+    orders: &[Order],
+    offsets: &[usize],
+    is_suppressed: &dyn Fn(usize) -> bool,
+) -> Vec<usize> {
+    let global = |[table, cell]: [usize; 2]| offsets[table] + cell;
+    let pairs: std::collections::HashSet<(usize, usize)> = orders
+        .iter()
+        .map(|order| (global(order.smaller), global(order.larger)))
+        .filter(|(smaller, larger)| is_suppressed(*smaller) && is_suppressed(*larger))
+        .collect();
+    let mut tied = UnionFind::new(n_cells);
+    for (smaller, larger) in &pairs {
+        if pairs.contains(&(*larger, *smaller)) {
+            tied.union(*smaller, *larger);
+        }
+    }
+    (0..n_cells).map(|cell| tied.find(cell)).collect()
+}
+
+/// The constraints over the cells standing for their classes: terms of one class summed, terms
+/// that cancel dropped, constraints left with no term (they hold) or repeated dropped.
+fn substitute(constraints: Vec<Constraint>, root: &[usize]) -> Vec<Constraint> {
+    let mut seen = std::collections::HashSet::new();
+    let mut substituted = Vec::with_capacity(constraints.len());
+    for (terms, sense, right_hand_side) in constraints {
+        let mut summed: std::collections::BTreeMap<usize, f64> = Default::default();
+        for (cell, coefficient) in terms {
+            *summed.entry(root[cell]).or_default() += coefficient;
+        }
+        let terms: Vec<(usize, f64)> = summed
+            .into_iter()
+            .filter(|(_, coefficient)| *coefficient != 0.0)
+            .collect();
+        let key = (
+            terms
+                .iter()
+                .map(|(cell, coefficient)| (*cell, coefficient.to_bits()))
+                .collect::<Vec<_>>(),
+            sense,
+            right_hand_side.to_bits(),
+        );
+        if !terms.is_empty() && seen.insert(key) {
+            substituted.push((terms, sense, right_hand_side));
+        }
+    }
+    substituted
 }
 
 /// Patterns must match their tables, and linked tables must have one shape.

@@ -29,7 +29,8 @@
 //!    fiscal year of a constant count is its month times the months), and two totals whose parts
 //!    pair off class by class are equal (a prefecture's months, when each of its municipalities'
 //!    are). Showing one cell of such a class shows all, so hiding one hides its class — a
-//!    constant count is in effect protected once per area, not month by month.
+//!    constant count is in effect protected once per area, not month by month (and the audit
+//!    holds cells ordered both ways as one unknown).
 //!
 //! The candidate is always chosen by the same key — a non-zero cell before a zero (a zero adds
 //! no uncertainty), a part before a total, the smallest value that closes the gap, then the

@@ -3,7 +3,7 @@
 
 use kaigo_disclosure::{
     AreaUnit, AuditReport, CellInterval, CellStatus, CountUnit, Hierarchy, Order, Rules, Table, audit,
-    audit::audit_linked_from, audit_exact, audit_linked_exact, primary_pattern, protect, protect_linked,
+    audit::audit_linked_from, audit_exact, audit_linked, audit_linked_exact, primary_pattern, protect, protect_linked,
 };
 use proptest::prelude::*;
 
@@ -244,6 +244,49 @@ fn a_count_that_never_changes_is_hidden_a_whole_row_at_a_time() {
     assert!(exact.passed());
     let a_m1 = interval_of(&exact, cell(&table, "A", "m1"));
     assert_eq!((a_m1.lower, a_m1.upper), (0.0, 33.0));
+}
+
+/// Hand-computed: A (3 a month) and B (30) never change, and the attacker knows it. Hiding both
+/// rows' months but not their fiscal years is no protection: A-FY = 6 is twice A's month, so
+/// A-m1 = A-m2 = 3, and B's are 30 (the audit holds each row as one unknown, its fiscal year as
+/// twice it). Without the regularity, A-m1 is anywhere in [0, 6].
+#[test]
+fn a_constant_row_under_a_shown_fiscal_year_is_pinned() {
+    let table = prefecture_by_months([[3, 3], [30, 30], [25, 40]]);
+    let mut status = vec![CellStatus::Published; table.len()];
+    for (area, month, hidden) in [
+        ("A", "m1", CellStatus::Primary),
+        ("A", "m2", CellStatus::Primary),
+        ("B", "m1", CellStatus::Secondary),
+        ("B", "m2", CellStatus::Secondary),
+    ] {
+        status[cell(&table, area, month)] = hidden;
+    }
+    let orders: Vec<Order> = ["A", "B"]
+        .into_iter()
+        .flat_map(|area| {
+            let (m1, m2) = (cell(&table, area, "m1"), cell(&table, area, "m2"));
+            [(m1, m2), (m2, m1)].map(|(smaller, larger)| Order {
+                smaller: [0, smaller],
+                larger: [0, larger],
+            })
+        })
+        .collect();
+    let proven = audit_linked(&[&table], &[&status], &[], &orders).unwrap();
+    let exact = audit_linked_exact(&[&table], &[&status], &[], &orders).unwrap();
+    assert_eq!((proven.intervals.len(), exact.intervals.len()), (4, 4));
+    for (area, value) in [("A", 3.0), ("B", 30.0)] {
+        for month in ["m1", "m2"] {
+            let at = cell(&table, area, month);
+            let interval = interval_of(&exact, at);
+            assert_eq!((interval.lower, interval.upper), (value, value), "{area} {month}");
+            // The proof stops at a relaxation that narrows the cell enough: it fails there too.
+            assert!(!interval_of(&proven, at).is_protected(), "{area} {month}");
+        }
+    }
+    let unordered = audit_linked_exact(&[&table], &[&status], &[], &[]).unwrap();
+    let a_m1 = interval_of(&unordered, cell(&table, "A", "m1"));
+    assert_eq!((a_m1.lower, a_m1.upper), (0.0, 6.0));
 }
 
 /// Providers with a client certificate (they only rise, month to month) in a prefecture P of A

@@ -195,13 +195,15 @@ fn attack(release: &Release, spec: &ReleaseSpec, source: &SourceRows, rules: &Ru
                             .filter(|(c, k, _)| *c == count && *k == cell)
                             .map(|(_, _, weight)| weight)
                             .sum();
-                        let value = table.value(cell) as f64;
+                        let value = i32::try_from(table.value(cell)).unwrap();
                         let bounds = match status[cell] {
                             CellStatus::Published if table.is_available(cell) => (value, value),
-                            _ if is_structural_zero(count, cell) => (0.0, 0.0),
-                            _ => (0.0, 1e6),
+                            _ if is_structural_zero(count, cell) => (0, 0),
+                            _ => (0, 1_000_000),
                         };
-                        problem.add_var(weight, bounds)
+                        // Integer programs: the attacker solved them, and they can be
+                        // narrower than the audit's linear ones rounded in.
+                        problem.add_integer_var(weight, bounds)
                     })
                     .collect()
             })
