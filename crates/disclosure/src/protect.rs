@@ -415,7 +415,8 @@ fn bounding_counterpart(
 /// each hidden counterpart in a linked table and each hidden cell it is ordered with (pinned
 /// there, it pins the cell through the inequality), and of the relations reached through its suppressed neighbours, nearest first
 /// (the published cells that pin it down may sit there) — the next such relation on each round
-/// of turns. A difference takes turns between its difference table and its two counts' tables.
+/// of turns. A difference takes turns between its difference table and its two hidden counts,
+/// each count choosing as a cell of its own would (its published bounds first).
 fn choose_candidate(
     context: &Context<'_>,
     statuses: &[Vec<CellStatus>],
@@ -440,7 +441,6 @@ fn choose_candidate(
         )
         .map(|candidate| (table, candidate))
     };
-    let own = |table: usize, attempt: usize| own_at([table, cell], attempt);
     // A difference the audit narrows: widen it in the difference table (its relations are the
     // counts' relations subtracted), hiding a difference cell by hiding one of its counts, or
     // widen its counts in their own tables — by turns, as it keeps failing.
@@ -460,10 +460,13 @@ fn choose_candidate(
             .map(|other| (count_hiding_difference(tables, link, statuses, other), other))
         };
         let hidden = |count: usize| statuses[count][cell] != CellStatus::Published;
+        // A count's turn is the count's own choice: its published bounds first (a shown earlier
+        // month under a rising subset caps the difference), then its relations and orders.
+        let count = |count: usize| choose_candidate(context, statuses, (count, cell), attempt / 3);
         return (0..3).find_map(|offset| match (attempt + offset) % 3 {
             0 => difference(attempt / 3),
-            1 if hidden(link.subset) => own(link.subset, attempt / 3),
-            2 if hidden(link.superset) => own(link.superset, attempt / 3),
+            1 if hidden(link.subset) => count(link.subset),
+            2 if hidden(link.superset) => count(link.superset),
             _ => None,
         });
     }

@@ -2,6 +2,8 @@
 //! generated hub.
 
 mod linked;
+#[path = "../../benches/common/national_source.rs"]
+mod national_source;
 mod protect;
 mod regularities;
 mod release;

@@ -433,3 +433,31 @@ fn the_registrys_data_flow_flag_is_read_from_the_published_cells() {
     // The fixture has live insurers whose previous month is published and ones where it is hidden.
     assert!(flowing > 0 && hidden > 0, "{flowing} {not_flowing} {hidden}");
 }
+
+/// The benchmark's national-shaped counts at 300 insurers × 24 months, the provider group alone.
+/// A difference of providers and certificates capped by a shown earlier month of certificates
+/// (they only rise) once left the protection without a candidate: it failed as unprotectable
+/// until a difference's counts chose as cells of their own would.
+#[test]
+fn national_shaped_provider_counts_are_protected() {
+    let (areas, months, counts) = crate::national_source::national_source(300, 24);
+    let shipped = ReleaseSpec::shipped();
+    let group = (shipped.linked_groups().into_iter())
+        .find(|group| group.iter().any(|count| shipped.counts[*count].column == "n_providers"))
+        .unwrap();
+    let spec = ReleaseSpec {
+        counts: group.iter().map(|count| shipped.counts[*count].clone()).collect(),
+        rates: Vec::new(),
+        ..shipped.clone()
+    };
+    let source = SourceRows {
+        areas,
+        months,
+        counts: group.iter().map(|count| counts[*count].clone()).collect(),
+        ..SourceRows::default()
+    };
+    let release = protect_release(&spec, &source, &Rules::default()).unwrap();
+    for (_, _, protection) in release.indicators() {
+        assert!(protection.audit.passed());
+    }
+}
