@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use kaigo_disclosure::{
     CellStatus, Rules,
-    release::{ReleaseSpec, SourceRows, protect_release},
+    release::{ReleaseSpec, protect_release},
 };
 use national_source::national_source;
 
@@ -29,21 +29,11 @@ fn setting(name: &str, default: usize) -> usize {
 fn main() {
     let n_areas = setting("KAIGO_BENCH_AREAS", 1_571);
     let n_months = setting("KAIGO_BENCH_MONTHS", 36);
-    let (areas, months, counts) = national_source(n_areas, n_months);
+    let national = national_source(n_areas, n_months);
     let shipped = ReleaseSpec::shipped();
     let mut totals = (0, 0, 0, 0, 0.0);
     for group in shipped.linked_groups() {
-        let spec = ReleaseSpec {
-            counts: group.iter().map(|count| shipped.counts[*count].clone()).collect(),
-            rates: Vec::new(),
-            ..shipped.clone()
-        };
-        let source = SourceRows {
-            areas: areas.clone(),
-            months: months.clone(),
-            counts: group.iter().map(|count| counts[*count].clone()).collect(),
-            ..SourceRows::default()
-        };
+        let (spec, source) = national.group(&shipped, &group);
         let started = Instant::now();
         let release = protect_release(&spec, &source, &Rules::default()).expect("protects");
         let seconds = started.elapsed().as_secs_f64();

@@ -236,8 +236,7 @@ fn audit_with(
             required.push(match status[cell] {
                 _ if !table.is_available(cell) => None,
                 CellStatus::Published => None,
-                CellStatus::Primary => Some(table.protection(cell).unwrap_or(1)),
-                CellStatus::Secondary => Some(1),
+                hidden => Some(required_width(table, hidden, cell)),
             });
         }
     }
@@ -471,18 +470,34 @@ fn tied_roots(
     is_suppressed: &dyn Fn(usize) -> bool,
 ) -> Vec<usize> {
     let global = |[table, cell]: [usize; 2]| offsets[table] + cell;
-    let pairs: std::collections::HashSet<(usize, usize)> = orders
-        .iter()
-        .map(|order| (global(order.smaller), global(order.larger)))
-        .filter(|(smaller, larger)| is_suppressed(*smaller) && is_suppressed(*larger))
-        .collect();
     let mut tied = UnionFind::new(n_cells);
-    for (smaller, larger) in &pairs {
-        if pairs.contains(&(*larger, *smaller)) {
-            tied.union(*smaller, *larger);
+    for (one, other) in equal_pairs(orders) {
+        let (one, other) = (global(one), global(other));
+        if is_suppressed(one) && is_suppressed(other) {
+            tied.union(one, other);
         }
     }
     (0..n_cells).map(|cell| tied.find(cell)).collect()
+}
+
+/// The pairs of cells (`[table, cell]`) ordered both ways: equal in every table an attacker who
+/// knows the orders allows (a count constant month to month). Each pair once per direction.
+pub(crate) fn equal_pairs(orders: &[Order]) -> Vec<([usize; 2], [usize; 2])> {
+    let ordered: std::collections::HashSet<([usize; 2], [usize; 2])> =
+        orders.iter().map(|order| (order.smaller, order.larger)).collect();
+    (orders.iter())
+        .filter(|order| ordered.contains(&(order.larger, order.smaller)))
+        .map(|order| (order.smaller, order.larger))
+        .collect()
+}
+
+/// The width a hidden cell must keep: its protection when sensitive, else 1 (a cell hidden to
+/// protect others must not be recoverable exactly).
+pub(crate) fn required_width(table: &Table, status: CellStatus, cell: usize) -> u64 {
+    match status {
+        CellStatus::Primary => table.protection(cell).unwrap_or(1),
+        _ => 1,
+    }
 }
 
 /// The constraints over the cells standing for their classes: terms of one class summed, terms

@@ -41,7 +41,10 @@ use tracing::debug;
 
 use crate::{
     DisclosureError, Result,
-    audit::{AuditReport, Order, UnionFind, Within, audit_linked_from, ceiling, integer_ceiling, integer_floor},
+    audit::{
+        AuditReport, Order, UnionFind, Within, audit_linked_from, ceiling, equal_pairs, integer_ceiling, integer_floor,
+        required_width,
+    },
     table::{Relation, Table},
 };
 
@@ -229,16 +232,14 @@ struct Ties {
 
 impl Ties {
     fn new(tables: &[&Table], relations: &[Vec<Relation>], orders: &[Order]) -> Self {
-        let ordered: std::collections::HashSet<([usize; 2], [usize; 2])> =
-            orders.iter().map(|order| (order.smaller, order.larger)).collect();
+        let equal = equal_pairs(orders);
         let mut class_of_cell = Vec::with_capacity(tables.len());
         let mut classes = Vec::new();
         for (index, table) in tables.iter().enumerate() {
             let mut sets = UnionFind::new(table.len());
-            for order in orders {
-                let ([smaller_table, smaller], [larger_table, larger]) = (order.smaller, order.larger);
-                if smaller_table == index && larger_table == index && ordered.contains(&(order.larger, order.smaller)) {
-                    sets.union(smaller, larger);
+            for ([one_table, one], [other_table, other]) in &equal {
+                if *one_table == index && *other_table == index {
+                    sets.union(*one, *other);
                 }
             }
             // A total whose parts are all in one class joins it, and two totals whose parts pair
@@ -571,14 +572,6 @@ fn neighbourhood_candidate(
         }
     }
     first_zero
-}
-
-/// The width a hidden cell must keep: its protection when sensitive, else 1 (not exact).
-fn required_width(table: &Table, status: CellStatus, cell: usize) -> u64 {
-    match status {
-        CellStatus::Primary => table.protection(cell).unwrap_or(1),
-        _ => 1,
-    }
 }
 
 /// Step 1: until no relation narrows one of its suppressed cells on its own. True when it

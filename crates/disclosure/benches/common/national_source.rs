@@ -3,7 +3,7 @@
 //! around national rates, a nested count from its superset's. Seeded, so every call with one
 //! size gives the same rows.
 
-use kaigo_disclosure::release::{ReleaseSpec, SourceArea};
+use kaigo_disclosure::release::{ReleaseSpec, SourceArea, SourceRows};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -33,7 +33,32 @@ fn around(random: &mut ChaCha8Rng, mean: f64) -> u64 {
 }
 
 /// Areas, months (from 2025-04) and, per shipped count, per area, per month, its value.
-pub fn national_source(n_areas: usize, n_months: usize) -> (Vec<SourceArea>, Vec<u32>, Vec<Vec<Vec<u64>>>) {
+pub struct NationalSource {
+    areas: Vec<SourceArea>,
+    months: Vec<u32>,
+    counts: Vec<Vec<Vec<u64>>>,
+}
+
+impl NationalSource {
+    /// The release spec of one linked group of the shipped spec (no rates) and its source rows.
+    pub fn group(&self, shipped: &ReleaseSpec, group: &[usize]) -> (ReleaseSpec, SourceRows) {
+        let spec = ReleaseSpec {
+            counts: group.iter().map(|count| shipped.counts[*count].clone()).collect(),
+            rates: Vec::new(),
+            ..shipped.clone()
+        };
+        let source = SourceRows {
+            areas: self.areas.clone(),
+            months: self.months.clone(),
+            counts: group.iter().map(|count| self.counts[*count].clone()).collect(),
+            ..SourceRows::default()
+        };
+        (spec, source)
+    }
+}
+
+/// The shipped counts over `n_areas` insurers and `n_months` months.
+pub fn national_source(n_areas: usize, n_months: usize) -> NationalSource {
     let shipped = ReleaseSpec::shipped();
     let mut random = ChaCha8Rng::seed_from_u64(2026);
     // Hokkaido has about a tenth of the insurers; the rest share the remainder.
@@ -95,5 +120,5 @@ pub fn national_source(n_areas: usize, n_months: usize) -> (Vec<SourceArea>, Vec
             .collect();
         counts.push(values);
     }
-    (areas, months, counts)
+    NationalSource { areas, months, counts }
 }

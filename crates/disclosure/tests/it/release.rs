@@ -440,22 +440,11 @@ fn the_registrys_data_flow_flag_is_read_from_the_published_cells() {
 /// until a difference's counts chose as cells of their own would.
 #[test]
 fn national_shaped_provider_counts_are_protected() {
-    let (areas, months, counts) = crate::national_source::national_source(300, 24);
     let shipped = ReleaseSpec::shipped();
     let group = (shipped.linked_groups().into_iter())
         .find(|group| group.iter().any(|count| shipped.counts[*count].column == "n_providers"))
         .unwrap();
-    let spec = ReleaseSpec {
-        counts: group.iter().map(|count| shipped.counts[*count].clone()).collect(),
-        rates: Vec::new(),
-        ..shipped.clone()
-    };
-    let source = SourceRows {
-        areas,
-        months,
-        counts: group.iter().map(|count| counts[*count].clone()).collect(),
-        ..SourceRows::default()
-    };
+    let (spec, source) = crate::national_source::national_source(300, 24).group(&shipped, &group);
     let release = protect_release(&spec, &source, &Rules::default()).unwrap();
     for (_, _, protection) in release.indicators() {
         assert!(protection.audit.passed());
