@@ -5,15 +5,18 @@
 //! fails); [`audit_exact`] optimizes both bounds of every cell.
 //!
 //! The attacker knows that every cell is a non-negative count and that every relation of the
-//! table holds; a cell not available is in none (see [`Table`]). The program is the linear
-//! relaxation (as in τ-ARGUS's audit): the interval it gives contains every integer solution.
-//! Where its bounds come out fractional (linked counts, orders), an attacker who knows counts are
-//! integers reads [0.75, 3.25] as 1 to 3 and [2.5, 3.7] as 3 alone, so a width is counted
-//! between the integers inside. An attacker solving integer programs could narrow further; the
-//! audit does not model one. Hidden cells ordered both ways (a count constant month to month)
-//! are one unknown of the programs.
+//! table holds; a cell not available is in none (see [`Table`]); and that counts are integers.
+//! The programs are linear relaxations (as in τ-ARGUS's audit): the interval they give contains
+//! every integer solution, so a cell they narrow fails. A cell they keep wide is proven only by
+//! integral tables — those among the programs' points, else integer programs that ask for one
+//! with the cell a width beyond them (a dive from the linear program's point nearest the true
+//! table, then microlp's branch and bound), stepping its bounds one at a time where none is
+//! that far; one the search can neither prove nor rule out counts as failing. Hidden cells
+//! ordered both ways (a count constant month to month) are one unknown of the programs.
 
-use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution, SolveOutcome, Variable};
+use microlp::{
+    ComparisonOp, OptimizationDirection, Problem, Solution, SolutionStatus, SolveOptions, SolveOutcome, Variable,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -41,6 +44,12 @@ enum Sense {
 /// 121 s); a pass of three partners cost more than the whole component's lifting of what one
 /// leaves.
 const RESERVOIRS: [usize; 2] = [0, 1];
+
+/// Branches an integer program may take before it gives up undecided (the cell then counts as
+/// failing). Bounded, because microlp's branch and bound can search on and on: over a 428-cell
+/// component of the release tests, 200,000 branches (59 s) found no integral table where HiGHS
+/// found one in 0.02 s and the dive finds one at once.
+const NODES: u64 = 2_000;
 
 /// A lifting step that proves more than this share of a component's cells (1 in so many) is
 /// followed by a new program over the cells still open rather than by releasing each proven
@@ -122,10 +131,11 @@ pub struct CellInterval {
     /// suppressed to protect others (it must not be recoverable exactly either, or it would be
     /// as good as published).
     pub required_width: u64,
-    /// True when both bounds were optimized for this cell. Otherwise, for a protected cell, the
-    /// interval was proven wide enough by feasible tables found on the way (the true one can
-    /// only be wider); for a cell that fails, a relaxation of the attacker's program narrowed it
-    /// (the true one can only be narrower).
+    /// True when both bounds were optimized for this cell (by integer programs where no integral
+    /// table attained the linear ones). Otherwise, for a protected cell, the interval was proven
+    /// wide enough by integral tables found on the way (the true one can only be wider); for a
+    /// cell that fails, a relaxation of the attacker's program narrowed it (the true one can
+    /// only be narrower), or the integer programs left it undecided.
     pub is_exact: bool,
 }
 
@@ -187,9 +197,9 @@ pub fn audit_linked(
 
 /// [`audit_linked`] starting from the intervals an audit of a sub-pattern found (the same
 /// tables with fewer cells suppressed). Every table feasible then is feasible now — a cell
-/// suppressed since is a variable that may keep its true value — so the intervals it found from
-/// feasible tables (a cell proven or optimized, not one a relaxation narrowed) are still inner
-/// bounds, and a cell proven then needs no program now. What protection's rounds use.
+/// suppressed since is a variable that may keep its true value — so the intervals of the cells
+/// it proved (from integral tables) are still inner bounds, and a cell proven then needs no
+/// program now. What protection's rounds use.
 pub fn audit_linked_from(
     tables: &[&Table],
     statuses: &[&[CellStatus]],
@@ -254,12 +264,12 @@ fn audit_with(
         }
     }
     let is_suppressed = |cell: usize| required[cell].is_some();
-    // Inner bounds already known, by global cell: the intervals of feasible tables (a cell
-    // proven, or optimized). A cell a relaxation narrowed has outer bounds, not attained.
+    // Inner bounds already known, by global cell: the intervals of cells proven, found from
+    // integral tables. A failing cell's may be a fractional table's, or outer bounds.
     let known: std::collections::HashMap<usize, (f64, f64)> = earlier
         .into_iter()
         .flat_map(|report| &report.intervals)
-        .filter(|interval| interval.table < tables.len() && (interval.is_exact || interval.is_protected()))
+        .filter(|interval| interval.table < tables.len() && interval.is_protected())
         .map(|interval| {
             let upper = if interval.upper.is_finite() {
                 interval.upper
@@ -426,7 +436,7 @@ fn audit_with(
                 known: &known,
                 settled: &settled,
             };
-            let (bounds, n) = audit_component(unknowns, constraints, ceiling, mode)?;
+            let (bounds, n) = audit_component(unknowns, constraints, ceiling, mode, true)?;
             Ok((bounds, n_programs + n))
         })
         .collect();
@@ -609,6 +619,25 @@ struct Bounds {
     is_exact: bool,
 }
 
+fn comparison_of(sense: Sense) -> ComparisonOp {
+    match sense {
+        Sense::Equal => ComparisonOp::Eq,
+        Sense::AtMost => ComparisonOp::Le,
+    }
+}
+
+/// What an integer program found.
+enum Integral {
+    /// The optimum (or, without an objective, an integral table).
+    Optimal(Vec<f64>),
+    /// An integral table, its optimality not proven.
+    Found(Vec<f64>),
+    /// No integral table is feasible.
+    Infeasible,
+    /// Neither found nor ruled out within [`NODES`].
+    Undecided,
+}
+
 /// The two ways to audit a component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -628,6 +657,55 @@ enum Mode {
     Lift,
 }
 
+/// The values each unknown took in the feasible tables found (by position): in any of them (the
+/// linear programs' optima, fractional ones too), and in the integral ones — the only tables an
+/// attacker who knows counts are integers cannot rule out.
+struct Seen {
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    integral_lower: Vec<f64>,
+    integral_upper: Vec<f64>,
+}
+
+impl Seen {
+    /// Starting from the inner bounds known already (integral tables' values; none where
+    /// `None`).
+    fn new(known: &[Option<(f64, f64)>], ceiling: f64) -> Self {
+        let lower: Vec<f64> = known
+            .iter()
+            .map(|bounds| bounds.map_or(f64::INFINITY, |b| b.0))
+            .collect();
+        let upper: Vec<f64> = known
+            .iter()
+            .map(|bounds| bounds.map_or(f64::NEG_INFINITY, |b| b.1.min(ceiling)))
+            .collect();
+        Self {
+            integral_lower: lower.clone(),
+            integral_upper: upper.clone(),
+            lower,
+            upper,
+        }
+    }
+
+    fn record(&mut self, point: &[f64]) {
+        let is_integral = point.iter().all(|value| (value - value.round()).abs() <= TOLERANCE);
+        for (index, value) in point.iter().enumerate() {
+            self.lower[index] = self.lower[index].min(*value);
+            self.upper[index] = self.upper[index].max(*value);
+            if is_integral {
+                self.integral_lower[index] = self.integral_lower[index].min(value.round());
+                self.integral_upper[index] = self.integral_upper[index].max(value.round());
+            }
+        }
+    }
+
+    /// Whether integral tables reach the integers nearest both bounds seen.
+    fn attains(&self, index: usize) -> bool {
+        self.integral_lower[index] <= integer_ceiling(self.lower[index])
+            && self.integral_upper[index] >= integer_floor(self.upper[index])
+    }
+}
+
 /// The unknowns of a component's programs, by position: its suppressed cells (global indices,
 /// ascending), their true values (a feasible point like any other), the widths they need, the
 /// inner bounds known already, and the cells decided already (they get no programs).
@@ -645,6 +723,7 @@ fn audit_component(
     constraints: &[Constraint],
     ceiling: f64,
     mode: Mode,
+    verify_integers: bool,
 ) -> Result<ComponentAudit> {
     let Unknowns {
         cells,
@@ -678,11 +757,7 @@ fn audit_component(
                 .iter()
                 .map(|(cell, coefficient)| (variables[position(*cell)], *coefficient))
                 .collect();
-            let comparison = match sense {
-                Sense::Equal => ComparisonOp::Eq,
-                Sense::AtMost => ComparisonOp::Le,
-            };
-            problem.add_constraint(expression.as_slice(), comparison, *right_hand_side);
+            problem.add_constraint(expression.as_slice(), comparison_of(*sense), *right_hand_side);
         }
         let lifts: Vec<Variable> = reach
             .iter()
@@ -713,28 +788,146 @@ fn audit_component(
     let point = |solution: &Solution, variables: &[Variable]| -> Vec<f64> {
         variables.iter().map(|variable| solution.var_value(*variable)).collect()
     };
+    // Makes a program without an objective look for the table nearest the true one (least
+    // total change, x = truth + up − down): near it, the tables a bound asks for differ from
+    // the truth in a few cells, and are mostly integral where a table with no objective was
+    // fractional in hundreds.
+    let nearest_to_truth = |problem: &mut Problem, variables: &[Variable]| {
+        for (variable, value) in variables.iter().zip(truth) {
+            let up = problem.add_var(1.0, (0.0, f64::INFINITY));
+            let down = problem.add_var(1.0, (0.0, f64::INFINITY));
+            problem.add_constraint([(*variable, 1.0), (up, -1.0), (down, 1.0)], ComparisonOp::Eq, *value);
+        }
+    };
+    // An integer program: the least or greatest value of one cell (`objective`), or any table
+    // with one cell beyond a bound (`bound`), searched for at most `NODES` branches. Every
+    // table it finds is integral.
+    let integer_program = |objective: Option<(usize, OptimizationDirection)>,
+                           bound: Option<(usize, ComparisonOp, f64)>|
+     -> Result<Integral> {
+        let direction = objective.map_or(OptimizationDirection::Minimize, |(_, direction)| direction);
+        let mut problem = Problem::new(direction);
+        let top = ceiling.min(f64::from(i32::MAX)) as i32;
+        let variables: Vec<Variable> = (0..cells.len())
+            .map(|index| {
+                let weight = if objective.is_some_and(|(cell, _)| cell == index) {
+                    1.0
+                } else {
+                    0.0
+                };
+                problem.add_integer_var(weight, (0, top))
+            })
+            .collect();
+        for (terms, sense, right_hand_side) in constraints {
+            let expression: Vec<_> = terms
+                .iter()
+                .map(|(cell, coefficient)| (variables[position(*cell)], *coefficient))
+                .collect();
+            problem.add_constraint(expression.as_slice(), comparison_of(*sense), *right_hand_side);
+        }
+        let mut options = SolveOptions::default();
+        options.node_limit = Some(NODES);
+        match bound {
+            Some((index, comparison, target)) => {
+                problem.add_constraint([(variables[index], 1.0)], comparison, target);
+                nearest_to_truth(&mut problem, &variables);
+            }
+            // The true table starts the search with an incumbent.
+            None => options.warm_start = Some(variables.iter().copied().zip(truth.iter().copied()).collect()),
+        }
+        n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match problem.solve_with(options) {
+            Ok(SolveOutcome::Solution(solution)) => {
+                let point = variables
+                    .iter()
+                    .map(|variable| solution.var_value(*variable).round())
+                    .collect();
+                Ok(match solution.status() {
+                    SolutionStatus::Optimal => Integral::Optimal(point),
+                    SolutionStatus::Feasible => Integral::Found(point),
+                })
+            }
+            Ok(SolveOutcome::Interrupted(_)) => Ok(Integral::Undecided),
+            Err(microlp::Error::Infeasible) => Ok(Integral::Infeasible),
+            Err(error) => Err(failed(error.to_string())),
+        }
+    };
+    // A dive from a linear program's optimum to an integral table: while a count is fractional,
+    // the one nearest an integer is fixed at it (or at the integer on its other side) and the
+    // simplex goes on from there. Cheap, and it finds most; None proves nothing.
+    let round_off = |mut solution: Solution, variables: &[Variable]| -> Option<Vec<f64>> {
+        loop {
+            let values = point(&solution, variables);
+            let nearest = values
+                .iter()
+                .enumerate()
+                .map(|(position, value)| (position, (value - value.round()).abs()))
+                .filter(|(_, distance)| *distance > TOLERANCE)
+                .min_by(|one, other| one.1.total_cmp(&other.1));
+            let Some((position, _)) = nearest else {
+                return Some(values.iter().map(|value| value.round()).collect());
+            };
+            let value = values[position];
+            let mut next = None;
+            for integer in [
+                value.round(),
+                if value.round() > value {
+                    value.floor()
+                } else {
+                    value.ceil()
+                },
+            ] {
+                n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if let Ok(Ok(found)) = solution
+                    .clone()
+                    .fix_var(variables[position], integer)
+                    .map(SolveOutcome::into_solution)
+                {
+                    next = Some(found);
+                    break;
+                }
+            }
+            solution = next?;
+        }
+    };
+    // The linear program of the table nearest the true one: the true one, solved once (lazily);
+    // a bound on a cell added to it is a few pivots away.
+    let nearest = std::cell::OnceCell::new();
+    // An integral table with one cell beyond a bound, by a dive from the linear program's table
+    // nearest the true one.
+    let dive = |(index, comparison, target): (usize, ComparisonOp, f64)| -> Option<Vec<f64>> {
+        let (base, variables): &(Option<Solution>, Vec<Variable>) = nearest.get_or_init(|| {
+            let (mut problem, variables, _) = program(&[], &[], OptimizationDirection::Minimize);
+            nearest_to_truth(&mut problem, &variables);
+            (optimum(&problem).ok(), variables)
+        });
+        n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let solution = base
+            .clone()?
+            .add_constraint([(variables[index], 1.0)], comparison, target)
+            .ok()?
+            .into_solution()
+            .ok()?;
+        round_off(solution, variables)
+    };
     let solve = |weights: &[(usize, f64)], reach: &[(usize, f64, f64)], direction| -> Result<Vec<f64>> {
         let (problem, variables, _) = program(weights, reach, direction);
         Ok(point(&optimum(&problem)?, &variables))
     };
-
-    let mut lower: Vec<f64> = known
-        .iter()
-        .map(|bounds| bounds.map_or(f64::INFINITY, |b| b.0))
-        .collect();
-    let mut upper: Vec<f64> = known
-        .iter()
-        .map(|bounds| bounds.map_or(f64::NEG_INFINITY, |b| b.1.min(ceiling)))
-        .collect();
-    let record = |point: &[f64], lower: &mut [f64], upper: &mut [f64]| {
-        for (index, value) in point.iter().enumerate() {
-            lower[index] = lower[index].min(*value);
-            upper[index] = upper[index].max(*value);
-        }
+    // An integral table with one cell beyond a bound: by a dive, or else an integer program.
+    let find = |side: (usize, ComparisonOp, f64)| -> Result<Integral> {
+        Ok(match dive(side) {
+            Some(point) => Integral::Found(point),
+            None => match integer_program(None, Some(side))? {
+                Integral::Optimal(point) => Integral::Found(point),
+                other => other,
+            },
+        })
     };
+    let mut seen = Seen::new(known, ceiling);
     // The true table is a feasible point too.
-    record(truth, &mut lower, &mut upper);
-    let proven = |index: usize, lower: &[f64], upper: &[f64]| wide_enough(lower[index], upper[index], required[index]);
+    seen.record(truth);
+    let proven = |index: usize, seen: &Seen| wide_enough(seen.lower[index], seen.upper[index], required[index]);
     let mut exact = vec![false; cells.len()];
     // Cells shown to fail, with outside bounds of their interval.
     let mut narrowed: Vec<Option<(f64, f64)>> = vec![None; cells.len()];
@@ -744,16 +937,16 @@ fn audit_component(
         if (0..cells.len()).any(|index| known[index].is_none() && settled[index].is_none()) {
             let everything: Vec<(usize, f64)> = (0..cells.len()).map(|index| (index, 1.0)).collect();
             let point = solve(&everything, &[], OptimizationDirection::Minimize)?;
-            record(&point, &mut lower, &mut upper);
+            seen.record(&point);
         }
-        let unproven = |lower: &[f64], upper: &[f64]| -> Vec<usize> {
+        let unproven = |seen: &Seen| -> Vec<usize> {
             (0..cells.len())
-                .filter(|index| settled[*index].is_none() && !proven(*index, lower, upper))
+                .filter(|index| settled[*index].is_none() && !proven(*index, seen))
                 .collect()
         };
         // While the lifting program proves cells, the proven cells' lifts are released (fixed at
         // their lowest, where they bind nothing) and the simplex goes on from where it stopped.
-        let first = unproven(&lower, &upper);
+        let first = unproven(&seen);
         if !first.is_empty() {
             let started = std::time::Instant::now();
             // A lifting program over some cells (by position), each from its lowest value seen.
@@ -765,12 +958,12 @@ fn audit_component(
                 let (problem, variables, lifts) = program(&[], &reach, OptimizationDirection::Maximize);
                 Ok((Some(optimum(&problem)?), variables, lifts, reach))
             };
-            let (mut solution, mut variables, mut lifts, mut reach) = lift(&first, &lower)?;
+            let (mut solution, mut variables, mut lifts, mut reach) = lift(&first, &seen.lower)?;
             let mut lifting: Vec<usize> = (0..reach.len()).collect();
             while let Some(current) = solution.take() {
-                record(&point(&current, &variables), &mut lower, &mut upper);
+                seen.record(&point(&current, &variables));
                 let (done, open): (Vec<usize>, Vec<usize>) =
-                    lifting.iter().partition(|lift| proven(reach[**lift].0, &lower, &upper));
+                    lifting.iter().partition(|lift| proven(reach[**lift].0, &seen));
                 if done.is_empty() || open.is_empty() {
                     solution = Some(current);
                     break;
@@ -779,7 +972,7 @@ fn audit_component(
                 // step proves many cells at once, a new program over the open ones costs less.
                 if done.len() * REBUILD_SHARE > cells.len() {
                     let open: Vec<usize> = open.iter().map(|lift| reach[*lift].0).collect();
-                    (solution, variables, lifts, reach) = lift(&open, &lower)?;
+                    (solution, variables, lifts, reach) = lift(&open, &seen.lower)?;
                     lifting = (0..reach.len()).collect();
                     continue;
                 }
@@ -790,7 +983,7 @@ fn audit_component(
                     // Numerical trouble going on: the programs below decide what is left.
                     next = next.and_then(|current| current.fix_var(lifts[lift], -ceiling).ok()?.into_solution().ok());
                     if let Some(current) = &next {
-                        record(&point(current, &variables), &mut lower, &mut upper);
+                        seen.record(&point(current, &variables));
                     }
                 }
                 solution = next;
@@ -801,31 +994,31 @@ fn audit_component(
             // seen, which proves it when found; then t halves the room left on the wider side,
             // until the values seen prove it or the outside bounds narrow it.
             if let Some(solution) = solution {
-                for index in unproven(&lower, &upper) {
+                for index in unproven(&seen) {
                     let width = required[index] as f64;
                     // Outside bounds of its smallest and largest value.
                     let (mut floor, mut roof) = (0.0_f64, ceiling);
                     for _ in 0..PROBES {
-                        if proven(index, &lower, &upper) {
+                        if proven(index, &seen) {
                             break;
                         }
                         if mode == Mode::Prove && !wide_enough(floor, roof, required[index]) {
                             narrowed[index] = Some((floor, roof));
                             break;
                         }
-                        let (room_above, room_below) = (roof - upper[index], lower[index] - floor);
+                        let (room_above, room_below) = (roof - seen.upper[index], seen.lower[index] - floor);
                         if room_above.max(room_below) < TOLERANCE {
                             break;
                         }
-                        let above = Some(integer_ceiling(lower[index]) + width).filter(|target| *target < roof);
-                        let below = Some(integer_floor(upper[index]) - width).filter(|target| *target > floor);
+                        let above = Some(integer_ceiling(seen.lower[index]) + width).filter(|target| *target < roof);
+                        let below = Some(integer_floor(seen.upper[index]) - width).filter(|target| *target > floor);
                         let (is_above, target) = match (above, below) {
                             (Some(target), _) => (true, target),
                             (None, Some(target)) => (false, target),
                             // A restriction's programs miss tables: its outside bounds are none.
                             (None, None) if mode == Mode::Lift => break,
-                            (None, None) if room_above >= room_below => (true, (upper[index] + roof) / 2.0),
-                            (None, None) => (false, (floor + lower[index]) / 2.0),
+                            (None, None) if room_above >= room_below => (true, (seen.upper[index] + roof) / 2.0),
+                            (None, None) => (false, (floor + seen.lower[index]) / 2.0),
                         };
                         let comparison = if is_above { ComparisonOp::Ge } else { ComparisonOp::Le };
                         n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -834,7 +1027,7 @@ fn audit_component(
                             .add_constraint([(variables[index], 1.0)], comparison, target)
                             .map(SolveOutcome::into_solution)
                         {
-                            Ok(Ok(found)) => record(&point(&found, &variables), &mut lower, &mut upper),
+                            Ok(Ok(found)) => seen.record(&point(&found, &variables)),
                             Err(microlp::Error::Infeasible) if is_above => roof = target,
                             Err(microlp::Error::Infeasible) => floor = target,
                             // Numerical trouble: the cell's own programs decide it.
@@ -846,7 +1039,7 @@ fn audit_component(
             tracing::trace!(
                 cells = cells.len(),
                 lifted = first.len(),
-                unproven = unproven(&lower, &upper).len(),
+                unproven = unproven(&seen).len(),
                 narrowed = narrowed.iter().flatten().count(),
                 seconds = started.elapsed().as_secs_f64(),
                 "lifting program continued"
@@ -860,14 +1053,14 @@ fn audit_component(
             .filter(|index| {
                 settled[*index].is_none()
                     && narrowed[*index].is_none()
-                    && (mode == Mode::Exact || !proven(*index, &lower, &upper))
+                    && (mode == Mode::Exact || !proven(*index, &seen))
             })
             .collect();
         let points: Vec<Vec<Vec<f64>>> = left
             .par_iter()
             .map(|index| {
                 let mut points = Vec::new();
-                let (mut low, mut high) = (lower[*index], upper[*index]);
+                let (mut low, mut high) = (seen.lower[*index], seen.upper[*index]);
                 for direction in [OptimizationDirection::Maximize, OptimizationDirection::Minimize] {
                     let point = solve(&[(*index, 1.0)], &[], direction)?;
                     (low, high) = (low.min(point[*index]), high.max(point[*index]));
@@ -880,25 +1073,137 @@ fn audit_component(
             })
             .collect::<Result<_>>()?;
         for point in points.iter().flatten() {
-            record(point, &mut lower, &mut upper);
+            seen.record(point);
         }
         for index in left {
-            exact[index] = mode == Mode::Exact || !proven(index, &lower, &upper);
+            exact[index] = mode == Mode::Exact || !proven(index, &seen);
+        }
+    }
+    // An attacker who solves integer programs rules the fractional tables out, so a cell is
+    // proven by integral tables only: those seen, then integer programs asking for one with the
+    // cell a width beyond them, then its bounds stepped one at a time. In `Exact` mode, a bound
+    // no integral table attained is the integer program's optimum.
+    let mut integer_exact = vec![false; cells.len()];
+    // Cells neither proven nor ruled out by integer programs: counted as failing.
+    let mut undecided = vec![false; cells.len()];
+    if verify_integers && mode != Mode::Lift {
+        let integral_proven = |index: usize, seen: &Seen| {
+            wide_enough(seen.integral_lower[index], seen.integral_upper[index], required[index])
+        };
+        let to_verify: Vec<usize> = (0..cells.len())
+            .filter(|index| {
+                settled[*index].is_none()
+                    && narrowed[*index].is_none()
+                    && match mode {
+                        Mode::Exact => !seen.attains(*index),
+                        _ => proven(*index, &seen) && !integral_proven(*index, &seen),
+                    }
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        for &index in &to_verify {
+            let width = required[index] as f64;
+            if mode == Mode::Prove {
+                // A table a width beyond those seen, above or else below, proves most cells in
+                // one program. Failing that, each side's bound is stepped one at a time until
+                // the cell is proven or both bounds are exact.
+                let far = [
+                    (index, ComparisonOp::Ge, seen.integral_lower[index] + width),
+                    (index, ComparisonOp::Le, seen.integral_upper[index] - width),
+                ];
+                for side in far.into_iter().filter(|side| side.2 >= 0.0) {
+                    if let Integral::Found(point) = find(side)? {
+                        seen.record(&point);
+                        break;
+                    }
+                }
+                let [mut is_max_known, mut is_min_known] = [false, seen.integral_lower[index] == 0.0];
+                while !(integral_proven(index, &seen) || is_max_known && is_min_known) {
+                    let side = if is_max_known {
+                        (index, ComparisonOp::Le, seen.integral_lower[index] - 1.0)
+                    } else {
+                        (index, ComparisonOp::Ge, seen.integral_upper[index] + 1.0)
+                    };
+                    match find(side)? {
+                        Integral::Found(point) => seen.record(&point),
+                        Integral::Infeasible if is_max_known => is_min_known = true,
+                        Integral::Infeasible => is_max_known = true,
+                        _ => {
+                            undecided[index] = true;
+                            break;
+                        }
+                    }
+                    is_min_known |= seen.integral_lower[index] == 0.0;
+                }
+                integer_exact[index] = is_max_known && is_min_known;
+                continue;
+            }
+            // The integer minimum and maximum where no integral table attained the linear ones.
+            for (direction, is_attained) in [
+                (
+                    OptimizationDirection::Maximize,
+                    seen.integral_upper[index] >= integer_floor(seen.upper[index]),
+                ),
+                (
+                    OptimizationDirection::Minimize,
+                    seen.integral_lower[index] <= integer_ceiling(seen.lower[index]),
+                ),
+            ] {
+                if is_attained {
+                    continue;
+                }
+                match integer_program(Some((index, direction)), None)? {
+                    Integral::Optimal(point) => seen.record(&point),
+                    Integral::Found(point) => {
+                        seen.record(&point);
+                        undecided[index] = true;
+                    }
+                    Integral::Infeasible => return Err(failed("no integral table, though the true one is".into())),
+                    Integral::Undecided => undecided[index] = true,
+                }
+            }
+            integer_exact[index] = !undecided[index];
+        }
+        if !to_verify.is_empty() {
+            tracing::debug!(
+                cells = cells.len(),
+                verified = to_verify.len(),
+                undecided = undecided.iter().filter(|is| **is).count(),
+                seconds = started.elapsed().as_secs_f64(),
+                "integer programs"
+            );
         }
     }
     let bounds = cells
         .iter()
         .enumerate()
         .map(|(index, &cell)| {
+            let integral = Bounds {
+                lower: seen.integral_lower[index],
+                upper: seen.integral_upper[index],
+                is_exact: if mode == Mode::Exact {
+                    !undecided[index]
+                } else {
+                    integer_exact[index]
+                },
+            };
             let bounds = settled[index].unwrap_or(match narrowed[index] {
                 Some((floor, roof)) => Bounds {
                     lower: floor,
                     upper: roof,
                     is_exact: false,
                 },
-                None => Bounds {
-                    lower: lower[index],
-                    upper: upper[index],
+                // Inner bounds for what comes next: integral tables' values only.
+                None if mode == Mode::Lift => Bounds {
+                    is_exact: false,
+                    ..integral
+                },
+                None if verify_integers && (mode == Mode::Exact || proven(index, &seen)) => integral,
+                // Failed by the linear programs (the integer interval is inside this one), or
+                // a relaxation's cell, of which only a failure counts.
+                _ => Bounds {
+                    lower: seen.lower[index],
+                    upper: seen.upper[index],
                     is_exact: exact[index],
                 },
             });
@@ -1038,7 +1343,7 @@ impl Blocks<'_> {
                 known: &free_known,
                 settled: &vec![None; positions.len()],
             };
-            audit_component(unknowns, &restricted, ceiling, Mode::Lift)
+            audit_component(unknowns, &restricted, ceiling, Mode::Lift, true)
         };
         let relaxation = |blocks: &[usize], known: &[Option<(f64, f64)>]| {
             let relations: Vec<Constraint> = relations_of(blocks)
@@ -1068,7 +1373,8 @@ impl Blocks<'_> {
                 known: &free_known,
                 settled: &vec![None; free_cells.len()],
             };
-            let (bounds, n_programs) = audit_component(unknowns, &relations, ceiling, Mode::Prove)?;
+            // Only its failures count (outside bounds): nothing to prove with integers.
+            let (bounds, n_programs) = audit_component(unknowns, &relations, ceiling, Mode::Prove, false)?;
             let bounds = bounds.into_iter().filter(|(cell, _)| in_group(*cell)).collect();
             Ok::<ComponentAudit, DisclosureError>((bounds, n_programs))
         };

@@ -289,6 +289,48 @@ fn a_constant_row_under_a_shown_fiscal_year_is_pinned() {
     assert_eq!((a_m1.lower, a_m1.upper), (0.0, 6.0));
 }
 
+/// Hand-computed: providers A (1 a month) and B (0) never change; C is 0 then 1; only the
+/// prefecture's fiscal year, P-FY = 3, is shown. So C-FY = 3 − 2 × (A's month + B's month): odd.
+/// A linear program reaches C-FY = 0 at A's and B's months summing to 1.5, but counts are
+/// integers: C-FY is 1 or 3, narrower than the 3 it needs (a provider count below 3).
+#[test]
+fn a_cell_kept_wide_only_by_fractional_tables_fails() {
+    let mut table = prefecture_by_months([[1, 1], [0, 0], [0, 1]]);
+    let rules = Rules::default();
+    table.apply_rule(|_, value| rules.primary_protection(CountUnit::Providers, AreaUnit::Wider, value));
+    let c_fiscal_year = cell(&table, "C", "FY");
+    assert_eq!(table.value(cell(&table, "P", "FY")), 3);
+    let mut status = vec![CellStatus::Published; table.len()];
+    for area in ["A", "B", "C"] {
+        for period in ["FY", "m1", "m2"] {
+            status[cell(&table, area, period)] = CellStatus::Secondary;
+        }
+    }
+    for period in ["m1", "m2"] {
+        status[cell(&table, "P", period)] = CellStatus::Secondary;
+    }
+    status[c_fiscal_year] = CellStatus::Primary;
+    let orders: Vec<Order> = ["A", "B"]
+        .into_iter()
+        .flat_map(|area| {
+            let (m1, m2) = (cell(&table, area, "m1"), cell(&table, area, "m2"));
+            [(m1, m2), (m2, m1)].map(|(smaller, larger)| Order {
+                smaller: [0, smaller],
+                larger: [0, larger],
+            })
+        })
+        .collect();
+    let exact = audit_linked_exact(&[&table], &[&status], &[], &orders).unwrap();
+    let interval = interval_of(&exact, c_fiscal_year);
+    assert_eq!((interval.lower, interval.upper, interval.required_width), (1.0, 3.0, 3));
+    assert!(interval.is_exact);
+    let proven = audit_linked(&[&table], &[&status], &[], &orders).unwrap();
+    assert!(!interval_of(&proven, c_fiscal_year).is_protected());
+    // A's month: 0 or 1, never the 1.5 of the linear program.
+    let a_m1 = interval_of(&exact, cell(&table, "A", "m1"));
+    assert_eq!((a_m1.lower, a_m1.upper), (0.0, 1.0));
+}
+
 /// Providers with a client certificate (they only rise, month to month) in a prefecture P of A
 /// and B, five months, no fiscal year: A = 0, 0, 2, 3, 3 and B = 6, 6, 6, 6, 9.
 ///
