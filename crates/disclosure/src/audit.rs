@@ -742,6 +742,16 @@ fn audit_component(
     // is maximized too — so one program lifts as many cells as it can to their floor plus their
     // width. Every variable's value at the optimum is a feasible value. Returns the program, the
     // cells' variables and the lifts' variables.
+    // The component's relations over the cells' variables.
+    let add_relations = |problem: &mut Problem, variables: &[Variable]| {
+        for (terms, sense, right_hand_side) in constraints {
+            let expression: Vec<_> = terms
+                .iter()
+                .map(|(cell, coefficient)| (variables[position(*cell)], *coefficient))
+                .collect();
+            problem.add_constraint(expression.as_slice(), comparison_of(*sense), *right_hand_side);
+        }
+    };
     let program = |weights: &[(usize, f64)], reach: &[(usize, f64, f64)], direction| {
         let mut problem = Problem::new(direction);
         let mut objective = vec![0.0; cells.len()];
@@ -752,13 +762,7 @@ fn audit_component(
             .iter()
             .map(|weight| problem.add_var(*weight, (0.0, ceiling)))
             .collect();
-        for (terms, sense, right_hand_side) in constraints {
-            let expression: Vec<_> = terms
-                .iter()
-                .map(|(cell, coefficient)| (variables[position(*cell)], *coefficient))
-                .collect();
-            problem.add_constraint(expression.as_slice(), comparison_of(*sense), *right_hand_side);
-        }
+        add_relations(&mut problem, &variables);
         let lifts: Vec<Variable> = reach
             .iter()
             .map(|(index, floor, width)| {
@@ -818,13 +822,7 @@ fn audit_component(
                 problem.add_integer_var(weight, (0, top))
             })
             .collect();
-        for (terms, sense, right_hand_side) in constraints {
-            let expression: Vec<_> = terms
-                .iter()
-                .map(|(cell, coefficient)| (variables[position(*cell)], *coefficient))
-                .collect();
-            problem.add_constraint(expression.as_slice(), comparison_of(*sense), *right_hand_side);
-        }
+        add_relations(&mut problem, &variables);
         let mut options = SolveOptions::default();
         options.node_limit = Some(NODES);
         match bound {

@@ -46,6 +46,20 @@ fn cell(table: &Table, area: &str, period: &str) -> usize {
     ])
 }
 
+/// The regularity "these areas' counts never change": each area's two months ordered both ways.
+fn constant_rows(table: &Table, areas: &[&str]) -> Vec<Order> {
+    areas
+        .iter()
+        .flat_map(|area| {
+            let (m1, m2) = (cell(table, area, "m1"), cell(table, area, "m2"));
+            [(m1, m2), (m2, m1)].map(|(smaller, larger)| Order {
+                smaller: [0, smaller],
+                larger: [0, larger],
+            })
+        })
+        .collect()
+}
+
 /// The audit's interval of a hidden cell.
 fn interval_of(report: &AuditReport, cell: usize) -> &CellInterval {
     report.intervals.iter().find(|interval| interval.cell == cell).unwrap()
@@ -262,16 +276,7 @@ fn a_constant_row_under_a_shown_fiscal_year_is_pinned() {
     ] {
         status[cell(&table, area, month)] = hidden;
     }
-    let orders: Vec<Order> = ["A", "B"]
-        .into_iter()
-        .flat_map(|area| {
-            let (m1, m2) = (cell(&table, area, "m1"), cell(&table, area, "m2"));
-            [(m1, m2), (m2, m1)].map(|(smaller, larger)| Order {
-                smaller: [0, smaller],
-                larger: [0, larger],
-            })
-        })
-        .collect();
+    let orders = constant_rows(&table, &["A", "B"]);
     let proven = audit_linked(&[&table], &[&status], &[], &orders).unwrap();
     let exact = audit_linked_exact(&[&table], &[&status], &[], &orders).unwrap();
     assert_eq!((proven.intervals.len(), exact.intervals.len()), (4, 4));
@@ -310,16 +315,7 @@ fn a_cell_kept_wide_only_by_fractional_tables_fails() {
         status[cell(&table, "P", period)] = CellStatus::Secondary;
     }
     status[c_fiscal_year] = CellStatus::Primary;
-    let orders: Vec<Order> = ["A", "B"]
-        .into_iter()
-        .flat_map(|area| {
-            let (m1, m2) = (cell(&table, area, "m1"), cell(&table, area, "m2"));
-            [(m1, m2), (m2, m1)].map(|(smaller, larger)| Order {
-                smaller: [0, smaller],
-                larger: [0, larger],
-            })
-        })
-        .collect();
+    let orders = constant_rows(&table, &["A", "B"]);
     let exact = audit_linked_exact(&[&table], &[&status], &[], &orders).unwrap();
     let interval = interval_of(&exact, c_fiscal_year);
     assert_eq!((interval.lower, interval.upper, interval.required_width), (1.0, 3.0, 3));
