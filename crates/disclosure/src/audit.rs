@@ -699,10 +699,14 @@ impl Seen {
         }
     }
 
-    /// Whether integral tables reach the integers nearest both bounds seen.
-    fn attains(&self, index: usize) -> bool {
+    /// Whether an integral table reaches the greatest integer below the largest value seen.
+    fn attains_upper(&self, index: usize) -> bool {
+        self.integral_upper[index] >= integer_floor(self.upper[index])
+    }
+
+    /// Whether an integral table reaches the least integer above the smallest value seen.
+    fn attains_lower(&self, index: usize) -> bool {
         self.integral_lower[index] <= integer_ceiling(self.lower[index])
-            && self.integral_upper[index] >= integer_floor(self.upper[index])
     }
 }
 
@@ -1081,7 +1085,8 @@ fn audit_component(
     // proven by integral tables only: those seen, then integer programs asking for one with the
     // cell a width beyond them, then its bounds stepped one at a time. In `Exact` mode, a bound
     // no integral table attained is the integer program's optimum.
-    let mut integer_exact = vec![false; cells.len()];
+    // Cells whose integer bounds are exact (in `Exact` mode, all but the undecided).
+    let mut integer_exact = vec![mode == Mode::Exact; cells.len()];
     // Cells neither proven nor ruled out by integer programs: counted as failing.
     let mut undecided = vec![false; cells.len()];
     if verify_integers && mode != Mode::Lift {
@@ -1093,7 +1098,7 @@ fn audit_component(
                 settled[*index].is_none()
                     && narrowed[*index].is_none()
                     && match mode {
-                        Mode::Exact => !seen.attains(*index),
+                        Mode::Exact => !(seen.attains_upper(*index) && seen.attains_lower(*index)),
                         _ => proven(*index, &seen) && !integral_proven(*index, &seen),
                     }
             })
@@ -1138,14 +1143,8 @@ fn audit_component(
             }
             // The integer minimum and maximum where no integral table attained the linear ones.
             for (direction, is_attained) in [
-                (
-                    OptimizationDirection::Maximize,
-                    seen.integral_upper[index] >= integer_floor(seen.upper[index]),
-                ),
-                (
-                    OptimizationDirection::Minimize,
-                    seen.integral_lower[index] <= integer_ceiling(seen.lower[index]),
-                ),
+                (OptimizationDirection::Maximize, seen.attains_upper(index)),
+                (OptimizationDirection::Minimize, seen.attains_lower(index)),
             ] {
                 if is_attained {
                     continue;
@@ -1179,11 +1178,7 @@ fn audit_component(
             let integral = Bounds {
                 lower: seen.integral_lower[index],
                 upper: seen.integral_upper[index],
-                is_exact: if mode == Mode::Exact {
-                    !undecided[index]
-                } else {
-                    integer_exact[index]
-                },
+                is_exact: integer_exact[index],
             };
             let bounds = settled[index].unwrap_or(match narrowed[index] {
                 Some((floor, roof)) => Bounds {
