@@ -9,9 +9,10 @@
 //! The programs are linear relaxations (as in τ-ARGUS's audit): the interval they give contains
 //! every integer solution, so a cell they narrow fails. A cell they keep wide is proven only by
 //! integral tables — those among the programs' points, else integer programs that ask for one
-//! with the cell a width beyond them (a dive from the linear program's point nearest the true
-//! table, then microlp's branch and bound), stepping its bounds one at a time where none is
-//! that far; one the search can neither prove nor rule out counts as failing. Hidden cells
+//! with the cell a width beyond them (dives from the linear program's point nearest the true
+//! table, near the cell and then over its component, then microlp's branch and bound near the
+//! cell), stepping its bounds one at a time where none is that far; one the search can neither
+//! prove nor rule out counts as failing. Hidden cells
 //! ordered both ways (a count constant month to month) are one unknown of the programs.
 
 use microlp::{
@@ -48,8 +49,10 @@ const RESERVOIRS: [usize; 2] = [0, 1];
 /// Branches an integer program may take before it gives up undecided (the cell then counts as
 /// failing). Bounded, because microlp's branch and bound can search on and on: over a 428-cell
 /// component of the release tests, 200,000 branches (59 s) found no integral table where HiGHS
-/// found one in 0.02 s and the dive finds one at once.
-const NODES: u64 = 2_000;
+/// found one in 0.02 s and the dive finds one at once. At 355,000 persons the proofs of
+/// infeasibility that succeed take at most 0.17 s, while a search to 2,000 branches took 4.8 s on
+/// a 1,745-cell component and then gave up.
+const NODES: u64 = 200;
 
 /// A lifting step that proves more than this share of a component's cells (1 in so many) is
 /// followed by a new program over the cells still open rather than by releasing each proven
@@ -800,50 +803,92 @@ fn audit_component(
     // total change, x = truth + up − down): near it, the tables a bound asks for differ from
     // the truth in a few cells, and are mostly integral where a table with no objective was
     // fractional in hundreds.
-    let nearest_to_truth = |problem: &mut Problem, variables: &[Variable]| {
+    let nearest_to_truth = |problem: &mut Problem, variables: &[Variable], truth: &[f64]| {
         for (variable, value) in variables.iter().zip(truth) {
             let up = problem.add_var(1.0, (0.0, f64::INFINITY));
             let down = problem.add_var(1.0, (0.0, f64::INFINITY));
             problem.add_constraint([(*variable, 1.0), (up, -1.0), (down, 1.0)], ComparisonOp::Eq, *value);
         }
     };
-    // An integer program: the least or greatest value of one cell (`objective`), or any table
-    // with one cell beyond a bound (`bound`), searched for at most `NODES` branches. Every
-    // table it finds is integral.
-    let integer_program = |objective: Option<(usize, OptimizationDirection)>,
-                           bound: Option<(usize, ComparisonOp, f64)>|
-     -> Result<Integral> {
+    // A program over the cells of `region` (by position, ascending; integer or linear), the
+    // others held at their true values: the least or greatest value of one cell (`objective`),
+    // or the table nearest the true one with one cell beyond a bound (`bound`). Returns the
+    // program and the region's variables.
+    let region_program = |region: &[usize],
+                          is_integer: bool,
+                          objective: Option<(usize, OptimizationDirection)>,
+                          bound: Option<(usize, ComparisonOp, f64)>| {
         let direction = objective.map_or(OptimizationDirection::Minimize, |(_, direction)| direction);
         let mut problem = Problem::new(direction);
         let top = ceiling.min(f64::from(i32::MAX)) as i32;
-        let variables: Vec<Variable> = (0..cells.len())
-            .map(|index| {
-                let weight = if objective.is_some_and(|(cell, _)| cell == index) {
-                    1.0
-                } else {
-                    0.0
-                };
+        let mut variable_of: Vec<Option<Variable>> = vec![None; cells.len()];
+        for &index in region {
+            let weight = if objective.is_some_and(|(cell, _)| cell == index) {
+                1.0
+            } else {
+                0.0
+            };
+            variable_of[index] = Some(if is_integer {
                 problem.add_integer_var(weight, (0, top))
-            })
-            .collect();
-        add_relations(&mut problem, &variables);
+            } else {
+                problem.add_var(weight, (0.0, ceiling))
+            });
+        }
+        for (terms, sense, right_hand_side) in constraints {
+            let mut expression = Vec::new();
+            let mut right_hand_side = *right_hand_side;
+            for (cell, coefficient) in terms {
+                let index = position(*cell);
+                match variable_of[index] {
+                    Some(variable) => expression.push((variable, *coefficient)),
+                    None => right_hand_side -= coefficient * truth[index],
+                }
+            }
+            if !expression.is_empty() {
+                problem.add_constraint(expression.as_slice(), comparison_of(*sense), right_hand_side);
+            }
+        }
+        let variables: Vec<Variable> = region.iter().filter_map(|index| variable_of[*index]).collect();
+        if let Some((index, comparison, target)) = bound {
+            let variable = variable_of[index].expect("the bounded cell is in the region");
+            problem.add_constraint([(variable, 1.0)], comparison, target);
+            let region_truth: Vec<f64> = region.iter().map(|index| truth[*index]).collect();
+            nearest_to_truth(&mut problem, &variables, &region_truth);
+        }
+        (problem, variables)
+    };
+    // The whole table from a region's values.
+    let whole = |region: &[usize], values: &[f64]| -> Vec<f64> {
+        let mut point = truth.to_vec();
+        for (index, value) in region.iter().zip(values) {
+            point[*index] = value.round();
+        }
+        point
+    };
+    // An integer program (see `region_program`), searched for at most `NODES` branches. Every
+    // table it finds is integral; over a part of the component, infeasible rules nothing out.
+    let integer_program = |region: &[usize],
+                           objective: Option<(usize, OptimizationDirection)>,
+                           bound: Option<(usize, ComparisonOp, f64)>|
+     -> Result<Integral> {
+        let (problem, variables) = region_program(region, true, objective, bound);
         let mut options = SolveOptions::default();
         options.node_limit = Some(NODES);
-        match bound {
-            Some((index, comparison, target)) => {
-                problem.add_constraint([(variables[index], 1.0)], comparison, target);
-                nearest_to_truth(&mut problem, &variables);
-            }
+        if bound.is_none() {
             // The true table starts the search with an incumbent.
-            None => options.warm_start = Some(variables.iter().copied().zip(truth.iter().copied()).collect()),
+            options.warm_start = Some(
+                region
+                    .iter()
+                    .zip(&variables)
+                    .map(|(index, variable)| (*variable, truth[*index]))
+                    .collect(),
+            );
         }
         n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match problem.solve_with(options) {
             Ok(SolveOutcome::Solution(solution)) => {
-                let point = variables
-                    .iter()
-                    .map(|variable| solution.var_value(*variable).round())
-                    .collect();
+                let values: Vec<f64> = variables.iter().map(|variable| solution.var_value(*variable)).collect();
+                let point = whole(region, &values);
                 Ok(match solution.status() {
                     SolutionStatus::Optimal => Integral::Optimal(point),
                     SolutionStatus::Feasible => Integral::Found(point),
@@ -892,39 +937,130 @@ fn audit_component(
             solution = next?;
         }
     };
-    // The linear program of the table nearest the true one: the true one, solved once (lazily);
-    // a bound on a cell added to it is a few pivots away.
-    let nearest = std::cell::OnceCell::new();
-    // An integral table with one cell beyond a bound, by a dive from the linear program's table
-    // nearest the true one.
-    let dive = |(index, comparison, target): (usize, ComparisonOp, f64)| -> Option<Vec<f64>> {
-        let (base, variables): &(Option<Solution>, Vec<Variable>) = nearest.get_or_init(|| {
-            let (mut problem, variables, _) = program(&[], &[], OptimizationDirection::Minimize);
-            nearest_to_truth(&mut problem, &variables);
-            (optimum(&problem).ok(), variables)
-        });
-        n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let solution = base
-            .clone()?
-            .add_constraint([(variables[index], 1.0)], comparison, target)
-            .ok()?
-            .into_solution()
-            .ok()?;
-        round_off(solution, variables)
-    };
     let solve = |weights: &[(usize, f64)], reach: &[(usize, f64, f64)], direction| -> Result<Vec<f64>> {
         let (problem, variables, _) = program(weights, reach, direction);
         Ok(point(&optimum(&problem)?, &variables))
     };
-    // An integral table with one cell beyond a bound: by a dive, or else an integer program.
+    // Per cell (by position), the constraints it is in; built on first use.
+    let constraints_of_cell = std::cell::OnceCell::new();
+    // A cell's relations' cells, and theirs (by position, ascending), where a table nearest the
+    // true one with the cell moved differs from it, mostly; with `follows_chains`, chains of
+    // relations of two cells (an order month to month, a part and its whole) are followed to
+    // their ends.
+    let neighbourhood = |index: usize, follows_chains: bool| -> Vec<usize> {
+        const HOPS: usize = 2;
+        let constraints_of_cell: &Vec<Vec<usize>> = constraints_of_cell.get_or_init(|| {
+            let mut of_cell = vec![Vec::new(); cells.len()];
+            for (number, (terms, _, _)) in constraints.iter().enumerate() {
+                for (cell, _) in terms {
+                    of_cell[position(*cell)].push(number);
+                }
+            }
+            of_cell
+        });
+        // Hops to each cell, a relation of two cells costing none (breadth first, zero-cost
+        // steps to the front).
+        let mut hops = vec![usize::MAX; cells.len()];
+        hops[index] = 0;
+        let mut queue = std::collections::VecDeque::from([index]);
+        while let Some(cell) = queue.pop_front() {
+            for number in &constraints_of_cell[cell] {
+                let terms = &constraints[*number].0;
+                let step = usize::from(terms.len() > 2 || !follows_chains);
+                let next = hops[cell] + step;
+                for (other, _) in terms {
+                    let other = position(*other);
+                    if next <= HOPS && next < hops[other] {
+                        hops[other] = next;
+                        if step == 0 {
+                            queue.push_front(other);
+                        } else {
+                            queue.push_back(other);
+                        }
+                    }
+                }
+            }
+        }
+        (0..cells.len()).filter(|index| hops[*index] <= HOPS).collect()
+    };
+    // The linear program of the table nearest the true one over the whole component: the true
+    // one, solved once (lazily); a bound on a cell added to it is a few pivots away.
+    let nearest = std::cell::OnceCell::new();
+    // The linear program of the whole component's table nearest the true one with one cell
+    // beyond a bound: Err when no table at all, integral or not, has the cell there (so no
+    // integral one either); None on numerical trouble.
+    let bounded_nearest =
+        |(index, comparison, target): (usize, ComparisonOp, f64)| -> std::result::Result<Option<Solution>, ()> {
+            let (base, variables): &(Option<Solution>, Vec<Variable>) = nearest.get_or_init(|| {
+                let (mut problem, variables, _) = program(&[], &[], OptimizationDirection::Minimize);
+                nearest_to_truth(&mut problem, &variables, truth);
+                (optimum(&problem).ok(), variables)
+            });
+            let Some(base) = base.clone() else {
+                return Ok(None);
+            };
+            n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match base
+                .add_constraint([(variables[index], 1.0)], comparison, target)
+                .map(SolveOutcome::into_solution)
+            {
+                Ok(Ok(solution)) => Ok(Some(solution)),
+                Err(microlp::Error::Infeasible) => Err(()),
+                _ => Ok(None),
+            }
+        };
+    // A dive over a region (`region_program`): an integral table, or None.
+    let dive_near = |region: &[usize], side: (usize, ComparisonOp, f64)| -> Option<Vec<f64>> {
+        let (problem, variables) = region_program(region, false, None, Some(side));
+        n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let solution = problem.solve().ok()?.into_solution().ok()?;
+        round_off(solution, &variables).map(|values| whole(region, &values))
+    };
+    // An integral table with one cell beyond a bound, by dives from the linear program of the
+    // table nearest the true one: first changed from the true one only near the cell
+    // (`neighbourhood`) — small programs, and most cells need no more; then, unless no table at
+    // all has the cell there, along its chains too, then over the whole component; else by an
+    // integer program near the cell. Undecided when none finds one.
     let find = |side: (usize, ComparisonOp, f64)| -> Result<Integral> {
-        Ok(match dive(side) {
-            Some(point) => Integral::Found(point),
-            None => match integer_program(None, Some(side))? {
-                Integral::Optimal(point) => Integral::Found(point),
-                other => other,
+        let started = std::time::Instant::now();
+        let near = neighbourhood(side.0, false);
+        let outcome = if let Some(point) = dive_near(&near, side) {
+            Integral::Found(point)
+        } else {
+            match bounded_nearest(side) {
+                Err(()) => Integral::Infeasible,
+                Ok(whole_component) => {
+                    let chained = neighbourhood(side.0, true);
+                    // A region of most of the component costs more than the whole one's
+                    // program, which goes on from its basis.
+                    let has_chains = chained.len() > near.len() && 2 * chained.len() <= cells.len();
+                    let region = if has_chains { chained } else { near };
+                    let (_, variables) = nearest.get().expect("solved above");
+                    let point = has_chains
+                        .then(|| dive_near(&region, side))
+                        .flatten()
+                        .or_else(|| whole_component.and_then(|solution| round_off(solution, variables)));
+                    match point {
+                        Some(point) => Integral::Found(point),
+                        None => match integer_program(&region, None, Some(side))? {
+                            Integral::Optimal(point) | Integral::Found(point) => Integral::Found(point),
+                            _ => Integral::Undecided,
+                        },
+                    }
+                }
+            }
+        };
+        tracing::trace!(
+            seconds = started.elapsed().as_secs_f64(),
+            outcome = match outcome {
+                Integral::Found(_) => "found",
+                Integral::Infeasible => "infeasible",
+                Integral::Undecided => "undecided",
+                Integral::Optimal(_) => "optimal",
             },
-        })
+            "integral table sought"
+        );
+        Ok(outcome)
     };
     let mut seen = Seen::new(known, ceiling);
     // The true table is a feasible point too.
@@ -1103,10 +1239,15 @@ fn audit_component(
                     }
             })
             .collect();
+        let all_cells: Vec<usize> = (0..cells.len()).collect();
         let started = std::time::Instant::now();
         for &index in &to_verify {
             let width = required[index] as f64;
             if mode == Mode::Prove {
+                // An integral table found for an earlier cell may prove this one too.
+                if integral_proven(index, &seen) {
+                    continue;
+                }
                 // A table a width beyond those seen, above or else below, proves most cells in
                 // one program. Failing that, each side's bound is stepped one at a time until
                 // the cell is proven or both bounds are exact.
@@ -1120,24 +1261,29 @@ fn audit_component(
                         break;
                     }
                 }
+                // A side the search can neither extend nor rule out is left, as the other side
+                // may still prove the cell.
                 let [mut is_max_known, mut is_min_known] = [false, seen.integral_lower[index] == 0.0];
-                while !(integral_proven(index, &seen) || is_max_known && is_min_known) {
-                    let side = if is_max_known {
-                        (index, ComparisonOp::Le, seen.integral_lower[index] - 1.0)
-                    } else {
+                let [mut is_max_undecided, mut is_min_undecided] = [false, false];
+                while !(integral_proven(index, &seen)
+                    || (is_max_known || is_max_undecided) && (is_min_known || is_min_undecided))
+                {
+                    let is_above = !(is_max_known || is_max_undecided);
+                    let side = if is_above {
                         (index, ComparisonOp::Ge, seen.integral_upper[index] + 1.0)
+                    } else {
+                        (index, ComparisonOp::Le, seen.integral_lower[index] - 1.0)
                     };
                     match find(side)? {
                         Integral::Found(point) => seen.record(&point),
-                        Integral::Infeasible if is_max_known => is_min_known = true,
-                        Integral::Infeasible => is_max_known = true,
-                        _ => {
-                            undecided[index] = true;
-                            break;
-                        }
+                        Integral::Infeasible if is_above => is_max_known = true,
+                        Integral::Infeasible => is_min_known = true,
+                        _ if is_above => is_max_undecided = true,
+                        _ => is_min_undecided = true,
                     }
                     is_min_known |= seen.integral_lower[index] == 0.0;
                 }
+                undecided[index] = !integral_proven(index, &seen) && (is_max_undecided || is_min_undecided);
                 integer_exact[index] = is_max_known && is_min_known;
                 continue;
             }
@@ -1149,7 +1295,7 @@ fn audit_component(
                 if is_attained {
                     continue;
                 }
-                match integer_program(Some((index, direction)), None)? {
+                match integer_program(&all_cells, Some((index, direction)), None)? {
                     Integral::Optimal(point) => seen.record(&point),
                     Integral::Found(point) => {
                         seen.record(&point);
