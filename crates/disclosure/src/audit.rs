@@ -641,6 +641,17 @@ enum Integral {
     Undecided,
 }
 
+/// What the linear program of a component's table nearest the true one says when one cell is
+/// held beyond a bound.
+enum Nearest {
+    /// Its optimum (fractional or not).
+    Table(Solution),
+    /// No table at all, integral or not, has the cell there (so no integral one either).
+    Infeasible,
+    /// Numerical trouble: it says nothing.
+    Unknown,
+}
+
 /// The two ways to audit a component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -987,28 +998,26 @@ fn audit_component(
     // one, solved once (lazily); a bound on a cell added to it is a few pivots away.
     let nearest = std::cell::OnceCell::new();
     // The linear program of the whole component's table nearest the true one with one cell
-    // beyond a bound: Err when no table at all, integral or not, has the cell there (so no
-    // integral one either); None on numerical trouble.
-    let bounded_nearest =
-        |(index, comparison, target): (usize, ComparisonOp, f64)| -> std::result::Result<Option<Solution>, ()> {
-            let (base, variables): &(Option<Solution>, Vec<Variable>) = nearest.get_or_init(|| {
-                let (mut problem, variables, _) = program(&[], &[], OptimizationDirection::Minimize);
-                nearest_to_truth(&mut problem, &variables, truth);
-                (optimum(&problem).ok(), variables)
-            });
-            let Some(base) = base.clone() else {
-                return Ok(None);
-            };
-            n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match base
-                .add_constraint([(variables[index], 1.0)], comparison, target)
-                .map(SolveOutcome::into_solution)
-            {
-                Ok(Ok(solution)) => Ok(Some(solution)),
-                Err(microlp::Error::Infeasible) => Err(()),
-                _ => Ok(None),
-            }
+    // beyond a bound.
+    let bounded_nearest = |(index, comparison, target): (usize, ComparisonOp, f64)| -> Nearest {
+        let (base, variables): &(Option<Solution>, Vec<Variable>) = nearest.get_or_init(|| {
+            let (mut problem, variables, _) = program(&[], &[], OptimizationDirection::Minimize);
+            nearest_to_truth(&mut problem, &variables, truth);
+            (optimum(&problem).ok(), variables)
+        });
+        let Some(base) = base.clone() else {
+            return Nearest::Unknown;
         };
+        n_programs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match base
+            .add_constraint([(variables[index], 1.0)], comparison, target)
+            .map(SolveOutcome::into_solution)
+        {
+            Ok(Ok(solution)) => Nearest::Table(solution),
+            Err(microlp::Error::Infeasible) => Nearest::Infeasible,
+            _ => Nearest::Unknown,
+        }
+    };
     // A dive over a region (`region_program`): an integral table, or None.
     let dive_near = |region: &[usize], side: (usize, ComparisonOp, f64)| -> Option<Vec<f64>> {
         let (problem, variables) = region_program(region, false, None, Some(side));
@@ -1028,18 +1037,22 @@ fn audit_component(
             Integral::Found(point)
         } else {
             match bounded_nearest(side) {
-                Err(()) => Integral::Infeasible,
-                Ok(whole_component) => {
+                Nearest::Infeasible => Integral::Infeasible,
+                whole_component => {
                     let chained = neighbourhood(side.0, true);
                     // A region of most of the component costs more than the whole one's
                     // program, which goes on from its basis.
                     let has_chains = chained.len() > near.len() && 2 * chained.len() <= cells.len();
                     let region = if has_chains { chained } else { near };
                     let (_, variables) = nearest.get().expect("solved above");
+                    let rounded_whole = || match whole_component {
+                        Nearest::Table(solution) => round_off(solution, variables),
+                        Nearest::Infeasible | Nearest::Unknown => None,
+                    };
                     let point = has_chains
                         .then(|| dive_near(&region, side))
                         .flatten()
-                        .or_else(|| whole_component.and_then(|solution| round_off(solution, variables)));
+                        .or_else(rounded_whole);
                     match point {
                         Some(point) => Integral::Found(point),
                         None => match integer_program(&region, None, Some(side))? {
