@@ -213,7 +213,7 @@ class Attack:
                             self.n_relations[(column, over_time)] += 1
 
     def targets(self):
-        """(name, objective {var: coefficient}, true value, required width) for each cell judged."""
+        """(name, objective {var: coefficient}, true value, required width, sensitive) per cell judged."""
         targets = []
         for key, state in sorted(self.published.items(), key=lambda item: str(item[0])):
             if state != "hidden":
