@@ -408,7 +408,7 @@ def main():
     parser.add_argument("--publish", required=True, help="the release folder (cells.csv)")
     parser.add_argument("--truth", required=True, help="CSV of the source model (kaigo sql --format csv)")
     parser.add_argument("--spec", required=True, help="the release spec (release.toml)")
-    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per integer program")
+    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per integer program")
     parser.add_argument("--out", required=True, help="the JSON report (HiGHS writes a banner to stdout)")
     args = parser.parse_args()
     with open(args.spec, "rb") as handle:

@@ -7,7 +7,7 @@
 #
 # Usage: bash benches/attack_release.sh WAREHOUSE NAME   (WAREHOUSE/publish from `kaigo release`)
 #   KAIGO=path/to/kaigo   a binary to use (default: the debug build, `cargo build`)
-#   TIME_LIMIT=120        seconds per integer program
+#   TIME_LIMIT=30         seconds per integer program
 set -euo pipefail
 cd "$(dirname "$0")/.."
 warehouse="${1:?usage: attack_release.sh WAREHOUSE NAME}"
@@ -22,19 +22,19 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 spec=crates/disclosure/release.toml
 # The source model the release read, with the columns the spec names.
-columns=$("$python" -c '
+query=$("$python" -c '
 import sys, tomllib
 spec = tomllib.load(open(sys.argv[1], "rb"))
-print(", ".join([spec["area_column"], spec["prefecture_column"], spec["month_column"],
-                 spec["population_column"]] + [c["column"] for c in spec["counts"]]))' "$spec")
-source_model=$("$python" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["source"])' "$spec")
+columns = [spec[name] for name in ("area_column", "prefecture_column", "month_column", "population_column")]
+columns += [count["column"] for count in spec["counts"]]
+print("select", ", ".join(columns), "from", spec["source"])' "$spec")
 "$KAIGO" sql --warehouse "$warehouse" --format csv --out "$scratch/truth.csv" \
-  -c "select $columns from $source_model" 2> /dev/null
+  -c "$query" 2> /dev/null
 mkdir -p benches/results
 status=0
 /usr/bin/time -f "%e %M" -o "$scratch/time" "$python" benches/attack_release.py \
   --publish "$warehouse/publish" --truth "$scratch/truth.csv" --spec "$spec" \
-  --time-limit "${TIME_LIMIT:-120}" --out "$scratch/report.json" > /dev/null || status=$?
+  --time-limit "${TIME_LIMIT:-30}" --out "$scratch/report.json" > /dev/null || status=$?
 read -r seconds rss_kb < "$scratch/time"
 "$python" - "$scratch/report.json" "$warehouse/publish/manifest.json" "$seconds" "$rss_kb" \
   > "benches/results/attack_release_$name.json" <<'EOF'
