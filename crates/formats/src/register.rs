@@ -51,6 +51,14 @@ pub const REASONS: [(&str, &str, &str, &str); 9] = [
     ("23", "3", "その他変更", "other change"),
 ];
 
+/// The event kind ([`event_kind`]) of a reason code, if [`REASONS`] lists it.
+pub fn event_kind_of(reason: &str) -> Option<&'static str> {
+    REASONS
+        .iter()
+        .find(|(code, ..)| *code == reason)
+        .map(|(_, kind, ..)| *kind)
+}
+
 crate::layout! {
     /// One register change.
     pub struct RegisterRecord {

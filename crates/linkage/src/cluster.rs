@@ -12,6 +12,9 @@
 //!   `overlap_tolerance_months`): one person is insured by one insurer, under one number, at a
 //!   time. Numbers one digit apart at one insurer are exempt: a mistyped number lives alongside
 //!   the right one;
+//! - two unrelated numbers of one insurer that the register shows each acquiring insurance there
+//!   (取得), with no loss of the earlier between: one person is insured at an insurer once at a
+//!   time, and a re-issued number is registered as a change, not an acquisition;
 //! - claims for months after a reported death.
 //!
 //! Sex and birth month are weighed by the model, not enforced here: records written with the
@@ -162,6 +165,9 @@ pub(crate) fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig
         if overlap > tolerance as i64 {
             return Some("two numbers of one insurer in the same months");
         }
+        if acquired_twice(left, right, tolerance) {
+            return Some("two acquisitions at one insurer");
+        }
     }
     if left.insurer != right.insurer && left.months_in_common(right) > tolerance as usize {
         return Some("two insurers paying for the same months");
@@ -174,6 +180,24 @@ pub(crate) fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig
         return Some("records after a death");
     }
     None
+}
+
+/// Whether two numbers of one insurer were each acquired there (by their first acquisitions)
+/// with no loss of the earlier registered between the two: a person acquired again is one
+/// who left (転出, その他喪失) first.
+fn acquired_twice(left: &Identity, right: &Identity, tolerance: u32) -> bool {
+    let (Some(&left_acquired), Some(&right_acquired)) = (left.acquisitions.first(), right.acquisitions.first()) else {
+        return false;
+    };
+    let (earlier, from, to) = if left_acquired <= right_acquired {
+        (left, left_acquired, right_acquired)
+    } else {
+        (right, right_acquired, left_acquired)
+    };
+    !earlier
+        .losses
+        .iter()
+        .any(|&loss| loss >= from && loss <= to + tolerance)
 }
 
 /// A scored pair.
@@ -291,6 +315,57 @@ mod tests {
         let candidates = candidates(&identities, &LinkageConfig::default());
         assert_eq!(candidates.by_demographics, vec![(0, 1), (0, 2)], "{candidates:?}");
         assert!(candidates.by_number.is_empty());
+    }
+
+    #[test]
+    fn two_numbers_each_acquired_at_one_insurer_are_two_persons_unless_a_loss_lies_between() {
+        let config = LinkageConfig::default();
+        let mut earlier = person(0, 10, 5, 105, 40);
+        let mut later = person(1, 10, 5, 105, 40);
+        // Records far apart in time: the overlap rule has nothing to say.
+        (earlier.first_month, earlier.last_month) = (24_300, 24_305);
+        (later.first_month, later.last_month) = (24_320, 24_330);
+        assert_eq!(conflict(&earlier, &later, &config), None, "no register: no evidence");
+        earlier.acquisitions = vec![24_300];
+        later.other_changes = vec![24_320];
+        assert_eq!(
+            conflict(&earlier, &later, &config),
+            None,
+            "a re-issued number is registered as a change"
+        );
+        later.acquisitions = vec![24_320];
+        let two = Some("two acquisitions at one insurer");
+        assert_eq!(conflict(&earlier, &later, &config), two);
+        assert_eq!(conflict(&later, &earlier, &config), two, "either order");
+        earlier.losses = vec![24_299];
+        assert_eq!(
+            conflict(&earlier, &later, &config),
+            two,
+            "a loss before the acquisition"
+        );
+        earlier.losses = vec![24_306];
+        assert_eq!(conflict(&earlier, &later, &config), None, "left, then acquired again");
+        later.losses = vec![24_306];
+        earlier.losses.clear();
+        assert_eq!(
+            conflict(&earlier, &later, &config),
+            two,
+            "the later number's loss does not end the earlier's insurance"
+        );
+        later.insurer = 20;
+        assert_eq!(
+            conflict(&earlier, &later, &config),
+            None,
+            "another insurer: a move's question"
+        );
+        later.insurer = 10;
+        earlier.masked = vec![7, 8];
+        later.masked = vec![7, 9];
+        assert_eq!(
+            conflict(&earlier, &later, &config),
+            None,
+            "one digit apart: a mistyped number lives beside the right one"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! identity keeps, per identifying field, every token value its records carried and how often
 //! (a kana variant on one certificate is a minority value beside the usual spelling), the months
 //! it was active in, the month of a reported death, and the months the register shows it moving
-//! out of or into its insurer.
+//! out of or into its insurer, or otherwise acquiring or losing insurance there.
 //!
 //! Tokens are held as their first 64 bits: enough to tell a nation's values apart (a collision
 //! among 10⁷ values has probability ≈ 3·10⁻⁶) at a quarter of the memory. A field's values are
@@ -21,7 +21,7 @@ use arrow::{
     record_batch::RecordBatch,
 };
 
-use kaigo_formats::register::reason;
+use kaigo_formats::register::{self, event_kind, reason};
 
 use crate::LinkageError;
 
@@ -220,6 +220,13 @@ pub struct Identity {
     /// Months the register shows an other change (23 その他変更), sorted: a new insured number at
     /// the same insurer is registered so, under the new number, where the old one ends.
     pub other_changes: Vec<u32>,
+    /// Months the register shows this number acquiring insurance at its insurer (取得: reaching
+    /// 65, the 2nd tier, 転入), sorted. One person is insured at an insurer once at a time, so
+    /// two numbers of one insurer each acquired, with no loss between, are two persons.
+    pub acquisitions: Vec<u32>,
+    /// Months the register shows a loss other than death (転出, その他喪失), sorted: after one,
+    /// the person may be acquired again.
+    pub losses: Vec<u32>,
     /// Whether its number is one digit from the number of a larger identity of its insurer: a
     /// mistyped copy, not a number the insurer gave. Set by [`crate::resolve`] from the
     /// candidate pairs; not kept in summaries.
@@ -241,6 +248,8 @@ impl Identity {
             &mut self.moved_out,
             &mut self.moved_in,
             &mut self.other_changes,
+            &mut self.acquisitions,
+            &mut self.losses,
         ] {
             list.shrink_to_fit();
         }
@@ -402,6 +411,8 @@ impl Identities {
                 (&mut target.moved_out, identity.moved_out),
                 (&mut target.moved_in, identity.moved_in),
                 (&mut target.other_changes, identity.other_changes),
+                (&mut target.acquisitions, identity.acquisitions),
+                (&mut target.losses, identity.losses),
             ] {
                 for month in months {
                     insert_month(target, month);
@@ -469,6 +480,8 @@ impl Identities {
                     moved_out: Vec::new(),
                     moved_in: Vec::new(),
                     other_changes: Vec::new(),
+                    acquisitions: Vec::new(),
+                    losses: Vec::new(),
                     mistyped_copy: false,
                     records: 0,
                     identity_key: identity_key(identity_keys.value(row))?,
@@ -487,14 +500,21 @@ impl Identities {
                 if extracts.value(row) == "claims" {
                     insert_month(&mut identity.claim_months, month);
                 }
-                match (!reasons.is_null(row)).then(|| reasons.value(row)) {
-                    Some(reason::DEATH) => {
-                        identity.death_month = Some(identity.death_month.map_or(month, |death| death.min(month)));
+                if let Some(reason) = (!reasons.is_null(row)).then(|| reasons.value(row)) {
+                    match reason {
+                        reason::DEATH => {
+                            identity.death_month = Some(identity.death_month.map_or(month, |death| death.min(month)));
+                        }
+                        reason::MOVED_OUT => insert_month(&mut identity.moved_out, month),
+                        reason::MOVED_IN => insert_month(&mut identity.moved_in, month),
+                        reason::OTHER_CHANGE => insert_month(&mut identity.other_changes, month),
+                        _ => {}
                     }
-                    Some(reason::MOVED_OUT) => insert_month(&mut identity.moved_out, month),
-                    Some(reason::MOVED_IN) => insert_month(&mut identity.moved_in, month),
-                    Some(reason::OTHER_CHANGE) => insert_month(&mut identity.other_changes, month),
-                    _ => {}
+                    match register::event_kind_of(reason) {
+                        Some(event_kind::ACQUISITION) => insert_month(&mut identity.acquisitions, month),
+                        Some(event_kind::LOSS) if reason != reason::DEATH => insert_month(&mut identity.losses, month),
+                        _ => {}
+                    }
                 }
             }
             let value = |array: &BinaryArray| (!array.is_null(row)).then(|| short(array.value(row)));

@@ -547,6 +547,8 @@ pub(crate) mod tests {
             moved_out: Vec::new(),
             moved_in: Vec::new(),
             other_changes: Vec::new(),
+            acquisitions: Vec::new(),
+            losses: Vec::new(),
             mistyped_copy: false,
             records: 1,
             identity_key: [index as u8; 32],

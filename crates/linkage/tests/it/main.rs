@@ -183,6 +183,7 @@ fn linking_month_by_month_equals_linking_all_months_at_once() {
         assert_eq!(left.claim_months, right.claim_months);
         assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
         assert_eq!(left.other_changes, right.other_changes);
+        assert_eq!((&left.acquisitions, &left.losses), (&right.acquisitions, &right.losses));
         assert_eq!(left.records, right.records);
     }
 }
@@ -278,4 +279,39 @@ fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
     let moves = evaluation.recall_by_event["insurer move"];
     assert!(moves.persons_with_several_identities > 20, "{report}");
     assert!(moves.recall.unwrap() >= 0.99, "{report}");
+}
+
+/// One person in twenty is a namesake of another of the same insurer: same kana and kanji name,
+/// birth date and sex. Where their records lie apart in time, only the register tells them from
+/// one person whose number was re-issued: each namesake was acquired (取得) there, a re-issued
+/// number is registered as a change.
+#[test]
+fn namesakes_at_one_insurer_stay_apart_and_reissued_numbers_still_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = dir.path().join("hub");
+    let mut config = kaigo_synth::SynthConfig::new(
+        4_000,
+        YearMonth::new(2026, 4).unwrap(),
+        YearMonth::new(2028, 3).unwrap(),
+        17,
+    );
+    config.noise.homonym = 0.05;
+    config.rates.number_reissues_per_year = 0.02;
+    kaigo_synth::generate(&config, &hub).unwrap();
+    let warehouse = Warehouse::new(dir.path().join("warehouse"));
+    let runtime = runtime();
+    for folder in kaigo_formats::delivery_folders(&hub).unwrap() {
+        runtime.block_on(Ingest::new(&folder, &key()).run(&warehouse)).unwrap();
+    }
+    let identities = runtime.block_on(load_identities(&warehouse)).unwrap();
+    let resolution = resolve(identities, &LinkageConfig::default());
+    let truth = Truth::load(&hub.join("truth")).unwrap();
+    let evaluation = evaluate(&resolution, &truth, &source_paths(&warehouse).unwrap());
+    let report = evaluation.render();
+    eprintln!("{report}\n{:?}", resolution.stats.refused);
+    assert!(evaluation.lookalike_pairs >= 100, "{report}");
+    assert_eq!(evaluation.false_merges_by_cause["injected homonym"], 0, "{report}");
+    let reissued = evaluation.recall_by_event["number re-issued"];
+    assert!(reissued.persons_with_several_identities > 20, "{report}");
+    assert!(reissued.recall.unwrap() >= 0.99, "{report}");
 }
