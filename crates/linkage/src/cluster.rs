@@ -15,7 +15,10 @@
 //! - two unrelated numbers of one insurer that the register shows each acquiring insurance there
 //!   (取得), with no loss of the earlier between: one person is insured at an insurer once at a
 //!   time, and a re-issued number is registered as a change, not an acquisition;
-//! - claims for months after a reported death.
+//! - a number of an insurer with claims or register changes there after another number's loss
+//!   (転出, その他喪失), without an acquisition since: a person who left is acquired again on
+//!   coming back;
+//! - claims for months after a reported death, or a register change or acquisition after it.
 //!
 //! Sex and birth month are weighed by the model, not enforced here: records written with the
 //! wrong one exist, and a small identity may hold only such a record.
@@ -168,13 +171,22 @@ pub(crate) fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig
         if acquired_twice(left, right, tolerance) {
             return Some("two acquisitions at one insurer");
         }
+        if insured_after_loss(left, right, tolerance) || insured_after_loss(right, left, tolerance) {
+            return Some("records at an insurer after a loss there");
+        }
     }
     if left.insurer != right.insurer && left.months_in_common(right) > tolerance as usize {
         return Some("two insurers paying for the same months");
     }
-    let after_death = |dead: &Identity, other: &Identity| match (dead.death_month, other.claim_months.last()) {
-        (Some(death), Some(last)) => *last > death + config.overlap_tolerance_months,
-        _ => false,
+    // Claims may be for the month of death and billed a month late; a register change or
+    // acquisition is dated, so one in a later month than the death is another person's.
+    let after_death = |dead: &Identity, other: &Identity| {
+        dead.death_month.is_some_and(|death| {
+            let after = |months: &[u32], tolerance: u32| months.last().is_some_and(|&month| month > death + tolerance);
+            after(&other.claim_months, tolerance)
+                || after(&other.other_changes, 0)
+                || other.acquired.is_some_and(|(_, last)| last > death)
+        })
     };
     if after_death(left, right) || after_death(right, left) {
         return Some("records after a death");
@@ -186,7 +198,7 @@ pub(crate) fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig
 /// with no loss of the earlier registered between the two: a person acquired again is one
 /// who left (転出, その他喪失) first.
 fn acquired_twice(left: &Identity, right: &Identity, tolerance: u32) -> bool {
-    let (Some(&left_acquired), Some(&right_acquired)) = (left.acquisitions.first(), right.acquisitions.first()) else {
+    let (Some((left_acquired, _)), Some((right_acquired, _))) = (left.acquired, right.acquired) else {
         return false;
     };
     let (earlier, from, to) = if left_acquired <= right_acquired {
@@ -198,6 +210,18 @@ fn acquired_twice(left: &Identity, right: &Identity, tolerance: u32) -> bool {
         .losses
         .iter()
         .any(|&loss| loss >= from && loss <= to + tolerance)
+}
+
+/// Whether `later` (of `lost`'s insurer) was insured there after a loss of `lost` without being
+/// acquired since: claims or register changes after the loss, and no acquisition from its month
+/// on. (Certifications are no such evidence: a certification file repeats a person's earlier
+/// certifications under a new number.)
+fn insured_after_loss(lost: &Identity, later: &Identity, tolerance: u32) -> bool {
+    lost.losses.iter().any(|&loss| {
+        let after = |months: &[u32]| months.last().is_some_and(|&month| month > loss + tolerance);
+        (after(&later.claim_months) || after(&later.other_changes) || after(&later.losses))
+            && later.acquired.is_none_or(|(_, last)| last + tolerance < loss)
+    })
 }
 
 /// A scored pair.
@@ -326,14 +350,14 @@ mod tests {
         (earlier.first_month, earlier.last_month) = (24_300, 24_305);
         (later.first_month, later.last_month) = (24_320, 24_330);
         assert_eq!(conflict(&earlier, &later, &config), None, "no register: no evidence");
-        earlier.acquisitions = vec![24_300];
+        earlier.acquired = Some((24_300, 24_300));
         later.other_changes = vec![24_320];
         assert_eq!(
             conflict(&earlier, &later, &config),
             None,
             "a re-issued number is registered as a change"
         );
-        later.acquisitions = vec![24_320];
+        later.acquired = Some((24_320, 24_320));
         let two = Some("two acquisitions at one insurer");
         assert_eq!(conflict(&earlier, &later, &config), two);
         assert_eq!(conflict(&later, &earlier, &config), two, "either order");
@@ -365,6 +389,83 @@ mod tests {
             conflict(&earlier, &later, &config),
             None,
             "one digit apart: a mistyped number lives beside the right one"
+        );
+    }
+
+    #[test]
+    fn nothing_is_registered_or_claimed_for_a_person_after_death() {
+        let config = LinkageConfig::default();
+        let mut dead = person(0, 10, 5, 105, 40);
+        let mut other = person(1, 20, 5, 105, 40);
+        dead.death_month = Some(24_300);
+        let after_death = Some("records after a death");
+        other.claim_months = vec![24_301];
+        assert_eq!(conflict(&dead, &other, &config), None, "claims billed a month late");
+        other.claim_months = vec![24_302];
+        assert_eq!(conflict(&dead, &other, &config), after_death);
+        assert_eq!(conflict(&other, &dead, &config), after_death, "either order");
+        other.claim_months.clear();
+        other.other_changes = vec![24_300];
+        assert_eq!(conflict(&dead, &other, &config), None, "a change in the month of death");
+        other.other_changes = vec![24_301];
+        assert_eq!(
+            conflict(&dead, &other, &config),
+            after_death,
+            "a change the month after"
+        );
+        other.other_changes.clear();
+        other.acquired = Some((24_301, 24_301));
+        assert_eq!(
+            conflict(&dead, &other, &config),
+            after_death,
+            "an acquisition the month after"
+        );
+    }
+
+    #[test]
+    fn a_number_in_use_after_another_left_the_insurer_needs_an_acquisition() {
+        let config = LinkageConfig::default();
+        let mut left = person(0, 10, 5, 105, 40);
+        let mut later = person(1, 10, 5, 105, 40);
+        (left.first_month, left.last_month) = (24_300, 24_305);
+        (later.first_month, later.last_month) = (24_320, 24_330);
+        left.losses = vec![24_305];
+        later.other_changes = vec![24_320];
+        let after_loss = Some("records at an insurer after a loss there");
+        assert_eq!(
+            conflict(&left, &later, &config),
+            after_loss,
+            "a change registered after the other number moved out"
+        );
+        assert_eq!(conflict(&later, &left, &config), after_loss, "either order");
+        later.other_changes.clear();
+        assert_eq!(
+            conflict(&left, &later, &config),
+            None,
+            "no evidence of insurance after the loss"
+        );
+        later.claim_months = vec![24_306];
+        assert_eq!(
+            conflict(&left, &later, &config),
+            None,
+            "claims within the tolerance of the loss"
+        );
+        later.claim_months = vec![24_321];
+        assert_eq!(conflict(&left, &later, &config), after_loss, "claims after it");
+        later.acquired = Some((24_290, 24_320));
+        assert_eq!(conflict(&left, &later, &config), None, "moved back: acquired again");
+        later.acquired = Some((24_290, 24_290));
+        assert_eq!(
+            conflict(&left, &later, &config),
+            after_loss,
+            "acquired only before the loss"
+        );
+        later.acquired = None;
+        later.insurer = 20;
+        assert_eq!(
+            conflict(&left, &later, &config),
+            None,
+            "another insurer: a move's question"
         );
     }
 

@@ -220,10 +220,11 @@ pub struct Identity {
     /// Months the register shows an other change (23 その他変更), sorted: a new insured number at
     /// the same insurer is registered so, under the new number, where the old one ends.
     pub other_changes: Vec<u32>,
-    /// Months the register shows this number acquiring insurance at its insurer (取得: reaching
-    /// 65, the 2nd tier, 転入), sorted. One person is insured at an insurer once at a time, so
-    /// two numbers of one insurer each acquired, with no loss between, are two persons.
-    pub acquisitions: Vec<u32>,
+    /// First and last month the register shows this number acquiring insurance at its insurer
+    /// (取得: reaching 65, the 2nd tier, 転入). One person is insured at an insurer once at a
+    /// time, so two numbers of one insurer each acquired, with no loss between, are two persons.
+    /// (Two months, not a list: nearly every identity has one, and a nation's are millions.)
+    pub acquired: Option<(u32, u32)>,
     /// Months the register shows a loss other than death (転出, その他喪失), sorted: after one,
     /// the person may be acquired again.
     pub losses: Vec<u32>,
@@ -248,7 +249,6 @@ impl Identity {
             &mut self.moved_out,
             &mut self.moved_in,
             &mut self.other_changes,
-            &mut self.acquisitions,
             &mut self.losses,
         ] {
             list.shrink_to_fit();
@@ -292,18 +292,26 @@ impl Identity {
     /// earlier than `months` before the other's last record and before its own claims: how a
     /// re-issued number appears. Two persons who share a name and birth date at one insurer lack
     /// it.
-    pub fn reissued_between(&self, other: &Self, months: u32) -> bool {
+    /// Returns the earlier of the two and the change's month.
+    pub fn reissued_between<'a>(&'a self, other: &'a Self, months: u32) -> Option<(&'a Self, u32)> {
         // The old number's last record may be long before the change (a person without services
         // has a certification every year or so), and the new number's first record before it
         // too (a certification file after the change repeats earlier certifications under the
         // new number): only claims say when a number was in use.
-        let follows = |earlier: &Self, later: &Self| {
-            later.other_changes.iter().any(|&change| {
-                earlier.last_month <= change + months
-                    && later.claim_months.first().is_none_or(|&first| first + months >= change)
-            })
+        let follows = |earlier: &'a Self, later: &'a Self| {
+            later
+                .other_changes
+                .iter()
+                .find(|&&change| {
+                    earlier.last_month <= change + months
+                        && later.claim_months.first().is_none_or(|&first| first + months >= change)
+                })
+                .map(|&change| (earlier, change))
         };
-        self.insurer == other.insurer && (follows(self, other) || follows(other, self))
+        if self.insurer != other.insurer {
+            return None;
+        }
+        follows(self, other).or_else(|| follows(other, self))
     }
 
     /// Whether the two numbers are one digit apart (share a masked token at the same position).
@@ -368,6 +376,14 @@ fn insert_month(months: &mut Vec<u32>, month: u32) {
     }
 }
 
+/// The first and last of two spans of months.
+fn span(left: Option<(u32, u32)>, right: Option<(u32, u32)>) -> Option<(u32, u32)> {
+    match (left, right) {
+        (Some((first, last)), Some((other_first, other_last))) => Some((first.min(other_first), last.max(other_last))),
+        (left, right) => left.or(right),
+    }
+}
+
 fn month_index(text: &str) -> Option<u32> {
     let year: u32 = text.get(..4)?.parse().ok()?;
     let month: u32 = text.get(4..6)?.parse().ok()?;
@@ -411,13 +427,13 @@ impl Identities {
                 (&mut target.moved_out, identity.moved_out),
                 (&mut target.moved_in, identity.moved_in),
                 (&mut target.other_changes, identity.other_changes),
-                (&mut target.acquisitions, identity.acquisitions),
                 (&mut target.losses, identity.losses),
             ] {
                 for month in months {
                     insert_month(target, month);
                 }
             }
+            target.acquired = span(target.acquired, identity.acquired);
             target.death_month = match (target.death_month, identity.death_month) {
                 (Some(left), Some(right)) => Some(left.min(right)),
                 (left, right) => left.or(right),
@@ -480,7 +496,7 @@ impl Identities {
                     moved_out: Vec::new(),
                     moved_in: Vec::new(),
                     other_changes: Vec::new(),
-                    acquisitions: Vec::new(),
+                    acquired: None,
                     losses: Vec::new(),
                     mistyped_copy: false,
                     records: 0,
@@ -511,7 +527,9 @@ impl Identities {
                         _ => {}
                     }
                     match register::event_kind_of(reason) {
-                        Some(event_kind::ACQUISITION) => insert_month(&mut identity.acquisitions, month),
+                        Some(event_kind::ACQUISITION) => {
+                            identity.acquired = span(identity.acquired, Some((month, month)))
+                        }
                         Some(event_kind::LOSS) if reason != reason::DEATH => insert_month(&mut identity.losses, month),
                         _ => {}
                     }

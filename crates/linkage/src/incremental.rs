@@ -237,7 +237,8 @@ fn schema() -> Arc<Schema> {
         list("moved_out", DataType::UInt32),
         list("moved_in", DataType::UInt32),
         list("other_changes", DataType::UInt32),
-        list("acquisitions", DataType::UInt32),
+        ArrowField::new("first_acquired", DataType::UInt32, true),
+        ArrowField::new("last_acquired", DataType::UInt32, true),
         list("losses", DataType::UInt32),
     ]);
     Arc::new(Schema::new(fields))
@@ -264,7 +265,7 @@ fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
         FixedSizeBinaryBuilder::new(32),
     );
     let (mut moved_out, mut moved_in, mut other_changes) = (u32_list(), u32_list(), u32_list());
-    let (mut acquisitions, mut losses) = (u32_list(), u32_list());
+    let (mut first_acquired, mut last_acquired, mut losses) = (UInt32Builder::new(), UInt32Builder::new(), u32_list());
     for identity in summary {
         token.append_value(identity.token).expect("32 bytes");
         insurer.append_value(identity.insurer);
@@ -291,8 +292,8 @@ fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
         moved_in.append(true);
         other_changes.values().append_slice(&identity.other_changes);
         other_changes.append(true);
-        acquisitions.values().append_slice(&identity.acquisitions);
-        acquisitions.append(true);
+        first_acquired.append_option(identity.acquired.map(|(first, _)| first));
+        last_acquired.append_option(identity.acquired.map(|(_, last)| last));
         losses.values().append_slice(&identity.losses);
         losses.append(true);
     }
@@ -315,7 +316,8 @@ fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
         Arc::new(moved_out.finish()),
         Arc::new(moved_in.finish()),
         Arc::new(other_changes.finish()),
-        Arc::new(acquisitions.finish()),
+        Arc::new(first_acquired.finish()),
+        Arc::new(last_acquired.finish()),
         Arc::new(losses.finish()),
     ]);
     RecordBatch::try_new(schema(), columns).map_err(|error| LinkageError::Input(error.to_string()))
@@ -403,6 +405,10 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
         column(after + 4).as_primitive::<UInt32Type>(),
         column(after + 5).as_fixed_size_binary(),
     );
+    let (first_acquired, last_acquired) = (
+        column(after + 9).as_primitive::<UInt32Type>(),
+        column(after + 10).as_primitive::<UInt32Type>(),
+    );
     (0..batch.num_rows())
         .map(|row| {
             let mut values: [Values; Field::ALL.len()] = Default::default();
@@ -423,8 +429,8 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
                 moved_out: u32_list(after + 6, row),
                 moved_in: u32_list(after + 7, row),
                 other_changes: u32_list(after + 8, row),
-                acquisitions: u32_list(after + 9, row),
-                losses: u32_list(after + 10, row),
+                acquired: (!first_acquired.is_null(row)).then(|| (first_acquired.value(row), last_acquired.value(row))),
+                losses: u32_list(after + 11, row),
                 mistyped_copy: false,
                 records: records.value(row),
                 identity_key: keys.value(row).try_into().expect("32 bytes"),
@@ -452,7 +458,7 @@ mod tests {
             moved_out: vec![month],
             moved_in: Vec::new(),
             other_changes: vec![month],
-            acquisitions: vec![month],
+            acquired: Some((month, month)),
             losses: vec![month + 1],
             mistyped_copy: false,
             records: 3,
@@ -481,7 +487,7 @@ mod tests {
             assert_eq!(left.death_month, right.death_month);
             assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
             assert_eq!(left.other_changes, right.other_changes);
-            assert_eq!((&left.acquisitions, &left.losses), (&right.acquisitions, &right.losses));
+            assert_eq!((left.acquired, &left.losses), (right.acquired, &right.losses));
             assert_eq!(
                 (left.first_month, left.last_month, left.records),
                 (right.first_month, right.last_month, right.records)
@@ -524,7 +530,7 @@ mod tests {
         assert_eq!((merged.first_month, merged.last_month), (98, 100));
         assert_eq!(merged.claim_months, vec![98, 100]);
         assert_eq!(merged.moved_out, vec![98, 100]);
-        assert_eq!((&merged.acquisitions, &merged.losses), (&vec![98, 100], &vec![99, 101]));
+        assert_eq!((merged.acquired, &merged.losses), (Some((98, 100)), &vec![99, 101]));
         assert_eq!(merged.records, 6);
         assert_eq!(merged.values[0], Values::from_counts(vec![(7, 4), (9, 2)]));
     }

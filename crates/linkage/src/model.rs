@@ -12,7 +12,7 @@
 //! | sex | 1 disagrees · 2 agrees |
 //! | insurer | 0 another · 1 the same |
 //! | insured number | 0 unrelated · 1 one digit apart (same insurer) |
-//! | register event | 0 numbers one digit apart, or either a mistyped copy · 1 another insurer, no move joins them · 2 another insurer, one moved out, the other in, within two months · 3 same insurer, no re-issue joins them · 4 same insurer, the later number registered (その他変更) where the earlier ends |
+//! | register event | 0 numbers one digit apart, or either a mistyped copy · 1 another insurer, no move joins them · 2 another insurer, one moved out, the other in, within two months · 3 same insurer, no re-issue joins them · 4 same insurer, the later number registered (その他変更) where the earlier's claims end · 5 another insurer, one moved out, the other in, in the same month · 6 same insurer, the later number registered after the earlier's last record, the earlier without claims up to it |
 //!
 //! A level's weight is log2(m/u): m = P(level | same person), u = P(level | different persons).
 //! u comes from a deterministic sample of random identity pairs; the kanji name's u is taken
@@ -35,7 +35,11 @@
 //! some coincidences among those moves, so the weight of a missing move weakens as the
 //! population grows: measured in benches/README.md.) Within one insurer the same holds for a
 //! re-issued number: the insurer registers the new number as a change where the old one ends,
-//! while two persons sharing a name and birth date there have no such record.
+//! while two persons sharing a name and birth date there have no such record. The closer the
+//! register's evidence (a move registered in one month at both ends; the old number's claims
+//! running up to the change), the more it weighs: namesakes otherwise tie, and the clustering
+//! would pair them by index. What the register makes impossible is no weight but a constraint
+//! of the clustering ([`crate::cluster`]).
 
 use std::collections::HashMap;
 
@@ -80,7 +84,8 @@ impl Comparison {
         match self {
             Self::Name => 6,
             Self::Kanji | Self::Sex => 3,
-            Self::Birth | Self::Move => 5,
+            Self::Birth => 5,
+            Self::Move => 7,
             Self::Insurer | Self::Number => 2,
         }
     }
@@ -101,7 +106,9 @@ impl Comparison {
             (Self::Move, 1) => "no register move between them",
             (Self::Move, 2) => "moved out of one, into the other",
             (Self::Move, 3) => "same insurer, no re-issue between them",
-            (Self::Move, _) => "same insurer, the later number registered where the earlier ends",
+            (Self::Move, 4) => "same insurer, the later number registered where the earlier's claims end",
+            (Self::Move, 5) => "moved out of one, into the other, in the same month",
+            (Self::Move, _) => "same insurer, the later number registered after the earlier's last record",
             (_, 0) => "no value",
             (Self::Name, 1) => "names differ",
             (Self::Name, 2) => "surname only",
@@ -195,7 +202,11 @@ pub fn compare(left: &Identity, right: &Identity) -> Vector {
         if one_digit_apart {
             0
         } else if left.insurer != right.insurer {
-            if left.moved_between(right, MOVE_WINDOW_MONTHS) {
+            // A move registered in one month at both ends is told from one a month or two apart:
+            // two namesakes of one insurer who both moved to another are paired by it.
+            if left.moved_between(right, 0) {
+                5
+            } else if left.moved_between(right, MOVE_WINDOW_MONTHS) {
                 2
             } else {
                 1
@@ -204,8 +215,18 @@ pub fn compare(left: &Identity, right: &Identity) -> Vector {
             // Two mistyped copies of one number, or one and an unrelated number: no question of
             // a re-issue.
             0
-        } else if left.reissued_between(right, MOVE_WINDOW_MONTHS) {
-            4
+        } else if let Some((earlier, change)) = left.reissued_between(right, MOVE_WINDOW_MONTHS) {
+            // Claims under the earlier number up to the change say it was in use until then; a
+            // namesake of the insurer whose records ended earlier meets the rest as well.
+            if earlier
+                .claim_months
+                .last()
+                .is_some_and(|&last| last + MOVE_WINDOW_MONTHS >= change)
+            {
+                4
+            } else {
+                6
+            }
         } else {
             3
         },
@@ -547,7 +568,7 @@ pub(crate) mod tests {
             moved_out: Vec::new(),
             moved_in: Vec::new(),
             other_changes: Vec::new(),
-            acquisitions: Vec::new(),
+            acquired: None,
             losses: Vec::new(),
             mistyped_copy: false,
             records: 1,
@@ -579,6 +600,8 @@ pub(crate) mod tests {
         let level = |left: &Identity, right: &Identity| compare(left, right)[Comparison::Move as usize];
         assert_eq!(level(&old, &new), 2);
         assert_eq!(level(&new, &old), 2, "either order");
+        new.moved_in = vec![24_300];
+        assert_eq!(level(&old, &new), 5, "the same month");
         new.moved_in = vec![24_303];
         assert_eq!(level(&old, &new), 1, "three months apart: no move between them");
         new.moved_in.clear();
@@ -596,13 +619,19 @@ pub(crate) mod tests {
         let level = |left: &Identity, right: &Identity| compare(left, right)[Comparison::Move as usize];
         assert_eq!(level(&old, &new), 3, "no change registered");
         new.other_changes = vec![24_301];
+        assert_eq!(
+            level(&old, &new),
+            6,
+            "no claims under the old number up to the change: a namesake's records end so too"
+        );
+        old.claim_months = vec![24_299, 24_300];
         assert_eq!(level(&old, &new), 4);
         assert_eq!(level(&new, &old), 4, "either order");
         old.other_changes = vec![24_280];
         new.other_changes = vec![24_310];
         assert_eq!(
             level(&old, &new),
-            4,
+            6,
             "the old number's last record long before the change"
         );
         old.last_month = 24_320;

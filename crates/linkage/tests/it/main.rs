@@ -183,7 +183,7 @@ fn linking_month_by_month_equals_linking_all_months_at_once() {
         assert_eq!(left.claim_months, right.claim_months);
         assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
         assert_eq!(left.other_changes, right.other_changes);
-        assert_eq!((&left.acquisitions, &left.losses), (&right.acquisitions, &right.losses));
+        assert_eq!((left.acquired, &left.losses), (right.acquired, &right.losses));
         assert_eq!(left.records, right.records);
     }
 }
@@ -281,10 +281,12 @@ fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
     assert!(moves.recall.unwrap() >= 0.99, "{report}");
 }
 
-/// One person in twenty is a namesake of another of the same insurer: same kana and kanji name,
-/// birth date and sex. Where their records lie apart in time, only the register tells them from
-/// one person whose number was re-issued: each namesake was acquired (取得) there, a re-issued
-/// number is registered as a change.
+/// One person in five is a namesake of another of the same insurer: same kana and kanji name,
+/// birth date and sex; moves and re-issued numbers are frequent. Names cannot tell such persons
+/// apart, only the register can: each namesake was acquired (取得) at the insurer, a re-issued
+/// number is registered as a change where its old number's claims end, a person who moved out is
+/// acquired again on coming back, and nothing is registered after a death. (Before these rules,
+/// three namesake pairs of this hub were merged.)
 #[test]
 fn namesakes_at_one_insurer_stay_apart_and_reissued_numbers_still_link() {
     let dir = tempfile::tempdir().unwrap();
@@ -295,7 +297,8 @@ fn namesakes_at_one_insurer_stay_apart_and_reissued_numbers_still_link() {
         YearMonth::new(2028, 3).unwrap(),
         17,
     );
-    config.noise.homonym = 0.05;
+    config.noise.homonym = 0.2;
+    config.rates.moves_per_year = 0.05;
     config.rates.number_reissues_per_year = 0.02;
     kaigo_synth::generate(&config, &hub).unwrap();
     let warehouse = Warehouse::new(dir.path().join("warehouse"));
@@ -309,9 +312,11 @@ fn namesakes_at_one_insurer_stay_apart_and_reissued_numbers_still_link() {
     let evaluation = evaluate(&resolution, &truth, &source_paths(&warehouse).unwrap());
     let report = evaluation.render();
     eprintln!("{report}\n{:?}", resolution.stats.refused);
-    assert!(evaluation.lookalike_pairs >= 100, "{report}");
+    assert!(evaluation.lookalike_pairs >= 500, "{report}");
     assert_eq!(evaluation.false_merges_by_cause["injected homonym"], 0, "{report}");
-    let reissued = evaluation.recall_by_event["number re-issued"];
-    assert!(reissued.persons_with_several_identities > 20, "{report}");
-    assert!(reissued.recall.unwrap() >= 0.99, "{report}");
+    for event in ["number re-issued", "insurer move"] {
+        let recall = evaluation.recall_by_event[event];
+        assert!(recall.persons_with_several_identities > 50, "{event}: {report}");
+        assert!(recall.recall.unwrap() >= 0.99, "{event}: {report}");
+    }
 }
