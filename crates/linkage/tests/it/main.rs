@@ -248,21 +248,13 @@ fn a_link_is_explained_comparison_by_comparison() {
     assert!(same.same_identity && same.render().starts_with("same insurer and insured number"));
 }
 
-/// Names drawn from 7 surnames and 7 given names per sex: many persons share name, birth date
-/// and sex by chance, at one insurer or at two. What tells a mover from such a coincidence is the
-/// register: a move out of one insurer and into the other.
-#[test]
-fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
+/// A hub of `config`, loaded, linked in bulk and evaluated against its truth.
+fn link_and_evaluate(
+    config: &kaigo_synth::SynthConfig,
+) -> (kaigo_linkage::Resolution, kaigo_linkage::evaluate::Evaluation) {
     let dir = tempfile::tempdir().unwrap();
     let hub = dir.path().join("hub");
-    let mut config = kaigo_synth::SynthConfig::new(
-        4_000,
-        YearMonth::new(2026, 4).unwrap(),
-        YearMonth::new(2028, 3).unwrap(),
-        13,
-    );
-    config.narrow_names = Some(7);
-    kaigo_synth::generate(&config, &hub).unwrap();
+    kaigo_synth::generate(config, &hub).unwrap();
     let warehouse = Warehouse::new(dir.path().join("warehouse"));
     let runtime = runtime();
     for folder in kaigo_formats::delivery_folders(&hub).unwrap() {
@@ -272,6 +264,22 @@ fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
     let resolution = resolve(identities, &LinkageConfig::default());
     let truth = Truth::load(&hub.join("truth")).unwrap();
     let evaluation = evaluate(&resolution, &truth, &source_paths(&warehouse).unwrap());
+    (resolution, evaluation)
+}
+
+/// Names drawn from 7 surnames and 7 given names per sex: many persons share name, birth date
+/// and sex by chance, at one insurer or at two. What tells a mover from such a coincidence is the
+/// register: a move out of one insurer and into the other.
+#[test]
+fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
+    let mut config = kaigo_synth::SynthConfig::new(
+        4_000,
+        YearMonth::new(2026, 4).unwrap(),
+        YearMonth::new(2028, 3).unwrap(),
+        13,
+    );
+    config.narrow_names = Some(7);
+    let (_, evaluation) = link_and_evaluate(&config);
     let report = evaluation.render();
     eprintln!("{report}");
     assert!(evaluation.coincidence_pairs >= 10, "{report}");
@@ -289,8 +297,6 @@ fn coincidences_without_a_register_move_stay_apart_and_moves_still_link() {
 /// three namesake pairs of this hub were merged.)
 #[test]
 fn namesakes_at_one_insurer_stay_apart_and_reissued_numbers_still_link() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = dir.path().join("hub");
     let mut config = kaigo_synth::SynthConfig::new(
         4_000,
         YearMonth::new(2026, 4).unwrap(),
@@ -300,16 +306,7 @@ fn namesakes_at_one_insurer_stay_apart_and_reissued_numbers_still_link() {
     config.noise.homonym = 0.2;
     config.rates.moves_per_year = 0.05;
     config.rates.number_reissues_per_year = 0.02;
-    kaigo_synth::generate(&config, &hub).unwrap();
-    let warehouse = Warehouse::new(dir.path().join("warehouse"));
-    let runtime = runtime();
-    for folder in kaigo_formats::delivery_folders(&hub).unwrap() {
-        runtime.block_on(Ingest::new(&folder, &key()).run(&warehouse)).unwrap();
-    }
-    let identities = runtime.block_on(load_identities(&warehouse)).unwrap();
-    let resolution = resolve(identities, &LinkageConfig::default());
-    let truth = Truth::load(&hub.join("truth")).unwrap();
-    let evaluation = evaluate(&resolution, &truth, &source_paths(&warehouse).unwrap());
+    let (resolution, evaluation) = link_and_evaluate(&config);
     let report = evaluation.render();
     eprintln!("{report}\n{:?}", resolution.stats.refused);
     assert!(evaluation.lookalike_pairs >= 500, "{report}");
