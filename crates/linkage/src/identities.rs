@@ -288,11 +288,10 @@ impl Identity {
         near(&self.moved_out, &other.moved_in) || near(&other.moved_out, &self.moved_in)
     }
 
-    /// Whether one of the two (of one insurer) has an other change (その他変更) registered no
-    /// earlier than `months` before the other's last record and before its own claims: how a
-    /// re-issued number appears. Two persons who share a name and birth date at one insurer lack
-    /// it.
-    /// Returns the earlier of the two and the change's month.
+    /// If one of the two (of one insurer) has an other change (その他変更) registered no earlier
+    /// than `months` before the other's last record and before its own claims, the other (the
+    /// earlier number) and the change's month: how a re-issued number appears. Two persons who
+    /// share a name and birth date at one insurer lack it.
     pub fn reissued_between<'a>(&'a self, other: &'a Self, months: u32) -> Option<(&'a Self, u32)> {
         // The old number's last record may be long before the change (a person without services
         // has a certification every year or so), and the new number's first record before it

@@ -12,7 +12,7 @@
 //! | sex | 1 disagrees · 2 agrees |
 //! | insurer | 0 another · 1 the same |
 //! | insured number | 0 unrelated · 1 one digit apart (same insurer) |
-//! | register event | 0 numbers one digit apart, or either a mistyped copy · 1 another insurer, no move joins them · 2 another insurer, one moved out, the other in, within two months · 3 same insurer, no re-issue joins them · 4 same insurer, the later number registered (その他変更) where the earlier's claims end · 5 another insurer, one moved out, the other in, in the same month · 6 same insurer, the later number registered after the earlier's last record, the earlier without claims up to it |
+//! | register event | 0 numbers one digit apart, or either a mistyped copy · 1 another insurer, no move joins them · 2 another insurer, one moved out, the other in, one or two months apart · 3 same insurer, no re-issue joins them · 4 same insurer, the later number registered (その他変更) where the earlier's claims end · 5 another insurer, one moved out, the other in, in the same month · 6 same insurer, the later number registered after the earlier's last record, the earlier without claims up to it |
 //!
 //! A level's weight is log2(m/u): m = P(level | same person), u = P(level | different persons).
 //! u comes from a deterministic sample of random identity pairs; the kanji name's u is taken
@@ -104,7 +104,7 @@ impl Comparison {
             (Self::Number, _) => "numbers one digit apart",
             (Self::Move, 0) => "numbers one digit apart, or a mistyped copy",
             (Self::Move, 1) => "no register move between them",
-            (Self::Move, 2) => "moved out of one, into the other",
+            (Self::Move, 2) => "moved out of one, into the other, a month or two apart",
             (Self::Move, 3) => "same insurer, no re-issue between them",
             (Self::Move, 4) => "same insurer, the later number registered where the earlier's claims end",
             (Self::Move, 5) => "moved out of one, into the other, in the same month",
