@@ -182,10 +182,9 @@ pub(crate) fn conflict(left: &Identity, right: &Identity, config: &LinkageConfig
     // acquisition is dated, so one in a later month than the death is another person's.
     let after_death = |dead: &Identity, other: &Identity| {
         dead.death_month.is_some_and(|death| {
-            let after = |months: &[u32], tolerance: u32| months.last().is_some_and(|&month| month > death + tolerance);
-            after(&other.claim_months, tolerance)
-                || after(&other.other_changes, 0)
-                || other.acquired.is_some_and(|(_, last)| last > death)
+            any_after(other.claim_months.iter().copied(), death + tolerance)
+                || any_after(other.other_changes.iter().copied(), death)
+                || any_after(other.acquired.map(|(_, last)| last), death)
         })
     };
     if after_death(left, right) || after_death(right, left) {
@@ -206,10 +205,7 @@ fn acquired_twice(left: &Identity, right: &Identity, tolerance: u32) -> bool {
     } else {
         (right, right_acquired, left_acquired)
     };
-    !earlier
-        .losses
-        .iter()
-        .any(|&loss| loss >= from && loss <= to + tolerance)
+    !earlier.losses().any(|loss| loss >= from && loss <= to + tolerance)
 }
 
 /// Whether `later` (of `lost`'s insurer) was insured there after a loss of `lost` without being
@@ -217,11 +213,15 @@ fn acquired_twice(left: &Identity, right: &Identity, tolerance: u32) -> bool {
 /// on. (Certifications are no such evidence: a certification file repeats a person's earlier
 /// certifications under a new number.)
 fn insured_after_loss(lost: &Identity, later: &Identity, tolerance: u32) -> bool {
-    lost.losses.iter().any(|&loss| {
-        let after = |months: &[u32]| months.last().is_some_and(|&month| month > loss + tolerance);
-        (after(&later.claim_months) || after(&later.other_changes) || after(&later.losses))
-            && later.acquired.is_none_or(|(_, last)| last + tolerance < loss)
+    lost.losses().any(|loss| {
+        let in_use = (later.claim_months.iter().chain(&later.other_changes).copied()).chain(later.losses());
+        any_after(in_use, loss + tolerance) && later.acquired.is_none_or(|(_, last)| last + tolerance < loss)
     })
+}
+
+/// Whether any of `months` is after `month`.
+fn any_after(months: impl IntoIterator<Item = u32>, month: u32) -> bool {
+    months.into_iter().any(|other| other > month)
 }
 
 /// A scored pair.
@@ -361,16 +361,16 @@ mod tests {
         let two = Some("two acquisitions at one insurer");
         assert_eq!(conflict(&earlier, &later, &config), two);
         assert_eq!(conflict(&later, &earlier, &config), two, "either order");
-        earlier.losses = vec![24_299];
+        earlier.moved_out = vec![24_299];
         assert_eq!(
             conflict(&earlier, &later, &config),
             two,
             "a loss before the acquisition"
         );
-        earlier.losses = vec![24_306];
+        earlier.other_losses = vec![24_306];
         assert_eq!(conflict(&earlier, &later, &config), None, "left, then acquired again");
-        later.losses = vec![24_306];
-        earlier.losses.clear();
+        later.moved_out = vec![24_306];
+        earlier.other_losses.clear();
         assert_eq!(
             conflict(&earlier, &later, &config),
             two,
@@ -429,7 +429,7 @@ mod tests {
         let mut later = person(1, 10, 5, 105, 40);
         (left.first_month, left.last_month) = (24_300, 24_305);
         (later.first_month, later.last_month) = (24_320, 24_330);
-        left.losses = vec![24_305];
+        left.moved_out = vec![24_305];
         later.other_changes = vec![24_320];
         let after_loss = Some("records at an insurer after a loss there");
         assert_eq!(

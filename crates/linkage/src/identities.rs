@@ -225,9 +225,9 @@ pub struct Identity {
     /// time, so two numbers of one insurer each acquired, with no loss between, are two persons.
     /// (Two months, not a list: nearly every identity has one, and a nation's are millions.)
     pub acquired: Option<(u32, u32)>,
-    /// Months the register shows a loss other than death (転出, その他喪失), sorted: after one,
-    /// the person may be acquired again.
-    pub losses: Vec<u32>,
+    /// Months the register shows a loss other than death or a move out (その他喪失), sorted. With
+    /// `moved_out`, the losses after which the person may be acquired again ([`Identity::losses`]).
+    pub other_losses: Vec<u32>,
     /// Whether its number is one digit from the number of a larger identity of its insurer: a
     /// mistyped copy, not a number the insurer gave. Set by [`crate::resolve`] from the
     /// candidate pairs; not kept in summaries.
@@ -249,7 +249,7 @@ impl Identity {
             &mut self.moved_out,
             &mut self.moved_in,
             &mut self.other_changes,
-            &mut self.losses,
+            &mut self.other_losses,
         ] {
             list.shrink_to_fit();
         }
@@ -259,6 +259,12 @@ impl Identity {
     /// Values of a field.
     pub fn field(&self, field: Field) -> &Values {
         &self.values[field as usize]
+    }
+
+    /// Months of the losses other than death (転出, その他喪失): after one, the person may be
+    /// acquired again.
+    pub fn losses(&self) -> impl Iterator<Item = u32> + '_ {
+        self.moved_out.iter().chain(&self.other_losses).copied()
     }
 
     /// Months both were paid for by claims.
@@ -426,7 +432,7 @@ impl Identities {
                 (&mut target.moved_out, identity.moved_out),
                 (&mut target.moved_in, identity.moved_in),
                 (&mut target.other_changes, identity.other_changes),
-                (&mut target.losses, identity.losses),
+                (&mut target.other_losses, identity.other_losses),
             ] {
                 for month in months {
                     insert_month(target, month);
@@ -496,7 +502,7 @@ impl Identities {
                     moved_in: Vec::new(),
                     other_changes: Vec::new(),
                     acquired: None,
-                    losses: Vec::new(),
+                    other_losses: Vec::new(),
                     mistyped_copy: false,
                     records: 0,
                     identity_key: identity_key(identity_keys.value(row))?,
@@ -529,7 +535,9 @@ impl Identities {
                         Some(event_kind::ACQUISITION) => {
                             identity.acquired = span(identity.acquired, Some((month, month)))
                         }
-                        Some(event_kind::LOSS) if reason != reason::DEATH => insert_month(&mut identity.losses, month),
+                        Some(event_kind::LOSS) if reason != reason::DEATH && reason != reason::MOVED_OUT => {
+                            insert_month(&mut identity.other_losses, month)
+                        }
                         _ => {}
                     }
                 }

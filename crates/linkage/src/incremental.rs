@@ -239,7 +239,7 @@ fn schema() -> Arc<Schema> {
         list("other_changes", DataType::UInt32),
         ArrowField::new("first_acquired", DataType::UInt32, true),
         ArrowField::new("last_acquired", DataType::UInt32, true),
-        list("losses", DataType::UInt32),
+        list("other_losses", DataType::UInt32),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -265,7 +265,8 @@ fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
         FixedSizeBinaryBuilder::new(32),
     );
     let (mut moved_out, mut moved_in, mut other_changes) = (u32_list(), u32_list(), u32_list());
-    let (mut first_acquired, mut last_acquired, mut losses) = (UInt32Builder::new(), UInt32Builder::new(), u32_list());
+    let (mut first_acquired, mut last_acquired, mut other_losses) =
+        (UInt32Builder::new(), UInt32Builder::new(), u32_list());
     for identity in summary {
         token.append_value(identity.token).expect("32 bytes");
         insurer.append_value(identity.insurer);
@@ -294,8 +295,8 @@ fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
         other_changes.append(true);
         first_acquired.append_option(identity.acquired.map(|(first, _)| first));
         last_acquired.append_option(identity.acquired.map(|(_, last)| last));
-        losses.values().append_slice(&identity.losses);
-        losses.append(true);
+        other_losses.values().append_slice(&identity.other_losses);
+        other_losses.append(true);
     }
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(token.finish()),
@@ -318,7 +319,7 @@ fn to_batch(summary: &[Identity]) -> Result<RecordBatch, LinkageError> {
         Arc::new(other_changes.finish()),
         Arc::new(first_acquired.finish()),
         Arc::new(last_acquired.finish()),
-        Arc::new(losses.finish()),
+        Arc::new(other_losses.finish()),
     ]);
     RecordBatch::try_new(schema(), columns).map_err(|error| LinkageError::Input(error.to_string()))
 }
@@ -430,7 +431,7 @@ fn from_batch(batch: &RecordBatch) -> Vec<Identity> {
                 moved_in: u32_list(after + 7, row),
                 other_changes: u32_list(after + 8, row),
                 acquired: (!first_acquired.is_null(row)).then(|| (first_acquired.value(row), last_acquired.value(row))),
-                losses: u32_list(after + 11, row),
+                other_losses: u32_list(after + 11, row),
                 mistyped_copy: false,
                 records: records.value(row),
                 identity_key: keys.value(row).try_into().expect("32 bytes"),
@@ -459,7 +460,7 @@ mod tests {
             moved_in: Vec::new(),
             other_changes: vec![month],
             acquired: Some((month, month)),
-            losses: vec![month + 1],
+            other_losses: vec![month + 1],
             mistyped_copy: false,
             records: 3,
             identity_key: [token; 32],
@@ -487,7 +488,10 @@ mod tests {
             assert_eq!(left.death_month, right.death_month);
             assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
             assert_eq!(left.other_changes, right.other_changes);
-            assert_eq!((left.acquired, &left.losses), (right.acquired, &right.losses));
+            assert_eq!(
+                (left.acquired, &left.other_losses),
+                (right.acquired, &right.other_losses)
+            );
             assert_eq!(
                 (left.first_month, left.last_month, left.records),
                 (right.first_month, right.last_month, right.records)
@@ -530,7 +534,10 @@ mod tests {
         assert_eq!((merged.first_month, merged.last_month), (98, 100));
         assert_eq!(merged.claim_months, vec![98, 100]);
         assert_eq!(merged.moved_out, vec![98, 100]);
-        assert_eq!((merged.acquired, &merged.losses), (Some((98, 100)), &vec![99, 101]));
+        assert_eq!(
+            (merged.acquired, &merged.other_losses),
+            (Some((98, 100)), &vec![99, 101])
+        );
         assert_eq!(merged.records, 6);
         assert_eq!(merged.values[0], Values::from_counts(vec![(7, 4), (9, 2)]));
     }

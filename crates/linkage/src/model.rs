@@ -572,7 +572,7 @@ pub(crate) mod tests {
             moved_in: Vec::new(),
             other_changes: Vec::new(),
             acquired: None,
-            losses: Vec::new(),
+            other_losses: Vec::new(),
             mistyped_copy: false,
             records: 1,
             identity_key: [index as u8; 32],

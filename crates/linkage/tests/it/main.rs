@@ -183,7 +183,10 @@ fn linking_month_by_month_equals_linking_all_months_at_once() {
         assert_eq!(left.claim_months, right.claim_months);
         assert_eq!((&left.moved_out, &left.moved_in), (&right.moved_out, &right.moved_in));
         assert_eq!(left.other_changes, right.other_changes);
-        assert_eq!((left.acquired, &left.losses), (right.acquired, &right.losses));
+        assert_eq!(
+            (left.acquired, &left.other_losses),
+            (right.acquired, &right.other_losses)
+        );
         assert_eq!(left.records, right.records);
     }
 }
